@@ -1,0 +1,201 @@
+"""BER primitives: tags, lengths, TLV boundaries, and the limits that keep hostile input cheap.
+
+Everything here works on ``bytes`` and absolute offsets, so that an error can always say
+exactly where in the peer's data it happened. Nothing allocates in proportion to a length
+the peer *claims*: a length is checked against the bytes actually present (and the limits)
+before anything is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isoill.apdu.errors import DecodeError, IncompleteAPDU
+
+CONSTRUCTED = 0x20
+INDEFINITE = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what a peer may make the decoder do.
+
+    max_apdu_size: largest APDU accepted, in bytes (ILL APDUs are a few KiB at most).
+    max_string_length: largest single string value, in bytes.
+    max_depth: deepest nesting of constructed encodings inside opaque parts
+        (EXTERNALs and ANYs isoill has no type for); the schema bounds the rest.
+    """
+
+    max_apdu_size: int = 1 << 20
+    max_string_length: int = 64 << 10
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def tag_key(tag: bytes | bytearray) -> int:
+    """An int standing for a whole encoded tag, so that tag sets are sets of ints.
+
+    Low tag numbers (< 31) are their single identifier octet; high tag numbers fold the
+    identifier octet and the number together, and can never equal a single octet.
+    """
+    first = tag[0]
+    if first & 0x1F != 0x1F:
+        return first
+    number = 0
+    for octet in tag[1:]:
+        number = (number << 7) | (octet & 0x7F)
+    return (first << 24) | number
+
+
+def encode_tag_key(key: int) -> bytes:
+    """The identifier octets for a tag key made by :func:`tag_key`."""
+    if key < 0x100:
+        return bytes((key,))
+    first, number = key >> 24, key & 0xFFFFFF
+    groups = [number & 0x7F]
+    number >>= 7
+    while number:
+        groups.append(0x80 | (number & 0x7F))
+        number >>= 7
+    return bytes((first, *reversed(groups)))
+
+
+def describe_tag(key: int) -> str:
+    """A tag key as a person reads it: ``[APPLICATION 1] constructed``, ``[46]``, ``UNIVERSAL 27``."""
+    first = key if key < 0x100 else key >> 24
+    number = first & 0x1F if key < 0x100 else key & 0xFFFFFF
+    cls = ("UNIVERSAL ", "APPLICATION ", "", "PRIVATE ")[first >> 6]
+    form = " constructed" if first & CONSTRUCTED else ""
+    if cls == "UNIVERSAL ":
+        return f"UNIVERSAL {number}{form} (0x{encode_tag_key(key).hex()})"
+    return f"[{cls}{number}]{form} (0x{encode_tag_key(key).hex()})"
+
+
+def read_tag(data: bytes, off: int) -> tuple[int, int]:
+    """(tag key, offset after the identifier octets)."""
+    try:
+        first = data[off]
+    except IndexError:
+        raise IncompleteAPDU("data ends where a tag should start", off) from None
+    if first & 0x1F != 0x1F:
+        return first, off + 1
+    number = 0
+    p = off + 1
+    while True:
+        try:
+            octet = data[p]
+        except IndexError:
+            raise IncompleteAPDU("data ends inside a multi-octet tag", off) from None
+        p += 1
+        number = (number << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            break
+        if p - off > 4:
+            raise DecodeError("tag number too large (more than 3 octets)", off)
+    return (first << 24) | number, p
+
+
+def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[int, int]:
+    """(content end offset, or INDEFINITE; content start offset).
+
+    ``limit`` is where the enclosing encoding ends (or the end of the data); a content end
+    past it is an error at once, so a claimed 4 GB length costs nothing.
+    """
+    try:
+        first = data[off]
+    except IndexError:
+        raise IncompleteAPDU("data ends where a length should start", off) from None
+    p = off + 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        if not constructed:
+            raise DecodeError("indefinite length on a primitive encoding", off)
+        return INDEFINITE, p
+    else:
+        count = first & 0x7F
+        if count > 4 or first == 0xFF:
+            raise DecodeError(f"length of length is {count} octets; at most 4 are accepted", off)
+        if p + count > len(data):
+            raise IncompleteAPDU("data ends inside a length", off)
+        length = int.from_bytes(data[p : p + count], "big")
+        p += count
+    end = p + length
+    if end > limit:
+        if limit >= len(data) and end > len(data):
+            raise IncompleteAPDU(
+                f"length {length} runs past the end of the data ({len(data) - p} bytes left)",
+                off,
+            )
+        raise DecodeError(
+            f"length {length} runs past the end of the enclosing encoding ({limit - p} bytes left)",
+            off,
+        )
+    return end, p
+
+
+def encode_length(length: int) -> bytes:
+    """Definite length, shortest form."""
+    if length < 0x80:
+        return bytes((length,))
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(octets),)) + octets
+
+
+def is_end_of_contents(data: bytes, off: int) -> bool:
+    """True at the end-of-contents octets (00 00) that close an indefinite length."""
+    if off + 2 > len(data):
+        raise IncompleteAPDU("data ends before the end-of-contents octets", off)
+    return data[off] == 0 and data[off + 1] == 0
+
+
+def skip_tlv(data: bytes, off: int, limit: int, limits: Limits, depth: int = 0) -> int:
+    """Offset just after the TLV at ``off``: walks indefinite-length encodings, bounded by
+    ``limits.max_depth`` so that nested indefinite lengths cannot recurse without end."""
+    if depth > limits.max_depth:
+        raise DecodeError(f"nesting deeper than {limits.max_depth} levels", off)
+    key, p = read_tag(data, off)
+    first = key if key < 0x100 else key >> 24
+    end, p = read_length(data, p, bool(first & CONSTRUCTED), limit)
+    if end != INDEFINITE:
+        return end
+    while not is_end_of_contents(data, p):
+        p = skip_tlv(data, p, limit, limits, depth + 1)
+    return p + 2
+
+
+def encode_oid(dotted: str) -> bytes:
+    try:
+        arcs = [int(arc) for arc in dotted.split(".")]
+    except ValueError:
+        raise ValueError(f"{dotted!r} is not an object identifier") from None
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
+        raise ValueError(f"{dotted!r} is not an object identifier")
+    out = bytearray()
+    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        groups = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            groups.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        out.extend(reversed(groups))
+    return bytes(out)
+
+
+def decode_oid(content: bytes, off: int) -> str:
+    if not content:
+        raise DecodeError("empty object identifier", off)
+    arcs: list[int] = []
+    value = 0
+    for octet in content:
+        value = (value << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            arcs.append(value)
+            value = 0
+    if content[-1] & 0x80:
+        raise DecodeError("object identifier ends inside a sub-identifier", off)
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(arc) for arc in head + arcs[1:])

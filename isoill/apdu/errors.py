@@ -1,0 +1,53 @@
+"""Errors of the codec: always a clear message, never a bare crash.
+
+A gateway operator reading a log line must be able to find the bad byte in a capture and
+know which field it was meant to be, so a DecodeError carries the byte offset, the path of
+components (``ILL-Request.item-id.title``) and the reason.
+"""
+
+from __future__ import annotations
+
+
+class ILLCodecError(ValueError):
+    """Base of the codec's errors."""
+
+
+class DecodeError(ILLCodecError):
+    """Bytes that are not a valid ILL APDU (or not the one expected).
+
+    ``offset`` counts from the start of the data given to the decoder; ``path`` lists the
+    ASN.1 components from the outermost inwards.
+    """
+
+    def __init__(self, reason: str, offset: int, path: list[str] | None = None) -> None:
+        self.reason = reason
+        self.offset = offset
+        self.path: list[str] = path if path is not None else []
+        super().__init__(reason)
+
+    @property
+    def where(self) -> str:
+        return ".".join(self.path) if self.path else "ILL-APDU"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason} (at byte offset {self.offset})"
+
+
+class IncompleteAPDU(DecodeError):
+    """The data ends before the APDU does; more bytes may complete it (stream decoding)."""
+
+
+class EncodeError(ILLCodecError):
+    """A value that cannot be encoded as the standard requires; names the component."""
+
+    def __init__(self, reason: str, path: list[str] | None = None) -> None:
+        self.reason = reason
+        self.path: list[str] = path if path is not None else []
+        super().__init__(reason)
+
+    @property
+    def where(self) -> str:
+        return ".".join(self.path) if self.path else "ILL-APDU"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
