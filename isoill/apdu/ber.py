@@ -100,8 +100,9 @@ def read_tag(data: bytes, off: int) -> tuple[int, int]:
 def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[int, int]:
     """(content end offset, or INDEFINITE; content start offset).
 
-    ``limit`` is where the enclosing encoding ends (or the end of the data); a content end
-    past it is an error at once, so a claimed 4 GB length costs nothing.
+    ``limit`` is where the enclosing encoding ends, or the APDU size limit: a content end
+    past it is an error at once, so a claimed 4 GB length costs nothing. A content end that
+    is within the limit but past the data is :class:`IncompleteAPDU`: more bytes may come.
     """
     try:
         first = data[off]
@@ -124,14 +125,14 @@ def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[i
         p += count
     end = p + length
     if end > limit:
-        if limit >= len(data) and end > len(data):
-            raise IncompleteAPDU(
-                f"length {length} runs past the end of the data ({len(data) - p} bytes left)",
-                off,
-            )
         raise DecodeError(
-            f"length {length} runs past the end of the enclosing encoding ({limit - p} bytes left)",
+            f"length {length} runs past the end of the enclosing encoding or the size limit "
+            f"({max(limit - p, 0)} bytes allowed)",
             off,
+        )
+    if end > len(data):
+        raise IncompleteAPDU(
+            f"length {length} runs past the end of the data ({len(data) - p} bytes left)", off
         )
     return end, p
 

@@ -47,7 +47,7 @@ from isoill.apdu.ber import (
     skip_tlv,
     tag_key,
 )
-from isoill.apdu.enums import ASN1Enum
+from isoill.apdu.enums import ASN1Enum, set_asn1_names
 from isoill.apdu.errors import DecodeError, EncodeError, IncompleteAPDU
 
 # A decoder reads the TLV starting at ``off`` (its end bounded by ``limit``) and returns the
@@ -90,8 +90,9 @@ def _header(data: bytes, off: int, limit: int, expected: int, what: str) -> tupl
     """Check the tag at ``off`` and read the length: (content end or INDEFINITE, start)."""
     if off + 1 < len(data) and data[off] == expected:
         length = data[off + 1]
-        if length < 0x80 and off + 2 + length <= limit:  # the common case, inline
-            return off + 2 + length, off + 2
+        end = off + 2 + length
+        if length < 0x80 and end <= limit and end <= len(data):  # the common case, inline
+            return end, off + 2
     return _header_slow(data, off, limit, expected, what)
 
 
@@ -106,21 +107,36 @@ def _header_slow(data: bytes, off: int, limit: int, expected: int, what: str) ->
     return read_length(data, p, bool(first & CONSTRUCTED), limit)
 
 
+def _constructed(key: int) -> int:
+    """The tag key of the constructed form of a (primitive) tag key."""
+    return key | CONSTRUCTED if key < 0x100 else key | (CONSTRUCTED << 24)
+
+
 def _peek(data: bytes, off: int) -> int:
-    first = data[off]
+    try:
+        first = data[off]
+    except IndexError:
+        raise IncompleteAPDU("data ends where a component should start", off) from None
     if first & 0x1F != 0x1F:
         return first
     return read_tag(data, off)[0]
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Coder:
-    """One node's codec: the tag keys that may start it, and its two functions."""
+    """One node's codec: the tag keys that may start it, BER decoder and encoder, and the
+    conversions to and from the plain (JSON) form, which names things as the standard does."""
 
     tags: frozenset[int]
     decode: Decoder
     encode: Encoder
     what: str
+    plain: Callable[[Any], Any] = _same
+    unplain: Callable[[Any], Any] = _same
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,7 +357,7 @@ class Binder:
         known = self._enum_names.setdefault(pytype, asn1)
         if known != asn1:
             raise TypeError(f"{pytype.__name__} is bound to enumerations with other names")
-        pytype._asn1_names_ = asn1
+        set_asn1_names(pytype, asn1)
         allowed = constraints.get("x-value-set")
         permitted = (
             frozenset(pytype.from_asn1_name(name) for name in allowed) if allowed else None
@@ -371,8 +387,11 @@ class Binder:
                 raise EncodeError(f"expected raw BER bytes, got {type(value).__name__}")
             return value
 
+        def unplain(value: Any) -> bytes:
+            return bytes.fromhex(_expect_key(value, "ber", what))
+
         # An ANY can start with any tag: the enclosing SEQUENCE places it by position.
-        return Coder(frozenset(), dec, enc, what)
+        return Coder(frozenset(), dec, enc, what, lambda v: {"ber": v.hex()}, unplain)
 
 
 # --- node coders -------------------------------------------------------------------------
@@ -505,7 +524,58 @@ def _sequence_coder(
         content = b"".join(parts)
         return tag + encode_length(len(content)) + content
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    plain_plan = [
+        (m.field, m.name, m.coder.plain, m.coder.unplain, m.required, defined_by.get(m.field))
+        for m in members
+    ]
+    known = {m.name for m in members}
+
+    def plain(value: Any) -> dict[str, Any]:
+        out = {}
+        for field, name, to_plain, _from, _required, resolver in plain_plan:
+            item = getattr(value, field)
+            if item is None:
+                continue
+            if resolver is not None and not isinstance(item, bytes):
+                chosen = resolver[1].get(getattr(value, resolver[0]))
+                if chosen is not None:
+                    to_plain = chosen.plain
+            out[name] = to_plain(item)
+        return out
+
+    def unplain(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise EncodeError(f"expected an object for {what}, got {type(value).__name__}")
+        unknown = set(value) - known
+        if unknown:
+            raise EncodeError(f"unknown components {sorted(unknown)}; expected {sorted(known)}")
+        kwargs: dict[str, Any] = {}
+        for field, name, _to, from_plain, required, resolver in plain_plan:
+            if name not in value:
+                if required:
+                    raise EncodeError("mandatory component is missing", [name])
+                continue
+            item = value[name]
+            if resolver is not None and not (isinstance(item, dict) and set(item) == {"ber"}):
+                chosen = resolver[1].get(kwargs.get(resolver[0]))
+                if chosen is not None:
+                    from_plain = chosen.unplain
+            try:
+                kwargs[field] = from_plain(item)
+            except EncodeError as err:
+                err.path.insert(0, name)
+                raise
+            except (TypeError, ValueError, KeyError) as err:
+                raise EncodeError(str(err), [name]) from err
+        return cls(**kwargs)
+
+    return Coder(frozenset((key,)), dec, enc, what, plain, unplain)
+
+
+def _expect_key(value: Any, key: str, what: str) -> Any:
+    if not isinstance(value, dict) or key not in value:
+        raise EncodeError(f"expected an object with {key!r} for {what}")
+    return value[key]
 
 
 def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, what: str) -> Coder:
@@ -547,7 +617,24 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
         content = b"".join(parts)
         return tag + encode_length(len(content)) + content
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    element_plain = element.plain
+    element_unplain = element.unplain
+
+    def unplain(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise EncodeError(f"expected a list for {what}, got {type(value).__name__}")
+        out = []
+        for index, item in enumerate(value):
+            try:
+                out.append(element_unplain(item))
+            except EncodeError as err:
+                err.path.insert(0, f"[{index}]")
+                raise
+        return tuple(out)
+
+    return Coder(
+        frozenset((key,)), dec, enc, what, lambda v: [element_plain(x) for x in v], unplain
+    )
 
 
 def _explicit(key: int, inner: Coder, what: str) -> Coder:
@@ -570,7 +657,7 @@ def _explicit(key: int, inner: Coder, what: str) -> Coder:
         content = inner_encode(value)
         return tag + encode_length(len(content)) + content
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    return Coder(frozenset((key,)), dec, enc, what, inner.plain, inner.unplain)
 
 
 def _wrapped(inner: Coder, cls: Any) -> Coder:
@@ -589,12 +676,23 @@ def _wrapped(inner: Coder, cls: Any) -> Coder:
             raise EncodeError(f"expected {cls.__name__}, got {type(value).__name__}")
         return inner_encode(getattr(value, name))
 
-    return Coder(inner.tags, dec, enc, inner.what)
+    inner_plain = inner.plain
+    inner_unplain = inner.unplain
+    return Coder(
+        inner.tags,
+        dec,
+        enc,
+        inner.what,
+        lambda v: inner_plain(getattr(v, name)),
+        lambda v: cls(**{name: inner_unplain(v)}),
+    )
 
 
 def _choice_coder(arms: list[tuple[str, Any, Coder]], what: str) -> Coder:
     by_tag: dict[int, tuple[str, Decoder]] = {}
     by_type: dict[Any, tuple[str, Encoder]] = {}
+    plain_by_type: dict[Any, tuple[str, Callable[[Any], Any]]] = {}
+    unplain_by_name = {name: coder.unplain for name, _t, coder in arms}
     for name, arm_type, coder in arms:
         for key in coder.tags:
             by_tag[key] = (name, coder.decode)
@@ -602,8 +700,10 @@ def _choice_coder(arms: list[tuple[str, Any, Coder]], what: str) -> Coder:
         if origin in by_type:
             raise TypeError(f"{what}: two alternatives are both {origin!r}")
         by_type[origin] = (name, coder.encode)
+        plain_by_type[origin] = (name, coder.plain)
         if origin is str:
             by_type[model.EDIFACTString] = (name, coder.encode)
+            plain_by_type[model.EDIFACTString] = (name, coder.plain)
     names = ", ".join(name for name, _t, _c in arms)
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
@@ -635,7 +735,25 @@ def _choice_coder(arms: list[tuple[str, Any, Coder]], what: str) -> Coder:
             err.path.insert(0, arm[0])
             raise
 
-    return Coder(frozenset(by_tag), dec, enc, what)
+    def plain(value: Any) -> dict[str, Any]:
+        arm = plain_by_type.get(type(value))
+        if arm is None:
+            raise EncodeError(f"{type(value).__name__} is none of the alternatives {names}")
+        return {arm[0]: arm[1](value)}
+
+    def unplain(value: Any) -> Any:
+        if not isinstance(value, dict) or len(value) != 1:
+            raise EncodeError(f"expected an object with one of {names} for {what}")
+        ((name, item),) = value.items()
+        if name not in unplain_by_name:
+            raise EncodeError(f"{name!r} is none of the alternatives {names}")
+        try:
+            return unplain_by_name[name](item)
+        except EncodeError as err:
+            err.path.insert(0, name)
+            raise
+
+    return Coder(frozenset(by_tag), dec, enc, what, plain, unplain)
 
 
 def _ill_string_coder(
@@ -695,9 +813,19 @@ def _ill_string_coder(
             raise EncodeError(f"{value!r} cannot be written in {charset}: {err.reason}") from None
         return general + encode_length(len(raw)) + raw
 
+    def plain(value: str) -> Any:
+        if type(value) is model.EDIFACTString:
+            return {"EDIFACTString": str(value)}
+        return value
+
+    def unplain(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return model.EDIFACTString(_expect_key(value, "EDIFACTString", what))
+
     tags = frozenset((GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED,
                       EDIFACT_STRING | CONSTRUCTED))
-    return Coder(tags, dec, enc, what)
+    return Coder(tags, dec, enc, what, plain, unplain)
 
 
 def _segments(data: bytes, off: int, limit: int, limits: Limits) -> tuple[bytes, int]:
@@ -742,16 +870,15 @@ def _text_coder(
     tag = _encode_key(key)
     max_len = limits.max_string_length
 
+    constructed_key = _constructed(key)
+
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
-        first = data[off] if off < len(data) else -1
-        if first == key:
-            end, p = read_length(data, off + 1, False, limit)
-            raw = data[p:end]
-        elif first == key | CONSTRUCTED:
+        found = _peek(data, off)
+        if found == constructed_key:
             raw, end = _segments(data, off, limit, limits)
         else:
-            _header(data, off, limit, key, type_name)  # raises the right error
-            raise AssertionError("unreachable")
+            end, p = _header(data, off, limit, key, type_name)
+            raw = data[p:end]
         if len(raw) > max_len:
             raise DecodeError(f"string of {len(raw)} bytes exceeds the limit of {max_len}", off)
         try:
@@ -776,7 +903,12 @@ def _text_coder(
             raise EncodeError(f"{text!r} is not ASCII, as {type_name} must be") from None
         return tag + encode_length(len(raw)) + raw
 
-    return Coder(frozenset((key, key | CONSTRUCTED)), dec, enc, what)
+    def unplain(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise EncodeError(f"expected a string for {type_name}, got {type(value).__name__}")
+        return parse(value)
+
+    return Coder(frozenset((key, constructed_key)), dec, enc, what, format_, unplain)
 
 
 def _primitive(data: bytes, off: int, limit: int, key: int, what: str) -> tuple[bytes, int, int]:
@@ -840,7 +972,15 @@ def _enumerated_coder(
             raise EncodeError(f"{value.asn1_name} is not allowed here; only {allowed}")
         return out
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    def unplain(value: Any) -> ASN1Enum:
+        if not isinstance(value, str):
+            raise EncodeError(f"expected a {cls.__name__} name, got {value!r}")
+        try:
+            return cls.from_asn1_name(value)
+        except ValueError as err:
+            raise EncodeError(str(err)) from None
+
+    return Coder(frozenset((key,)), dec, enc, what, lambda v: v.asn1_name, unplain)
 
 
 def _boolean(key: int, what: str) -> Coder:
@@ -890,7 +1030,7 @@ def _null(key: int, pytype: Any, what: str) -> Coder:
             raise EncodeError(f"expected {pytype.__name__}, got {type(value).__name__}")
         return tag
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    return Coder(frozenset((key,)), dec, enc, what, lambda v: None, lambda v: pytype())
 
 
 def _external_coder(binder: Binder, what: str) -> Coder:
@@ -936,7 +1076,30 @@ def _external_coder(binder: Binder, what: str) -> Coder:
         content = b"\x06" + encode_length(len(oid)) + oid + single
         return b"\x28" + encode_length(len(content)) + content
 
-    return Coder(frozenset((EXTERNAL_TAG,)), dec, enc, what)
+    def plain(value: Any) -> dict[str, Any]:
+        if isinstance(value, model.UnknownExternal):
+            out: dict[str, Any] = {}
+            if value.direct_reference is not None:
+                out["direct-reference"] = value.direct_reference
+            out["ber"] = value.ber.hex()
+            return out
+        registered = externals.get(getattr(value, "oid", ""))
+        if registered is None:
+            raise EncodeError(f"{type(value).__name__} is not a registered EXTERNAL type")
+        return {"direct-reference": value.oid, "single-ASN1-type": registered[1].plain(value)}
+
+    def unplain(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise EncodeError(f"expected an object for EXTERNAL, got {type(value).__name__}")
+        oid = value.get("direct-reference")
+        if "ber" in value:
+            return model.UnknownExternal(direct_reference=oid, ber=bytes.fromhex(value["ber"]))
+        registered = externals.get(oid) if isinstance(oid, str) else None
+        if registered is None or "single-ASN1-type" not in value:
+            raise EncodeError(f"EXTERNAL {oid!r} is not registered; give its 'ber' instead")
+        return registered[1].unplain(value["single-ASN1-type"])
+
+    return Coder(frozenset((EXTERNAL_TAG,)), dec, enc, what, plain, unplain)
 
 
 # --- helpers for the walk ----------------------------------------------------------------
@@ -1033,7 +1196,7 @@ class Codec:
         stream) and :class:`DecodeError` for anything else that is wrong.
         """
         data = bytes(data)
-        limit = min(len(data), offset + self.options.limits.max_apdu_size)
+        limit = offset + self.options.limits.max_apdu_size
         try:
             value, end = self._apdu.decode(data, offset, limit)
         except DecodeError as err:
@@ -1085,6 +1248,27 @@ class Codec:
         return encoded
 
 
+    def to_plain(self, apdu: apdu_module.APDU) -> dict[str, Any]:
+        """The APDU as JSON-ready data with the standard's names:
+        ``{"ill-request": {"transaction-id": {...}, "iLL-service-type": ["loan"], ...}}``.
+        Dates and amounts appear as on the wire; unknown extensions as hex BER."""
+        try:
+            result: dict[str, Any] = self._apdu.plain(apdu)
+        except EncodeError as err:
+            _name_apdu(err.path)
+            raise
+        return result
+
+    def from_plain(self, value: Any) -> apdu_module.APDU:
+        """The inverse of :meth:`to_plain`; errors name the component."""
+        try:
+            result: apdu_module.APDU = self._apdu.unplain(value)
+        except EncodeError as err:
+            _name_apdu(err.path)
+            raise
+        return result
+
+
 #: The standard's type name of each APDU, by its ILL-APDU alternative name.
 APDU_TYPE_NAMES = {
     name.lower(): name
@@ -1113,6 +1297,6 @@ def _long_form_outer(encoded: bytes) -> bytes:
 
 
 @cache
-def codec(charset: str = "utf-8", omit_defaults: bool = False, limits: Limits = DEFAULT_LIMITS) -> Codec:
+def get_codec(charset: str = "utf-8", omit_defaults: bool = False, limits: Limits = DEFAULT_LIMITS) -> Codec:
     """The shared codec for these options (building one takes a few milliseconds)."""
     return Codec(Options(charset=charset, omit_defaults=omit_defaults, limits=limits))

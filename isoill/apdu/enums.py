@@ -10,31 +10,41 @@ numbers the ASN.1 gives, so the two cannot drift apart.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import ClassVar, Self
+from typing import Self
+
+
+# number -> ASN.1 name, per enum; filled in by the codec's binder from the compiled ASN.1.
+_ASN1_NAMES: dict[type[ASN1Enum], dict[int, str]] = {}
+
+
+def set_asn1_names(cls: type[ASN1Enum], names: dict[int, str]) -> None:
+    _ASN1_NAMES[cls] = dict(names)
+
+
+def _names(cls: type[ASN1Enum]) -> dict[int, str]:
+    names = _ASN1_NAMES.get(cls)
+    if names is None:
+        from isoill.apdu.codec import get_codec
+
+        get_codec()  # binding the codec records every enum's ASN.1 names
+        names = _ASN1_NAMES.get(cls)
+        if names is None:
+            raise LookupError(f"{cls.__name__} is not used by the ASN.1 the codec compiles")
+    return names
 
 
 class ASN1Enum(IntEnum):
     """An ENUMERATED type; knows the standard's spelling of its member names."""
 
-    # Filled in by the codec from the compiled ASN.1: number -> ASN.1 name.
-    _asn1_names_: ClassVar[dict[int, str]]
-
     @property
     def asn1_name(self) -> str:
-        names = getattr(type(self), "_asn1_names_", None)
-        if names is None:
-            from isoill.apdu import codec  # noqa: F401  # binding fills the names in
-
-            names = type(self)._asn1_names_
-        return names[int(self)]
+        return _names(type(self))[int(self)]
 
     @classmethod
     def from_asn1_name(cls, name: str) -> Self:
         """Accept the ASN.1 spelling, or the Python one, of a member name."""
-        if not hasattr(cls, "_asn1_names_"):
-            from isoill.apdu import codec  # noqa: F401
-
-        for number, asn1_name in cls._asn1_names_.items():
+        names = _names(cls)
+        for number, asn1_name in names.items():
             if asn1_name == name:
                 return cls(number)
         try:
@@ -42,7 +52,7 @@ class ASN1Enum(IntEnum):
         except KeyError:
             raise ValueError(
                 f"{name!r} is not a {cls.__name__}; expected one of "
-                + ", ".join(sorted(cls._asn1_names_.values()))
+                + ", ".join(sorted(names.values()))
             ) from None
 
 

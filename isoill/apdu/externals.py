@@ -22,9 +22,9 @@ def register_external(cls: type[ExternalValue]) -> type[ExternalValue]:
     if existing is not None and existing is not cls:
         raise ValueError(f"OID {cls.oid} is already registered to {existing.__name__}")
     _REGISTRY[cls.oid] = cls
-    from isoill.apdu import codec
+    from isoill.apdu.codec import get_codec
 
-    codec.codec.cache_clear()
+    get_codec.cache_clear()  # codecs built before this do not know the new type
     return cls
 
 
