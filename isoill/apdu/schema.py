@@ -169,10 +169,14 @@ def _repair_node(node: Any, seen: set[int]) -> Any:
     if isinstance(node, asn1tools_ber.ExplicitTag):
         node.inner = _repair_node(node.inner, seen)
     elif isinstance(node, asn1tools_ber.Sequence | asn1tools_ber.Set):
-        if bytes(node.tag) == b"\x28":  # EXTERNAL
+        if bytes(node.tag) == b"\x28":  # EXTERNAL: single-ASN1-type is [0] EXPLICIT ANY
             encoding = node.root_members[-1]
-            single = encoding.name_to_member["single-ASN1-type"]
-            single.inner = _RawAny("single-ASN1-type")
+            single = atb_explicit("single-ASN1-type", _RawAny("single-ASN1-type"))
+            encoding.members = [single if m.name == "single-ASN1-type" else m
+                                for m in encoding.members]
+            encoding.name_to_member = {m.name: m for m in encoding.members}
+            encoding.tag_to_member = {}
+            encoding.add_tags(encoding.members)
         node.root_members = [_repair_node(member, seen) for member in node.root_members]
         for member in node.root_members:
             _always_write(member)
@@ -184,6 +188,12 @@ def _repair_node(node: Any, seen: set[int]) -> Any:
         node.tag_to_member = {}
         node.add_tags(node.members)
     return node
+
+
+def atb_explicit(name: str, inner: Any) -> Any:
+    tagged = asn1tools_ber.ExplicitTag(name, inner)
+    tagged.set_tag(0, asn1tools_ber.Class.CONTEXT_SPECIFIC)
+    return tagged
 
 
 def _always_write(member: Any) -> None:
