@@ -97,42 +97,49 @@ def read_tag(data: bytes, off: int) -> tuple[int, int]:
     return (first << 24) | number, p
 
 
-def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[int, int]:
-    """(content end offset, or INDEFINITE; content start offset).
-
-    ``limit`` is where the enclosing encoding ends, or the APDU size limit: a content end
-    past it is an error at once, so a claimed 4 GB length costs nothing. A content end that
-    is within the limit but past the data is :class:`IncompleteAPDU`: more bytes may come.
-    """
+def read_raw_length(data: bytes, off: int, constructed: bool) -> tuple[int, int]:
+    """(length as claimed, or INDEFINITE; content start offset), checked only for form."""
     try:
         first = data[off]
     except IndexError:
         raise IncompleteAPDU("data ends where a length should start", off) from None
     p = off + 1
     if first < 0x80:
-        length = first
-    elif first == 0x80:
+        return first, p
+    if first == 0x80:
         if not constructed:
             raise DecodeError("indefinite length on a primitive encoding", off)
         return INDEFINITE, p
-    else:
-        count = first & 0x7F
-        if count > 4 or first == 0xFF:
-            raise DecodeError(f"length of length is {count} octets; at most 4 are accepted", off)
-        if p + count > len(data):
-            raise IncompleteAPDU("data ends inside a length", off)
-        length = int.from_bytes(data[p : p + count], "big")
-        p += count
+    count = first & 0x7F
+    if count > 4 or first == 0xFF:
+        raise DecodeError(f"length of length is {count} octets; at most 4 are accepted", off)
+    if p + count > len(data):
+        raise IncompleteAPDU("data ends inside a length", off)
+    return int.from_bytes(data[p : p + count], "big"), p + count
+
+
+def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[int, int]:
+    """(content end offset, or INDEFINITE; content start offset).
+
+    ``limit`` is where the enclosing encoding ends, never past the data. A content end past
+    it is refused at once, so a claimed 4 GB length costs nothing: as
+    :class:`IncompleteAPDU` when the limit is the end of the data (more bytes may complete
+    it), as :class:`DecodeError` when it is an enclosing encoding's end.
+    """
+    length, p = read_raw_length(data, off, constructed)
+    if length == INDEFINITE:
+        return INDEFINITE, p
     end = p + length
     if end > limit:
+        if limit >= len(data):
+            raise IncompleteAPDU(
+                f"length {length} runs past the end of the data ({len(data) - p} bytes left)",
+                off,
+            )
         raise DecodeError(
-            f"length {length} runs past the end of the enclosing encoding or the size limit "
-            f"({max(limit - p, 0)} bytes allowed)",
+            f"length {length} runs past the end of the enclosing encoding "
+            f"({max(limit - p, 0)} bytes left)",
             off,
-        )
-    if end > len(data):
-        raise IncompleteAPDU(
-            f"length {length} runs past the end of the data ({len(data) - p} bytes left)", off
         )
     return end, p
 

@@ -43,6 +43,7 @@ from isoill.apdu.ber import (
     decode_oid,
     is_end_of_contents,
     read_length,
+    read_raw_length,
     read_tag,
     skip_tlv,
     tag_key,
@@ -88,10 +89,10 @@ def _fail(reason: str, off: int) -> DecodeError:
 
 def _header(data: bytes, off: int, limit: int, expected: int, what: str) -> tuple[int, int]:
     """Check the tag at ``off`` and read the length: (content end or INDEFINITE, start)."""
-    if off + 1 < len(data) and data[off] == expected:
+    if off + 1 < limit and data[off] == expected:
         length = data[off + 1]
         end = off + 2 + length
-        if length < 0x80 and end <= limit and end <= len(data):  # the common case, inline
+        if length < 0x80 and end <= limit:  # the common case, inline
             return end, off + 2
     return _header_slow(data, off, limit, expected, what)
 
@@ -440,10 +441,19 @@ def _sequence_coder(
             position if members[position].required else next_required[position + 1]
         )
 
+    entries = {
+        tag: (position, fields[position], decoders[position], resolvers[position])
+        for tag, position in index_of.items()
+    }
+
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
         end, p = _header(data, off, limit, key, what)
         inner_limit = limit if end == INDEFINITE else end
-        values: dict[str, Any] = {}
+        # Filling __dict__ directly skips the frozen dataclass's __init__, which costs more
+        # than all the BER work for a typical APDU; every value is checked while decoding.
+        obj = new(cls)
+        state = obj.__dict__
+        state.update(defaults)
         i = 0
         while True:
             if end == INDEFINITE:
@@ -452,37 +462,32 @@ def _sequence_coder(
                     break
             elif p >= end:
                 break
-            tag = _peek(data, p)
-            j = index_of.get(tag, -1)
-            if j < i:
-                where = "out of order or repeated" if j >= 0 else "unexpected"
+            tag = data[p]
+            if tag & 0x1F == 0x1F:
+                tag = _peek(data, p)
+            entry = entries.get(tag)
+            if entry is None or entry[0] < i:
+                where = "unexpected" if entry is None else "out of order or repeated"
                 raise DecodeError(f"{where} component with tag {describe_tag(tag)}", p)
+            j, field, decode, resolver = entry
             if next_required[i] < j:
                 raise DecodeError(
                     f"missing mandatory component {names[next_required[i]]}; "
                     f"found tag {describe_tag(tag)}",
                     p,
                 )
-            decode = decoders[j]
-            resolver = resolvers[j]
             if resolver is not None:  # ANY DEFINED BY an earlier component
-                chosen = resolver[1].get(values.get(resolver[0]))
+                chosen = resolver[1].get(state.get(resolver[0]))
                 if chosen is not None:
                     decode = chosen.decode
             try:
-                values[fields[j]], p = decode(data, p, inner_limit)
+                state[field], p = decode(data, p, inner_limit)
             except DecodeError as err:
                 err.path.insert(0, names[j])
                 raise
             i = j + 1
         if next_required[i] < count:
             raise DecodeError(f"missing mandatory component {names[next_required[i]]}", p)
-        # Filling __dict__ directly skips the frozen dataclass's __init__, which costs more
-        # than all the BER work for a typical APDU; the values were checked while decoding.
-        obj = new(cls)
-        state = obj.__dict__
-        state.update(defaults)
-        state.update(values)
         return obj, p
 
     encode_plan = [
@@ -637,7 +642,9 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
     )
 
 
-def _explicit(key: int, inner: Coder, what: str) -> Coder:
+def _explicit(key: int, inner: Coder, what: str, fuse: bool = True) -> Coder:
+    if fuse and key < 0x100 and getattr(inner.decode, "ill_string", None) is not None:
+        return _explicit_ill_string(key, inner, what)
     inner_decode = inner.decode
     inner_encode = inner.encode
     tag = _encode_key(key)
@@ -658,6 +665,28 @@ def _explicit(key: int, inner: Coder, what: str) -> Coder:
         return tag + encode_length(len(content)) + content
 
     return Coder(frozenset((key,)), dec, enc, what, inner.plain, inner.unplain)
+
+
+def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
+    """``[n] ILL-String`` is most of an APDU's components: one function reads the tag, the
+    string's tag and both lengths when they take the short forms, and hands anything else
+    to the general path."""
+    general = _explicit(key, inner, what, fuse=False)
+    slow = general.decode
+    charset = getattr(inner.decode, "ill_string")
+
+    def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
+        if off + 3 < limit and data[off] == key and data[off + 2] == GENERAL_STRING:
+            outer = data[off + 1]
+            length = data[off + 3]
+            if outer == length + 2 and length < 0x80 and off + 4 + length <= limit:
+                try:
+                    return data[off + 4 : off + 4 + length].decode(charset), off + 4 + length
+                except UnicodeDecodeError:
+                    pass
+        return slow(data, off, limit)
+
+    return Coder(frozenset((key,)), dec, general.encode, what, general.plain, general.unplain)
 
 
 def _wrapped(inner: Coder, cls: Any) -> Coder:
@@ -822,6 +851,8 @@ def _ill_string_coder(
         if isinstance(value, str):
             return value
         return model.EDIFACTString(_expect_key(value, "EDIFACTString", what))
+
+    dec.ill_string = charset  # type: ignore[attr-defined]  # lets [n] ILL-String fuse
 
     tags = frozenset((GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED,
                       EDIFACT_STRING | CONSTRUCTED))
@@ -1196,7 +1227,15 @@ class Codec:
         stream) and :class:`DecodeError` for anything else that is wrong.
         """
         data = bytes(data)
-        limit = offset + self.options.limits.max_apdu_size
+        max_size = self.options.limits.max_apdu_size
+        _key, length_at = read_tag(data, offset)
+        length, p = read_raw_length(data, length_at, True)
+        if length != INDEFINITE and p + length - offset > max_size:
+            raise DecodeError(
+                f"APDU of {p + length - offset} bytes exceeds the size limit of {max_size}",
+                length_at,
+            )
+        limit = min(len(data), offset + max_size)
         try:
             value, end = self._apdu.decode(data, offset, limit)
         except DecodeError as err:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isoill.apdu.apdus import APDU
-from isoill.apdu.ber import CONSTRUCTED, INDEFINITE, read_length, read_tag, skip_tlv
+from isoill.apdu.ber import CONSTRUCTED, INDEFINITE, read_raw_length, read_tag, skip_tlv
 from isoill.apdu.codec import Codec, get_codec
 from isoill.apdu.errors import DecodeError, IncompleteAPDU
 
@@ -94,12 +94,22 @@ class StreamDecoder:
                 raise DecodeError(
                     f"octet 0x{data[0]:02x} does not start an ILL APDU ([APPLICATION 1..20])", 0
                 )
-            end, _ = read_length(data, p, bool(key & CONSTRUCTED), max_size)
-            if end != INDEFINITE:
-                return end if end <= len(data) else None
-            if len(data) > max_size:
-                raise DecodeError(f"APDU larger than the limit of {max_size} bytes", 0)
-            return skip_tlv(data, 0, max_size, self._limits)
+            length, p = read_raw_length(data, p, bool(key & CONSTRUCTED))
+            if length != INDEFINITE:
+                if p + length > max_size:
+                    raise DecodeError(
+                        f"APDU of {p + length} bytes exceeds the size limit of {max_size}", 0
+                    )
+                return p + length if p + length <= len(data) else None
+            try:
+                return skip_tlv(data, 0, min(len(data), max_size), self._limits)
+            except IncompleteAPDU:
+                raise
+            except DecodeError as err:
+                if len(data) > max_size:
+                    raise DecodeError(f"APDU larger than the size limit of {max_size} bytes",
+                                      0) from err
+                raise
         except IncompleteAPDU:
             return None
         except DecodeError as err:
