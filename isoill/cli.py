@@ -78,8 +78,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         plain.append(codec.to_plain(apdu))
         offset = end
     if args.json:
-        json.dump(plain if len(plain) != 1 else plain[0], sys.stdout, ensure_ascii=False,
-                  indent=2)
+        json.dump(plain if len(plain) != 1 else plain[0], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         for index, item in enumerate(plain, 1):
@@ -136,8 +135,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="isoill", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     dec = sub.add_parser("decode", help="BER APDUs -> tree or JSON")
     dec.add_argument("file", help="file of concatenated APDUs, or - for stdin")
@@ -147,8 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     enc = sub.add_parser("encode", help="JSON (as decode --json prints it) -> BER")
     enc.add_argument("file", help="JSON file, or - for stdin")
     enc.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
-    enc.add_argument("--omit-defaults", action="store_true",
-                     help="leave out DEFAULT-valued components (YAZ rejects that)")
+    enc.add_argument(
+        "--omit-defaults",
+        action="store_true",
+        help="leave out DEFAULT-valued components (YAZ rejects that)",
+    )
     enc.set_defaults(func=cmd_encode)
     demo = sub.add_parser("demo", help="build, encode and decode the GIF copy request")
     demo.add_argument("--output", help="also write the BER to this file")

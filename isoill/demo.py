@@ -36,8 +36,7 @@ ARIEL_ADDRESS = "ariel.lib.example.ac.jp"
 def gif_copy_request(when: datetime | None = None) -> ILLRequest:
     """The request, stamped ``when`` (now by default)."""
     moment = (when or datetime.now()).replace(microsecond=0)
-    ariel = SystemAddress(telecom_service_identifier="Ariel",
-                          telecom_service_address=ARIEL_ADDRESS)
+    ariel = SystemAddress(telecom_service_identifier="Ariel", telecom_service_address=ARIEL_ADDRESS)
     return ILLRequest(
         transaction_id=TransactionId(
             initial_requester_id=SystemId.institution("NACSIS:FA001234"),

@@ -93,9 +93,13 @@ def test_agreement_check_would_catch_a_changed_tag(
 def test_edifact_alphabet_agrees(reference: dict[str, Any]) -> None:
     """The quotation mark is the one character whose spelling differs; after the codec's
     repair of the parsed form the alphabets are the same set."""
-    published = {low for low, _high in reference[schema.ILL_MODULE]["types"]["EDIFACTString"]["from"]}
+    published = {
+        low for low, _high in reference[schema.ILL_MODULE]["types"]["EDIFACTString"]["from"]
+    }
     published = {'"' if ch == "{" else ch for ch in published}
-    repaired = {low for low, _high in schema.parsed()[schema.ILL_MODULE]["types"]["EDIFACTString"]["from"]}
+    repaired = {
+        low for low, _high in schema.parsed()[schema.ILL_MODULE]["types"]["EDIFACTString"]["from"]
+    }
     assert published == repaired
     assert '"' in repaired and "{" not in repaired
 

@@ -70,7 +70,9 @@ def test_yaz_trace_decodes_to_what_yaz_illclient_sent(yaz_trace: bytes) -> None:
     assert request.item_id.item_type is isoill.ItemType.MONOGRAPH
     assert request.search_type == isoill.SearchType(expiry_flag=isoill.ExpiryFlag.NO_EXPIRY)
     assert request.place_on_hold is isoill.PlaceOnHoldType.ACCORDING_TO_RESPONDER_POLICY
-    assert request.requester_optional_messages.requester_shipped is isoill.MessageRequirement.REQUIRES
+    assert (
+        request.requester_optional_messages.requester_shipped is isoill.MessageRequirement.REQUIRES
+    )
 
 
 def test_reencoded_trace_is_asn1tools_encoding_with_definite_lengths(yaz_trace: bytes) -> None:
@@ -93,8 +95,9 @@ def test_default_valued_components_are_written_unless_omitted() -> None:
 
 
 def test_defaulted_enumerated_absent_on_the_wire_decodes_as_the_enum() -> None:
-    request = isoill.ILLRequest(transaction_id=_tid(), item_id=isoill.ItemId(title="T"),
-                                search_type=isoill.SearchType())
+    request = isoill.ILLRequest(
+        transaction_id=_tid(), item_id=isoill.ItemId(title="T"), search_type=isoill.SearchType()
+    )
     decoded = isoill.decode(isoill.encode(request, omit_defaults=True))
     assert isinstance(decoded, isoill.ILLRequest)
     assert decoded.search_type is not None
@@ -163,8 +166,10 @@ def test_gif_request_carries_the_oclc_extension_typed() -> None:
     (extension,) = decoded.extensions
     assert extension.identifier == 1 and extension.critical is False
     assert extension.item == isoill.OCLCILLRequestExtension(payment_method="IFM")
-    assert decoded.cost_info_type is not None and decoded.cost_info_type.maximum_cost == isoill.Amount(
-        monetary_value=Decimal("35.50"), currency_code="USD"
+    assert (
+        decoded.cost_info_type is not None
+        and decoded.cost_info_type.maximum_cost
+        == isoill.Amount(monetary_value=Decimal("35.50"), currency_code="USD")
     )
 
 
@@ -172,8 +177,13 @@ def test_unknown_external_is_kept_byte_identical() -> None:
     # EXTERNAL 1.2.840.10003.8.1 (Z39.50 Prompt-1), written by hand with an indefinite
     # single-ASN1-type: nothing isoill knows, so it must come back exactly as it came.
     prompt = bytes.fromhex("28 80 06 07 2a 86 48 ce 13 08 01 a0 80 a2 03 02 01 01 00 00 00 00")
-    ext = bytes.fromhex("30") + bytes([3 + 3 + 2 + len(prompt)]) + bytes.fromhex(
-        "80 01 01 81 01 00 a2") + bytes([len(prompt)]) + prompt
+    ext = (
+        bytes.fromhex("30")
+        + bytes([3 + 3 + 2 + len(prompt)])
+        + bytes.fromhex("80 01 01 81 01 00 a2")
+        + bytes([len(prompt)])
+        + prompt
+    )
     request = isoill.ILLRequest(transaction_id=_tid(), item_id=isoill.ItemId(title="T"))
     encoded = isoill.encode(request)
     # splice the extension in as [49] IMPLICIT SEQUENCE OF Extension at the end
@@ -187,15 +197,18 @@ def test_unknown_external_is_kept_byte_identical() -> None:
     decoded = isoill.decode(apdu_bytes)
     assert isinstance(decoded, isoill.ILLRequest)
     (extension,) = decoded.extensions
-    assert extension.item == isoill.UnknownExternal(direct_reference="1.2.840.10003.8.1", ber=prompt)
+    assert extension.item == isoill.UnknownExternal(
+        direct_reference="1.2.840.10003.8.1", ber=prompt
+    )
     assert prompt in isoill.encode(decoded)
 
 
 def test_system_no_external_decodes_typed() -> None:
     item = isoill.ItemId(
         title="T",
-        system_no=isoill.SystemNo(entries=(isoill.SystemNoEntry(system=isoill.LACSystem.OCLC,
-                                                                record_no="12345678"),)),
+        system_no=isoill.SystemNo(
+            entries=(isoill.SystemNoEntry(system=isoill.LACSystem.OCLC, record_no="12345678"),)
+        ),
     )
     request = isoill.ILLRequest(transaction_id=_tid(), item_id=item)
     encoded = isoill.encode(request)
@@ -204,14 +217,22 @@ def test_system_no_external_decodes_typed() -> None:
 
 
 def test_iso_date_that_does_not_parse_is_kept_as_text() -> None:
-    received = isoill.Received(transaction_id=_tid(), date_received="2000-01-01",
-                               shipped_service_type=isoill.ILLServiceType.LOAN)
+    received = isoill.Received(
+        transaction_id=_tid(),
+        date_received="2000-01-01",
+        shipped_service_type=isoill.ILLServiceType.LOAN,
+    )
     decoded = isoill.decode(isoill.encode(received))
     assert isinstance(decoded, isoill.Received) and decoded.date_received == "2000-01-01"
-    stamped = replace(received, date_received=date(2024, 2, 29),
-                      service_date_time=isoill.ServiceDateTime(
-                          date_time_of_this_service=isoill.DateTimeOfService(
-                              date=date(2024, 2, 29), time=time(23, 59, 58))))
+    stamped = replace(
+        received,
+        date_received=date(2024, 2, 29),
+        service_date_time=isoill.ServiceDateTime(
+            date_time_of_this_service=isoill.DateTimeOfService(
+                date=date(2024, 2, 29), time=time(23, 59, 58)
+            )
+        ),
+    )
     assert b"\x1a\x0820240229" not in isoill.encode(stamped)  # ISO-Date is IMPLICIT
     assert b"20240229" in isoill.encode(stamped) and b"235958" in isoill.encode(stamped)
 
@@ -231,7 +252,7 @@ def test_general_string_charset_is_a_choice() -> None:
     latin = isoill.Message(transaction_id=_tid(), note="Bibliothèque")
     encoded = isoill.encode(latin, charset="latin-1")
     assert "Bibliothèque".encode("latin-1") in encoded
-    with pytest.raises(isoill.DecodeError, match="not valid utf-8.*charset") as err:
+    with pytest.raises(isoill.DecodeError, match=r"not valid utf-8.*charset") as err:
         isoill.decode(encoded)
     assert err.value.path == ["Message", "note"]
     assert isoill.decode(encoded, charset="latin-1") == latin
@@ -249,17 +270,22 @@ def test_issn_must_be_eight_characters() -> None:
 
 
 def test_at_most_five_service_types() -> None:
-    request = isoill.ILLRequest(transaction_id=_tid(), item_id=isoill.ItemId(title="T"),
-                                ill_service_type=(isoill.ILLServiceType.LOAN,) * 6)
+    request = isoill.ILLRequest(
+        transaction_id=_tid(),
+        item_id=isoill.ItemId(title="T"),
+        ill_service_type=(isoill.ILLServiceType.LOAN,) * 6,
+    )
     with pytest.raises(isoill.EncodeError, match="6 entries; the standard allows 1 to 5") as err:
         isoill.encode(request)
     assert err.value.path == ["ILL-Request", "iLL-service-type"]
 
 
 def test_shipped_service_type_is_loan_or_copy() -> None:
-    shipped = isoill.Shipped(transaction_id=_tid(),
-                             shipped_service_type=isoill.ILLServiceType.ESTIMATE,
-                             supply_details=isoill.SupplyDetails())
+    shipped = isoill.Shipped(
+        transaction_id=_tid(),
+        shipped_service_type=isoill.ILLServiceType.ESTIMATE,
+        supply_details=isoill.SupplyDetails(),
+    )
     with pytest.raises(isoill.EncodeError, match="estimate is not allowed here") as err:
         isoill.encode(shipped)
     assert err.value.path == ["Shipped", "shipped-service-type"]
@@ -267,8 +293,9 @@ def test_shipped_service_type_is_loan_or_copy() -> None:
 
 def test_amount_must_fit_amount_string() -> None:
     cost = isoill.CostInfoType(maximum_cost=isoill.Amount(monetary_value=Decimal("-1")))
-    request = isoill.ILLRequest(transaction_id=_tid(), item_id=isoill.ItemId(title="T"),
-                                cost_info_type=cost)
+    request = isoill.ILLRequest(
+        transaction_id=_tid(), item_id=isoill.ItemId(title="T"), cost_info_type=cost
+    )
     with pytest.raises(isoill.EncodeError) as err:
         isoill.encode(request)
     assert err.value.path == ["ILL-Request", "cost-info-type", "maximum-cost", "monetary-value"]
@@ -283,8 +310,14 @@ def test_wrong_python_type_names_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("35.50", "35.50"), ("35,50", "35.50"), ("1,000", "1000"), ("1 000.5", "1000.5"),
-     ("1.000,25", "1000.25"), ("7", "7")],
+    [
+        ("35.50", "35.50"),
+        ("35,50", "35.50"),
+        ("1,000", "1000"),
+        ("1 000.5", "1000.5"),
+        ("1.000,25", "1000.25"),
+        ("7", "7"),
+    ],
 )
 def test_monetary_value_reading(text: str, value: str) -> None:
     assert isoill.Amount.parse_monetary_value(text) == Decimal(value)

@@ -3,6 +3,8 @@ truncated, bit-flipped and length-inflated bytes only ever raise DecodeError."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,7 +78,7 @@ def test_indefinite_apdu_cannot_grow_past_the_limit() -> None:
     codec = isoill.Codec(isoill.apdu.codec.Options(limits=isoill.Limits(max_apdu_size=64)))
     decoder = isoill.StreamDecoder(codec)
     decoder.feed(b"\x61\x80\x30\x80")
-    with pytest.raises(isoill.DecodeError, match="larger than the limit|size limit"):
+    with pytest.raises(isoill.DecodeError, match=r"larger than the size limit"):
         decoder.feed(b"\x04\x40" + b"x" * 64)
 
 
@@ -102,10 +104,8 @@ def _decode_or_error(data: bytes) -> None:
     except isoill.DecodeError as err:
         assert 0 <= err.offset <= len(data) + 8
         assert str(err)
-    try:
+    with contextlib.suppress(isoill.DecodeError):
         isoill.StreamDecoder().feed(data)
-    except isoill.DecodeError:
-        pass
 
 
 @settings(max_examples=300)

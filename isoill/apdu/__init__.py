@@ -55,7 +55,9 @@ def decode(data: bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMI
     return get_codec(charset=charset, limits=limits).decode(data)
 
 
-def decode_all(data: bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS) -> list[APDU]:
+def decode_all(
+    data: bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS
+) -> list[APDU]:
     """Every APDU in concatenated ``data``, in order."""
     return get_codec(charset=charset, limits=limits).decode_all(data)
 

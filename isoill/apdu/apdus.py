@@ -110,7 +110,7 @@ class ForwardNotification(APDUBase):
     extensions_field = "forward_notification_extensions"
 
     # Mandatory here: the new responder the request went on to.
-    responder_id: SystemId  # type: ignore[assignment]
+    responder_id: SystemId
     intermediary_id: SystemId
     responder_address: SystemAddress | None = None
     notification_note: str | None = None
@@ -364,7 +364,4 @@ APDU_CLASSES: tuple[type[APDUBase], ...] = (
     Expired,
 )
 
-APDU_CLASS_BY_TYPE: dict[ILLAPDUType, type[APDUBase]] = {
-    cls.apdu_type: cls for cls in APDU_CLASSES
-}
-
+APDU_CLASS_BY_TYPE: dict[ILLAPDUType, type[APDUBase]] = {cls.apdu_type: cls for cls in APDU_CLASSES}

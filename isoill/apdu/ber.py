@@ -63,7 +63,8 @@ def encode_tag_key(key: int) -> bytes:
 
 
 def describe_tag(key: int) -> str:
-    """A tag key as a person reads it: ``[APPLICATION 1] constructed``, ``[46]``, ``UNIVERSAL 27``."""
+    """A tag key as a person reads it: ``[APPLICATION 1] constructed``, ``[46]``,
+    ``UNIVERSAL 27``."""
     first = key if key < 0x100 else key >> 24
     number = first & 0x1F if key < 0x100 else key & 0xFFFFFF
     cls = ("UNIVERSAL ", "APPLICATION ", "", "PRIVATE ")[first >> 6]

@@ -37,10 +37,10 @@ from isoill.apdu.ber import (
     DEFAULT_LIMITS,
     INDEFINITE,
     Limits,
+    decode_oid,
     describe_tag,
     encode_length,
     encode_oid,
-    decode_oid,
     is_end_of_contents,
     read_length,
     read_raw_length,
@@ -61,7 +61,7 @@ EDIFACT_STRING = 0x1A  # VisibleString
 OCTET_STRING = 0x04
 EXTERNAL_TAG = 0x28
 
-_NONE = types.NoneType
+_NONE: Any = types.NoneType
 
 
 def python_name(asn1_name: str) -> str:
@@ -212,9 +212,9 @@ class Binder:
     def _sequence(
         self, node: Any, desc: dict[str, Any], pytype: Any, module: str, what: str
     ) -> Coder:
-        cls = pytype
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{what}: a SEQUENCE needs a dataclass, not {cls!r}")
+        if not dataclasses.is_dataclass(pytype):
+            raise TypeError(f"{what}: a SEQUENCE needs a dataclass, not {pytype!r}")
+        cls: Any = pytype
         memo_key = (id(node), cls)
         if memo_key in self._sequences:
             return self._sequences[memo_key]
@@ -254,7 +254,6 @@ class Binder:
         extra = set(fields) - set(names)
         if extra:
             raise TypeError(f"{cls.__name__} has fields the ASN.1 lacks: {sorted(extra)}")
-        cls.__asn1_names__ = names  # type: ignore[attr-defined]
         defined_by = self._any_defined_by(cls, members)
         coder = _sequence_coder(
             tag_key(node.tag), cls, members, self.options.omit_defaults, defined_by, what
@@ -262,10 +261,14 @@ class Binder:
         self._sequences[memo_key] = coder
         return coder
 
-    def _member(self, node: Any, desc: dict[str, Any], pytype: Any, module: str, what: str) -> Coder:
+    def _member(
+        self, node: Any, desc: dict[str, Any], pytype: Any, module: str, what: str
+    ) -> Coder:
         return self.bind(node, desc, pytype, module, what)
 
-    def _any_defined_by(self, cls: type, members: list[_Member]) -> dict[str, tuple[str, dict[Any, Coder]]]:
+    def _any_defined_by(
+        self, cls: type, members: list[_Member]
+    ) -> dict[str, tuple[str, dict[Any, Coder]]]:
         """Extension.item: identifier 1 is an EXTERNAL (ILL ASMA clarification 02)."""
         if cls is not model.Extension:
             return {}
@@ -282,11 +285,10 @@ class Binder:
         module: str,
         what: str,
     ) -> Coder:
-        wrapper = None
+        wrapper: Any = None
         if dataclasses.is_dataclass(pytype):  # a named value holding the list (SystemNo)
             (only,) = dataclasses.fields(pytype)
             wrapper, pytype = pytype, typing.get_type_hints(pytype)[only.name]
-            wrapper.__asn1_names__ = {only.name: only.name}  # type: ignore[attr-defined]
         if get_origin(pytype) is not tuple:
             raise TypeError(f"{what}: a SEQUENCE OF needs tuple[X, ...], not {pytype!r}")
         element_type = get_args(pytype)[0]
@@ -307,9 +309,15 @@ class Binder:
                 f"{len(arm_types)} in {pytype!r}"
             )
         arms = []
-        for arm_node, arm_desc, arm_type in zip(node.members, desc["members"], arm_types, strict=True):
+        for arm_node, arm_desc, arm_type in zip(
+            node.members, desc["members"], arm_types, strict=True
+        ):
             arms.append(
-                (arm_node.name, arm_type, self.bind(arm_node, arm_desc, arm_type, module, arm_node.name))
+                (
+                    arm_node.name,
+                    arm_type,
+                    self.bind(arm_node, arm_desc, arm_type, module, arm_node.name),
+                )
             )
         return _choice_coder(arms, what)
 
@@ -323,28 +331,59 @@ class Binder:
         if pytype is str:
             return coder
         if dataclasses.is_dataclass(pytype):  # PersonSymbol and its kin
-            (only,) = dataclasses.fields(pytype)
             return _wrapped(coder, pytype)
         raise TypeError(f"{what}: ILL-String needs str, not {pytype!r}")
 
     def _iso_date_time(self, node: Any, is_date: bool, what: str) -> Coder:
         key = tag_key(node.tag)
         if is_date:
-            return _text_coder(key, model.parse_iso_date, model.format_iso_date, "ISO-Date",
-                               (date, str), None, self.options.limits, what)
-        return _text_coder(key, model.parse_iso_time, model.format_iso_time, "ISO-Time",
-                           (time, str), None, self.options.limits, what)
+            return _text_coder(
+                key,
+                model.parse_iso_date,
+                model.format_iso_date,
+                "ISO-Date",
+                (date, str),
+                None,
+                self.options.limits,
+                what,
+            )
+        return _text_coder(
+            key,
+            model.parse_iso_time,
+            model.format_iso_time,
+            "ISO-Time",
+            (time, str),
+            None,
+            self.options.limits,
+            what,
+        )
 
     def _amount_string(self, node: Any, constraints: dict[str, Any], what: str) -> Coder:
         def parse(text: str) -> Decimal:
             return model.Amount.parse_monetary_value(text)
 
-        return _text_coder(tag_key(node.tag), parse, model.Amount.format_monetary_value,
-                           "AmountString", (Decimal,), None, self.options.limits, what)
+        return _text_coder(
+            tag_key(node.tag),
+            parse,
+            model.Amount.format_monetary_value,
+            "AmountString",
+            (Decimal,),
+            None,
+            self.options.limits,
+            what,
+        )
 
     def _text(self, node: Any, constraints: dict[str, Any], what: str) -> Coder:
-        return _text_coder(tag_key(node.tag), str, str, node.type_name, (str,),
-                           _size_range(constraints), self.options.limits, what)
+        return _text_coder(
+            tag_key(node.tag),
+            str,
+            str,
+            node.type_name,
+            (str,),
+            _size_range(constraints),
+            self.options.limits,
+            what,
+        )
 
     def _enumerated(self, node: Any, pytype: Any, constraints: dict[str, Any], what: str) -> Coder:
         if not (isinstance(pytype, type) and issubclass(pytype, ASN1Enum)):
@@ -360,9 +399,7 @@ class Binder:
             raise TypeError(f"{pytype.__name__} is bound to enumerations with other names")
         set_asn1_names(pytype, asn1)
         allowed = constraints.get("x-value-set")
-        permitted = (
-            frozenset(pytype.from_asn1_name(name) for name in allowed) if allowed else None
-        )
+        permitted = frozenset(pytype.from_asn1_name(name) for name in allowed) if allowed else None
         return _enumerated_coder(tag_key(node.tag), pytype, permitted, what)
 
     def _integer(self, node: Any, constraints: dict[str, Any], what: str) -> Coder:
@@ -430,9 +467,7 @@ def _sequence_coder(
     count = len(members)
     new = object.__new__
     defaults = {
-        f.name: f.default
-        for f in dataclasses.fields(cls)
-        if f.default is not dataclasses.MISSING
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
     }
     # next_required[i]: position of the first mandatory component at or after i.
     next_required = [count] * (count + 1)
@@ -451,7 +486,7 @@ def _sequence_coder(
         inner_limit = limit if end == INDEFINITE else end
         # Filling __dict__ directly skips the frozen dataclass's __init__, which costs more
         # than all the BER work for a typical APDU; every value is checked while decoding.
-        obj = new(cls)
+        obj: Any = new(cls)
         state = obj.__dict__
         state.update(defaults)
         i = 0
@@ -591,7 +626,7 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
     def dec(data: bytes, off: int, limit: int) -> tuple[tuple[Any, ...], int]:
         end, p = _header(data, off, limit, key, what)
         inner_limit = limit if end == INDEFINITE else end
-        items = []
+        items: list[Any] = []
         while True:
             if end == INDEFINITE:
                 if is_end_of_contents(data, p):
@@ -673,7 +708,7 @@ def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
     to the general path."""
     general = _explicit(key, inner, what, fuse=False)
     slow = general.decode
-    charset = getattr(inner.decode, "ill_string")
+    charset = getattr(inner.decode, "ill_string")  # noqa: B009
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
         if off + 3 < limit and data[off] == key and data[off + 2] == GENERAL_STRING:
@@ -854,8 +889,9 @@ def _ill_string_coder(
 
     dec.ill_string = charset  # type: ignore[attr-defined]  # lets [n] ILL-String fuse
 
-    tags = frozenset((GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED,
-                      EDIFACT_STRING | CONSTRUCTED))
+    tags = frozenset(
+        (GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED, EDIFACT_STRING | CONSTRUCTED)
+    )
     return Coder(tags, dec, enc, what, plain, unplain)
 
 
@@ -879,9 +915,7 @@ def _segments(data: bytes, off: int, limit: int, limits: Limits) -> tuple[bytes,
         seg_end, q = read_length(data, q, False, inner_limit)
         total += seg_end - q
         if total > limits.max_string_length:
-            raise DecodeError(
-                f"string exceeds the limit of {limits.max_string_length} bytes", off
-            )
+            raise DecodeError(f"string exceeds the limit of {limits.max_string_length} bytes", off)
         pieces.append(data[q:seg_end])
         p = seg_end
     return b"".join(pieces), p
@@ -951,7 +985,7 @@ def _integer_coder(key: int, value_range: tuple[int, int] | None, what: str) -> 
     tag = _encode_key(key)
 
     def dec(data: bytes, off: int, limit: int) -> tuple[int, int]:
-        content, p, end = _primitive(data, off, limit, key, what)
+        content, _p, end = _primitive(data, off, limit, key, what)
         if not content:
             raise DecodeError("INTEGER with no content octets", off)
         if len(content) > 8:
@@ -989,7 +1023,9 @@ def _enumerated_coder(
         try:
             return members[number], end
         except KeyError:
-            raise DecodeError(f"{number} is not a {cls.__name__}; expected one of {names}", p) from None
+            raise DecodeError(
+                f"{number} is not a {cls.__name__}; expected one of {names}", p
+            ) from None
 
     def enc(value: Any) -> bytes:
         try:
@@ -1018,7 +1054,7 @@ def _boolean(key: int, what: str) -> Coder:
     true, false = _encode_key(key) + b"\x01\xff", _encode_key(key) + b"\x01\x00"
 
     def dec(data: bytes, off: int, limit: int) -> tuple[bool, int]:
-        content, p, end = _primitive(data, off, limit, key, what)
+        content, _p, end = _primitive(data, off, limit, key, what)
         if len(content) != 1:
             raise DecodeError(f"BOOLEAN with {len(content)} content octets", off)
         return content[0] != 0, end
@@ -1051,7 +1087,7 @@ def _null(key: int, pytype: Any, what: str) -> Coder:
     tag = _encode_key(key) + b"\x00"
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
-        content, p, end = _primitive(data, off, limit, key, what)
+        content, _p, end = _primitive(data, off, limit, key, what)
         if content:
             raise DecodeError("NULL with content octets", off)
         return pytype(), end
@@ -1136,9 +1172,21 @@ def _external_coder(binder: Binder, what: str) -> Coder:
 # --- helpers for the walk ----------------------------------------------------------------
 
 _BUILTIN = {
-    "SEQUENCE", "SEQUENCE OF", "CHOICE", "ENUMERATED", "INTEGER", "BOOLEAN", "NULL",
-    "OBJECT IDENTIFIER", "VisibleString", "PrintableString", "GeneralString", "EXTERNAL",
-    "ANY DEFINED BY", "ANY", "OCTET STRING",
+    "SEQUENCE",
+    "SEQUENCE OF",
+    "CHOICE",
+    "ENUMERATED",
+    "INTEGER",
+    "BOOLEAN",
+    "NULL",
+    "OBJECT IDENTIFIER",
+    "VisibleString",
+    "PrintableString",
+    "GeneralString",
+    "EXTERNAL",
+    "ANY DEFINED BY",
+    "ANY",
+    "OCTET STRING",
 }
 
 
@@ -1286,7 +1334,6 @@ class Codec:
             encoded = _long_form_outer(encoded)
         return encoded
 
-
     def to_plain(self, apdu: apdu_module.APDU) -> dict[str, Any]:
         """The APDU as JSON-ready data with the standard's names:
         ``{"ill-request": {"transaction-id": {...}, "iLL-service-type": ["loan"], ...}}``.
@@ -1312,10 +1359,26 @@ class Codec:
 APDU_TYPE_NAMES = {
     name.lower(): name
     for name in (
-        "ILL-Request", "Forward-Notification", "Shipped", "ILL-Answer", "Conditional-Reply",
-        "Cancel", "Cancel-Reply", "Received", "Recall", "Returned", "Checked-In", "Overdue",
-        "Renew", "Renew-Answer", "Lost", "Damaged", "Message", "Status-Query",
-        "Status-Or-Error-Report", "Expired",
+        "ILL-Request",
+        "Forward-Notification",
+        "Shipped",
+        "ILL-Answer",
+        "Conditional-Reply",
+        "Cancel",
+        "Cancel-Reply",
+        "Received",
+        "Recall",
+        "Returned",
+        "Checked-In",
+        "Overdue",
+        "Renew",
+        "Renew-Answer",
+        "Lost",
+        "Damaged",
+        "Message",
+        "Status-Query",
+        "Status-Or-Error-Report",
+        "Expired",
     )
 }
 
@@ -1328,7 +1391,7 @@ def _name_apdu(path: list[str]) -> None:
 
 def _long_form_outer(encoded: bytes) -> bytes:
     """Rewrite the outermost definite short length as the two-octet long form (0x81 n)."""
-    key, p = read_tag(encoded, 0)
+    _key, p = read_tag(encoded, 0)
     length = encoded[p]
     if length >= 0x80:
         return encoded
@@ -1336,6 +1399,8 @@ def _long_form_outer(encoded: bytes) -> bytes:
 
 
 @cache
-def get_codec(charset: str = "utf-8", omit_defaults: bool = False, limits: Limits = DEFAULT_LIMITS) -> Codec:
+def get_codec(
+    charset: str = "utf-8", omit_defaults: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> Codec:
     """The shared codec for these options (building one takes a few milliseconds)."""
     return Codec(Options(charset=charset, omit_defaults=omit_defaults, limits=limits))

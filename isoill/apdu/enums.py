@@ -12,7 +12,6 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Self
 
-
 # number -> ASN.1 name, per enum; filled in by the codec's binder from the compiled ASN.1.
 _ASN1_NAMES: dict[type[ASN1Enum], dict[int, str]] = {}
 

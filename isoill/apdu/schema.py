@@ -65,7 +65,7 @@ def parsed() -> dict[str, Any]:
             spec: dict[str, Any] = pickle.loads(cache_file.read_bytes())
             _collect_value_sets(spec)
             return spec
-        except Exception:  # noqa: BLE001 - a broken cache is only a slower start
+        except Exception:
             pass
     spec = asn1tools.parse_files([str(path) for path in spec_paths()])
     _repair(spec)
@@ -86,8 +86,9 @@ def _repair(spec: dict[str, Any]) -> None:
         if "restricted-to" in descriptor and descriptor.get("type") == "ILL-Service-Type":
             descriptor["x-value-set"] = tuple(descriptor.pop("restricted-to"))
     alphabet = types["EDIFACTString"]["from"]
-    types["EDIFACTString"]["from"] = [('"', '"') if pair == ("{", "{") else pair
-                                      for pair in alphabet]
+    types["EDIFACTString"]["from"] = [
+        ('"', '"') if pair == ("{", "{") else pair for pair in alphabet
+    ]
     _collect_value_sets(spec)
 
 
@@ -172,8 +173,9 @@ def _repair_node(node: Any, seen: set[int]) -> Any:
         if bytes(node.tag) == b"\x28":  # EXTERNAL: single-ASN1-type is [0] EXPLICIT ANY
             encoding = node.root_members[-1]
             single = atb_explicit("single-ASN1-type", _RawAny("single-ASN1-type"))
-            encoding.members = [single if m.name == "single-ASN1-type" else m
-                                for m in encoding.members]
+            encoding.members = [
+                single if m.name == "single-ASN1-type" else m for m in encoding.members
+            ]
             encoding.name_to_member = {m.name: m for m in encoding.members}
             encoding.tag_to_member = {}
             encoding.add_tags(encoding.members)

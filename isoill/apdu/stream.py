@@ -107,8 +107,9 @@ class StreamDecoder:
                 raise
             except DecodeError as err:
                 if len(data) > max_size:
-                    raise DecodeError(f"APDU larger than the size limit of {max_size} bytes",
-                                      0) from err
+                    raise DecodeError(
+                        f"APDU larger than the size limit of {max_size} bytes", 0
+                    ) from err
                 raise
         except IncompleteAPDU:
             return None

@@ -22,7 +22,7 @@ Representation choices, made once here so that every user sees the same thing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
@@ -52,6 +52,7 @@ from isoill.apdu.enums import (
     TransactionResults,
     UnableToPerform,
 )
+
 
 class EDIFACTString(str):
     """An ILL-String that travelled as EDIFACTString (VisibleString, restricted alphabet)."""
@@ -187,8 +188,9 @@ class ServiceDateTime:
         """Local date and time, to the second: the standard wants the time of whoever
         invokes the service, and requires it for a transaction's second service of a day."""
         moment = datetime.now().replace(microsecond=0)
-        return cls(date_time_of_this_service=DateTimeOfService(date=moment.date(),
-                                                               time=moment.time()))
+        return cls(
+            date_time_of_this_service=DateTimeOfService(date=moment.date(), time=moment.time())
+        )
 
 
 # --- addresses and delivery --------------------------------------------------------------
@@ -644,4 +646,3 @@ class SystemNo(ExternalValue):
     asn1_type: ClassVar[str] = "SystemNo"
 
     entries: tuple[SystemNoEntry, ...]
-

@@ -54,9 +54,7 @@ def _fixed_size(size: int) -> st.SearchStrategy[str]:
 _ISO_DATES = st.one_of(
     st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
     # Text a lenient peer might send; kept as is, never parsed as a date.
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)).map(
-        lambda d: d.isoformat()
-    ),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)).map(lambda d: d.isoformat()),
 )
 _ISO_TIMES = st.one_of(
     st.times().map(lambda t: t.replace(microsecond=0, tzinfo=None)),
@@ -102,10 +100,12 @@ def _externals() -> st.SearchStrategy[Any]:
 
 
 def _extensions() -> st.SearchStrategy[model.Extension]:
-    implementor = st.builds(model.Extension, identifier=st.just(1), item=_externals(),
-                            critical=st.booleans())
-    other = st.builds(model.Extension, identifier=st.integers(2, 1000), item=_raw_tlv(),
-                      critical=st.booleans())
+    implementor = st.builds(
+        model.Extension, identifier=st.just(1), item=_externals(), critical=st.booleans()
+    )
+    other = st.builds(
+        model.Extension, identifier=st.integers(2, 1000), item=_raw_tlv(), critical=st.booleans()
+    )
     return st.one_of(implementor, other)
 
 
@@ -140,13 +140,13 @@ def _sized_tuples(cls: type, field: str, element: st.SearchStrategy[Any]) -> st.
 
 
 @cache
-def for_type(cls: type) -> st.SearchStrategy[Any]:
+def for_type(cls: Any) -> st.SearchStrategy[Any]:
     """Any value of a model dataclass (APDU or shared type) that the encoder accepts."""
     if cls is model.Extension:
         return _extensions()
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, st.SearchStrategy[Any]] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         annotation = hints[f.name]
         optional = _NONE in get_args(annotation) if _is_union(annotation) else False
         strategy = _CONSTRAINED.get((cls, f.name))
@@ -158,7 +158,7 @@ def for_type(cls: type) -> st.SearchStrategy[Any]:
     return st.builds(cls, **kwargs)
 
 
-_NONE = types.NoneType
+_NONE: Any = types.NoneType
 
 
 def _is_union(annotation: Any) -> bool:
@@ -209,4 +209,5 @@ def _for_annotation(annotation: Any, cls: type, field: str) -> st.SearchStrategy
 
 def apdus() -> st.SearchStrategy[apdu_module.APDU]:
     """Any of the 20 APDUs."""
-    return st.one_of([for_type(cls) for cls in apdu_module.APDU_CLASSES])
+    classes: list[Any] = list(apdu_module.APDU_CLASSES)
+    return st.one_of([for_type(cls) for cls in classes])
