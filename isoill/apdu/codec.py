@@ -885,7 +885,11 @@ def _ill_string_coder(
     def unplain(value: Any) -> str:
         if isinstance(value, str):
             return value
-        return model.EDIFACTString(_expect_key(value, "EDIFACTString", what))
+        if isinstance(value, dict) and isinstance(value.get("EDIFACTString"), str):
+            return model.EDIFACTString(value["EDIFACTString"])
+        raise EncodeError(
+            f'expected str (or {{"EDIFACTString": str}}), got {type(value).__name__}'
+        )
 
     dec.ill_string = charset  # type: ignore[attr-defined]  # lets [n] ILL-String fuse
 

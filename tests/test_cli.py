@@ -1,0 +1,81 @@
+"""The isoill command: decode (tree and JSON), encode, demo, and clear failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import isoill
+from isoill.cli import main
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "isoill.cli", *args], input=stdin, capture_output=True, check=False
+    )
+
+
+def test_decode_prints_a_readable_tree(yaz_trace: bytes, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.ber"
+    trace.write_bytes(yaz_trace)
+    done = run("decode", str(trace))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert text.startswith("ill-request:\n  protocol-version-num: 2\n")
+    assert (
+        '  requester-id:\n    person-or-institution-symbol:\n      institution-symbol: "IKM"'
+        in text
+    )
+    assert '    title: "Unknown Title"' in text
+    assert '  iLL-service-type:\n    [0] "loan"' in text
+
+
+def test_json_round_trip_through_encode(yaz_trace: bytes, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.ber"
+    trace.write_bytes(yaz_trace + isoill.encode(isoill.decode(yaz_trace)))
+    as_json = run("decode", str(trace), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    documents = json.loads(as_json.stdout)
+    assert len(documents) == 2 and documents[0] == documents[1]
+    assert documents[0]["ill-request"]["item-id"]["item-type"] == "monograph"
+    encoded = run("encode", "-", stdin=as_json.stdout)
+    assert encoded.returncode == 0, encoded.stderr
+    assert isoill.decode_all(encoded.stdout) == isoill.decode_all(trace.read_bytes())
+
+
+def test_decode_failure_names_offset_and_component(yaz_trace: bytes, tmp_path: Path) -> None:
+    trace = tmp_path / "cut.ber"
+    trace.write_bytes(yaz_trace[:100])
+    done = run("decode", str(trace))
+    assert done.returncode == 1
+    assert b"APDU 1: ILL-Request." in done.stderr and b"byte offset" in done.stderr
+
+
+def test_encode_failure_names_the_component(tmp_path: Path) -> None:
+    document = isoill.to_json(
+        isoill.decode(
+            isoill.encode(
+                isoill.Cancel(
+                    transaction_id=isoill.TransactionId(
+                        transaction_group_qualifier="G", transaction_qualifier="1"
+                    )
+                )
+            )
+        )
+    )
+    document["cancel"]["requester-note"] = 5
+    done = run("encode", "-", stdin=json.dumps(document).encode())
+    assert done.returncode == 1
+    assert b"Cancel.requester-note: expected str" in done.stderr
+
+
+def test_demo_builds_encodes_and_decodes(tmp_path: Path, capsys: object) -> None:
+    out = tmp_path / "gif.ber"
+    assert main(["demo", "--output", str(out)]) == 0
+    request = isoill.decode(out.read_bytes())
+    assert isinstance(request, isoill.ILLRequest)
+    assert request.item_id.issn == "02641615"
+    assert request.copyright_compliance == "US:CCG"
+    assert request.extensions[0].item == isoill.OCLCILLRequestExtension(payment_method="IFM")
