@@ -301,6 +301,14 @@ def test_amount_must_fit_amount_string() -> None:
     assert err.value.path == ["ILL-Request", "cost-info-type", "maximum-cost", "monetary-value"]
 
 
+def test_version_1_apdu_may_not_carry_version_2_parameters() -> None:
+    request = replace(gif_copy_request(), protocol_version_num=1)  # Ariel: electronic delivery
+    with pytest.raises(isoill.EncodeError, match="only protocol version 2") as err:
+        isoill.encode(request)
+    assert err.value.path == ["ILL-Request", "delivery-service", "electronic-delivery"]
+    assert isoill.encode(replace(request, delivery_service="Ariel"))  # physical: fine in v1
+
+
 def test_wrong_python_type_names_the_field() -> None:
     request = isoill.ILLRequest(transaction_id=_tid(), item_id=isoill.ItemId(title=42))  # type: ignore[arg-type]
     with pytest.raises(isoill.EncodeError, match="expected str, got int") as err:

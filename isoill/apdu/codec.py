@@ -887,9 +887,7 @@ def _ill_string_coder(
             return value
         if isinstance(value, dict) and isinstance(value.get("EDIFACTString"), str):
             return model.EDIFACTString(value["EDIFACTString"])
-        raise EncodeError(
-            f'expected str (or {{"EDIFACTString": str}}), got {type(value).__name__}'
-        )
+        raise EncodeError(f'expected str (or {{"EDIFACTString": str}}), got {type(value).__name__}')
 
     dec.ill_string = charset  # type: ignore[attr-defined]  # lets [n] ILL-String fuse
 
@@ -1328,7 +1326,17 @@ class Codec:
         With ``tcp_safe`` (the default) the outermost length is written in long form when
         the first four octets would otherwise all be printable ASCII, which YAZ's TCP layer
         mistakes for HTTP (it then waits for a header end that never comes).
+
+        A protocol version 1 APDU may not carry the parameters version 2 added; encoding
+        one that does is refused, naming the parameter.
         """
+        if getattr(apdu, "protocol_version_num", None) == 1:
+            problem = version_2_only(apdu)
+            if problem:
+                raise EncodeError(
+                    "present, but only protocol version 2 has it (protocol-version-num is 1)",
+                    [APDU_TYPE_NAME_BY_CLASS[type(apdu)], *problem],
+                )
         try:
             encoded = self._apdu.encode(apdu)
         except EncodeError as err:
@@ -1359,6 +1367,27 @@ class Codec:
         return result
 
 
+def version_2_only(apdu: Any) -> list[str]:
+    """Path of the first parameter of ``apdu`` that protocol version 1 does not have
+    (the standard's comments on electronic-delivery, proposed-delivery-service and
+    damaged-details), or [] if there is none."""
+    if isinstance(apdu, apdu_module.ILLRequest) and isinstance(apdu.delivery_service, tuple):
+        return ["delivery-service", "electronic-delivery"]
+    if isinstance(apdu, apdu_module.Shipped) and isinstance(
+        apdu.supply_details.shipped_via, model.ElectronicDeliveryService
+    ):
+        return ["supply-details", "shipped-via", "electronic-delivery"]
+    if (
+        isinstance(apdu, apdu_module.ILLAnswer)
+        and isinstance(apdu.results_explanation, model.ConditionalResults)
+        and apdu.results_explanation.proposed_delivery_service is not None
+    ):
+        return ["results-explanation", "conditional-results", "proposed-delivery-service"]
+    if isinstance(apdu, apdu_module.Damaged) and apdu.damaged_details is not None:
+        return ["damaged-details"]
+    return []
+
+
 #: The standard's type name of each APDU, by its ILL-APDU alternative name.
 APDU_TYPE_NAMES = {
     name.lower(): name
@@ -1385,6 +1414,11 @@ APDU_TYPE_NAMES = {
         "Expired",
     )
 }
+
+
+APDU_TYPE_NAME_BY_CLASS: dict[type, str] = dict(
+    zip(apdu_module.APDU_CLASSES, APDU_TYPE_NAMES.values(), strict=True)
+)
 
 
 def _name_apdu(path: list[str]) -> None:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from isoill.apdu import apdus as apdu_module
 from isoill.apdu import types as model
 from isoill.apdu.ber import encode_length, encode_oid
+from isoill.apdu.codec import version_2_only
 from isoill.apdu.enums import ASN1Enum, ILLServiceType
 
 __all__ = ["apdus", "for_type", "ill_strings"]
@@ -155,7 +156,8 @@ def for_type(cls: Any) -> st.SearchStrategy[Any]:
         if cls in apdu_module.APDU_CLASSES and f.name == "protocol_version_num":
             strategy = st.sampled_from([1, 2])
         kwargs[f.name] = st.one_of(st.none(), strategy) if optional else strategy
-    return st.builds(cls, **kwargs)
+    built = st.builds(cls, **kwargs)
+    return built.map(_version_consistent) if cls in apdu_module.APDU_CLASSES else built
 
 
 _NONE: Any = types.NoneType
@@ -211,3 +213,10 @@ def apdus() -> st.SearchStrategy[apdu_module.APDU]:
     """Any of the 20 APDUs."""
     classes: list[Any] = list(apdu_module.APDU_CLASSES)
     return st.one_of([for_type(cls) for cls in classes])
+
+
+def _version_consistent(apdu: Any) -> Any:
+    """Version 1 APDUs drawn with a version 2 parameter become version 2 APDUs."""
+    if apdu.protocol_version_num == 1 and version_2_only(apdu):
+        return dataclasses.replace(apdu, protocol_version_num=2)
+    return apdu
