@@ -9,36 +9,7 @@ from __future__ import annotations
 
 
 class ILLCodecError(ValueError):
-    """Base of the codec's errors."""
-
-
-class DecodeError(ILLCodecError):
-    """Bytes that are not a valid ILL APDU (or not the one expected).
-
-    ``offset`` counts from the start of the data given to the decoder; ``path`` lists the
-    ASN.1 components from the outermost inwards.
-    """
-
-    def __init__(self, reason: str, offset: int, path: list[str] | None = None) -> None:
-        self.reason = reason
-        self.offset = offset
-        self.path: list[str] = path if path is not None else []
-        super().__init__(reason)
-
-    @property
-    def where(self) -> str:
-        return ".".join(self.path) if self.path else "ILL-APDU"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.reason} (at byte offset {self.offset})"
-
-
-class IncompleteAPDU(DecodeError):
-    """The data ends before the APDU does; more bytes may complete it (stream decoding)."""
-
-
-class EncodeError(ILLCodecError):
-    """A value that cannot be encoded as the standard requires; names the component."""
+    """Base of the codec's errors: a reason and the path of components it concerns."""
 
     def __init__(self, reason: str, path: list[str] | None = None) -> None:
         self.reason = reason
@@ -51,3 +22,26 @@ class EncodeError(ILLCodecError):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
+
+
+class DecodeError(ILLCodecError):
+    """Bytes that are not a valid ILL APDU (or not the one expected).
+
+    ``offset`` counts from the start of the data given to the decoder; ``path`` lists the
+    ASN.1 components from the outermost inwards.
+    """
+
+    def __init__(self, reason: str, offset: int, path: list[str] | None = None) -> None:
+        super().__init__(reason, path)
+        self.offset = offset
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (at byte offset {self.offset})"
+
+
+class IncompleteAPDU(DecodeError):
+    """The data ends before the APDU does; more bytes may complete it (stream decoding)."""
+
+
+class EncodeError(ILLCodecError):
+    """A value that cannot be encoded as the standard requires; names the component."""
