@@ -79,3 +79,18 @@ def test_demo_builds_encodes_and_decodes(tmp_path: Path, capsys: object) -> None
     assert request.item_id.issn == "02641615"
     assert request.copyright_compliance == "US:CCG"
     assert request.extensions[0].item == isoill.OCLCILLRequestExtension(payment_method="IFM")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``isoill demo | head -1``: the pipe closes while isoill still writes."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "isoill.cli", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()
+        errors = proc.stderr.read()
+    assert proc.returncode != 0
+    assert errors == b""
