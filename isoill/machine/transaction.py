@@ -1,0 +1,294 @@
+"""A transaction as one party's protocol machine knows it: an immutable value.
+
+The value is the state plus the full history (every APDU sent and received, with its
+direction, the state before and after, the time and the table row that applied). Everything
+else the machine needs (the request, the service type shipped, the optional-messages
+agreements, the due and expiry dates, who the responder is now) is read from that history, so
+there is nothing to keep in step and a gateway that stores the JSON form restores the
+transaction exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from isoill.apdu import from_json, to_json
+from isoill.apdu.apdus import (
+    APDU,
+    ConditionalReply,
+    Expired,
+    ForwardNotification,
+    ILLAnswer,
+    ILLRequest,
+    Overdue,
+    Received,
+    RenewAnswer,
+    Shipped,
+)
+from isoill.apdu.enums import ExpiryFlag, ILLServiceType, MessageRequirement
+from isoill.apdu.types import (
+    DateDue,
+    DateTimeOfService,
+    RequesterOptionalMessagesType,
+    ResponderOptionalMessagesType,
+    ServiceDateTime,
+    SystemId,
+    TransactionId,
+)
+from isoill.machine.events import Direction, Event, Role, State
+
+#: The history row of an APDU the machine refused (the state did not change).
+REFUSED = "refused"
+#: The history row of a reply the machine sent by itself (error and status reports).
+REPLY = "reply"
+
+
+@dataclass(frozen=True)
+class TransactionKey:
+    """What identifies a transaction: the initial requester (or, when the Transaction-Id
+    leaves it out, the requester-id of the APDU), group, transaction and sub-transaction
+    qualifiers."""
+
+    initial_requester: str
+    group: str
+    transaction: str
+    sub_transaction: str = ""
+
+    @classmethod
+    def of(cls, apdu: APDU) -> TransactionKey:
+        tid = apdu.transaction_id
+        requester = tid.initial_requester_id or apdu.requester_id
+        return cls(
+            initial_requester=_system_text(requester),
+            group=tid.transaction_group_qualifier,
+            transaction=tid.transaction_qualifier,
+            sub_transaction=tid.sub_transaction_qualifier or "",
+        )
+
+    def __str__(self) -> str:
+        parts = [self.initial_requester, self.group, self.transaction]
+        if self.sub_transaction:
+            parts.append(self.sub_transaction)
+        return "/".join(parts)
+
+
+def _system_text(system: SystemId | None) -> str:
+    if system is None:
+        return ""
+    return system.symbol or system.name or ""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    direction: Direction  # SEND for what this party sent (timers' APDUs included)
+    event: Event
+    apdu: APDU
+    state_before: State
+    state_after: State
+    row: str  # the table row, REFUSED or REPLY
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One party's view of one transaction. Change it only through
+    :mod:`isoill.machine.machine`, which returns a new value."""
+
+    role: Role
+    transaction_id: TransactionId
+    state: State = State.IDLE
+    # In CANCEL-PENDING: the state a refused Cancel returns to.
+    before_cancel: State | None = None
+    history: tuple[HistoryEntry, ...] = field(default=())
+
+    # --- facts read from the history --------------------------------------------------
+
+    def apdus(self, *types: type[Any]) -> list[Any]:
+        """The APDUs of these types that took effect (refused ones left out), oldest first."""
+        return [
+            entry.apdu
+            for entry in self.history
+            if entry.row != REFUSED and isinstance(entry.apdu, types)
+        ]
+
+    def _last(self, *types: type[Any]) -> Any:
+        found = self.apdus(*types)
+        return found[-1] if found else None
+
+    @property
+    def request(self) -> ILLRequest | None:
+        request: ILLRequest | None = self._last(ILLRequest)
+        return request
+
+    @property
+    def service_type(self) -> ILLServiceType | None:
+        """Loan or copy-non-returnable, once a Shipped or Received said which."""
+        last = self._last(Shipped, Received)
+        return None if last is None else last.shipped_service_type
+
+    @property
+    def is_loan(self) -> bool:
+        return self.service_type is ILLServiceType.LOAN
+
+    @property
+    def requester_messages(self) -> RequesterOptionalMessagesType | None:
+        request = self.request
+        return None if request is None else request.requester_optional_messages
+
+    @property
+    def responder_messages(self) -> ResponderOptionalMessagesType | None:
+        for apdu in reversed(self.apdus(ILLAnswer, Shipped)):
+            if apdu.responder_optional_messages is not None:
+                return apdu.responder_optional_messages  # type: ignore[no-any-return]
+        return None
+
+    @property
+    def date_due(self) -> DateDue | None:
+        """The loan's current Date-Due: the latest a Shipped, Renew-Answer or Overdue gave."""
+        for apdu in reversed(self.apdus(Shipped, RenewAnswer, Overdue)):
+            due = apdu.supply_details.date_due if isinstance(apdu, Shipped) else apdu.date_due
+            if due is not None:
+                return due
+        return None
+
+    @property
+    def due_date(self) -> date | None:
+        """The due date as a date, when the peer wrote one that parses."""
+        due = self.date_due
+        return due.date_due_field if due and isinstance(due.date_due_field, date) else None
+
+    @property
+    def expiry_date(self) -> date | None:
+        """When the responder's expiry timer fires (Search-Type expiry-flag)."""
+        request = self.request
+        search = None if request is None else request.search_type
+        if search is None:
+            return None
+        chosen = {
+            ExpiryFlag.NEED_BEFORE_DATE: search.need_before_date,
+            ExpiryFlag.OTHER_DATE: search.expiry_date,
+        }.get(search.expiry_flag)
+        return chosen if isinstance(chosen, date) else None
+
+    @property
+    def responder_id(self) -> SystemId | None:
+        """The responder now: a Forward-Notification hands the transaction to a new one."""
+        forwarded: ForwardNotification | None = self._last(ForwardNotification)
+        if forwarded is not None and forwarded.responder_id is not None:
+            return forwarded.responder_id
+        request = self.request
+        return None if request is None else request.responder_id
+
+    @property
+    def requester_id(self) -> SystemId | None:
+        request = self.request
+        return None if request is None else request.requester_id
+
+    @property
+    def conditions_accepted(self) -> bool | None:
+        reply: ConditionalReply | None = self._last(ConditionalReply)
+        return None if reply is None else reply.answer
+
+    def guard_holds(self, guard: str) -> bool:
+        """The conditions of the tables (:data:`isoill.machine.tables.GUARDS`)."""
+        if guard == "loan":
+            return self.is_loan
+        if guard == "SHIPPED optional":
+            asked = self.requester_messages
+            return asked is None or asked.requester_shipped is not MessageRequirement.REQUIRES
+        if guard == "RECEIVED optional":
+            offered = self.responder_messages
+            return offered is None or offered.responder_received is not MessageRequirement.REQUIRES
+        if guard == "RETURNED skipped":
+            asked = self.requester_messages
+            return asked is not None and not asked.can_send_returned
+        raise ValueError(f"unknown condition {guard!r}")
+
+    @property
+    def is_final(self) -> bool:
+        """Nothing more is to happen: a terminal state, or a copy received."""
+        from isoill.machine.tables import TABLES
+
+        if self.state in TABLES[self.role].terminal_states():
+            return True
+        copy = self.service_type is ILLServiceType.COPY_NON_RETURNABLE
+        return self.state is State.RECEIVED and copy
+
+    @property
+    def key(self) -> TransactionKey:
+        first = self.history[0].apdu if self.history else None
+        if first is None:
+            return TransactionKey(
+                _system_text(self.transaction_id.initial_requester_id),
+                self.transaction_id.transaction_group_qualifier,
+                self.transaction_id.transaction_qualifier,
+                self.transaction_id.sub_transaction_qualifier or "",
+            )
+        return TransactionKey.of(first)
+
+    # --- persistence -------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form from which :meth:`from_json` restores this exact value."""
+        return {
+            "role": self.role.value,
+            "transaction-id": _transaction_id_json(self.transaction_id),
+            "state": self.state.value,
+            "before-cancel": self.before_cancel.value if self.before_cancel else None,
+            "history": [
+                {
+                    "at": entry.at.isoformat(),
+                    "direction": entry.direction.value,
+                    "event": str(entry.event),
+                    "apdu": to_json(entry.apdu),
+                    "state-before": entry.state_before.value,
+                    "state-after": entry.state_after.value,
+                    "row": entry.row,
+                }
+                for entry in self.history
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Transaction:
+        return cls(
+            role=Role(value["role"]),
+            transaction_id=_transaction_id_from_json(value["transaction-id"]),
+            state=State(value["state"]),
+            before_cancel=State(value["before-cancel"]) if value["before-cancel"] else None,
+            history=tuple(
+                HistoryEntry(
+                    at=datetime.fromisoformat(entry["at"]),
+                    direction=Direction(entry["direction"]),
+                    event=Event.parse(entry["event"]),
+                    apdu=from_json(entry["apdu"]),
+                    state_before=State(entry["state-before"]),
+                    state_after=State(entry["state-after"]),
+                    row=entry["row"],
+                )
+                for entry in value["history"]
+            ),
+        )
+
+
+# The codec's JSON form is defined for APDUs; a Transaction-Id goes through the smallest one.
+_CARRIER_TIME = ServiceDateTime(date_time_of_this_service=DateTimeOfService(date=date(2000, 1, 1)))
+
+
+def _transaction_id_json(tid: TransactionId) -> Any:
+    return to_json(Expired(transaction_id=tid, service_date_time=_CARRIER_TIME))["expired"][
+        "transaction-id"
+    ]
+
+
+def _transaction_id_from_json(value: Any) -> TransactionId:
+    carrier = to_json(
+        Expired(
+            transaction_id=TransactionId(transaction_group_qualifier="", transaction_qualifier=""),
+            service_date_time=_CARRIER_TIME,
+        )
+    )
+    carrier["expired"]["transaction-id"] = value
+    return from_json(carrier).transaction_id
