@@ -109,6 +109,14 @@ QUALIFIERS: dict[ILLAPDUType, tuple[str, ...]] = {
 }
 
 
+def possible_qualifiers(service: ILLAPDUType) -> tuple[str | None, ...]:
+    """The qualifiers an APDU of this type can really carry: an ILL-Answer always has a
+    result and a reply always a yes or no; an ILL-Request is forwarded or not."""
+    if service is ILLAPDUType.ILL_REQUEST:
+        return (None, *QUALIFIERS[service])
+    return QUALIFIERS.get(service, (None,))
+
+
 @dataclass(frozen=True)
 class Event:
     """``send ILL-ANSWER will-supply``, ``recv CANCEL-REPLY no``, ``local EXPIRY-TIMER``."""

@@ -98,7 +98,9 @@ def receive(txn: Transaction, apdu: APDU, *, at: datetime | None = None) -> Outc
     event = event_for(apdu, Direction.RECEIVE)
     row = allowed(txn, event, apdu)
     if row is None:
-        refused = _record(txn, apdu, Direction.RECEIVE, event, txn.state, at, REFUSED)
+        refused = _record(
+            txn, apdu, Direction.RECEIVE, event, txn.state, at, REFUSED, txn.before_cancel
+        )
         if apdu.apdu_type is ILLAPDUType.STATUS_OR_ERROR_REPORT:
             return Outcome(refused, None)  # never answer a report with another
         report = reports.prohibited(apdu, txn.state, txn.role, at)

@@ -31,12 +31,12 @@ from importlib import resources
 
 from isoill.apdu.enums import ILLAPDUType
 from isoill.machine.events import (
-    QUALIFIERS,
     SERVICE_NAMES,
     Direction,
     Event,
     Role,
     State,
+    possible_qualifiers,
 )
 
 #: What each basis tag means, for the generated documentation.
@@ -207,8 +207,7 @@ class Table:
         """Every event the tables know of, with every qualifier."""
         for direction in (Direction.SEND, Direction.RECEIVE):
             for apdu_type in ILLAPDUType:
-                yield Event(direction, apdu_type)
-                for qualifier in QUALIFIERS.get(apdu_type, ()):
+                for qualifier in possible_qualifiers(apdu_type):
                     yield Event(direction, apdu_type, qualifier)
         yield from {e for row in self.rows for e in row.events if e.direction is Direction.LOCAL}
 

@@ -59,9 +59,10 @@ class TransactionKey:
     @classmethod
     def of(cls, apdu: APDU) -> TransactionKey:
         tid = apdu.transaction_id
-        requester = tid.initial_requester_id or apdu.requester_id
+        # yaz-illclient sends an empty initial-requester-id: fall back as if it were absent.
+        requester = _system_text(tid.initial_requester_id) or _system_text(apdu.requester_id)
         return cls(
-            initial_requester=_system_text(requester),
+            initial_requester=requester,
             group=tid.transaction_group_qualifier,
             transaction=tid.transaction_qualifier,
             sub_transaction=tid.sub_transaction_qualifier or "",
