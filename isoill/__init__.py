@@ -1,7 +1,9 @@
 """isoill: the ISO 10160/10161 Interlibrary Loan protocol for Python.
 
 The public API: every APDU and shared type of ISO 10161-1 as an immutable value, the BER
-codec (``encode``, ``decode``, ``decode_all``, ``StreamDecoder``) and the JSON form.
+codec (``encode``, ``decode``, ``decode_all``, ``StreamDecoder``), the JSON form, and the
+protocol machine (``isoill.machine``: ``Transaction``, ``Transactions``, ``Intermediary``, with
+``isoill.machine.send`` / ``receive`` / ``tick``).
 
 >>> import isoill
 >>> request = isoill.ILLRequest(
@@ -16,6 +18,7 @@ codec (``encode``, ``decode``, ``decode_all``, ``StreamDecoder``) and the JSON f
 True
 """
 
+from isoill import machine
 from isoill.apdu import (
     APDU,
     APDU_CLASS_BY_TYPE,
@@ -149,6 +152,15 @@ from isoill.apdu.types import (
     UserErrorReport,
     WillSupplyResults,
 )
+from isoill.machine import (
+    Intermediary,
+    Outcome,
+    ProhibitedTransition,
+    Role,
+    State,
+    Transaction,
+    Transactions,
+)
 
 __version__ = "0.1.0"
 
@@ -207,6 +219,7 @@ __all__ = [
     "IncompleteAPDU",
     "InstitutionName",
     "InstitutionSymbol",
+    "Intermediary",
     "IntermediaryProblem",
     "ItemId",
     "ItemType",
@@ -221,6 +234,7 @@ __all__ = [
     "MostRecentService",
     "NameOfPersonOrInstitution",
     "OCLCILLRequestExtension",
+    "Outcome",
     "Overdue",
     "PersonName",
     "PersonOrInstitutionSymbol",
@@ -228,6 +242,7 @@ __all__ = [
     "PlaceOnHoldType",
     "PostalAddress",
     "Preference",
+    "ProhibitedTransition",
     "ProviderErrorReport",
     "ReasonLocsProvided",
     "ReasonNoReport",
@@ -244,12 +259,14 @@ __all__ = [
     "ResultsExplanation",
     "RetryResults",
     "Returned",
+    "Role",
     "SearchType",
     "SendToListEntry",
     "ServiceDateTime",
     "Shipped",
     "ShippedConditions",
     "ShippedVia",
+    "State",
     "StateTransitionProhibited",
     "StatusOrErrorReport",
     "StatusQuery",
@@ -263,10 +280,12 @@ __all__ = [
     "SystemNo",
     "SystemNoEntry",
     "ThirdPartyInfoType",
+    "Transaction",
     "TransactionId",
     "TransactionIdProblem",
     "TransactionResults",
     "TransactionType",
+    "Transactions",
     "UnableToPerform",
     "UndecodableAPDU",
     "UnfilledResults",
@@ -278,6 +297,7 @@ __all__ = [
     "decode_all",
     "encode",
     "from_json",
+    "machine",
     "register_external",
     "to_json",
 ]
