@@ -155,6 +155,8 @@ def _value_and_rest(key: str, raw: str) -> tuple[str, str]:
     if key == "NOTE":
         return raw, ""
     match = _AMOUNT.match(raw) if key == "MAX-COST" else None
+    if match is not None and re.match(r"[.,]\d", raw[match.end() :]):
+        return raw, ""  # "USD35,50": a decimal comma, refused as a whole, not split
     if match is None:
         match = re.match(r"\S+", raw)
     if match is None:

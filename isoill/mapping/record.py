@@ -116,6 +116,10 @@ class FeeLine:
     UPRCE: str | None = None
     CHRGE: str | None = None
 
+    def __post_init__(self) -> None:
+        if all(v is None for v in dataclasses.astuple(self)):
+            raise ValueError("a fee line with no field says nothing")
+
 
 @dataclass(frozen=True)
 class Record:
@@ -245,7 +249,10 @@ class Record:
         groups: dict[str, dict[int, dict[str, str]]] = {"HOLDINGS": {}, "FEES": {}}
         history: dict[int, str] = {}
         problems: list[str] = []
-        for number, line in enumerate(text.splitlines(), 1):
+        # Only line feeds end a line: splitlines() would also split at the control
+        # characters a peer's text may hold.
+        for number, line in enumerate(text.split("\n"), 1):
+            line = line.removesuffix("\r")
             if not line.strip():
                 continue
             tag, sep, value = line.partition(": ")
@@ -308,6 +315,9 @@ def _group_from(
     if not all(isinstance(v, str) for v in raw.values()):
         problems.append(f"{key} {index}: values are strings")
         return None
+    if group is FeeLine and not raw:
+        problems.append(f"{key} {index}: an empty fee line")
+        return None
     if group is Holding and "HMLID" not in raw:
         problems.append(f"HMLID.{index}: a holding group needs its library code")
         return None
@@ -330,16 +340,16 @@ def _scalar(key: str, raw: str, problems: list[str]) -> Any:
 
 
 def _escape(value: str) -> str:
-    """A value on one line: backslash and line breaks escaped, so that a multi-line OADRS
-    survives the line form."""
-    return value.replace("\\", "\\\\").replace("\n", "\\n")
+    """A value on one line: backslash, line feed and carriage return escaped, so that a
+    multi-line OADRS survives the line form."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _unescape(value: str) -> str:
     out, i = [], 0
     while i < len(value):
         if value[i] == "\\" and i + 1 < len(value):
-            out.append("\n" if value[i + 1] == "n" else value[i + 1])
+            out.append({"n": "\n", "r": "\r"}.get(value[i + 1], value[i + 1]))
             i += 2
         else:
             out.append(value[i])
