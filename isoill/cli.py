@@ -1,11 +1,12 @@
-"""The ``isoill`` command: decode, encode and demonstrate ISO ILL APDUs.
+"""The ``isoill`` command: decode, encode, replay and demonstrate ISO ILL APDUs.
 
     isoill decode FILE|-        one or more concatenated APDUs -> readable tree (--json: JSON)
     isoill encode FILE|-        JSON as ``decode --json`` prints it -> BER on stdout
+    isoill replay FILE|-        a transaction's APDUs through one party's protocol machine
     isoill demo                 build, encode and decode the GIF copy request
 
 Exit status: 0 on success, 1 when the input is not valid (the message names the byte offset
-and the component), 2 for usage errors.
+and the component) or a replay meets a prohibited transition, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from isoill.apdu.apdus import APDU
 from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError, EncodeError
 
@@ -114,6 +116,50 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from isoill.machine import Role
+    from isoill.machine.replay import ReplayError, replay
+
+    data = _read(args.file)
+    if not data:
+        print("isoill: no input", file=sys.stderr)
+        return 1
+    codec = get_codec(charset=args.charset)
+    apdus: list[APDU] = []
+    offset = 0
+    while offset < len(data):
+        try:
+            apdu, offset = codec.decode_prefix(data, offset)
+        except DecodeError as err:
+            # Replaying the APDUs before a broken one would show a transaction that stops for
+            # no protocol reason: refuse the whole trace instead.
+            print(f"isoill: APDU {len(apdus) + 1}: {err}", file=sys.stderr)
+            return 1
+        apdus.append(apdu)
+    try:
+        result = replay(apdus, Role(args.role))
+    except ReplayError as err:
+        print(f"isoill: {err}", file=sys.stderr)
+        return 1
+    refused = result.prohibited
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print("\n".join(result.lines()))
+        if result.report is not None:
+            print("\n".join(render_tree(codec.to_plain(result.report))))
+    if refused is None:
+        return 0
+    why = (
+        result.report.note
+        if result.report is not None
+        else f"{refused.apdu} refused (an error report is never answered with another)"
+    )
+    print(f"isoill: APDU {refused.n}: prohibited transition: {why}", file=sys.stderr)
+    return 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from isoill.demo import gif_copy_request
 
@@ -154,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out DEFAULT-valued components (YAZ rejects that)",
     )
     enc.set_defaults(func=cmd_encode)
+    rep = sub.add_parser("replay", help="a transaction's APDUs through one party's machine")
+    rep.add_argument("file", help="file of one transaction's concatenated APDUs, or - for stdin")
+    rep.add_argument(
+        "--role",
+        choices=["requester", "responder", "intermediary"],
+        default="requester",
+        help="whose protocol machine to run (requester)",
+    )
+    rep.add_argument("--json", action="store_true", help="steps, final state and report as JSON")
+    rep.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    rep.set_defaults(func=cmd_replay)
     demo = sub.add_parser("demo", help="build, encode and decode the GIF copy request")
     demo.add_argument("--output", help="also write the BER to this file")
     demo.set_defaults(func=cmd_demo)
