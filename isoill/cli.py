@@ -4,9 +4,14 @@
     isoill encode FILE|-        JSON as ``decode --json`` prints it -> BER on stdout
     isoill replay FILE|-        a transaction's APDUs through one party's protocol machine
     isoill demo                 build, encode and decode the GIF copy request
+    isoill nacsis order RECORD  a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends
+    isoill nacsis check-receive RECORD --shipped BER [--policy CSV]
+                                may the requester RECEIVE this arrival? (the GIF checks)
 
 Exit status: 0 on success, 1 when the input is not valid (the message names the byte offset
-and the component) or a replay meets a prohibited transition, 2 for usage errors.
+and the component) or a replay meets a prohibited transition, 2 for usage errors and for a
+NACSIS-ILL record the GIF rules refuse (every reason on stderr, one per line); check-receive
+exits 3 when RECEIVE must not go ahead.
 """
 
 from __future__ import annotations
@@ -181,6 +186,87 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
+def cmd_nacsis_order(args: argparse.Namespace) -> int:
+    from isoill.mapping.directory import Directory, DirectoryError
+    from isoill.mapping.record import Record, RecordError
+    from isoill.mapping.to_iso import order_request
+
+    try:
+        document = json.loads(_read(args.record))
+    except ValueError as err:
+        print(f"isoill: not JSON: {err}", file=sys.stderr)
+        return 1
+    directory = None
+    if args.directory is not None:
+        try:
+            directory = Directory.load(args.directory)
+        except DirectoryError as err:
+            for problem in err.problems:
+                print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
+            return 1
+    try:
+        request = order_request(Record.from_json(document), directory=directory)
+    except RecordError as err:
+        # Every reason, so that staff fix the record in one pass.
+        for problem in err.problems:
+            print(f"isoill: {problem}", file=sys.stderr)
+        return 2
+    codec = get_codec()
+    if args.ber:
+        sys.stdout.buffer.write(codec.encode(request))
+    else:
+        print("\n".join(render_tree(codec.to_plain(request))))
+    return 0
+
+
+def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
+    from isoill.apdu.apdus import Shipped
+    from isoill.mapping.policy import PolicyError, load_policies
+    from isoill.mapping.receive_guard import check_receive
+    from isoill.mapping.record import Record, RecordError
+
+    try:
+        record = Record.from_json(json.loads(_read(args.record)))
+    except ValueError as err:  # not JSON, or a RecordError naming every problem
+        problems = err.problems if isinstance(err, RecordError) else [f"not JSON: {err}"]
+        for problem in problems:
+            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+        return 1
+    try:
+        shipped = get_codec(charset=args.charset).decode(_read(args.shipped))
+    except DecodeError as err:
+        print(f"isoill: {args.shipped}: {err}", file=sys.stderr)
+        return 1
+    if not isinstance(shipped, Shipped):
+        print(
+            f"isoill: {args.shipped}: a Shipped APDU, not {type(shipped).__name__}", file=sys.stderr
+        )
+        return 1
+    policy = None
+    if args.policy is not None:
+        try:
+            policies = load_policies(args.policy)
+        except PolicyError as err:
+            for problem in err.problems:
+                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            return 1
+        symbols = [record.HMLISO, shipped.responder_id.symbol if shipped.responder_id else None]
+        policy = next((p for s in symbols if (p := policies.lookup(s)) is not None), None)
+        if policy is None:
+            wanted = " or ".join(s for s in symbols if s) or "the lender (no HMLISO)"
+            print(f"policy: {args.policy} has no entry for {wanted}")
+    verdict = check_receive(record, shipped, policy)
+    print("OK: RECEIVE may go ahead" if verdict.ok else "NOT OK: do not RECEIVE")
+    for reason in verdict.reasons:
+        print(f"  reason: {reason}")
+    print(f"action: {verdict.action}")
+    for note in verdict.notes:
+        print(f"  note: {note}")
+    if args.letter and verdict.letter:
+        print(f"\nletter to the lender:\n\n{verdict.letter}", end="")
+    return 0 if verdict.ok else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -214,6 +300,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build, encode and decode the GIF copy request")
     demo.add_argument("--output", help="also write the BER to this file")
     demo.set_defaults(func=cmd_demo)
+    nacsis = sub.add_parser("nacsis", help="NACSIS-ILL records on the OCLC (GIF) link")
+    nacsis_commands = nacsis.add_subparsers(dest="nacsis_command", required=True)
+    order = nacsis_commands.add_parser(
+        "order",
+        help="a record -> the ILL-Request ORDER sends (exit 2 with every reason if refused)",
+    )
+    order.add_argument("record", help="the record as JSON (tags as keys), or - for stdin")
+    order.add_argument("--ber", action="store_true", help="write the request's BER to stdout")
+    order.add_argument("--directory", help="CSV of nacsis,oclc[,name]: codes -> OCLC symbols")
+    order.set_defaults(func=cmd_nacsis_order)
+    check = nacsis_commands.add_parser(
+        "check-receive",
+        help="may RECEIVE go ahead? the checks before RECEIVE (exit 3 when not)",
+    )
+    check.add_argument("record", help="the requester's record as JSON, or - for stdin")
+    check.add_argument("--shipped", required=True, help="the lender's Shipped APDU (BER)")
+    check.add_argument("--policy", help="CSV of lending policies (see isoill.mapping.policy)")
+    check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
+    check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    check.set_defaults(func=cmd_nacsis_check_receive)
     return parser
 
 

@@ -1,0 +1,402 @@
+"""NACSIS-ILL commands driving the ISO leg of a record: what each command sends, and when the
+protocol forbids it.
+
+A record on the OCLC link has two states: NACSIS's STAT and the ISO transaction's state
+(ISOSTAT). NII's gateway learns of a forbidden command only when its hourly batch fails and the
+record comes back as a "transfer error"; here the command is checked against the protocol
+machine first and refused before anything is sent, with the reason. A :class:`Leg` is the
+record and its ISO transaction together, as one immutable value; :meth:`Leg.command` carries out
+a command and :meth:`Leg.receive` takes an APDU from OCLC.
+
+Which command sends which APDU (ill-systems.md §1.4):
+
+============  =========  ==================================================================
+command       side       APDU
+============  =========  ==================================================================
+ORDER         requester  ILL-Request (the GIF mapping, :mod:`isoill.mapping.to_iso`)
+ANSWER        requester  Conditional-Reply yes, to the lender's conditions
+CANCEL        requester  Cancel
+RECEIVE       requester  Received, for a copy (the seed: RECEIVE makes the copy billable);
+                         nothing for a loan or an inquiry. Guarded by the RECEIVE checks.
+BORROW        requester  Received, for a loan (ISO3 3.7), guarded likewise
+OK            requester  nothing (the Received went at RECEIVE); the copy is final
+SENDBACK      requester  Returned
+RENEW         requester  Renew
+RECEIVE       responder  nothing: the lender accepts the request for processing
+SEND          responder  Shipped (needs PAYMENT=IFM in CMMNT, SUM and SDATE; DDATE for a loan)
+INQUIRE       responder  ILL-Answer conditional (CODE= or COND= says the condition)
+PARDON        responder  Cancel-Reply yes when a Cancel is waiting, else ILL-Answer unfilled
+OK            responder  Checked-In, closing a returned loan
+============  =========  ==================================================================
+
+Sources differ on which command sends Received for a copy (NL27 and the seed say RECEIVE, ISO3
+3.21 shows OK); isoill follows the seed, and runs the RECEIVE checks before either (rule N-17).
+The hourly batch is not modelled: an APDU is ready to send as soon as the command is accepted,
+so STAT goes straight to what NACSIS shows after the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from isoill.apdu.apdus import (
+    APDU,
+    Cancel,
+    CancelReply,
+    CheckedIn,
+    ConditionalReply,
+    ILLAnswer,
+    ILLRequest,
+    Received,
+    Renew,
+    Returned,
+    Shipped,
+)
+from isoill.apdu.enums import (
+    Conditions,
+    ILLServiceType,
+    ReasonUnfilled,
+    TransactionResults,
+)
+from isoill.apdu.types import (
+    Amount,
+    ConditionalResults,
+    DateDue,
+    SupplyDetails,
+    UnfilledResults,
+)
+from isoill.machine import (
+    Outcome,
+    ProhibitedTransition,
+    Role,
+    State,
+    Transaction,
+    machine,
+)
+from isoill.machine.reports import service_date_time
+from isoill.mapping import cmmnt
+from isoill.mapping.record import Command, Record, Service, Stat
+
+
+class CommandRefused(Exception):
+    """The command cannot be carried out; nothing was sent. ``reasons`` says every why."""
+
+    def __init__(self, command: Command, reasons: list[str]) -> None:
+        self.command = command
+        self.reasons = reasons
+        super().__init__(f"{command}: " + "; ".join(reasons))
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A NACSIS-ILL record and the ISO transaction behind it, on one side of the link."""
+
+    record: Record
+    transaction: Transaction
+
+    @classmethod
+    def requester(cls, record: Record, request: ILLRequest) -> Leg:
+        """A Japanese library's request to OCLC, before ORDER."""
+        return cls(record, Transaction(Role.REQUESTER, request.transaction_id))
+
+    @classmethod
+    def responder(cls, record: Record, request: ILLRequest) -> Leg:
+        """An OCLC library's request to a Japanese lender, not yet received."""
+        return cls(record, Transaction(Role.RESPONDER, request.transaction_id))
+
+    @property
+    def role(self) -> Role:
+        return self.transaction.role
+
+    # --- commands -----------------------------------------------------------------------
+
+    def command(
+        self, command: Command, *, at: datetime | None = None, **options: Any
+    ) -> tuple[Leg, list[APDU]]:
+        """Carry out ``command``: the leg after it and the APDUs to send (at most one).
+
+        ``options``: ``request`` (ORDER: the ILL-Request from :func:`order_request`),
+        ``shipped`` and ``policy`` (RECEIVE/BORROW: what the RECEIVE checks look at),
+        ``force=True`` (RECEIVE/BORROW: go ahead although the checks failed, as staff may
+        after agreeing with the lender)."""
+        at = at or datetime.now()
+        handler = _HANDLERS.get((self.role, command))
+        if handler is None:
+            raise CommandRefused(command, [f"{command} is not a {self.role}'s command on the link"])
+        stat, apdu = handler(self, command, at, options)
+        transaction = self.transaction
+        if apdu is not None:
+            try:
+                transaction = machine.send(transaction, apdu, at=at)
+            except ProhibitedTransition as refused:
+                raise CommandRefused(command, [refused.report.note or str(refused)]) from None
+        record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
+        record = record.with_history(_history(command, apdu, at))
+        return Leg(record, transaction), [apdu] if apdu is not None else []
+
+    def receive(self, apdu: APDU, *, at: datetime | None = None) -> tuple[Leg, Outcome]:
+        """An APDU from OCLC: the protocol machine judges it, and an accepted one changes
+        the record as :func:`isoill.mapping.from_oclc.apply_incoming` says."""
+        from isoill.mapping.from_oclc import apply_incoming
+
+        at = at or datetime.now()
+        outcome = machine.receive(self.transaction, apdu, at=at)
+        record = self.record
+        if outcome.accepted:
+            record = apply_incoming(record, apdu, at=at)
+        record = record.replace(ISOSTAT=outcome.transaction.state)
+        return Leg(record, outcome.transaction), outcome
+
+
+# --- the commands, one function each ---------------------------------------------------------
+
+Handled = tuple[Stat | None, APDU | None]
+
+
+def _common(leg: Leg, at: datetime) -> dict[str, Any]:
+    request = leg.transaction.request
+    if request is None:
+        raise CommandRefused(Command.ORDER, ["the record has not been ordered"])
+    return {
+        "transaction_id": request.transaction_id,
+        "protocol_version_num": request.protocol_version_num,
+        "service_date_time": service_date_time(at),
+        "requester_id": request.requester_id,
+        "responder_id": leg.transaction.responder_id or request.responder_id,
+    }
+
+
+def _order(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    request = options.get("request")
+    if request is None:
+        from isoill.mapping.to_iso import order_request
+
+        request = order_request(leg.record, at=at)
+    return Stat.IN_PROCESS, request
+
+
+def _answer(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.transaction.state is not State.CONDITIONAL:
+        raise CommandRefused(
+            command,
+            [
+                f"ANSWER replies to the lender's conditions; the ISO state is "
+                f"{leg.transaction.state}, not CONDITIONAL (to refuse conditions, CANCEL)"
+            ],
+        )
+    return Stat.AWAITING_ANSWER, ConditionalReply(**_common(leg, at), answer=True)
+
+
+def _cancel(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    return None, Cancel(**_common(leg, at))
+
+
+def _receive_item(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    """RECEIVE: of an inquiry (no APDU), of a copy (Received, checked first), of a loan
+    (no APDU: BORROW sends the Received)."""
+    if leg.transaction.state is not State.SHIPPED and leg.record.STAT is not Stat.SHIPPED:
+        return Stat.INQUIRY, None
+    if leg.record.SRVCE is Service.LOAN or _is_loan(leg):
+        return Stat.ARRIVAL_PROCESSING, None
+    _check_before_receipt(leg, command, options)
+    return Stat.ARRIVAL_PROCESSING, _received(leg, at, ILLServiceType.COPY_NON_RETURNABLE)
+
+
+def _borrow(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    _check_before_receipt(leg, command, options)
+    return Stat.BORROWED, _received(leg, at, ILLServiceType.LOAN)
+
+
+def _is_loan(leg: Leg) -> bool:
+    """A loan, or a physical item the lender sent for a copy request (it goes back)."""
+    return leg.transaction.service_type is ILLServiceType.LOAN
+
+
+def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
+    from isoill.mapping.receive_guard import check_receive
+
+    if options.get("force"):
+        return
+    shipped = options.get("shipped")
+    if shipped is None:
+        found = leg.transaction.apdus(Shipped)
+        shipped = found[-1] if found else None
+    verdict = check_receive(leg.record, shipped, options.get("policy"))
+    if not verdict.ok:
+        raise CommandRefused(command, [*verdict.reasons, f"what to do: {verdict.action}"])
+
+
+def _received(leg: Leg, at: datetime, kind: ILLServiceType) -> Received:
+    shipped = leg.transaction.service_type or kind
+    return Received(**_common(leg, at), date_received=at.date(), shipped_service_type=shipped)
+
+
+def _ok_requester(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.record.STAT is not Stat.ARRIVAL_PROCESSING:
+        raise CommandRefused(command, ["OK finishes a copy after RECEIVE (到着処理中)"])
+    return Stat.CONFIRMED, None
+
+
+def _sendback(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    return Stat.RETURNED, Returned(**_common(leg, at), date_returned=at.date())
+
+
+def _renew(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    return Stat.RENEWAL_REQUESTED, Renew(**_common(leg, at))
+
+
+def _accept(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.transaction.state is not State.IN_PROCESS:
+        raise CommandRefused(command, [f"no new request to accept (ISO {leg.transaction.state})"])
+    return Stat.IN_PROCESS, None
+
+
+def _send(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    record = leg.record
+    reading = cmmnt.read(record.CMMNT)
+    problems = list(reading.problems)
+    if reading.comment.payment != "IFM":
+        problems.append("CMMNT: SEND needs PAYMENT=IFM (rule N-36; OCLC refuses it otherwise)")
+    amount = _amount(record, problems)
+    shipped_on = _date(record.SDATE, "SDATE", problems, default=at.date())
+    loan = record.SRVCE is Service.LOAN
+    due = _date(record.DDATE, "DDATE", problems) if loan or record.DDATE else None
+    if loan and due is None and not any(p.startswith("DDATE") for p in problems):
+        problems.append("DDATE: a loan needs its due date (rule N-32)")
+    if problems:
+        raise CommandRefused(command, problems)
+    details = SupplyDetails(
+        date_shipped=shipped_on,
+        date_due=DateDue(date_due_field=due) if due else None,
+        cost=amount,
+    )
+    shipped = Shipped(
+        **_common(leg, at),
+        shipped_service_type=ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=details,
+        responder_note=record.CMMNT,
+    )
+    return Stat.SHIPPED, shipped
+
+
+def _inquire(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    comment, problems = _reason_comment(leg.record)
+    condition = comment.condition or _by_number(Conditions, comment.code)
+    if condition is None and not comment.notes:
+        problems.append("CMMNT: INQUIRE needs CODE=<n> or COND= (or a NOTE=) (rule N-36)")
+    if problems:
+        raise CommandRefused(command, problems)
+    answer = ILLAnswer(
+        **_common(leg, at),
+        transaction_results=TransactionResults.CONDITIONAL,
+        results_explanation=ConditionalResults(
+            conditions=condition or Conditions.OTHER, date_for_reply=comment.reply
+        ),
+        responder_note=" / ".join(comment.notes) or None,
+    )
+    return Stat.AWAITING_ANSWER, answer
+
+
+def _pardon(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.transaction.state is State.CANCEL_PENDING:
+        # The way NACSIS accepts an OCLC borrower's Cancel (N-37): no CMMNT needed.
+        return Stat.CANCEL, CancelReply(**_common(leg, at), answer=True)
+    comment, problems = _reason_comment(leg.record)
+    reason = comment.unfilled or _by_number(ReasonUnfilled, comment.code)
+    if reason is None and not comment.notes:
+        problems.append("CMMNT: PARDON needs CODE=<n> or UNFILL= (or a NOTE=) (rule N-36)")
+    if problems:
+        raise CommandRefused(command, problems)
+    answer = ILLAnswer(
+        **_common(leg, at),
+        transaction_results=TransactionResults.UNFILLED,
+        results_explanation=UnfilledResults(reason_unfilled=reason or ReasonUnfilled.OTHER),
+        responder_note=" / ".join(comment.notes) or None,
+    )
+    return Stat.NEW_INQUIRY, answer
+
+
+def _check_in(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    return Stat.RETURN_CONFIRMED, CheckedIn(**_common(leg, at), date_checked_in=at.date())
+
+
+def _not_on_the_link(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    why = {
+        Command.CLAIM: "CLAIM cannot be used on Global ILL: e-mail the lender (rule N-21)",
+        Command.CALLBACK: "CALLBACK cannot undo what the link has sent; CANCEL, or e-mail the "
+        "lender (rule N-10)",
+    }[command]
+    raise CommandRefused(command, [why])
+
+
+def _reason_comment(record: Record) -> tuple[cmmnt.Comment, list[str]]:
+    reading = cmmnt.read(record.CMMNT)
+    return reading.comment, list(reading.problems)
+
+
+def _by_number(cls: Any, number: int | None) -> Any:
+    if number is None:
+        return None
+    try:
+        return cls(number)
+    except ValueError:
+        return None
+
+
+def _amount(record: Record, problems: list[str]) -> Amount | None:
+    if record.SUM is None or not record.SUM.strip():
+        problems.append("SUM: SEND needs the total (rule N-36; write 0 for a free copy)")
+        return None
+    try:
+        value = Decimal(record.SUM.strip())
+    except InvalidOperation:
+        problems.append(f"SUM: {record.SUM!r} is not an amount")
+        return None
+    currency = (record.CCODE or "").strip().upper() or None
+    if currency is not None and currency not in cmmnt.CURRENCIES:
+        problems.append(f"CCODE: {currency} is not an ISO 4217 currency code")
+    return Amount(monetary_value=value, currency_code=currency)
+
+
+def _date(
+    text: str | None, name: str, problems: list[str], default: date | None = None
+) -> date | None:
+    if text is None or not text.strip():
+        return default
+    try:
+        return datetime.strptime(text.strip(), "%Y%m%d").date()
+    except ValueError:
+        problems.append(f"{name}: {text!r} is not a date (YYYYMMDD)")
+        return None
+
+
+def _history(command: Command, apdu: APDU | None, at: datetime) -> str:
+    """The history line of a command, as NACSIS writes one per operation."""
+    sent = f" -> {type(apdu).__name__} OCLC" if apdu is not None else ""
+    return f"{command} {at:%Y%m%d %H%M%S}{sent}"
+
+
+_HANDLERS: dict[tuple[Role, Command], Any] = {
+    (Role.REQUESTER, Command.ORDER): _order,
+    (Role.REQUESTER, Command.ANSWER): _answer,
+    (Role.REQUESTER, Command.CANCEL): _cancel,
+    (Role.REQUESTER, Command.RECEIVE): _receive_item,
+    (Role.REQUESTER, Command.BORROW): _borrow,
+    (Role.REQUESTER, Command.OK): _ok_requester,
+    (Role.REQUESTER, Command.SENDBACK): _sendback,
+    (Role.REQUESTER, Command.RENEW): _renew,
+    (Role.REQUESTER, Command.CLAIM): _not_on_the_link,
+    (Role.REQUESTER, Command.CALLBACK): _not_on_the_link,
+    (Role.RESPONDER, Command.RECEIVE): _accept,
+    (Role.RESPONDER, Command.SEND): _send,
+    (Role.RESPONDER, Command.INQUIRE): _inquire,
+    (Role.RESPONDER, Command.PARDON): _pardon,
+    (Role.RESPONDER, Command.OK): _check_in,
+    (Role.RESPONDER, Command.CLAIM): _not_on_the_link,
+    (Role.RESPONDER, Command.CALLBACK): _not_on_the_link,
+}
+
+__all__ = ["CommandRefused", "Leg"]

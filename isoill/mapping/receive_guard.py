@@ -1,0 +1,961 @@
+"""The checks before RECEIVE of an item from an OCLC lender, and what to do when one fails.
+
+RECEIVE makes the request billable on OCLC's side: afterwards cancelling is hard, CLAIM does not
+exist on the Global ILL link, and once the Received APDU is processed the record cannot be
+corrected (guide 2.5; N-17). So every check runs before RECEIVE, every failing reason is
+reported at once, and the action is the guide's: keep the record at 発送 (SHIPPED), do not
+RECEIVE, e-mail the lender at its lending policy's address, and, if the lender agrees, settle
+through a dummy record (guide 2.6 ☆). The guide's other troubles (2.6 (1)-(9)) have a function
+each, returning what to do with the record, whom to contact, and a letter to the lender.
+
+Rule numbers (N-x, O-x) are those of the project's NACSIS-ILL fact sheet (ill-systems.md §1.6,
+§2.6); the guide is the NII/GIF Global ILL Guide ver3.3, ch. 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from string import Template
+
+from isoill.apdu.apdus import Shipped
+from isoill.machine.events import State
+from isoill.mapping import cmmnt
+from isoill.mapping.cmmnt import Comment, MaxCost
+from isoill.mapping.from_oclc import (
+    Cost,
+    find_oclc_illnum,
+    incoming_lines,
+    is_physical_for_copy,
+    last_shipped,
+    lender_pays_ifm,
+    sent_physical_for_copy,
+    shipped_cost,
+)
+from isoill.mapping.policy import Policy
+from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
+
+#: Whom staff contact besides the lender (the guide gives their addresses).
+NII_DESK = "NII NACSIS-ILL desk"
+GIF_TEAM = "GIF project team"
+KINOKUNIYA = "Kinokuniya OCLC centre"
+
+#: States in which the requester has RECEIVEd the item already.
+RECEIVED_STATES = frozenset(
+    {
+        Stat.ARRIVAL_PROCESSING,
+        Stat.CLAIM_PENDING,
+        Stat.CLAIM_ANSWER_PENDING,
+        Stat.CONFIRMED,
+        Stat.BORROWED,
+        Stat.RENEWAL_REQUESTED,
+        Stat.RETURNED,
+        Stat.RETURN_PROCESSING,
+        Stat.RETURN_CLAIM_PENDING,
+        Stat.RETURN_CONFIRMED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """May RECEIVE go ahead? ``reasons`` are the failing checks, ``notes`` what staff should
+    know without it stopping RECEIVE; ``letter`` is the e-mail to the lender, when one is due."""
+
+    ok: bool
+    reasons: list[str]
+    action: str
+    notes: list[str] = field(default_factory=list)
+    letter: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to do about one of the guide's troubles: with the record, and with whom."""
+
+    case: str
+    record: str
+    contact: tuple[str, ...]
+    letter: str
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+#: The request as every letter quotes it.
+DETAILS = Template(
+    """\
+  OCLC ILL no.:    $illnum
+  Title:           $title
+  Article:         $article
+  Volume / pages:  $volume / $pages
+  Requested on:    $requested
+  Shipped on:      $shipped
+  Due back:        $due
+  Charge:          $amount
+  Our max. cost:   $max_cost"""
+)
+
+LETTER_NOT_RECEIVED = Template(
+    """\
+To: $to
+Subject: Not received - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+We have not yet received the item for our request below. Could you please check
+whether it was sent and, if it was lost, send it again?
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_WRONG_OR_DEFECTIVE = Template(
+    """\
+To: $to
+Subject: Wrong or defective copy - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for your supply. Unfortunately the copy we received for our request below
+has a problem: $problem.
+Could you please send a correct and complete copy? We have not marked the request
+Received, and will do so when the correct copy arrives.
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_REQUESTED_BY_MISTAKE = Template(
+    """\
+To: $to
+Subject: Please cancel - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+We are sorry: we sent the request below by mistake, and our system can no longer
+cancel it. Could you please cancel it and not supply the item? If you have sent it
+already, please tell us how you would like us to proceed.
+
+$details
+
+We apologise for the trouble.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_REJECTED_AFTER_SHIPPING = Template(
+    """\
+To: $to
+Subject: Copy received but request unfilled - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for the copy for our request below, which we have received. The OCLC
+request, however, came back to us as not supplied$reason, so we cannot mark it
+Received and cannot pay you through IFM.
+May we send a new request for the same item (a dummy request: nothing more needs to be
+sent), which you would update to Shipped with your charge and PAYMENT=IFM, so that
+IFM can settle the charge?
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_STUCK_IN_PROCESSING = Template(
+    """\
+To: $to
+Subject: Please update to Shipped - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for the copy for our request below, which we have received. In our system,
+however, the request still shows as in process, not as shipped. Could you please
+update the OCLC request to Shipped, with your charge and PAYMENT=IFM, so that we can
+mark it Received and pay you through IFM?
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_PHYSICAL_ITEM = Template(
+    """\
+To: $to
+Subject: Item received for a copy request - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for sending the item itself for our copy request below. We will use it in
+the library only and return it to you by $due.
+
+$details
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_BEFORE_RECEIVE = Template(
+    """\
+To: $to
+Subject: Charge to be confirmed before receipt - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for the item for our request below. Before we mark it Received on OCLC,
+which makes it billable, we need to clear the following:
+
+$problems
+
+Could you please tell us how you would like to proceed? If you agree, we can send a
+dummy request for the same item (nothing more needs to be sent) so that OCLC ILL Fee
+Management (IFM) settles the correct charge.
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+LETTER_AFTER_RECEIVE = Template(
+    """\
+To: $to
+Subject: Urgent: charge to be corrected - OCLC ILL no. $illnum
+
+Dear Interlibrary Loan staff of $lender,
+
+Thank you for the item for our request below. We have already marked it Received on
+OCLC, and only then found the following:
+
+$problems
+
+Could you please tell us how you would like to settle it? If you agree, we can send a
+dummy request for the same item (nothing more needs to be sent) so that OCLC ILL Fee
+Management (IFM) settles the correct charge, and have the original request cancelled
+so that it is not billed twice.
+
+$details
+
+Thank you for your help.
+
+Sincerely,
+$signature
+"""
+)
+
+#: One paragraph per problem the lender can fix, for the two letters above.
+PARA_NO_IFM = Template(
+    "- Your Shipped message does not show IFM as the payment method (PAYMENT=IFM); "
+    "we can pay through OCLC ILL Fee Management (IFM) only."
+)
+PARA_OVER_MAX_COST = Template(
+    "- Your charge of $amount is more than our maximum cost of $max_cost."
+)
+PARA_FEE = Template(
+    "- Your charge of $amount differs from the charge in your lending policy ($policy_charge)."
+)
+PARA_CURRENCY = Template(
+    "- Your charge of $amount is not in $currency, the currency of our maximum cost; "
+    "IFM can pay a charge in $currency only."
+)
+
+#: What the dummy record's ARTCL says, so that the lender recognises it (guide 2.6 ☆).
+DUMMY_ARTCL = Template(
+    "This is the dummy record of OCLC-ILL no. $illnum. Please refer to e-mails exchanged "
+    "with your staff; $staff"
+)
+
+#: The history line that marks the original record for CANCEL by NII.
+CANCEL_MARK = "TO-CANCEL"
+
+
+# --- check_receive ---------------------------------------------------------------------------
+
+
+class _Kind(StrEnum):
+    STATE = "state"
+    NO_SHIPPED = "no-shipped"
+    UNREADABLE = "unreadable"
+    MAX_COST_MISSING = "max-cost-missing"
+    CURRENCY = "currency"
+    OVER_MAX_COST = "over-max-cost"
+    NO_IFM = "no-ifm"
+    NO_POLICY = "no-policy"
+    FEE = "fee"
+
+
+#: The problems the lender has to be asked about (the others are staff's own to clear).
+_LENDER_KINDS = (_Kind.NO_IFM, _Kind.OVER_MAX_COST, _Kind.FEE, _Kind.CURRENCY)
+
+
+def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None) -> Verdict:
+    """May the requester RECEIVE this arrival? N-13 .. N-19 and N-22 .. N-24.
+
+    The lender's entries are taken from ``shipped`` when given, else from the newest
+    ``APDU=Shipped OCLC`` history line, else from SUM/CCODE; PAYMENT=IFM counts when either the
+    Shipped or the history line shows it. Without a lending policy the fee cannot be compared
+    (N-15), which is itself a reason not to RECEIVE yet.
+    """
+    problems: list[tuple[_Kind, str]] = []
+    notes: list[str] = []
+    # A loan is RECEIVEd without an APDU; BORROW sends the Received that makes it billable.
+    before_borrow = record.STAT is Stat.ARRIVAL_PROCESSING and record.SRVCE is Service.LOAN
+    received = record.STAT in RECEIVED_STATES and not before_borrow
+    if record.STAT is Stat.IN_PROCESS:
+        problems.append(
+            (
+                _Kind.STATE,
+                "N-27: STAT is 処理中 (IN-PROCESS): the item arrived but the record never "
+                "reached 発送 (SHIPPED)",
+            )
+        )
+    elif not received and not before_borrow and record.STAT is not Stat.SHIPPED:
+        problems.append(
+            (_Kind.STATE, f"STAT is {record.STAT or 'not set'}: RECEIVE of an arrival needs 発送")
+        )
+
+    line = last_shipped(record)
+    if line is not None:
+        problems += [(_Kind.UNREADABLE, f"history: {p}") for p in line.problems if "SUM=" in p]
+    if shipped is not None:
+        cost: Cost | None = shipped_cost(shipped)
+    elif line is not None:
+        cost = line.cost
+    else:
+        cost = _record_cost(record, problems)
+    if shipped is None and line is None:
+        problems.append(
+            (
+                _Kind.NO_SHIPPED,
+                "N-16: no APDU=Shipped OCLC line in the history and no Shipped message: what "
+                "the lender entered cannot be checked",
+            )
+        )
+    cost = cost or Cost(None, None)
+    ifm = (shipped is not None and lender_pays_ifm(shipped)) or (
+        line is not None and line.comment.payment == "IFM"
+    )
+    physical = sent_physical_for_copy(record) or (
+        shipped is not None and is_physical_for_copy(record, shipped)
+    )
+    service = Service.COPY if physical else record.SRVCE or Service.COPY
+    free_by_policy = policy is not None and policy.is_free(service)
+
+    reading = cmmnt.read(record.CMMNT)
+    max_cost = reading.comment.max_cost
+    if not cost.is_free:
+        problems += _max_cost_problems(cost, max_cost, reading.problems)
+    if not ifm:
+        problems += _ifm_problems(cost, policy, free_by_policy, notes)
+    if policy is None:
+        problems.append(
+            (
+                _Kind.NO_POLICY,
+                "N-15: no lending policy for the lender: the charge cannot be compared with "
+                "its ILL-Copy-Charge / ILL-Loan-Charge",
+            )
+        )
+    else:
+        problems += _fee_problems(cost, policy, record.SRVCE or Service.COPY, physical)
+
+    illnum = find_oclc_illnum(record)
+    if illnum is None:
+        notes.append("N-16: the OCLC ILL number (OCLC-ILLNUM) is not in the history")
+    if physical:
+        notes.append(
+            f"N-25: a physical item was sent for a copy: return it by {_day(record.DDATE)}"
+        )
+    if not problems:
+        notes.append("N-19: the yen charge comes on the monthly invoice from Kinokuniya")
+    facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
+    return _verdict(record, policy, problems, notes, facts)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the action's wording depends on."""
+
+    received: bool  # the item was RECEIVEd (BORROWed) already: it is billable
+    ifm: bool
+    cost: Cost
+    max_cost: MaxCost | None
+    command: str  # the command that would make it billable: RECEIVE, or BORROW for a loan
+
+
+def _record_cost(record: Record, problems: list[tuple[_Kind, str]]) -> Cost | None:
+    try:
+        return Cost.of_record(record)
+    except ValueError as err:
+        problems.append((_Kind.UNREADABLE, f"SUM {record.SUM!r}: {err}"))
+        return None
+
+
+def _max_cost_problems(
+    cost: Cost, max_cost: MaxCost | None, cmmnt_problems: tuple[str, ...]
+) -> list[tuple[_Kind, str]]:
+    """N-14 (and O-4: IFM pays only a charge in the MAX-COST currency)."""
+    if max_cost is None:
+        why = [p for p in cmmnt_problems if "MAX-COST" in p]
+        detail = f" ({'; '.join(why)})" if why else ""
+        return [
+            (
+                _Kind.MAX_COST_MISSING,
+                f"N-14: CMMNT has no readable MAX-COST{detail}: the total {_money(cost)} cannot "
+                "be checked against it",
+            )
+        ]
+    if cost.currency is None:
+        return [
+            (
+                _Kind.CURRENCY,
+                f"O-4: the lender's total {_money(cost)} has no currency; MAX-COST is "
+                f"{_money(max_cost)}",
+            )
+        ]
+    if cost.currency != max_cost.currency:
+        return [
+            (
+                _Kind.CURRENCY,
+                f"O-4: the total {_money(cost)} is not in {max_cost.currency}, the currency of "
+                f"MAX-COST {_money(max_cost)}: IFM does not pay it",
+            )
+        ]
+    assert cost.amount is not None  # not free
+    if cost.amount > max_cost.amount:
+        return [
+            (
+                _Kind.OVER_MAX_COST,
+                f"N-14/N-23: the total {_money(cost)} exceeds MAX-COST {_money(max_cost)}",
+            )
+        ]
+    return []
+
+
+def _ifm_problems(
+    cost: Cost, policy: Policy | None, free_by_policy: bool, notes: list[str]
+) -> list[tuple[_Kind, str]]:
+    """N-16/N-22, with the free-item exception."""
+    if cost.is_free and free_by_policy:
+        notes.append(
+            f"N-22: no PAYMENT=IFM, but the amount is {_money(cost)} and the lending policy "
+            "says the item is free: RECEIVE and finish the record normally"
+        )
+        return []
+    if cost.is_free:
+        why = (
+            "there is no lending policy to confirm it is free"
+            if policy is None
+            else f"the lending policy of {policy.symbol} does not say it is free"
+        )
+        return [
+            (
+                _Kind.NO_IFM,
+                f"N-16/N-22: no PAYMENT=IFM; the amount is {_money(cost)} but {why}",
+            )
+        ]
+    return [
+        (
+            _Kind.NO_IFM,
+            "N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM: the lender has not "
+            f"agreed to settle {_money(cost)} through IFM"
+            + (
+                f" (and {policy.symbol}'s lending policy says it does not accept IFM)"
+                if policy is not None and not policy.ifm
+                else ""
+            ),
+        )
+    ]
+
+
+def _services(service: Service, physical: bool) -> tuple[Service, ...]:
+    """Whose charge applies: a physical item sent for a copy may carry either."""
+    return (Service.COPY, Service.LOAN) if physical else (service,)
+
+
+def _stated(policy: Policy, services: tuple[Service, ...]) -> str:
+    """The policy's charges for these services, as the reasons and letters quote them."""
+    parts = []
+    for service in services:
+        charge = policy.charge(service)
+        if charge is not None:
+            shown = _money(Cost(policy.currency, charge)) if charge else "free"
+            parts.append(f"{_CHARGE_FIELD[service]} {shown}")
+    return " or ".join(parts) or "not stated"
+
+
+def _fee_problems(
+    cost: Cost, policy: Policy, service: Service, physical: bool
+) -> list[tuple[_Kind, str]]:
+    """N-15/N-24. A physical item sent for a copy may carry the copy or the loan charge."""
+    services = _services(service, physical)
+    charges = [(s, charge) for s in services if (charge := policy.charge(s)) is not None]
+    stated = _stated(policy, services)
+    if cost.is_free:
+        if any(c == 0 for _, c in charges):
+            return []
+        if not charges:
+            return [(_Kind.FEE, f"N-15: {policy.symbol}'s lending policy states no charge")]
+        return [
+            (
+                _Kind.FEE,
+                f"N-15/N-24: the amount is {_money(cost)} but {policy.symbol}'s lending policy "
+                f"says {stated}",
+            )
+        ]
+    if not charges:
+        field_names = " / ".join(_CHARGE_FIELD[s] for s in services)
+        return [
+            (
+                _Kind.FEE,
+                f"N-15: {policy.symbol}'s lending policy states no {field_names}: the charge "
+                f"{_money(cost)} cannot be compared",
+            )
+        ]
+    if cost.currency != policy.currency:
+        return [
+            (
+                _Kind.FEE,
+                f"N-15/N-24: the charge {_money(cost)} is not in {policy.currency}, the "
+                f"currency of {policy.symbol}'s lending policy ({stated})",
+            )
+        ]
+    if all(cost.amount != c for _, c in charges):
+        return [
+            (
+                _Kind.FEE,
+                f"N-15/N-24: the charge {_money(cost)} differs from {policy.symbol}'s lending "
+                f"policy ({stated})",
+            )
+        ]
+    return []
+
+
+_CHARGE_FIELD = {Service.COPY: "ILL-Copy-Charge", Service.LOAN: "ILL-Loan-Charge"}
+
+
+def _verdict(
+    record: Record,
+    policy: Policy | None,
+    problems: list[tuple[_Kind, str]],
+    notes: list[str],
+    facts: _Facts,
+) -> Verdict:
+    kinds = {kind for kind, _ in problems}
+    reasons = [text for _, text in problems]
+    if not problems:
+        if facts.received:
+            action = "The record was already RECEIVEd and nothing is wrong: go on as usual."
+        elif facts.command == "BORROW":
+            action = "BORROW the record, after checking the item is the one requested (N-13)."
+        else:
+            action = (
+                "RECEIVE the record, after checking the item is the one requested (N-13); then "
+                "OK (copy) or BORROW (loan)."
+            )
+        return Verdict(True, reasons, action, notes)
+    steps = [_first_step(record, policy, kinds, facts)]
+    steps += [_STEPS[kind](facts) for kind in _Kind if kind in kinds and kind in _STEPS]
+    letter = None
+    lender_kinds = [k for k in _LENDER_KINDS if k in kinds]
+    if lender_kinds:
+        fields = _fields(record, policy, facts.cost)
+        currency = facts.max_cost.currency if facts.max_cost else "USD"
+        paragraphs = "\n".join(
+            _PARAGRAPH[k].substitute(fields, currency=currency) for k in lender_kinds
+        )
+        template = LETTER_AFTER_RECEIVE if facts.received else LETTER_BEFORE_RECEIVE
+        letter = template.substitute(fields, problems=paragraphs)
+    return Verdict(False, reasons, " ".join(steps), notes, letter)
+
+
+def _first_step(record: Record, policy: Policy | None, kinds: set[_Kind], facts: _Facts) -> str:
+    if not kinds & set(_LENDER_KINDS):
+        return f"Do not {facts.command} yet."
+    if facts.received:
+        return (
+            "The record was already RECEIVEd, so it is billable as it stands. "
+            f"E-mail the lender {_lender(record, policy)} at once (N-20)."
+        )
+    where = "発送 (SHIPPED)" if facts.command == "RECEIVE" else f"{record.STAT}"
+    return (
+        f"Keep the record at {where} and do not {facts.command}: {facts.command} makes the "
+        "request billable on OCLC and cannot be undone, and CLAIM is not available (N-17, "
+        f"N-18). E-mail the lender {_lender(record, policy)} first (N-20)."
+    )
+
+
+def _step_state(facts: _Facts) -> str:
+    return (
+        "If the item arrived while the record is still 処理中, ask the NII NACSIS-ILL desk "
+        "first; if it finds no system fault, e-mail the lender to set the record to Shipped "
+        "(N-27)."
+    )
+
+
+def _step_no_shipped(facts: _Facts) -> str:
+    return (
+        "Wait for the lender's Shipped message (the APDU=Shipped OCLC line) before "
+        f"{facts.command}."
+    )
+
+
+def _step_unreadable(facts: _Facts) -> str:
+    return "The lender's amount cannot be read: ask the lender what it charged."
+
+
+def _step_max_cost_missing(facts: _Facts) -> str:
+    return (
+        "Without MAX-COST, IFM cannot pay (N-6): agree with the lender a dummy record that "
+        "states MAX-COST, or individual settlement."
+    )
+
+
+def _step_no_ifm(facts: _Facts) -> str:
+    if facts.received:
+        return (
+            "Without PAYMENT=IFM the request is outside IFM and the lender may invoice you "
+            "directly. To pay through IFM, agree a dummy record with the lender; the original "
+            "may go on to its final state, but to avoid double billing ask the NII NACSIS-ILL "
+            "desk, with the lender's agreement, to set it to CANCEL (N-22)."
+        )
+    return (
+        "Ask the lender to settle through IFM. With its agreement send a dummy record (same "
+        "request, ARTCL naming the OCLC ILL number) and go on with the dummy; once the lender "
+        "agrees, ask the NII NACSIS-ILL desk to set this record to CANCEL. No dummy is needed "
+        "if individual settlement (the lender's own invoice) is possible and agreed (N-22)."
+    )
+
+
+def _step_over_max_cost(facts: _Facts) -> str:
+    cost = facts.cost
+    limit = _money(facts.max_cost) if facts.max_cost else "MAX-COST"
+    if facts.received:
+        # Not in the guide: over MAX-COST, IFM does not pay (O-4), so this is N-22's case.
+        return (
+            f"Over MAX-COST the request is outside IFM and the lender may invoice {_money(cost)} "
+            "directly: agree a dummy record or individual settlement, and have the NII "
+            "NACSIS-ILL desk set the original to CANCEL to avoid double billing (N-22, N-23)."
+        )
+    return (
+        "MAX-COST of a record at 発送 cannot be edited. If a dummy record is agreed, have the "
+        "NII NACSIS-ILL desk set this record to CANCEL (as for N-22) and send a dummy with "
+        f"either (A) MAX-COST raised to at least the total {_money(cost)}, or (B) the lender "
+        f"lowering its total to at most {limit}. No dummy is needed if individual settlement "
+        "is possible and agreed (N-23)."
+    )
+
+
+def _step_fee(facts: _Facts) -> str:
+    if facts.received and facts.ifm:
+        return (
+            "With PAYMENT=IFM, IFM is concluded and will be billed next month: settle it with "
+            f"the lender at once; if a dummy record is agreed, get the agreement of the "
+            f"{GIF_TEAM} and the {KINOKUNIYA}, then ask the NII NACSIS-ILL desk to set the "
+            "original to CANCEL (N-24)."
+        )
+    return (
+        "Ask the lender to check its charge against its lending policy; if it changes the "
+        "charge on OCLC, ask the NII NACSIS-ILL desk to change the amount on this record "
+        "(N-24)."
+    )
+
+
+def _step_currency(facts: _Facts) -> str:
+    currency = facts.max_cost.currency if facts.max_cost else "the MAX-COST currency"
+    return f"Ask the lender to state its charge in {currency}: IFM pays only that (O-4)."
+
+
+def _step_no_policy(facts: _Facts) -> str:
+    return (
+        "Look up the lender's lending policy (ILL-Copy-Charge, ILL-Loan-Charge, ILL-Commun1/2) "
+        "and check again with it (N-15)."
+    )
+
+
+_STEPS = {
+    _Kind.STATE: _step_state,
+    _Kind.NO_SHIPPED: _step_no_shipped,
+    _Kind.UNREADABLE: _step_unreadable,
+    _Kind.MAX_COST_MISSING: _step_max_cost_missing,
+    _Kind.NO_IFM: _step_no_ifm,
+    _Kind.OVER_MAX_COST: _step_over_max_cost,
+    _Kind.FEE: _step_fee,
+    _Kind.CURRENCY: _step_currency,
+    _Kind.NO_POLICY: _step_no_policy,
+}
+
+_PARAGRAPH = {
+    _Kind.NO_IFM: PARA_NO_IFM,
+    _Kind.OVER_MAX_COST: PARA_OVER_MAX_COST,
+    _Kind.FEE: PARA_FEE,
+    _Kind.CURRENCY: PARA_CURRENCY,
+}
+
+
+# --- the guide's other troubles (2.6 (1)-(9)) --------------------------------------------------
+
+
+def not_received(record: Record, policy: Policy | None = None) -> Action:
+    """2.6 (1), N-21: the copy has not come."""
+    return Action(
+        case="N-21 (1): not received",
+        record="Leave the record as it is (do not RECEIVE; CLAIM is not available on Global "
+        "ILL) and e-mail the lender a reminder.",
+        contact=(_lender(record, policy),),
+        letter=_letter(LETTER_NOT_RECEIVED, record, policy),
+    )
+
+
+def wrong_or_defective(record: Record, problem: str, policy: Policy | None = None) -> Action:
+    """2.6 (2), N-21: the wrong copy, or a defective one, came."""
+    return Action(
+        case="N-21 (2): wrong or defective copy",
+        record="Keep the record at 発送 and do not RECEIVE until a correct copy arrives or the "
+        "lender agrees how to settle; e-mail the lender.",
+        contact=(_lender(record, policy),),
+        letter=_letter(LETTER_WRONG_OR_DEFECTIVE, record, policy, problem=problem),
+    )
+
+
+def requested_by_mistake(record: Record, policy: Policy | None = None) -> Action:
+    """2.6 (3), N-21 with N-10: CALLBACK before the hourly batch, CANCEL while the ISO state
+    allows a Cancel, else an e-mail to the lender."""
+    letter = _letter(LETTER_REQUESTED_BY_MISTAKE, record, policy)
+    lender = _lender(record, policy)
+    if record.STAT is Stat.PREPARING:
+        what = "Nothing was ordered: leave the record at 準備中 or reuse it."
+        contact: tuple[str, ...] = ()
+    elif record.STAT is Stat.UNPROCESSED and record.ISOSTAT in (None, State.IDLE):
+        what = (
+            "CALLBACK the record now, before the hourly batch sends the request (N-10); once "
+            "it has gone, CANCEL it."
+        )
+        contact = ()
+    elif record.ISOSTAT in (State.PENDING, State.CONDITIONAL):
+        what = (
+            "CANCEL the record (it sends a Cancel to OCLC); if CANCEL cannot cancel it, "
+            "e-mail the lender."
+        )
+        contact = (lender,)
+    else:
+        what = (
+            "CANCEL can no longer cancel the record: e-mail the lender and ask it to cancel; "
+            "do not RECEIVE anything that arrives before it answers."
+        )
+        contact = (lender,)
+    return Action("N-21 (3): requested by mistake", what, contact, letter)
+
+
+def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Action:
+    """2.6 (5), N-26: the copy came, but the record came back refused."""
+    answers = incoming_lines(record, "ILL-Answer")
+    reason = answers[-1].comment.unfilled if answers else None
+    return Action(
+        case="N-26 (5): copy arrived, record refused",
+        record="To pay, the record must reach 確認 (loans 返却確認): with the lender's agreement "
+        "send a dummy record (or re-request with this record, RETRY) and have the lender take "
+        "it to 発送; then RECEIVE and OK it (N-40).",
+        contact=(_lender(record, policy),),
+        letter=_letter(
+            LETTER_REJECTED_AFTER_SHIPPING,
+            record,
+            policy,
+            reason="" if reason is None else f" (reason: {reason.asn1_name})",
+        ),
+    )
+
+
+def stuck_in_processing(
+    record: Record, policy: Policy | None = None, *, nii_found_no_fault: bool = False
+) -> Action:
+    """2.6 (9), N-27: the copy came but the record is still 処理中. The lender may have set
+    Shipped and the transition got lost, so NII is asked before the lender."""
+    letter = _letter(LETTER_STUCK_IN_PROCESSING, record, policy)
+    if not nii_found_no_fault:
+        return Action(
+            case="N-27 (9): copy arrived, record still 処理中",
+            record="Leave the record at 処理中 and ask the NII NACSIS-ILL desk whether a system "
+            "fault lost the lender's Shipped; if NII finds none, e-mail the lender (letter).",
+            contact=(NII_DESK,),
+            letter=letter,
+        )
+    return Action(
+        case="N-27 (9): copy arrived, record still 処理中",
+        record="NII found no system fault: e-mail the lender to set the record to Shipped; "
+        "check and RECEIVE once it is at 発送.",
+        contact=(_lender(record, policy),),
+        letter=letter,
+    )
+
+
+def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Action:
+    """2.6 (4), N-25: the lender sent the item itself for a copy request."""
+    if record.SRVCE is Service.LOAN:
+        # Shipped as a loan: the ISO transaction is a loan (see from_oclc.apply_incoming).
+        what = (
+            "The lender shipped it as a loan: after check_receive, RECEIVE and BORROW; use the "
+            f"item in the library and SENDBACK it by {_day(record.DDATE)}; the lender's "
+            "Checked-In ends the record at 返却確認. Pack it as the guide's 7.4 says."
+        )
+    else:
+        what = (
+            "Process it as a copy arrival: after check_receive, RECEIVE and OK; use the item "
+            f"and post it back by {_day(record.DDATE)}. No record operation is needed for the "
+            "return (do not SENDBACK). Pack it as the guide's 7.4 says."
+        )
+    return Action(
+        case="N-25 (4): physical item for a copy request",
+        record=what,
+        contact=(_lender(record, policy),),
+        letter=_letter(LETTER_PHYSICAL_ITEM, record, policy),
+    )
+
+
+# --- the dummy record ------------------------------------------------------------------------
+
+
+def dummy_record(
+    record: Record, oclc_illnum: str, staff_name: str, *, max_cost: MaxCost | None = None
+) -> tuple[Record, Record]:
+    """The dummy record (guide 2.6 ☆) and the original marked for CANCEL.
+
+    The dummy repeats the request with no physical movement; both sides take it to the final
+    state so that IFM settles the agreed charge. It is a new record (準備中, no ID, no history,
+    no supply data); ARTCL tells the lender what it is. ``max_cost`` is N-23's variant A (a
+    MAX-COST at least the total); for variant B the lender lowers its charge and the dummy
+    keeps MAX-COST. The original stays as it is but for a history line: only NII's desk can
+    set it to CANCEL.
+    """
+    problems = []
+    if not re.fullmatch(r"[0-9]{8}", oclc_illnum):
+        problems.append(f"OCLC ILL number {oclc_illnum!r}: an OCLC ILL number is 8 digits")
+    name = staff_name.strip()
+    if not name:
+        problems.append("staff name: name the lender's staff the e-mails were exchanged with")
+    elif not all(map(is_single_byte, name)):
+        problems.append(
+            f"staff name {name!r}: ARTCL travels to OCLC, so write it in single-byte characters"
+        )
+    reading = cmmnt.read(record.CMMNT)
+    problems += [f"CMMNT: {p}" for p in reading.problems]
+    if problems:
+        raise RecordError(problems)
+    comment = dataclasses.replace(
+        reading.comment, payment="IFM", max_cost=max_cost or reading.comment.max_cost
+    )
+    text = record.CMMNT if comment == reading.comment else cmmnt.write(comment)
+    dummy = dataclasses.replace(
+        Record(),
+        **{name: getattr(record, name) for name in _REQUEST_FIELDS},
+        STAT=Stat.PREPARING,
+        SRVCE=Service.COPY if sent_physical_for_copy(record) else record.SRVCE,
+        ARTCL=DUMMY_ARTCL.substitute(illnum=oclc_illnum, staff=name),
+        CMMNT=text,
+    )
+    mark = Comment(
+        oclc_illnum=oclc_illnum,
+        notes=(
+            f"replaced by a dummy record agreed with the lender ({name}); ask the NII "
+            "NACSIS-ILL desk to set this record to CANCEL",
+        ),
+    )
+    return dummy, record.with_history(f"{CANCEL_MARK} {cmmnt.write(mark)}")
+
+
+def marked_for_cancel(record: Record) -> bool:
+    return any(line.startswith(CANCEL_MARK + " ") for line in record.HISTORY)
+
+
+#: What a dummy repeats: the request and its routing, not the transaction's own data.
+_REQUEST_FIELDS = (
+    "OMLID", "OMLIDISO", "AMLID", "HMLISO", "ACCT", "TYPE", "BIBID", "BIBNT", "STDNO", "VLNO",
+    "PAGE", "YEAR", "CLNT", "CLNTP", "ODATE", "OSTAF", "OADRS", "OLDF", "OLDAF", "SPVIA", "PRMT",
+    "HOLDINGS",
+)  # fmt: skip
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _lender(record: Record, policy: Policy | None) -> str:
+    symbol = policy.symbol if policy else record.HMLISO or "the lender"
+    if policy is not None and policy.emails:
+        return f"{symbol} <{'>, <'.join(policy.emails)}>"
+    return f"{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)"
+
+
+def _day(text: str | None) -> str:
+    if text is None or not text.strip():
+        return "not recorded"
+    if re.fullmatch(r"[0-9]{8}", text):
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text
+
+
+def _money(amount: Cost | MaxCost) -> str:
+    if isinstance(amount, MaxCost):
+        return f"{amount.currency} {amount.amount}"
+    if amount.amount is None:
+        return "blank"
+    value = Cost(None, amount.amount)
+    return f"{amount.currency} {value}" if amount.currency else str(value)
+
+
+def _fields(record: Record, policy: Policy | None, cost: Cost | None = None) -> dict[str, str]:
+    """What the letters quote about the request."""
+    if cost is None:
+        try:
+            cost = Cost.of_record(record)
+        except ValueError:
+            cost = None
+    max_cost = cmmnt.read(record.CMMNT).comment.max_cost
+    physical = sent_physical_for_copy(record)
+    services = _services(Service.COPY if physical else record.SRVCE or Service.COPY, physical)
+    fields = {
+        "to": ", ".join(policy.emails if policy else ()) or "(ILL-Commun1 of the lending policy)",
+        "lender": policy.symbol if policy else record.HMLISO or "your library",
+        "illnum": find_oclc_illnum(record) or "(not known)",
+        "title": record.BIBNT or "(not recorded)",
+        "article": record.ARTCL or "-",
+        "volume": record.VLNO or "-",
+        "pages": record.PAGE or "-",
+        "requested": _day(record.ODATE),
+        "shipped": _day(record.SDATE),
+        "due": _day(record.DDATE),
+        "amount": "not stated" if cost is None else _money(cost),
+        "max_cost": "not stated" if max_cost is None else _money(max_cost),
+        "policy_charge": "not stated" if policy is None else _stated(policy, services),
+        "signature": "\n".join(x for x in (record.OSTAF, record.OMLID) if x) or "ILL staff",
+    }
+    fields["details"] = DETAILS.substitute(fields)
+    return fields
+
+
+def _letter(template: Template, record: Record, policy: Policy | None, **extra: str) -> str:
+    return template.substitute(_fields(record, policy), **extra)
