@@ -145,10 +145,22 @@ class Leg:
         at = at or datetime.now()
         outcome = machine.receive(self.transaction, apdu, at=at)
         record = self.record
-        if outcome.accepted:
-            record = apply_incoming(record, apdu, at=at)
+        if outcome.accepted and self.role is Role.REQUESTER:
+            record = apply_incoming(record, apdu, at=at.date())
+        elif outcome.accepted:
+            record = _lender_incoming(record, apdu, at)
         record = record.replace(ISOSTAT=outcome.transaction.state)
         return Leg(record, outcome.transaction), outcome
+
+
+def _lender_incoming(record: Record, apdu: APDU, at: datetime) -> Record:
+    """What an OCLC borrower's APDU does to a Japanese lender's record: a new request waits
+    to be received (未処理); anything else is noted in the history, a Cancel as NACSIS notes
+    it ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON."""
+    if isinstance(apdu, ILLRequest):
+        record = record.replace(STAT=Stat.UNPROCESSED)
+    name = "CANCEL-APDU arrived" if isinstance(apdu, Cancel) else f"APDU={type(apdu).__name__}"
+    return record.with_history(f"{name} OCLC {at:%Y%m%d}")
 
 
 # --- the commands, one function each ---------------------------------------------------------
