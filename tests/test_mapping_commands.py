@@ -12,28 +12,10 @@ from isoill.machine import State
 from isoill.mapping.commands import CommandRefused, Leg
 from isoill.mapping.record import Command, Record, Service, Stat
 from isoill.mapping.to_iso import order_request
+from tests.mapping_support import GIF as GIF_JSON
 
 AT = datetime(2026, 11, 2, 10, 0, 0)
-GIF = Record.from_json(
-    {
-        "ID": "CA00012345",
-        "ODATE": "20261102",
-        "SRVCE": "COPY",
-        "ACCT": "pb",
-        "BIBNT": "Interlending & Document Supply",
-        "STDNO": "0264-1615",
-        "VLNO": "32(2)",
-        "PAGE": "94-101",
-        "YEAR": "2004",
-        "ARTCL": "Licence to Deny? Publisher restrictions on document delivery",
-        "OMLID": "FA012345",
-        "HMLISO": "PIT",
-        "OSTAF": "ILL desk",
-        "OADRS": "University Library ILL, Tokyo",
-        "SPVIA": "Ariel",
-        "CMMNT": "MAX-COST=USD35.50 / ISO-CC=US:CCG / PAYMENT=IFM / NOTE=ARIEL=192.0.2.1",
-    }
-)
+GIF = Record.from_json({**GIF_JSON, "ID": "CA00012345", "ODATE": "20261102"})
 
 
 def ordered() -> tuple[Leg, isoill.ILLRequest]:

@@ -36,23 +36,8 @@ from isoill.mapping.oclc import FieldError, oclc_fields, request_from_oclc_field
 from isoill.mapping.record import Holding, Record, RecordError, Service
 from isoill.mapping.to_iso import SPVIA_VALUES, order_request, record_from_request
 from isoill.testing import yaz as yazcodec
+from tests.mapping_support import GIF
 
-GIF: dict[str, str] = {
-    "SRVCE": "COPY",
-    "ACCT": "pb",
-    "BIBNT": "Interlending & Document Supply",
-    "STDNO": "0264-1615",
-    "VLNO": "32(2)",
-    "PAGE": "94-101",
-    "YEAR": "2004",
-    "ARTCL": "Licence to Deny? Publisher restrictions on document delivery",
-    "OMLID": "FA012345",
-    "HMLISO": "PIT",
-    "OSTAF": "ILL desk",
-    "OADRS": "University Library ILL, Tokyo",
-    "SPVIA": "Ariel",
-    "CMMNT": "MAX-COST=USD35.50 / ISO-CC=US:CCG / PAYMENT=IFM / NOTE=ARIEL=192.0.2.1",
-}
 # The record has no ID; NACSIS assigns one when the record is created.
 ORDERED = {**GIF, "ID": "CA00012345", "ODATE": "20240105"}
 AT = datetime(2024, 1, 5, 10, 30, 0)

@@ -91,15 +91,8 @@ MESSAGES = RequesterOptionalMessagesType(
     requester_checked_in=MessageRequirement.DESIRES,
 )
 
-ARTICLE = ItemId(
-    item_type=ItemType.SERIAL,
-    title="Interlending & Document Supply",
-    volume_issue="32(2)",
-    publication_date="2004",
-    title_of_article="Licence to Deny? Publisher restrictions on document delivery",
-    pagination="94-101",
-    issn="02641615",
-)
+# The GIF article of the demo request.
+ARTICLE = gif_copy_request(datetime(2026, 1, 1)).item_id
 BOOK = ItemId(
     item_type=ItemType.MONOGRAPH,
     author="Line, Maurice B.",
