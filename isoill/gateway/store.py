@@ -1,0 +1,541 @@
+"""The gateway's durable store: transactions of both legs, the raw APDU log and the outbox.
+
+Everything the relay decides about one APDU goes into the store in **one** database
+transaction (:meth:`Store.commit`): the legs' new protocol states, the raw APDUs in and out,
+and the outbox entries that forward the APDU to the other network. Only after that commit is
+the sender answered and the outbox delivered, so a crash at any point either loses nothing
+that was acknowledged or leaves the whole step undone for the peer to re-send.
+
+Exactly-once relay rests on two keys:
+
+* each leg is stored with a version; a commit whose legs changed under it (another gateway
+  process sharing a PostgreSQL store handled the same transaction) raises :class:`Conflict`
+  and the relay recomputes its step from the fresh state;
+* each outbox entry carries ``dedup`` = peer, transaction-id, APDU type and its sequence
+  number within the leg. An entry already there is not queued again, so a repeated inbound
+  APDU or a recomputed step never forwards a transition twice.
+
+Delivery is at least once on the wire (a crash after writing to the socket and before
+:meth:`Store.delivered` sends the same bytes again after restart); the receiving protocol
+machine recognises an exact repeat and ignores it, which makes the relay exactly once.
+
+SQLite (the default; WAL, ``synchronous=FULL``) and PostgreSQL (:mod:`isoill.gateway.pgstore`,
+for several processes on one store) share all of the SQL here but for a few dialect strings.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from isoill.machine.transaction import Transaction
+from isoill.mapping.record import Record
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (a bad URL, a missing driver, a broken file)."""
+
+
+class Conflict(Exception):
+    """A leg changed since it was loaded: recompute the step from the current state."""
+
+
+@dataclass(frozen=True)
+class StoredLeg:
+    """One side of a relayed transaction, as the gateway keeps it.
+
+    ``network`` and ``key`` (the transaction-id as text) identify it; ``peer`` is who is at
+    the other end of this leg (empty on a records network); ``partner`` names the network of
+    the other leg, where what arrives here is relayed to. ``record`` is the NACSIS-style
+    record of a records network. ``version`` is what the store had when the leg was loaded
+    (0: not stored yet)."""
+
+    network: str
+    key: str
+    peer: str
+    partner: str
+    transaction: Transaction
+    record: Record | None = None
+    version: int = 0
+
+    @property
+    def record_id(self) -> str | None:
+        return None if self.record is None else self.record.ID
+
+    def body(self) -> str:
+        return json.dumps(
+            {
+                "transaction": self.transaction.to_json(),
+                "record": None if self.record is None else self.record.to_json(),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_row(
+        cls, network: str, key: str, peer: str, partner: str, body: str, version: int
+    ) -> StoredLeg:
+        value = json.loads(body)
+        record = value.get("record")
+        return cls(
+            network=network,
+            key=key,
+            peer=peer,
+            partner=partner,
+            transaction=Transaction.from_json(value["transaction"]),
+            record=None if record is None else Record.from_json(record),
+            version=version,
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One APDU as it crossed the wire (or the record interface), raw."""
+
+    direction: str  # "in" or "out"
+    peer: str
+    network: str
+    apdu_type: str
+    key: str
+    data: bytes
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An APDU waiting to be delivered to ``peer``; ``dedup`` makes it unique."""
+
+    dedup: str
+    peer: str
+    network: str
+    apdu_type: str
+    key: str
+    data: bytes
+    id: int = 0
+    attempts: int = 0
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one relay step writes, atomically."""
+
+    legs: tuple[StoredLeg, ...] = ()
+    log: tuple[LogEntry, ...] = ()
+    outbox: tuple[OutboxItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stats:
+    legs: int
+    outbox_pending: int
+    outbox_delivered: int
+    apdus_logged: int
+    oldest_pending: float | None = None
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS legs (
+    network TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    partner TEXT NOT NULL,
+    role TEXT NOT NULL,
+    state TEXT NOT NULL,
+    record_id TEXT,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (network, tkey)
+);
+CREATE INDEX IF NOT EXISTS legs_record ON legs (record_id);
+CREATE INDEX IF NOT EXISTS legs_updated ON legs (updated);
+CREATE TABLE IF NOT EXISTS apdu_log (
+    id {serial},
+    at DOUBLE PRECISION NOT NULL,
+    direction TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    network TEXT NOT NULL,
+    apdu_type TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    data {blob} NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS apdu_log_key ON apdu_log (tkey);
+CREATE TABLE IF NOT EXISTS outbox (
+    id {serial},
+    dedup TEXT NOT NULL UNIQUE,
+    peer TEXT NOT NULL,
+    network TEXT NOT NULL,
+    apdu_type TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    data {blob} NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try DOUBLE PRECISION NOT NULL,
+    sent DOUBLE PRECISION,
+    last_error TEXT,
+    lease_owner TEXT,
+    lease_until DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_try);
+"""
+
+_LEG_COLUMNS = "network, tkey, peer, partner, body, version"
+
+
+class Store(ABC):
+    """The SQL both stores share; subclasses give the connection and the dialect."""
+
+    #: The placeholder of the driver's paramstyle.
+    param = "?"
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    blob = "BLOB"
+    #: What follows a SELECT that claims outbox rows (PostgreSQL locks and skips them).
+    claim_lock = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    # --- the dialect ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _connection(self) -> Any: ...
+
+    @contextmanager
+    @abstractmethod
+    def _transaction(self) -> Iterator[Any]:
+        """A cursor inside one database transaction: committed on exit, rolled back on error."""
+        yield None
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.param) if self.param != "?" else text
+
+    def _create(self) -> None:
+        with self._transaction() as cur:
+            for statement in _SCHEMA.format(serial=self.serial, blob=self.blob).split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # --- legs -----------------------------------------------------------------------------
+
+    def load(self, network: str, key: str) -> StoredLeg | None:
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE network = ? AND tkey = ?"),
+                (network, key),
+            )
+            row = cur.fetchone()
+        return None if row is None else StoredLeg.from_row(*row)
+
+    def find_record(self, record_id: str) -> StoredLeg | None:
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE record_id = ?"), (record_id,)
+            )
+            row = cur.fetchone()
+        return None if row is None else StoredLeg.from_row(*row)
+
+    def search(self, text: str = "", limit: int = 100) -> list[StoredLeg]:
+        """The most recently changed legs whose transaction-id or record ID contains ``text``."""
+        pattern = f"%{text}%"
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {_LEG_COLUMNS} FROM legs WHERE tkey LIKE ? OR record_id LIKE ? "
+                    "ORDER BY updated DESC LIMIT ?"
+                ),
+                (pattern, pattern, limit),
+            )
+            rows = cur.fetchall()
+        return [StoredLeg.from_row(*row) for row in rows]
+
+    def log_for(self, key: str) -> list[tuple[float, str, str, str, bytes]]:
+        """The raw APDUs of one transaction: (time, direction, peer, type, bytes)."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT at, direction, peer, apdu_type, data FROM apdu_log "
+                    "WHERE tkey = ? ORDER BY id"
+                ),
+                (key,),
+            )
+            return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in cur.fetchall()]
+
+    # --- the atomic step ------------------------------------------------------------------
+
+    def commit(self, change: Change, at: float) -> list[OutboxItem]:
+        """Write a relay step in one transaction; the outbox items newly queued (with their
+        ids). Raises :class:`Conflict` when a leg changed since it was loaded: nothing of
+        the step is written then."""
+        with self._transaction() as cur:
+            for leg in change.legs:
+                self._write_leg(cur, leg, at)
+            self._write_log(cur, change.log, at)
+            queued = []
+            for item in change.outbox:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO outbox (dedup, peer, network, apdu_type, tkey, data, created,"
+                        " next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup) DO NOTHING"
+                        " RETURNING id"
+                    ),
+                    (
+                        item.dedup,
+                        item.peer,
+                        item.network,
+                        item.apdu_type,
+                        item.key,
+                        item.data,
+                        at,
+                        at,
+                    ),
+                )
+                row = cur.fetchone()
+                if row is not None:
+                    queued.append(replace(item, id=row[0], created=at))
+        return queued
+
+    def log(self, entries: Sequence[LogEntry], at: float) -> None:
+        """Log APDUs that changed nothing (refused senders, undecodable bytes)."""
+        with self._transaction() as cur:
+            self._write_log(cur, entries, at)
+
+    def _write_leg(self, cur: Any, leg: StoredLeg, at: float) -> None:
+        txn = leg.transaction
+        values = (
+            leg.peer,
+            leg.partner,
+            txn.role.value,
+            txn.state.value,
+            leg.record_id,
+            leg.body(),
+            leg.version + 1,
+            at,
+        )
+        if leg.version == 0:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO legs (peer, partner, role, state, record_id, body, version,"
+                    " updated, network, tkey) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (network, tkey) DO NOTHING"
+                ),
+                (*values, leg.network, leg.key),
+            )
+        else:
+            cur.execute(
+                self._sql(
+                    "UPDATE legs SET peer = ?, partner = ?, role = ?, state = ?, record_id = ?,"
+                    " body = ?, version = ?, updated = ? WHERE network = ? AND tkey = ?"
+                    " AND version = ?"
+                ),
+                (*values, leg.network, leg.key, leg.version),
+            )
+        if cur.rowcount != 1:
+            raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")
+
+    def _write_log(self, cur: Any, entries: Iterable[LogEntry], at: float) -> None:
+        rows = [
+            (at, e.direction, e.peer, e.network, e.apdu_type, e.key, e.data, e.note)
+            for e in entries
+        ]
+        if rows:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO apdu_log (at, direction, peer, network, apdu_type, tkey, data,"
+                    " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                rows,
+            )
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    def claim_due(
+        self, now: float, owner: str, lease: float, limit: int = 100, peer: str | None = None
+    ) -> list[OutboxItem]:
+        """Outbox items due now, leased to ``owner`` for ``lease`` seconds, so that another
+        process sharing the store does not deliver them at the same time. A lease that ran
+        out (its owner died) makes the item due again."""
+        where = "sent IS NULL AND next_try <= ? AND (lease_until IS NULL OR lease_until < ?)"
+        args: list[Any] = [now, now]
+        if peer is not None:
+            where += " AND peer = ?"
+            args.append(peer)
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT id, dedup, peer, network, apdu_type, tkey, data, attempts, created"
+                    f" FROM outbox WHERE {where} ORDER BY id LIMIT ?{self.claim_lock}"
+                ),
+                (*args, limit),
+            )
+            rows = cur.fetchall()
+            if rows:
+                cur.executemany(
+                    self._sql("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?"),
+                    [(owner, now + lease, row[0]) for row in rows],
+                )
+        return [
+            OutboxItem(
+                id=r[0],
+                dedup=r[1],
+                peer=r[2],
+                network=r[3],
+                apdu_type=r[4],
+                key=r[5],
+                data=bytes(r[6]),
+                attempts=r[7],
+                created=r[8],
+            )
+            for r in rows
+        ]
+
+    def delivered(self, items: Sequence[OutboxItem], at: float) -> None:
+        """The items' bytes were written to their peers: log them as sent, done."""
+        with self._transaction() as cur:
+            cur.executemany(
+                self._sql(
+                    "UPDATE outbox SET sent = ?, attempts = attempts + 1, lease_owner = NULL,"
+                    " lease_until = NULL WHERE id = ?"
+                ),
+                [(at, item.id) for item in items],
+            )
+            self._write_log(
+                cur,
+                [
+                    LogEntry("out", i.peer, i.network, i.apdu_type, i.key, i.data, "relayed")
+                    for i in items
+                ],
+                at,
+            )
+
+    def failed(self, item: OutboxItem, next_try: float, error: str) -> None:
+        """Delivery failed: try again at ``next_try``."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ?,"
+                    " lease_owner = NULL, lease_until = NULL WHERE id = ?"
+                ),
+                (next_try, error[:500], item.id),
+            )
+
+    def release(self, owner: str) -> None:
+        """Give back the leases of ``owner`` (a clean shutdown), so the items are due at once."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+                    " WHERE lease_owner = ? AND sent IS NULL"
+                ),
+                (owner,),
+            )
+
+    def pending(self) -> list[OutboxItem]:
+        with self._transaction() as cur:
+            cur.execute(
+                "SELECT id, dedup, peer, network, apdu_type, tkey, data, attempts, created"
+                " FROM outbox WHERE sent IS NULL ORDER BY id"
+            )
+            rows = cur.fetchall()
+        return [
+            OutboxItem(
+                id=r[0],
+                dedup=r[1],
+                peer=r[2],
+                network=r[3],
+                apdu_type=r[4],
+                key=r[5],
+                data=bytes(r[6]),
+                attempts=r[7],
+                created=r[8],
+            )
+            for r in rows
+        ]
+
+    def stats(self) -> Stats:
+        with self._transaction() as cur:
+            cur.execute("SELECT state, COUNT(*) FROM legs GROUP BY state")
+            by_state = {row[0]: int(row[1]) for row in cur.fetchall()}
+            cur.execute(
+                "SELECT COUNT(*), MIN(created) FROM outbox WHERE sent IS NULL"
+            )
+            pending, oldest = cur.fetchone()
+            cur.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NOT NULL")
+            (delivered,) = cur.fetchone()
+            cur.execute("SELECT COUNT(*) FROM apdu_log")
+            (logged,) = cur.fetchone()
+        return Stats(
+            legs=sum(by_state.values()),
+            outbox_pending=int(pending),
+            outbox_delivered=int(delivered),
+            apdus_logged=int(logged),
+            oldest_pending=oldest,
+            by_state=by_state,
+        )
+
+
+class SQLiteStore(Store):
+    """One file, WAL, every commit fsynced (``synchronous=FULL``): an acknowledged APDU
+    survives a power cut, not only a crash of the process."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open the SQLite store {self.path}: {err}") from err
+        self._create()
+
+    def _connection(self) -> sqlite3.Connection:
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self._db.cursor()
+            # IMMEDIATE takes the write lock at once: two processes on one file serialise
+            # here instead of failing a read-then-write upgrade.
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_store(location: str) -> Store:
+    """A store from the ``--store`` flag or ``store =`` setting: a file path (SQLite) or a
+    ``postgresql://`` URL."""
+    if location.startswith(("postgresql://", "postgres://")):
+        from isoill.gateway.pgstore import PostgresStore
+
+        return PostgresStore(location)
+    if "://" in location:
+        raise StoreError(f"unknown store {location!r}: give a file path or a postgresql:// URL")
+    return SQLiteStore(location)
