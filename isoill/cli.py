@@ -7,11 +7,16 @@
     isoill nacsis order RECORD  a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends
     isoill nacsis check-receive RECORD --shipped BER [--policy CSV]
                                 may the requester RECEIVE this arrival? (the GIF checks)
+    isoill gateway [--config TOML]  run the gateway (no arguments: the embedded default,
+                                loopback, ISO ILL on 4990, HTTP on 8499)
+    isoill send --to HOST:PORT FILE.json|FILE.ber
+                                one APDU to an ISO ILL peer; prints the answer
 
 Exit status: 0 on success, 1 when the input is not valid (the message names the byte offset
 and the component) or a replay meets a prohibited transition, 2 for usage errors and for a
 NACSIS-ILL record the GIF rules refuse (every reason on stderr, one per line); check-receive
-exits 3 when RECEIVE must not go ahead.
+exits 3 when RECEIVE must not go ahead; send exits 3 when it cannot reach the peer or gets
+no answer, 7 when the answer is an error report (as yaz-illclient does).
 """
 
 from __future__ import annotations
@@ -267,6 +272,46 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 3
 
 
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from isoill.gateway.config import DEFAULT, ConfigError, load
+    from isoill.gateway.service import run
+    from isoill.gateway.store import StoreError
+
+    try:
+        config = load(args.config) if args.config else DEFAULT
+        config = config.with_ports(args.ill_port, args.http_port, args.store)
+        log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
+        return run(config, log)
+    except (ConfigError, StoreError) as err:
+        print(f"isoill gateway: {err}", file=sys.stderr)
+        return 2
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from isoill.apdu import to_json
+    from isoill.gateway.client import SendError, is_error, read_apdu_file, send
+
+    host, _, port = args.to.rpartition(":")
+    if not host or not port.isdigit():
+        print("isoill send: --to wants HOST:PORT", file=sys.stderr)
+        return 2
+    try:
+        apdu = read_apdu_file(args.file)
+    except (DecodeError, ValueError, KeyError) as err:
+        print(f"isoill send: {args.file}: {err}", file=sys.stderr)
+        return 1
+    try:
+        answer = send(host, int(port), apdu, timeout=args.timeout)
+    except (SendError, DecodeError) as err:
+        print(f"isoill send: {err}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(to_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(render_tree(to_json(answer))))
+    return 7 if is_error(answer) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -320,6 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
     check.set_defaults(func=cmd_nacsis_check_receive)
+    gateway = sub.add_parser("gateway", help="run the ISO ILL gateway")
+    gateway.add_argument("--config", help="TOML configuration (default: the embedded one)")
+    gateway.add_argument("--ill-port", type=int, help="ISO ILL port on loopback (4990)")
+    gateway.add_argument("--http-port", type=int, help="HTTP port on loopback (8499)")
+    gateway.add_argument("--store", help="SQLite file or postgresql:// URL")
+    gateway.add_argument("--log", help="append the JSON log here (default: stdout)")
+    gateway.set_defaults(func=cmd_gateway)
+    snd = sub.add_parser("send", help="send one APDU to an ISO ILL peer, print the answer")
+    snd.add_argument("--to", required=True, help="HOST:PORT of the peer")
+    snd.add_argument("file", help="the APDU: isoill JSON (.json) or BER")
+    snd.add_argument("--json", action="store_true", help="print the answer as JSON")
+    snd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (30)")
+    snd.set_defaults(func=cmd_send)
     return parser
 
 

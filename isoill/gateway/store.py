@@ -443,6 +443,14 @@ class Store(ABC):
                 (owner,),
             )
 
+    def wake(self, peer: str, now: float) -> None:
+        """A peer came back: what waits for it is due now, whatever its backoff said."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql("UPDATE outbox SET next_try = ? WHERE peer = ? AND sent IS NULL"),
+                (now, peer),
+            )
+
     def pending(self) -> list[OutboxItem]:
         with self._transaction() as cur:
             cur.execute(

@@ -58,7 +58,7 @@ class Transactions:
                 return self, Outcome(fresh, None)  # never answer a report with another
             problem = TransactionIdProblem.UNKNOWN_TRANSACTION_ID
             return self, Outcome(fresh, None, reports.transaction_id_problem(apdu, problem, at))
-        if _is_new_request(txn, apdu):
+        if is_new_request(txn, apdu):
             problem = TransactionIdProblem.DUPLICATE_TRANSACTION_ID
             return self, Outcome(txn, None, reports.transaction_id_problem(apdu, problem, at))
         outcome = machine.receive(txn, apdu, at=at)
@@ -72,7 +72,7 @@ class Transactions:
         problem = None
         if txn is None and not isinstance(apdu, ILLRequest):
             problem = TransactionIdProblem.UNKNOWN_TRANSACTION_ID
-        elif txn is not None and _is_new_request(txn, apdu):
+        elif txn is not None and is_new_request(txn, apdu):
             problem = TransactionIdProblem.DUPLICATE_TRANSACTION_ID
         if problem is not None:
             txn = txn or Transaction(self.role, apdu.transaction_id)
@@ -93,7 +93,7 @@ class Transactions:
         return Transactions(self.role, MappingProxyType(updated)), sent
 
 
-def _is_new_request(txn: Transaction, apdu: APDU) -> bool:
+def is_new_request(txn: Transaction, apdu: APDU) -> bool:
     """A second ILL-Request under an id in use, other than an exact repeat of the first
     and other than the one an intermediary forwards under the same id."""
     if not isinstance(apdu, ILLRequest) or apdu.forward_flag:

@@ -13,11 +13,13 @@ from datetime import date, datetime, time
 
 from isoill.apdu.apdus import APDU, ILLAnswer, StatusOrErrorReport
 from isoill.apdu.enums import (
+    GeneralProblem,
     ILLAPDUType,
     MostRecentService,
     ReasonNoReport,
     ReportSource,
     TransactionIdProblem,
+    UnableToPerform,
 )
 from isoill.apdu.types import (
     AlreadyForwarded,
@@ -29,6 +31,7 @@ from isoill.apdu.types import (
     StatusReport,
     SystemAddress,
     SystemId,
+    TransactionId,
 )
 from isoill.machine.events import SERVICE_NAMES, Direction, Role, State
 from isoill.machine.transaction import REFUSED, REPLY, Transaction
@@ -118,6 +121,40 @@ def already_forwarded(
             user_error_report=AlreadyForwarded(responder_id=responder, responder_address=address),
         ),
         note=f"this transaction was forwarded to {responder.symbol or responder.name}",
+    )
+
+
+def user_error(
+    apdu: APDU, problem: UnableToPerform | str, note: str, at: datetime
+) -> StatusOrErrorReport:
+    """user-error-report: unable-to-perform, or a security problem (given as text).
+
+    What a gateway answers when it will not pass an APDU on: a sender it does not know
+    (security problem), or an APDU the other network cannot take (unable to perform)."""
+    return _answering(
+        apdu,
+        at,
+        error_report=ErrorReport(
+            correlation_information=correlation(apdu),
+            report_source=ReportSource.USER,
+            user_error_report=problem,
+        ),
+        note=note[:1000],
+    )
+
+
+def undecodable(note: str, at: datetime) -> StatusOrErrorReport:
+    """provider-error-report general-problem for bytes that are no APDU one can read: the
+    transaction-id is unknown, so it goes empty, as yaz-illclient sends its own."""
+    return StatusOrErrorReport(
+        transaction_id=TransactionId(transaction_group_qualifier="", transaction_qualifier=""),
+        service_date_time=service_date_time(at),
+        error_report=ErrorReport(
+            correlation_information="undecodable APDU",
+            report_source=ReportSource.PROVIDER,
+            provider_error_report=GeneralProblem.BADLY_STRUCTURED_APDU,
+        ),
+        note=note[:1000],
     )
 
 

@@ -1,0 +1,159 @@
+"""One ISO ILL association: a TCP (or TLS) connection carrying BER APDUs both ways.
+
+The connection has no framing but BER, so bytes go through the incremental
+:class:`~isoill.apdu.stream.StreamDecoder`: APDUs split across reads or batched in one come
+out whole. Everything that could let one peer hurt the others is bounded here:
+
+* an APDU longer than the size limit (a 4 GB length claim) closes the association before
+  any of it is buffered;
+* an association silent for the idle timeout is closed, and so is one that takes longer
+  than the APDU timeout to finish an APDU it started (a slowloris client trickling bytes
+  resets no idle timer);
+* a peer that does not read what the gateway writes to it stops being read from
+  (backpressure through Twisted's producer/consumer API), so it cannot make the gateway
+  buffer replies without bound.
+
+Bytes whose boundaries are clear but whose content is wrong are answered with an error
+report and the association goes on; bytes out of step close it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from twisted.internet import interfaces
+from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from isoill.apdu import Limits, StreamDecoder, get_codec
+from isoill.apdu.errors import DecodeError
+from isoill.gateway.relay import Sender
+
+if TYPE_CHECKING:
+    from isoill.gateway.service import Gateway
+
+log = Logger()
+
+
+@implementer(interfaces.IPushProducer)
+class Association(Protocol, TimeoutMixin):
+    """Feeds the gateway what a peer sends and writes what the gateway answers."""
+
+    def __init__(self, gateway: Gateway, peers: tuple[str, ...] = ()) -> None:
+        self.gateway = gateway
+        limits = gateway.config.limits
+        self.decoder = StreamDecoder(
+            get_codec(limits=Limits(max_apdu_size=limits.max_apdu_size))
+        )
+        #: Configured peers this association may speak for (from the source address, or
+        #: the peer it was opened to); the relay narrows it to the one that sends.
+        self.allowed = peers
+        #: Peers that have sent on this association: replies and outbox items for them
+        #: can go out here.
+        self.serves: set[str] = set()
+        self.address = ""
+        self._apdu_deadline: IDelayedCall | None = None
+        self._paused = False
+
+    # --- Twisted's callbacks ------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        peer = self.transport.getPeer()  # type: ignore[union-attr]
+        self.address = getattr(peer, "host", str(peer))
+        self.setTimeout(self.gateway.config.limits.idle_timeout)
+        self.transport.registerProducer(self, True)  # type: ignore[union-attr]
+        self.gateway.opened(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.resetTimeout()
+        try:
+            items = self.decoder.feed(data)
+        except DecodeError as err:
+            self.gateway.out_of_step(self, data, err)
+            self.transport.loseConnection()  # type: ignore[union-attr]
+            return
+        for item in items:
+            self.gateway.handle(self, item)
+        self._watch_partial()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.setTimeout(None)
+        if self._apdu_deadline is not None and self._apdu_deadline.active():
+            self._apdu_deadline.cancel()
+        self.gateway.closed(self)
+
+    def timeoutConnection(self) -> None:
+        log.info("closing idle association from {address}", address=self.address)
+        self.gateway.metrics.error("idle_timeout")
+        self.transport.abortConnection()  # type: ignore[union-attr]
+
+    # --- backpressure: the transport pauses us when the peer does not read ---------------
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+        self.transport.pauseProducing()  # type: ignore[union-attr]
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self.transport.resumeProducing()  # type: ignore[union-attr]
+
+    def stopProducing(self) -> None:
+        pass
+
+    # --- for the gateway ------------------------------------------------------------------
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.address, self.allowed)
+
+    def send(self, data: bytes) -> None:
+        self.transport.write(data)  # type: ignore[union-attr]
+
+    def _watch_partial(self) -> None:
+        """Give a started APDU the APDU timeout to complete."""
+        if self.decoder.buffered == 0:
+            if self._apdu_deadline is not None and self._apdu_deadline.active():
+                self._apdu_deadline.cancel()
+            self._apdu_deadline = None
+        elif self._apdu_deadline is None:
+            self._apdu_deadline = self.gateway.reactor.callLater(
+                self.gateway.config.limits.apdu_timeout, self._too_slow
+            )
+
+    def _too_slow(self) -> None:
+        self._apdu_deadline = None
+        log.warn("association from {address} took too long to finish an APDU", address=self.address)
+        self.gateway.metrics.error("apdu_timeout")
+        self.transport.abortConnection()  # type: ignore[union-attr]
+
+
+class ListenerFactory(Factory):
+    """Accepts associations, up to the configured number; more are closed at once."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def buildProtocol(self, addr: interfaces.IAddress) -> Protocol | None:
+        if len(self.gateway.associations) >= self.gateway.config.limits.max_associations:
+            self.gateway.metrics.error("too_many_associations")
+            return None
+        host = getattr(addr, "host", "")
+        peers = tuple(p.name for p in self.gateway.config.peers_at(host))
+        return Association(self.gateway, peers)
+
+
+class PeerFactory(Factory):
+    """The gateway's own association to a peer it delivers to."""
+
+    def __init__(self, gateway: Gateway, peer: str) -> None:
+        self.gateway = gateway
+        self.peer = peer
+
+    def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:
+        association = Association(self.gateway, (self.peer,))
+        association.serves.add(self.peer)
+        return association

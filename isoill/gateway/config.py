@@ -1,0 +1,286 @@
+"""What the operator configures: listening endpoints, networks, peers, limits.
+
+A gateway joins *networks*. An ``iso`` network's peers speak ISO ILL over TCP (OCLC, a CALIS
+centre, another gateway); a ``records`` network is a NACSIS-ILL style record interface served
+over HTTP, where the library side posts record commands. Each network has a mapping profile
+(:mod:`isoill.gateway.profiles`). Each peer belongs to one network, owns one or more
+institution symbols (``*`` at the end matches a prefix), may be reached at a Twisted client
+endpoint (``connect``) and is recognised by the addresses it connects from.
+
+With no file at all the gateway runs the embedded default: loopback only, ISO ILL on 4990,
+HTTP on 8499, SQLite ``isoill-gateway.db``, and one records network that answers as the
+responder for every symbol, taking ILL-Requests from any ISO ILL client (``open = true``), so
+that ``yaz-illclient localhost:4990`` works out of the box.
+
+The file form is TOML::
+
+    [gateway]
+    ill = ["tcp:4990:interface=127.0.0.1"]    # Twisted server endpoint strings
+    http = "tcp:8499:interface=127.0.0.1"
+    store = "isoill-gateway.db"                # or postgresql://user@host/db
+    open = false                               # refuse senders that are not configured
+
+    [[network]]
+    name = "nacsis"
+    kind = "records"
+    profile = "nacsis"
+    default = true                             # where requests for unknown symbols go
+
+    [[network]]
+    name = "oclc"
+    kind = "iso"
+    profile = "oclc"
+
+    [[peer]]
+    name = "oclc-hub"
+    network = "oclc"
+    symbols = ["OCLC:*"]
+    connect = "tcp:host=ill.example.org:port=499"
+    addresses = ["192.0.2.10"]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+KINDS = ("iso", "records")
+PROFILES = ("iso", "oclc", "nacsis")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    kind: str = "iso"
+    profile: str = "iso"
+    #: Requests for a symbol no peer owns go to the default network.
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    network: str
+    symbols: tuple[str, ...] = ()
+    #: A Twisted client endpoint string; without one, APDUs for this peer wait for it to
+    #: connect and go out on its association.
+    connect: str | None = None
+    #: Source addresses it may connect from; empty: any address, identified by its symbol.
+    addresses: tuple[str, ...] = ()
+
+    def owns(self, symbol: str) -> bool:
+        return any(fnmatch.fnmatchcase(symbol.upper(), pattern.upper()) for pattern in self.symbols)
+
+
+@dataclass(frozen=True)
+class Limits:
+    #: An association silent this long is closed (seconds).
+    idle_timeout: float = 300.0
+    #: An APDU begun must be complete within this time (seconds), however slowly its
+    #: bytes trickle in.
+    apdu_timeout: float = 30.0
+    #: The largest APDU accepted; a longer length claim closes the association at once.
+    max_apdu_size: int = 1 << 20
+    #: Bytes written to a peer and not yet taken by it, beyond which the gateway stops
+    #: reading from that peer (backpressure) until the peer catches up.
+    max_send_buffer: int = 1 << 20
+    #: Associations open at once; more are refused.
+    max_associations: int = 2000
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Outbox delivery: exponential backoff between attempts, up to ``maximum``."""
+
+    first: float = 1.0
+    factor: float = 2.0
+    maximum: float = 300.0
+    #: How long an outbox item stays leased to the process that is delivering it.
+    lease: float = 60.0
+
+    def delay(self, attempts: int) -> float:
+        return float(min(self.maximum, self.first * self.factor ** max(0, attempts)))
+
+
+@dataclass(frozen=True)
+class TLS:
+    """TLS for the ISO ILL listener, with client certificates required when ``ca`` is set."""
+
+    port: int
+    certificate: str
+    key: str
+    ca: str | None = None
+    interface: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Config:
+    ill: tuple[str, ...] = ("tcp:4990:interface=127.0.0.1",)
+    http: str | None = "tcp:8499:interface=127.0.0.1"
+    store: str = "isoill-gateway.db"
+    #: Take APDUs from senders that are not configured (the embedded default does).
+    open: bool = False
+    networks: tuple[Network, ...] = ()
+    peers: tuple[Peer, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    retry: Retry = field(default_factory=Retry)
+    tls: TLS | None = None
+
+    def network(self, name: str) -> Network:
+        for network in self.networks:
+            if network.name == name:
+                return network
+        raise KeyError(name)
+
+    def peer(self, name: str) -> Peer | None:
+        return next((p for p in self.peers if p.name == name), None)
+
+    @property
+    def default_network(self) -> Network | None:
+        return next((n for n in self.networks if n.default), None)
+
+    def owner(self, symbol: str) -> Peer | None:
+        """The configured peer that owns an institution symbol."""
+        return next((p for p in self.peers if p.owns(symbol)), None)
+
+    def peers_at(self, address: str) -> list[Peer]:
+        return [p for p in self.peers if address in p.addresses]
+
+    def with_ports(
+        self, ill_port: int | None = None, http_port: int | None = None, store: str | None = None
+    ) -> Config:
+        """The command-line flags over the file or the default."""
+        changed = self
+        if ill_port is not None:
+            changed = replace(changed, ill=(f"tcp:{ill_port}:interface=127.0.0.1",))
+        if http_port is not None:
+            changed = replace(changed, http=f"tcp:{http_port}:interface=127.0.0.1")
+        if store is not None:
+            changed = replace(changed, store=store)
+        return changed
+
+
+#: Open, one records network answering for every symbol: what ``isoill gateway`` runs.
+DEFAULT = Config(
+    open=True,
+    networks=(
+        Network("local", kind="records", profile="iso", default=True),
+        Network("peers", kind="iso", profile="iso"),
+    ),
+)
+
+#: The network of ISO ILL clients that are not configured (open gateways only).
+ANONYMOUS_NETWORK = "peers"
+
+
+def load(path: str | Path) -> Config:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from err
+    return parse(data, str(path))
+
+
+def parse(data: dict[str, Any], where: str = "config") -> Config:
+    problems: list[str] = []
+    gateway = _table(data, "gateway", where, problems)
+    known = {"gateway", "network", "peer", "limits", "retry", "tls"}
+    problems += [f"{where}: unknown section [{name}]" for name in data if name not in known]
+    ill = gateway.get("ill", list(Config.ill))
+    if isinstance(ill, str):
+        ill = [ill]
+    networks = tuple(
+        _network(n, f"{where}: [[network]] {i + 1}", problems)
+        for i, n in enumerate(_list(data, "network", where, problems))
+    )
+    peers = tuple(
+        _peer(p, f"{where}: [[peer]] {i + 1}", problems)
+        for i, p in enumerate(_list(data, "peer", where, problems))
+    )
+    names = [n.name for n in networks]
+    if len(set(names)) != len(names):
+        problems.append(f"{where}: network names must be unique")
+    if sum(n.default for n in networks) > 1:
+        problems.append(f"{where}: at most one network can be the default")
+    for peer in peers:
+        if peer.network not in names:
+            problems.append(f"{where}: peer {peer.name!r} names unknown network {peer.network!r}")
+        elif next(n for n in networks if n.name == peer.network).kind != "iso":
+            problems.append(f"{where}: peer {peer.name!r} is on a records network")
+    open_ = bool(gateway.get("open", False))
+    if open_ and ANONYMOUS_NETWORK not in names:
+        networks += (Network(ANONYMOUS_NETWORK),)
+    limits = _dataclass(Limits, _table(data, "limits", where, problems), where, problems)
+    retry = _dataclass(Retry, _table(data, "retry", where, problems), where, problems)
+    tls_table = data.get("tls")
+    tls = None if tls_table is None else _dataclass(TLS, tls_table, where, problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return Config(
+        ill=tuple(ill),
+        http=gateway.get("http", Config.http),
+        store=str(gateway.get("store", Config.store)),
+        open=open_,
+        networks=networks,
+        peers=peers,
+        limits=limits,
+        retry=retry,
+        tls=tls,
+    )
+
+
+def _table(data: dict[str, Any], name: str, where: str, problems: list[str]) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        problems.append(f"{where}: [{name}] must be a table")
+        return {}
+    return value
+
+
+def _list(data: dict[str, Any], name: str, where: str, problems: list[str]) -> list[Any]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        problems.append(f"{where}: use [[{name}]] tables")
+        return []
+    return value
+
+
+def _network(value: dict[str, Any], where: str, problems: list[str]) -> Network:
+    network: Network = _dataclass(Network, value, where, problems)
+    if network.kind not in KINDS:
+        problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if network.profile not in PROFILES:
+        problems.append(f"{where}: profile must be one of {', '.join(PROFILES)}")
+    return network
+
+
+def _peer(value: dict[str, Any], where: str, problems: list[str]) -> Peer:
+    value = dict(value)
+    for name in ("symbols", "addresses"):
+        if isinstance(value.get(name), list):
+            value[name] = tuple(str(v) for v in value[name])
+    peer: Peer = _dataclass(Peer, value, where, problems)
+    if not peer.symbols:
+        problems.append(f"{where}: peer {peer.name!r} needs its institution symbols")
+    return peer
+
+
+def _dataclass(cls: Any, value: dict[str, Any], where: str, problems: list[str]) -> Any:
+    fields = cls.__dataclass_fields__
+    unknown = [key for key in value if key not in fields]
+    if unknown:
+        problems.append(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    try:
+        return cls(**{k: v for k, v in value.items() if k in fields})
+    except TypeError as err:
+        # A required setting is missing: nothing sensible can stand in for it.
+        raise ConfigError("\n".join([*problems, f"{where}: {err}"])) from None

@@ -1,0 +1,470 @@
+"""The relay: what the gateway does with one APDU, decided without any I/O.
+
+An APDU from a peer in network A arrives on *leg A* of its transaction, where the gateway
+plays the other party (the responder to A's requester, or the requester to A's responder).
+Leg A's protocol machine judges it; the mapping profile of network B makes it what B takes;
+leg B's machine, where the gateway plays the sender's part towards B, checks that it may be
+sent; and the result is a :class:`Step`: the two legs' new states, the raw APDUs for the log,
+the outbox entry that forwards the APDU to B's peer, and the reply owed to the sender. The
+caller commits the step's :class:`~isoill.gateway.store.Change` in one database transaction
+and only then answers and delivers: bytes -> APDU -> machine -> mapping -> machine -> store
+-> bytes.
+
+If any check fails, nothing of the step but the log is kept and the sender gets an error
+report saying why, so its transaction stays where it was and it may try again.
+
+A *records* network (the NACSIS-ILL side) has no peers: its leg holds a NACSIS-style record
+whose library acts through record commands (:meth:`Relay.command`); an APDU relayed to it
+changes the record (state, history lines) instead of going to an outbox.
+
+Replies the protocol expects locally come from the gateway itself: the status report that
+acknowledges an accepted ILL-Request (what OCLC's service sent, and what yaz-illclient waits
+for), error reports for prohibited transitions, unknown transactions, unknown senders and
+undecodable APDUs, and the status report that answers a Status-Query. Status reports from the
+far side are kept in that leg's history, not relayed: the sender had its acknowledgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from isoill.apdu import encode
+from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
+from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
+from isoill.apdu.types import SystemId
+from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
+from isoill.gateway.profiles import MappingRefused, into
+from isoill.gateway.store import Change, LogEntry, OutboxItem, StoredLeg
+from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
+from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
+from isoill.machine.registry import is_new_request
+from isoill.machine.transaction import TransactionKey
+from isoill.mapping.commands import CommandRefused, Leg
+from isoill.mapping.record import Command, Record, RecordError
+from isoill.mapping.to_iso import order_request, record_from_request
+
+Loader = Callable[[str, str], StoredLeg | None]
+
+#: The peer name of a records network's side of the log.
+RECORDS_PEER = "records"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who is at the other end of an association: a configured peer, or (open gateways)
+    an unconfigured client known by its address."""
+
+    address: str
+    peers: tuple[str, ...] = ()  # configured peers that may use this address
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one APDU (or one record command) does: commit ``change``, then send ``reply``
+    on the association it came from. ``peer`` is who sent it, once identified (the
+    association learns which peer it serves from it)."""
+
+    change: Change
+    reply: APDU | None = None
+    peer: str | None = None
+    network: str | None = None
+    #: Why the APDU or command was refused, if it was (for the log and the HTTP answer).
+    refused: list[str] | None = None
+    #: The records leg after a record command or post.
+    leg: StoredLeg | None = None
+
+
+class Refused(Exception):
+    """The step cannot go on: the reply to send, and why."""
+
+    def __init__(self, reply: StatusOrErrorReport | None, reasons: list[str]) -> None:
+        self.reply = reply
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+def symbol_text(system: SystemId | None) -> str:
+    if system is None or system.person_or_institution_symbol is None:
+        return ""
+    return system.person_or_institution_symbol.value.strip()
+
+
+def log_entry(
+    direction: str, peer: str, network: str, apdu: APDU, data: bytes, note: str = ""
+) -> LogEntry:
+    key = str(TransactionKey.of(apdu))
+    return LogEntry(direction, peer, network, SERVICE_NAMES[apdu.apdu_type], key, data, note)
+
+
+class Relay:
+    """The gateway's decisions, given its configuration. Stateless: every fact about a
+    transaction comes from ``load`` (the store)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    # --- APDUs from ISO ILL peers ---------------------------------------------------------
+
+    def inbound(self, sender: Sender, apdu: APDU, data: bytes, load: Loader, at: datetime) -> Step:
+        key = str(TransactionKey.of(apdu))
+        peer, network = self.identify(sender, apdu)
+        if peer is None:
+            claimed = self._claimed_symbol(apdu) or "no symbol"
+            why = f"sender {sender.address} ({claimed}) is not configured on this gateway"
+            reply = reports.user_error(apdu, f"unknown sender: {why}", why, at)
+            return self._refusal(sender.address, "", apdu, data, reply, [why], at)
+        assert network is not None
+        received = log_entry("in", peer, network, apdu, data)
+        try:
+            return self._relay(peer, network, key, apdu, received, load, at)
+        except Refused as refused:
+            return self._refusal(peer, network, apdu, data, refused.reply, refused.reasons, at)
+
+    def undecodable(self, sender: Sender, data: bytes, why: str, at: datetime) -> Step:
+        reply = reports.undecodable(f"the APDU could not be decoded: {why}", at)
+        entry = LogEntry("in", sender.address, "", "undecodable", "", data, why[:500])
+        return Step(
+            Change(log=(entry, self._out_entry(sender.address, "", reply))), reply, refused=[why]
+        )
+
+    def identify(self, sender: Sender, apdu: APDU) -> tuple[str | None, str | None]:
+        """The peer that sent ``apdu`` and its network: a configured peer owning the symbol
+        the APDU is sent under (and allowed at the sender's address), or, on an open
+        gateway, an anonymous client named by that symbol."""
+        symbol = self._claimed_symbol(apdu)
+        for name in self._candidates(sender):
+            peer = self.config.peer(name)
+            if peer is not None and any(peer.owns(s) for s in self._sender_symbols(apdu)):
+                return peer.name, peer.network
+        if self.config.open and self.config.owner(symbol) is None:
+            return f"client:{symbol or sender.address}", ANONYMOUS_NETWORK
+        return None, None
+
+    def _candidates(self, sender: Sender) -> list[str]:
+        if sender.peers:
+            return list(sender.peers)
+        return [p.name for p in self.config.peers if not p.addresses]
+
+    def _sender_symbols(self, apdu: APDU) -> list[str]:
+        role = ORIGINATOR[apdu.apdu_type]
+        if role is Role.REQUESTER:
+            return [symbol_text(apdu.requester_id)]
+        if role is Role.RESPONDER:
+            return [symbol_text(apdu.responder_id)]
+        return [symbol_text(apdu.requester_id), symbol_text(apdu.responder_id)]
+
+    def _claimed_symbol(self, apdu: APDU) -> str:
+        return next((s for s in self._sender_symbols(apdu) if s), "")
+
+    def _relay(
+        self,
+        peer: str,
+        network: str,
+        key: str,
+        apdu: APDU,
+        received: LogEntry,
+        load: Loader,
+        at: datetime,
+    ) -> Step:
+        leg = load(network, key)
+        if leg is None:
+            if not isinstance(apdu, ILLRequest):
+                if isinstance(apdu, StatusOrErrorReport):
+                    raise Refused(None, ["a report for a transaction this gateway does not know"])
+                problem = TransactionIdProblem.UNKNOWN_TRANSACTION_ID
+                raise Refused(
+                    reports.transaction_id_problem(apdu, problem, at),
+                    [f"no transaction {key} in network {network}"],
+                )
+            return self._new_request(peer, network, key, apdu, received, load, at)
+        if leg.peer != peer:
+            why = f"transaction {key} belongs to {leg.peer}, not to {peer}"
+            raise Refused(reports.user_error(apdu, f"not yours: {why}", why, at), [why])
+        if is_new_request(leg.transaction, apdu):
+            problem = TransactionIdProblem.DUPLICATE_TRANSACTION_ID
+            raise Refused(
+                reports.transaction_id_problem(apdu, problem, at),
+                [f"transaction {key} exists already"],
+            )
+        outcome = machine.receive(leg.transaction, apdu, at=at)
+        if outcome.repeated:
+            # A peer re-sending after a lost connection: already relayed. A repeated
+            # ILL-Request still gets its acknowledgement, which the peer is waiting for.
+            reply = self._ack(leg.transaction, apdu, at) if isinstance(apdu, ILLRequest) else None
+            return self._step(peer, network, (), (received,), (), reply)
+        after = StoredLeg(
+            leg.network, key, peer, leg.partner, outcome.transaction, leg.record, leg.version
+        )
+        if not outcome.accepted or outcome.reply is not None or _absorbed(apdu):
+            # Refused by leg A's table (with its report), answered here (Status-Query), or
+            # a report that ends here: nothing to relay.
+            refused = None
+            if not outcome.accepted:
+                refused = [outcome.reply.note or "refused"] if outcome.reply else ["refused"]
+            return self._step(peer, network, (after,), (received,), (), outcome.reply, refused)
+        partner = load(leg.partner, key)
+        if partner is None:
+            raise Refused(
+                reports.user_error(
+                    apdu, UnableToPerform.OTHER, f"the other leg of {key} is missing", at
+                ),
+                [f"leg {leg.partner} {key} is missing"],
+            )
+        moved, items, reply = self._forward(apdu, partner, at)
+        if reply is not None:
+            raise Refused(reply, [reply.note or "refused by the other leg"])
+        return self._step(peer, network, (after, moved), (received,), items, None)
+
+    def _new_request(
+        self,
+        peer: str,
+        network: str,
+        key: str,
+        apdu: ILLRequest,
+        received: LogEntry,
+        load: Loader,
+        at: datetime,
+    ) -> Step:
+        target, target_network = self._route(apdu, network, at)
+        outcome = machine.receive(Transaction(Role.RESPONDER, apdu.transaction_id), apdu, at=at)
+        if not outcome.accepted:
+            assert outcome.reply is not None
+            raise Refused(outcome.reply, [outcome.reply.note or "refused"])
+        here = StoredLeg(network, key, peer, target_network.name, outcome.transaction)
+        if load(target_network.name, key) is not None:
+            why = f"transaction {key} exists already in network {target_network.name}"
+            raise Refused(
+                reports.transaction_id_problem(
+                    apdu, TransactionIdProblem.DUPLICATE_TRANSACTION_ID, at
+                ),
+                [why],
+            )
+        if target_network.kind == "records":
+            there = StoredLeg(
+                target_network.name,
+                key,
+                "",
+                network,
+                Transaction(Role.RESPONDER, apdu.transaction_id),
+                self._incoming_record(apdu, key),
+            )
+        else:
+            assert target is not None
+            there = StoredLeg(
+                target_network.name,
+                key,
+                target,
+                network,
+                Transaction(Role.REQUESTER, apdu.transaction_id),
+            )
+        moved, items, reply = self._forward(apdu, there, at)
+        if reply is not None:
+            raise Refused(reply, [reply.note or "refused by the other leg"])
+        ack = self._ack(here.transaction, apdu, at)
+        here = StoredLeg(
+            here.network, key, peer, here.partner, _sent(here.transaction, ack, at), None, 0
+        )
+        return self._step(peer, network, (here, moved), (received,), items, ack)
+
+    def _route(self, request: ILLRequest, network: str, at: datetime) -> tuple[str | None, Network]:
+        """Where a new request goes: the peer that owns the responder's symbol, in another
+        network, or the default network when no peer does."""
+        symbol = symbol_text(request.responder_id)
+        owner = self.config.owner(symbol) if symbol else None
+        if owner is not None:
+            if owner.network == network:
+                why = f"{symbol} is in the sender's own network {network}: send it there directly"
+                raise Refused(
+                    reports.user_error(request, UnableToPerform.NOT_AVAILABLE, why, at), [why]
+                )
+            return owner.name, self.config.network(owner.network)
+        default = self.config.default_network
+        if default is None or default.name == network:
+            why = f"no network on this gateway serves responder {symbol or '(none given)'}"
+            raise Refused(
+                reports.user_error(request, UnableToPerform.NOT_AVAILABLE, why, at), [why]
+            )
+        return None, default
+
+    def _incoming_record(self, request: ILLRequest, key: str) -> Record:
+        record = record_from_request(request)
+        return record.replace(ID=record.ID or key)
+
+    def _ack(self, txn: Transaction, request: APDU, at: datetime) -> StatusOrErrorReport:
+        me = request.responder_id or SystemId()
+        return reports.status_report(txn, request, me, at)
+
+    # --- onto the other leg ---------------------------------------------------------------
+
+    def _forward(
+        self, apdu: APDU, partner: StoredLeg, at: datetime
+    ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
+        """The partner leg after ``apdu`` crosses to it, the outbox entry if it goes to a
+        peer, or the error report explaining why it cannot."""
+        network = self.config.network(partner.network)
+        try:
+            mapped = into(network.name, network.profile, apdu)
+        except MappingRefused as refused:
+            why = f"{network.name} cannot take it: " + "; ".join(refused.reasons)
+            return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
+        if network.kind == "records":
+            assert partner.record is not None
+            leg, outcome = Leg(partner.record, partner.transaction).receive(mapped, at=at)
+            if not outcome.accepted and not outcome.repeated:
+                return (
+                    partner,
+                    (),
+                    outcome.reply
+                    or reports.prohibited(
+                        apdu, partner.transaction.state, partner.transaction.role, at
+                    ),
+                )
+            return _replace_leg(partner, leg.transaction, leg.record), (), None
+        try:
+            sent = machine.send(partner.transaction, mapped, at=at)
+        except ProhibitedTransition as refused:
+            report = reports.prohibited(
+                apdu, refused.transaction.state, refused.transaction.role, at
+            )
+            return partner, (), report
+        data = encode(mapped, tcp_safe=True)
+        sequence = len(sent.apdus(type(mapped)))
+        item = OutboxItem(
+            dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",
+            peer=partner.peer,
+            network=partner.network,
+            apdu_type=SERVICE_NAMES[mapped.apdu_type],
+            key=partner.key,
+            data=data,
+        )
+        return _replace_leg(partner, sent, partner.record), (item,), None
+
+    # --- the records network (record commands over HTTP) ----------------------------------
+
+    def records_network(self) -> Network:
+        found = [n for n in self.config.networks if n.kind == "records"]
+        if not found:
+            raise ValueError("this gateway has no records network")
+        return next((n for n in found if n.default), found[0])
+
+    def post_record(
+        self, record: Record, find: Callable[[str], StoredLeg | None], at: datetime
+    ) -> Step:
+        """A library's new request record: checked against the GIF rules at once (the
+        ILL-Request it will send must be possible), stored, not yet ordered."""
+        if not record.ID:
+            raise RecordError(["ID: a record needs its ID (NACSIS assigns it)"])
+        if find(record.ID) is not None:
+            raise RecordError([f"ID: record {record.ID} exists already"])
+        request = order_request(record, at=at)
+        network = self.records_network()
+        _, partner = self._route(request, network.name, at)
+        leg = Leg.requester(record, request)
+        stored = StoredLeg(
+            network.name,
+            str(TransactionKey.of(request)),
+            "",
+            partner.name,
+            leg.transaction,
+            leg.record.replace(ISOSTAT=None),
+        )
+        return Step(Change(legs=(stored,)), leg=stored)
+
+    def command(
+        self,
+        record_id: str,
+        command: Command,
+        options: dict[str, Any],
+        find: Callable[[str], StoredLeg | None],
+        load: Loader,
+        at: datetime,
+    ) -> Step:
+        """A record command: the record's leg (its library's protocol machine) carries it
+        out, and each APDU it sends crosses to the ISO leg and its peer's outbox. Raises
+        KeyError for an unknown record and CommandRefused with every reason."""
+        stored = find(record_id)
+        if stored is None:
+            raise KeyError(record_id)
+        leg, apdus = Leg(stored.record or Record(ID=record_id), stored.transaction).command(
+            command, at=at, **options
+        )
+        after = _replace_leg(stored, leg.transaction, leg.record)
+        legs: list[StoredLeg] = [after]
+        items: list[OutboxItem] = []
+        log: list[LogEntry] = []
+        for apdu in apdus:
+            partner = load(stored.partner, stored.key)
+            if partner is None:  # the first APDU (ORDER's ILL-Request) opens the ISO leg
+                target, _ = (
+                    self._route(apdu, stored.network, at)
+                    if isinstance(apdu, ILLRequest)
+                    else (None, None)
+                )
+                if target is None:
+                    raise CommandRefused(command, [f"no ISO leg for {stored.key}"])
+                partner = StoredLeg(
+                    stored.partner,
+                    stored.key,
+                    target,
+                    stored.network,
+                    Transaction(after.transaction.role, apdu.transaction_id),
+                )
+            moved, queued, refusal = self._forward(apdu, partner, at)
+            if refusal is not None:
+                raise CommandRefused(command, [refusal.note or "refused by the ISO leg"])
+            legs.append(moved)
+            items.extend(queued)
+            log.append(log_entry("in", RECORDS_PEER, stored.network, apdu, encode(apdu)))
+        return Step(Change(tuple(legs), tuple(log), tuple(items)), leg=after)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _step(
+        self,
+        peer: str,
+        network: str,
+        legs: tuple[StoredLeg, ...],
+        log: tuple[LogEntry, ...],
+        items: tuple[OutboxItem, ...],
+        reply: APDU | None,
+        refused: list[str] | None = None,
+    ) -> Step:
+        if reply is not None:
+            log = (*log, self._out_entry(peer, network, reply))
+        return Step(Change(legs, log, items), reply, peer, network, refused)
+
+    def _refusal(
+        self,
+        peer: str,
+        network: str,
+        apdu: APDU,
+        data: bytes,
+        reply: StatusOrErrorReport | None,
+        reasons: list[str],
+        at: datetime,
+    ) -> Step:
+        received = log_entry("in", peer, network, apdu, data, "refused: " + "; ".join(reasons))
+        return self._step(peer, network, (), (received,), (), reply, reasons)
+
+    def _out_entry(self, peer: str, network: str, reply: APDU) -> LogEntry:
+        return log_entry("out", peer, network, reply, encode(reply, tcp_safe=True), "reply")
+
+
+def _absorbed(apdu: APDU) -> bool:
+    """A status report (not an error) from the far side ends at the gateway."""
+    return isinstance(apdu, StatusOrErrorReport) and apdu.error_report is None
+
+
+def _sent(txn: Transaction, reply: APDU, at: datetime) -> Transaction:
+    """The transaction after the gateway's own reply, when the table lets it be noted."""
+    try:
+        return machine.send(txn, reply, at=at)
+    except ProhibitedTransition:
+        return txn
+
+
+def _replace_leg(leg: StoredLeg, txn: Transaction, record: Record | None) -> StoredLeg:
+    return StoredLeg(leg.network, leg.key, leg.peer, leg.partner, txn, record, leg.version)
