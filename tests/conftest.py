@@ -23,3 +23,6 @@ def yaz_trace() -> bytes:
     path = SHARED / "traces" / "yaz-illclient-request.ber"
     assert path.is_file(), f"the captured traces are expected beside the repository: {path}"
     return path.read_bytes()
+
+
+from tests.postgres_support import postgres_server, postgres_url  # noqa: E402,F401

@@ -47,6 +47,7 @@ class GatewayProcess:
 
     def __init__(self, workdir: Path, config: str | None = None, store: str | None = None) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.ill_port = free_port()
         self.http_port = free_port()
         self.log = workdir / "gateway.log"

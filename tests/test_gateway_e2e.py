@@ -209,3 +209,44 @@ def test_a_peer_that_is_down_gets_its_apdus_when_it_comes_back(tmp_path: Path) -
     finally:
         store.close()
     assert stats.outbox_pending == 0 and stats.outbox_delivered == 1
+
+
+def test_two_gateway_processes_share_one_postgresql_store(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Library A talks to one process, then to the other; B is served by whichever
+    delivers first. The transaction's state is one, and every APDU goes out once."""
+    west = FakePeer()
+    config = CONFIG.format(port=west.port)
+    one = GatewayProcess(tmp_path / "one", config, store=postgres_url)
+    two = GatewayProcess(tmp_path / "two", config, store=postgres_url)
+    for gateway in (one, two):
+        gateway.start()
+    try:
+        ask = request(service=ILLServiceType.COPY_NON_RETURNABLE, copyright_compliance="US:CCG")
+        a = Side(Role.REQUESTER, ask.transaction_id)
+        b = Side(Role.RESPONDER, ask.transaction_id)
+        east = Connection.to(one.ill_port)
+        east.send(a.sent(ask))
+        assert isinstance(east.receive(), isoill.StatusOrErrorReport)
+        link, forwarded = west.receive()
+        b.got(forwarded)
+        link.send(b.sent(apdu_for(ILLAPDUType.SHIPPED, loan=False)))
+        a.got(east.receive(timeout=20))
+        east.close()
+        # A comes back through the other process: it knows the transaction
+        other = Connection.to(two.ill_port)
+        other.send(a.sent(apdu_for(ILLAPDUType.RECEIVED, loan=False)))
+        _, received = west.receive(timeout=20)
+        b.got(received)
+        other.close()
+        time.sleep(1.5)  # both processes poll the outbox meanwhile
+        assert west.inbox.empty(), "an APDU was delivered twice"
+        _, page = one.http("/status")
+        assert page["store"]["outbox_pending"] == 0
+        assert page["store"]["outbox_delivered"] == 3
+        assert a.txn.state is State.RECEIVED and b.txn.state is State.RECEIVED
+    finally:
+        one.stop()
+        two.stop()
+        west.close()

@@ -202,6 +202,8 @@ class Store(ABC):
     blob = "BLOB"
     #: What follows a SELECT that claims outbox rows (PostgreSQL locks and skips them).
     claim_lock = ""
+    #: Run first when creating the schema (PostgreSQL: a lock, for processes starting at once).
+    schema_lock = ""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -222,6 +224,8 @@ class Store(ABC):
 
     def _create(self) -> None:
         with self._transaction() as cur:
+            if self.schema_lock:
+                cur.execute(self.schema_lock)
             for statement in _SCHEMA.format(serial=self.serial, blob=self.blob).split(";"):
                 if statement.strip():
                     cur.execute(statement)

@@ -1,0 +1,53 @@
+"""The PostgreSQL store, for several gateway processes sharing the work.
+
+All SQL is the shared one of :class:`~isoill.gateway.store.Store`; what differs is the
+dialect (``%s`` placeholders, BIGSERIAL, BYTEA) and the outbox claim, which locks the rows
+it takes and skips rows another process has locked (``FOR UPDATE SKIP LOCKED``), so two
+processes never deliver the same item at once. Legs are guarded by their version, as in
+SQLite; PostgreSQL's row locks make the version check and the write one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from isoill.gateway.store import Store, StoreError
+
+#: Serialises schema creation between processes starting at the same moment.
+_SCHEMA_LOCK = 10161
+
+
+class PostgresStore(Store):
+    param = "%s"
+    serial = "BIGSERIAL PRIMARY KEY"
+    blob = "BYTEA"
+    claim_lock = " FOR UPDATE SKIP LOCKED"
+    schema_lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        try:
+            import psycopg
+        except ImportError as err:
+            raise StoreError(
+                "a postgresql:// store needs psycopg: pip install 'isoill[postgres]'"
+            ) from err
+        self.url = url
+        try:
+            self._db: Any = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as err:
+            raise StoreError(f"cannot connect to the PostgreSQL store: {err}") from err
+        self._create()
+
+    def _connection(self) -> Any:
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._lock, self._db.transaction(), self._db.cursor() as cur:
+            yield cur
+
+    def close(self) -> None:
+        self._db.close()
