@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from isoill.testing.postgres import fresh_database, throwaway_server
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -25,4 +28,15 @@ def yaz_trace() -> bytes:
     return path.read_bytes()
 
 
-from tests.postgres_support import postgres_server, postgres_url  # noqa: E402,F401
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session (CI installs Debian's postgresql)."""
+    with throwaway_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on it, dropped afterwards."""
+    with fresh_database(postgres_server) as url:
+        yield url

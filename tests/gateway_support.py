@@ -31,7 +31,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -51,8 +53,18 @@ class GatewayProcess:
         self.ill_port = free_port()
         self.http_port = free_port()
         self.log = workdir / "gateway.log"
-        self.args = [sys.executable, "-m", "isoill.cli", "gateway", "--log", str(self.log),
-                     "--ill-port", str(self.ill_port), "--http-port", str(self.http_port)]
+        self.args = [
+            sys.executable,
+            "-m",
+            "isoill.cli",
+            "gateway",
+            "--log",
+            str(self.log),
+            "--ill-port",
+            str(self.ill_port),
+            "--http-port",
+            str(self.http_port),
+        ]
         if config is not None:
             path = workdir / "gateway.toml"
             path.write_text(config)
@@ -64,7 +76,10 @@ class GatewayProcess:
     def start(self) -> GatewayProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.process = subprocess.Popen(
-            self.args, cwd=self.workdir, env=env, stdout=subprocess.DEVNULL,
+            self.args,
+            cwd=self.workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         wait_for_port(self.ill_port, process=self.process)
@@ -88,7 +103,8 @@ class GatewayProcess:
     def http(self, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.http_port}{path}", data=data,
+            f"http://127.0.0.1:{self.http_port}{path}",
+            data=data,
             method="POST" if body is not None else "GET",
             headers={"Content-Type": "application/json"},
         )

@@ -91,7 +91,9 @@ def test_random_bytes_are_answered_and_the_association_closed(gateway: GatewayPr
     rng = random.Random(10161)
     for _ in range(20):
         with socket.create_connection(("127.0.0.1", gateway.ill_port)) as sock:
-            junk = bytes([rng.choice([0x00, 0x30, 0x47, 0xFF])]) + rng.randbytes(rng.randint(0, 300))
+            junk = bytes([rng.choice([0x00, 0x30, 0x47, 0xFF])]) + rng.randbytes(
+                rng.randint(0, 300)
+            )
             sock.sendall(junk)
             answer = _closed_within(sock, 5)
         if answer:

@@ -154,7 +154,7 @@ def test_a_loan_is_relayed_to_check_in(networks: tuple[GatewayProcess, FakePeer]
     status, page = gateway.http("/status")
     assert status == 200 and page["associations"] >= 1
     status, metrics = gateway.http("/metrics")
-    assert status == 200 and 'isoill_apdus_in_total{' in metrics
+    assert status == 200 and "isoill_apdus_in_total{" in metrics
     gateway.stop()
     assert _legs(gateway) == {"east": b.txn.state, "west": a.txn.state}
 
@@ -165,10 +165,12 @@ def test_an_unknown_sender_is_refused_and_logged(tmp_path: Path) -> None:
     try:
         stranger = Connection.to(gateway.ill_port)
         ask = dataclasses.replace(
-            request(), requester_id=isoill.SystemId.institution("ELSEWHERE:X"),
+            request(),
+            requester_id=isoill.SystemId.institution("ELSEWHERE:X"),
             transaction_id=dataclasses.replace(
                 request().transaction_id,
-                initial_requester_id=isoill.SystemId.institution("ELSEWHERE:X")),
+                initial_requester_id=isoill.SystemId.institution("ELSEWHERE:X"),
+            ),
         )
         stranger.send(ask)
         answer = stranger.receive()

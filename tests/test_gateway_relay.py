@@ -25,10 +25,18 @@ CONFIG = gwconfig.parse(
             {"name": "oclc", "kind": "iso", "profile": "oclc"},
         ],
         "peer": [
-            {"name": "tokyo", "network": "nacsis", "symbols": ["NACSIS:*"],
-             "addresses": ["10.0.0.1"]},
-            {"name": "dublin", "network": "oclc", "symbols": ["OCLC:*"],
-             "connect": "tcp:host=127.0.0.1:port=1"},
+            {
+                "name": "tokyo",
+                "network": "nacsis",
+                "symbols": ["NACSIS:*"],
+                "addresses": ["10.0.0.1"],
+            },
+            {
+                "name": "dublin",
+                "network": "oclc",
+                "symbols": ["OCLC:*"],
+                "connect": "tcp:host=127.0.0.1:port=1",
+            },
         ],
     }
 )

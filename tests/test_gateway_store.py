@@ -47,7 +47,9 @@ def _leg(key: str = "NACSIS:FA001234/GIF/T1", record: Record | None = None) -> S
     return StoredLeg("east", key, "east-lib", "west", txn, record)
 
 
-def _item(dedup: str = "west-lib|k|ILL-REQUEST|1", data: bytes = b"\x61\x03\x30\x01\x00") -> OutboxItem:
+def _item(
+    dedup: str = "west-lib|k|ILL-REQUEST|1", data: bytes = b"\x61\x03\x30\x01\x00"
+) -> OutboxItem:
     return OutboxItem(dedup, "west-lib", "west", "ILL-REQUEST", "k", data)
 
 
@@ -131,9 +133,7 @@ def test_postgresql_processes_never_share_an_outbox_item_or_a_leg(postgres_url: 
     stores = [open_store(postgres_url) for _ in range(4)]
     try:
         now = time.time()
-        stores[0].commit(
-            Change(outbox=tuple(_item(f"d{n}") for n in range(200))), now
-        )
+        stores[0].commit(Change(outbox=tuple(_item(f"d{n}") for n in range(200))), now)
         claimed: list[list[OutboxItem]] = [[] for _ in stores]
 
         def claim(n: int) -> None:

@@ -28,8 +28,14 @@ def _client(port: int, workdir: Path, parameters: bool = True) -> subprocess.Com
     if parameters:
         (workdir / "ill-params.txt").write_text(PARAMETERS)
         args += ["-f", "ill-params.txt"]
-    return subprocess.run([*args, f"localhost:{port}"], cwd=workdir, capture_output=True,
-                          text=True, timeout=30, check=False)
+    return subprocess.run(
+        [*args, f"localhost:{port}"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def test_yaz_illclient_gets_ok_from_the_default_gateway(tmp_path: Path) -> None:
@@ -42,7 +48,7 @@ def test_yaz_illclient_gets_ok_from_the_default_gateway(tmp_path: Path) -> None:
         # again as a repeat, not refused as a duplicate, and kept once
         again = _client(gateway.ill_port, tmp_path)
         assert again.returncode == 0, again.stdout + again.stderr
-        status, page = gateway.http("/status")
+        status, _ = gateway.http("/status")
         assert status == 200
         request = isoill.decode((tmp_path / "req.apdu").read_bytes())
         assert isinstance(request, isoill.ILLRequest)

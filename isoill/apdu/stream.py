@@ -57,10 +57,14 @@ class StreamDecoder:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[APDU | UndecodableAPDU]:
+        return [item for _, item in self.feed_frames(data)]
+
+    def feed_frames(self, data: bytes) -> list[tuple[bytes, APDU | UndecodableAPDU]]:
+        """Like :meth:`feed`, with each APDU's exact bytes as they came (for a raw log)."""
         if self._broken is not None:
             raise DecodeError(f"stream is out of step since: {self._broken}", self._broken.offset)
         self._buffer += data
-        out: list[APDU | UndecodableAPDU] = []
+        out: list[tuple[bytes, APDU | UndecodableAPDU]] = []
         while self._buffer:
             end = self._frame_end()
             if end is None:
@@ -70,10 +74,10 @@ class StreamDecoder:
             start = self._consumed
             self._consumed += end
             try:
-                out.append(self._codec.decode(frame))
+                out.append((frame, self._codec.decode(frame)))
             except DecodeError as err:
                 err.offset += start
-                out.append(UndecodableAPDU(frame, err))
+                out.append((frame, UndecodableAPDU(frame, err)))
         return out
 
     def close(self) -> None:

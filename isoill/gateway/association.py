@@ -29,7 +29,8 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from isoill.apdu import Limits, StreamDecoder, get_codec
+from isoill.apdu import Limits, StreamDecoder
+from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError
 from isoill.gateway.relay import Sender
 
@@ -46,9 +47,7 @@ class Association(Protocol, TimeoutMixin):
     def __init__(self, gateway: Gateway, peers: tuple[str, ...] = ()) -> None:
         self.gateway = gateway
         limits = gateway.config.limits
-        self.decoder = StreamDecoder(
-            get_codec(limits=Limits(max_apdu_size=limits.max_apdu_size))
-        )
+        self.decoder = StreamDecoder(get_codec(limits=Limits(max_apdu_size=limits.max_apdu_size)))
         #: Configured peers this association may speak for (from the source address, or
         #: the peer it was opened to); the relay narrows it to the one that sends.
         self.allowed = peers
@@ -71,13 +70,13 @@ class Association(Protocol, TimeoutMixin):
     def dataReceived(self, data: bytes) -> None:
         self.resetTimeout()
         try:
-            items = self.decoder.feed(data)
+            items = self.decoder.feed_frames(data)
         except DecodeError as err:
             self.gateway.out_of_step(self, data, err)
             self.transport.loseConnection()  # type: ignore[union-attr]
             return
-        for item in items:
-            self.gateway.handle(self, item)
+        for frame, item in items:
+            self.gateway.handle(self, item, frame)
         self._watch_partial()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -137,7 +136,7 @@ class ListenerFactory(Factory):
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
-    def buildProtocol(self, addr: interfaces.IAddress) -> Protocol | None:
+    def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol | None:
         if len(self.gateway.associations) >= self.gateway.config.limits.max_associations:
             self.gateway.metrics.error("too_many_associations")
             return None
@@ -153,7 +152,7 @@ class PeerFactory(Factory):
         self.gateway = gateway
         self.peer = peer
 
-    def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:
+    def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol:
         association = Association(self.gateway, (self.peer,))
         association.serves.add(self.peer)
         return association

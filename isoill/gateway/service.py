@@ -28,9 +28,9 @@ from twisted.internet import defer, endpoints, task
 from twisted.internet.interfaces import IListeningPort, IReactorCore
 from twisted.logger import (
     FilteringLogObserver,
+    Logger,
     LogLevel,
     LogLevelFilterPredicate,
-    Logger,
     globalLogBeginner,
     jsonFileLogObserver,
 )
@@ -146,8 +146,9 @@ class Gateway:
         for peer in association.serves:
             self.by_peer[peer].discard(association)
 
-    def handle(self, association: Association, item: APDU | UndecodableAPDU) -> None:
-        """One APDU off an association: decide, commit, answer, deliver."""
+    def handle(self, association: Association, item: APDU | UndecodableAPDU, data: bytes) -> None:
+        """One APDU off an association (``data``: its bytes as they came): decide, commit,
+        answer, deliver."""
         arrived = time.perf_counter()
         now = datetime.now()
         if isinstance(item, UndecodableAPDU):
@@ -160,15 +161,13 @@ class Gateway:
                 error=str(item.error),
             )
         else:
-            data = encode(item)
             step, queued = self._commit(
                 lambda: self.relay.inbound(association.sender, item, data, self._load, now)
             )
             self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
-        if step.peer is not None and step.refused is None:
-            if step.peer not in association.serves:
-                association.serves.add(step.peer)
-                self.by_peer[step.peer].add(association)
+        if step.peer is not None and step.refused is None and step.peer not in association.serves:
+            association.serves.add(step.peer)
+            self.by_peer[step.peer].add(association)
         if step.refused:
             self.metrics.error("refused")
             log.info(
@@ -253,9 +252,13 @@ class Gateway:
         if live:
             return live[0]
         configured = self.config.peer(peer)
-        if configured is not None and configured.connect and peer not in self._connecting:
-            if self._next_connect.get(peer, 0.0) <= now:
-                self._connect(peer, configured.connect)
+        if (
+            configured is not None
+            and configured.connect
+            and peer not in self._connecting
+            and self._next_connect.get(peer, 0.0) <= now
+        ):
+            self._connect(peer, configured.connect)
         return None
 
     def _connect(self, peer: str, description: str) -> None:
@@ -341,23 +344,22 @@ def run(config: Config, log_stream: IO[str] | None = None) -> int:
     start_logging(log_stream)
     store = open_store(config.store)
     gateway = Gateway(config, store, reactor)
+    core: IReactorCore = reactor
     failure: list[Failure] = []
 
     def startup() -> None:
         def cannot(reason: Failure) -> None:
             failure.append(reason)
             log.failure("the gateway cannot start", reason)
-            reactor.stop()  # type: ignore[attr-defined]
+            core.stop()
 
         gateway.start().addErrback(cannot)
 
-    core: IReactorCore = reactor  # type: ignore[assignment]
     core.callWhenRunning(startup)
     core.addSystemEventTrigger("before", "shutdown", gateway.stop)
-    reactor.run()  # type: ignore[attr-defined]
+    core.run()
     store.close()
     if failure:
         print(f"isoill gateway: {failure[0].getErrorMessage()}", file=sys.stderr)
         return 1
     return 0
-

@@ -481,9 +481,7 @@ class Store(ABC):
         with self._transaction() as cur:
             cur.execute("SELECT state, COUNT(*) FROM legs GROUP BY state")
             by_state = {row[0]: int(row[1]) for row in cur.fetchall()}
-            cur.execute(
-                "SELECT COUNT(*), MIN(created) FROM outbox WHERE sent IS NULL"
-            )
+            cur.execute("SELECT COUNT(*), MIN(created) FROM outbox WHERE sent IS NULL")
             pending, oldest = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NOT NULL")
             (delivered,) = cur.fetchone()

@@ -93,7 +93,7 @@ class Records(resource.Resource):
         self.backend = backend
 
     def render_GET(self, request: Request) -> bytes:
-        path = [p.decode("utf-8") for p in request.postpath if p]
+        path = [p.decode("utf-8") for p in request.postpath or [] if p]
         if len(path) != 1:
             return _json(request, 404, {"error": "GET /api/records/<ID>"})
         leg = self.backend.store.find_record(path[0])
@@ -102,7 +102,7 @@ class Records(resource.Resource):
         return _json(request, 200, leg_json(leg))
 
     def render_POST(self, request: Request) -> bytes:
-        path = [p.decode("utf-8") for p in request.postpath if p]
+        path = [p.decode("utf-8") for p in request.postpath or [] if p]
         try:
             body = _body(request)
         except OverflowError:
@@ -197,7 +197,7 @@ def _page(title: str, body: str) -> bytes:
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
         f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}"
         "</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
@@ -218,8 +218,8 @@ class Page(resource.Resource):
 
     def render_GET(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
-        path = [p.decode("utf-8") for p in request.postpath]
-        if request.prepath[-1:] == [b"transactions"]:
+        path = [p.decode("utf-8") for p in request.postpath or []]
+        if (request.prepath or [])[-1:] == [b"transactions"]:
             if len(path) == 2:
                 return self._transaction(request, path[0], path[1])
             path = path or ["-"]
