@@ -2,8 +2,9 @@
 
 A Japanese university library asks a North American library, through OCLC, for a copy of an
 article, as NACSIS-ILL's link to OCLC (the GIF project) would send it: copyright compliance
-US:CCG, at most USD 35.50, payment through IFLA/OCLC fee management (the OCLC request
-extension's paymentMethod IFM) and delivery by Ariel.
+ccg (what NACSIS staff write as US:CCG, in the form OCLC takes), at most USD 35.50, payment
+through OCLC's ILL Fee Management (the OCLC request extension's paymentMethod IFM) and
+delivery by Ariel.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def gif_copy_request(when: datetime | None = None) -> ILLRequest:
         cost_info_type=CostInfoType(
             maximum_cost=Amount(monetary_value=Decimal("35.50"), currency_code="USD"),
         ),
-        copyright_compliance="US:CCG",
+        copyright_compliance="ccg",
         ill_request_extensions=(
             Extension(identifier=1, item=OCLCILLRequestExtension(payment_method="IFM")),
         ),

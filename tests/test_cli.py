@@ -77,7 +77,7 @@ def test_demo_builds_encodes_and_decodes(tmp_path: Path, capsys: object) -> None
     request = isoill.decode(out.read_bytes())
     assert isinstance(request, isoill.ILLRequest)
     assert request.item_id.issn == "02641615"
-    assert request.copyright_compliance == "US:CCG"
+    assert request.copyright_compliance == "ccg"
     assert request.extensions[0].item == isoill.OCLCILLRequestExtension(payment_method="IFM")
 
 

@@ -615,8 +615,8 @@ class ErrorReport:
 
 @dataclass(frozen=True, kw_only=True)
 class OCLCILLRequestExtension(ExternalValue):
-    """OCLC's ILL-Request extension (1.0.10161.13.2). paymentMethod ``IFM`` asks for IFLA/
-    OCLC fee management and then requires a maximum-cost in USD."""
+    """OCLC's ILL-Request extension (1.0.10161.13.2). paymentMethod ``IFM`` asks for
+    OCLC's ILL Fee Management and then requires a maximum-cost in USD."""
 
     oid: ClassVar[str] = "1.0.10161.13.2"
     asn1_type: ClassVar[str] = "OCLCILLRequestExtension"
