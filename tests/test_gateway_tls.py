@@ -21,16 +21,56 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 def _certificates(where: Path) -> None:
     subj = "/O=isoill tests/CN="
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout",
-             "ca.key", "-out", "ca.pem", "-subj", subj + "test CA", cwd=where)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        subj + "test CA",
+        cwd=where,
+    )
     for name, cn in (("server", "localhost"), ("client", "east-lib")):
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
-                 f"{name}.csr", "-subj", subj + cn, cwd=where)
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            "-subj",
+            subj + cn,
+            cwd=where,
+        )
         extension = where / f"{name}.ext"
         extension.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile",
-                 str(extension), cwd=where)
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            f"{name}.pem",
+            "-extfile",
+            str(extension),
+            cwd=where,
+        )
 
 
 def _context(where: Path, with_certificate: bool) -> ssl.SSLContext:
@@ -49,9 +89,9 @@ open = true
 
 [tls]
 port = {port}
-certificate = "{tmp_path / 'server.pem'}"
-key = "{tmp_path / 'server.key'}"
-ca = "{tmp_path / 'ca.pem'}"
+certificate = "{tmp_path / "server.pem"}"
+key = "{tmp_path / "server.key"}"
+ca = "{tmp_path / "ca.pem"}"
 
 [[network]]
 name = "local"
@@ -61,9 +101,10 @@ default = true
     gateway = GatewayProcess(tmp_path / "gw", config).start()
     try:
         wait_for_port(port)
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, _context(
-            tmp_path, True
-        ).wrap_socket(raw, server_hostname="localhost") as tls:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            _context(tmp_path, True).wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
             tls.sendall(isoill.encode(request()))
             decoder = isoill.StreamDecoder()
             answers: list[object] = []
@@ -71,10 +112,13 @@ default = true
                 answers = list(decoder.feed(tls.recv(65536)))
             (answer,) = answers
             assert isinstance(answer, isoill.StatusOrErrorReport) and answer.error_report is None
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with pytest.raises((ssl.SSLError, ConnectionError)):  # noqa: PT012
-                with _context(tmp_path, False).wrap_socket(raw, server_hostname="localhost") as tls:
-                    tls.sendall(isoill.encode(request()))
-                    assert tls.recv(65536) == b""
+        refused = _context(tmp_path, False)
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            pytest.raises((ssl.SSLError, ConnectionError)),
+            refused.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            tls.sendall(isoill.encode(request()))
+            assert tls.recv(65536) == b""
     finally:
         gateway.stop()
