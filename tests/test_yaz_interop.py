@@ -88,7 +88,7 @@ def test_yaz_reads_the_gif_request(helper: Path) -> None:
     result = yazcodec.yaz_roundtrip(helper, isoill.encode(request))
     assert result.ok, result.error
     (tree,) = result.trees
-    for text in ("Licence to Deny?", "02641615", "US:CCG", "35.50", "USD", "Ariel"):
+    for text in ("Licence to Deny?", "02641615", "ccg", "35.50", "USD", "Ariel"):
         assert text in tree
     assert isoill.decode(result.reencoded) == request
 
