@@ -252,3 +252,77 @@ def test_two_gateway_processes_share_one_postgresql_store(
         one.stop()
         two.stop()
         west.close()
+
+
+RECORDS = """
+[gateway]
+open = false
+
+[[network]]
+name = "nacsis"
+kind = "records"
+profile = "nacsis"
+default = true
+
+[[network]]
+name = "oclc"
+kind = "iso"
+profile = "oclc"
+
+[[peer]]
+name = "oclc"
+network = "oclc"
+symbols = ["PIT", "OCLC:*"]
+connect = "tcp:host=127.0.0.1:port={port}"
+"""
+
+
+def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
+    tmp_path: Path,
+) -> None:
+    from urllib.parse import quote
+
+    from isoill.mapping.record import Stat
+    from tests.mapping_support import GIF
+
+    oclc = FakePeer()
+    gateway = GatewayProcess(tmp_path, RECORDS.format(port=oclc.port)).start()
+    try:
+        status, refused = gateway.http("/api/records", {**GIF, "ID": "BAD1", "BIBNT": "図書"})
+        assert status == 400 and any("BIBNT" in r for r in refused["reasons"])
+        status, posted = gateway.http("/api/records", {**GIF, "ID": "ILL0001"})
+        assert status == 201, posted
+        status, wrong = gateway.http("/api/records/ILL0001/commands", {"command": "SEND"})
+        assert status == 409 and wrong["reasons"]
+        status, ordered = gateway.http("/api/records/ILL0001/commands", {"command": "order"})
+        assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
+        link, sent = oclc.receive()
+        assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
+        link.send(
+            isoill.Shipped(
+                transaction_id=sent.transaction_id,
+                service_date_time=sent.service_date_time,
+                requester_id=sent.requester_id,
+                responder_id=sent.responder_id,
+                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+                supply_details=isoill.SupplyDetails(
+                    date_shipped=sent.service_date_time.date_time_of_this_service.date  # type: ignore[arg-type]
+                ),
+            )
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, record = gateway.http("/api/records/ILL0001")
+            if record["record"]["STAT"] == Stat.SHIPPED.value:
+                break
+            time.sleep(0.1)
+        assert record["state"] == "SHIPPED"
+        assert any(line.startswith("APDU=Shipped OCLC") for line in record["history"])
+        status, page = gateway.http("/?q=ILL0001")
+        assert status == 200 and "ILL0001" in page
+        key = quote(record["transaction_id"], safe="")
+        status, detail = gateway.http(f"/transactions/nacsis/{key}")
+        assert status == 200 and "SHIPPED" in detail and "Raw APDUs" in detail
+    finally:
+        gateway.stop()
+        oclc.close()

@@ -4,6 +4,8 @@ record the library side can read over HTTP."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -75,3 +77,35 @@ def test_yaz_illclient_without_parameters_gets_the_reason(tmp_path: Path) -> Non
         assert _client(gateway.ill_port, tmp_path).returncode == 0
     finally:
         gateway.stop()
+
+
+def test_isoill_send_prints_the_answer(tmp_path: Path) -> None:
+    from isoill.cli import main
+    from isoill.demo import gif_copy_request
+
+    gateway = GatewayProcess(tmp_path).start()
+    try:
+        ask = gif_copy_request()
+        path = tmp_path / "request.json"
+        path.write_text(json.dumps(isoill.to_json(ask)))
+        assert main(["send", "--to", f"127.0.0.1:{gateway.ill_port}", str(path)]) == 0
+        (tmp_path / "request.ber").write_bytes(isoill.encode(ask))
+        # the same request again: a repeat, acknowledged again
+        code = main(
+            [
+                "send",
+                "--json",
+                "--to",
+                f"127.0.0.1:{gateway.ill_port}",
+                str(tmp_path / "request.ber"),
+            ]
+        )
+        assert code == 0
+        # a different request under the same id: the error report, exit 7
+        other = dataclasses.replace(ask, requester_note="another")
+        (tmp_path / "other.ber").write_bytes(isoill.encode(other))
+        code = main(["send", "--to", f"127.0.0.1:{gateway.ill_port}", str(tmp_path / "other.ber")])
+        assert code == 7
+    finally:
+        gateway.stop()
+    assert main(["send", "--to", f"127.0.0.1:{gateway.ill_port}", str(path)]) == 3
