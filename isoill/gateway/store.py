@@ -191,6 +191,21 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_try);
 """
 
 _LEG_COLUMNS = "network, tkey, peer, partner, body, version"
+_OUTBOX_COLUMNS = "id, dedup, peer, network, apdu_type, tkey, data, attempts, created"
+
+
+def _outbox_item(row: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        dedup=row[1],
+        peer=row[2],
+        network=row[3],
+        apdu_type=row[4],
+        key=row[5],
+        data=bytes(row[6]),
+        attempts=row[7],
+        created=row[8],
+    )
 
 
 class Store(ABC):
@@ -380,8 +395,8 @@ class Store(ABC):
         with self._transaction() as cur:
             cur.execute(
                 self._sql(
-                    "SELECT id, dedup, peer, network, apdu_type, tkey, data, attempts, created"
-                    f" FROM outbox WHERE {where} ORDER BY id LIMIT ?{self.claim_lock}"
+                    f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {where} ORDER BY id"
+                    f" LIMIT ?{self.claim_lock}"
                 ),
                 (*args, limit),
             )
@@ -391,20 +406,7 @@ class Store(ABC):
                     self._sql("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?"),
                     [(owner, now + lease, row[0]) for row in rows],
                 )
-        return [
-            OutboxItem(
-                id=r[0],
-                dedup=r[1],
-                peer=r[2],
-                network=r[3],
-                apdu_type=r[4],
-                key=r[5],
-                data=bytes(r[6]),
-                attempts=r[7],
-                created=r[8],
-            )
-            for r in rows
-        ]
+        return [_outbox_item(r) for r in rows]
 
     def delivered(self, items: Sequence[OutboxItem], at: float) -> None:
         """The items' bytes were written to their peers: log them as sent, done."""
@@ -457,25 +459,9 @@ class Store(ABC):
 
     def pending(self) -> list[OutboxItem]:
         with self._transaction() as cur:
-            cur.execute(
-                "SELECT id, dedup, peer, network, apdu_type, tkey, data, attempts, created"
-                " FROM outbox WHERE sent IS NULL ORDER BY id"
-            )
+            cur.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE sent IS NULL ORDER BY id")
             rows = cur.fetchall()
-        return [
-            OutboxItem(
-                id=r[0],
-                dedup=r[1],
-                peer=r[2],
-                network=r[3],
-                apdu_type=r[4],
-                key=r[5],
-                data=bytes(r[6]),
-                attempts=r[7],
-                created=r[8],
-            )
-            for r in rows
-        ]
+        return [_outbox_item(r) for r in rows]
 
     def stats(self) -> Stats:
         with self._transaction() as cur:
