@@ -3,14 +3,17 @@ leases, and everything still there after reopening."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import isoill
+from isoill.gateway.pgstore import PostgresStore
 from isoill.gateway.store import (
     Change,
     Conflict,
@@ -62,8 +65,7 @@ def test_a_step_is_written_whole_and_read_back(store: Store) -> None:
     queued = store.commit(Change((leg,), (_entry(),), (_item(),)), time.time())
     assert len(queued) == 1 and queued[0].id > 0
     loaded = store.load("east", leg.key)
-    assert loaded is not None and loaded.version == 1
-    assert loaded.transaction == leg.transaction
+    assert loaded == replace(leg, version=1)
     assert [row[1] for row in store.log_for("k")] == ["in"]
     assert store.stats().outbox_pending == 1
 
@@ -104,22 +106,60 @@ def test_leases_retries_and_delivery(store: Store) -> None:
     store.delivered(due, now + 2)
     stats = store.stats()
     assert stats.outbox_pending == 0 and stats.outbox_delivered == 2
+    assert stats.apdus_logged == 2 and stats.oldest_pending is None
+    assert store.pending() == []
     assert [row[1] for row in store.log_for("k")] == ["out", "out"]
+    assert store.claim_due(now + 1000, "four", 30) == []  # delivered is done
+
+
+def test_failed_delivery_waits_for_its_next_try(store: Store) -> None:
+    now = time.time()
+    (item,) = store.commit(Change(outbox=(_item(),)), now)
+    (claimed,) = store.claim_due(now, "one", lease=30)
+    store.failed(claimed, now + 100, "peer not connected")
+    assert store.claim_due(now + 99, "two", 30) == []
+    (again,) = store.claim_due(now + 100, "two", 30)
+    assert again.id == item.id and again.attempts == 1 and again.data == item.data
+    assert [i.id for i in store.pending()] == [item.id]
+
+
+def test_claims_for_one_peer_and_stats_by_state(store: Store) -> None:
+    now = time.time()
+    other = OutboxItem("east|k|ILL-REQUEST|1", "east-lib", "east", "ILL-REQUEST", "k", b"x")
+    store.commit(Change((_leg("A"), _leg("B")), (_entry(),), (_item(), other)), now)
+    assert [i.peer for i in store.claim_due(now, "one", 30, peer="east-lib")] == ["east-lib"]
+    stats = store.stats()
+    state = _leg().transaction.state.value
+    assert stats.by_state == {state: 2} and stats.legs == 2
+    assert stats.outbox_pending == 2 and stats.apdus_logged == 1
+    assert stats.oldest_pending == pytest.approx(now)
 
 
 def test_search_records_and_reopening(store: Store, location: str) -> None:
     record = Record.from_json({**GIF, "ID": "ILL0001"})
-    store.commit(Change((_leg("A/1/x", record), _leg("B/2/y"))), time.time())
+    now = time.time()
+    store.commit(Change((_leg("A/1/x", record),)), now)
+    other = _leg("B/2/y")
+    store.commit(Change((other,), (_entry(),), (_item(),)), now + 1)
     assert [leg.key for leg in store.search("1/")] == ["A/1/x"]
     assert [leg.key for leg in store.search("ILL00")] == ["A/1/x"]
-    assert len(store.search()) == 2
+    assert [leg.key for leg in store.search("ill00")] == ["A/1/x"]  # case alike on both
+    assert [leg.key for leg in store.search("b/2")] == ["B/2/y"]
+    assert store.search("A_1") == [] and store.search("%") == []  # no wildcards
+    assert [leg.key for leg in store.search()] == ["B/2/y", "A/1/x"]  # newest first
+    assert len(store.search(limit=1)) == 1
     found = store.find_record("ILL0001")
     assert found is not None and found.record == record
     store.close()
     again = open_store(location)
     try:
         assert again.find_record("ILL0001") == found
+        assert again.find_record("ILL0002") is None
+        assert again.load("east", "B/2/y") == replace(other, version=1)
         assert again.stats().legs == 2
+        assert [i.dedup for i in again.pending()] == [_item().dedup]
+        assert [row[1] for row in again.log_for("k")] == ["in"]
+        assert again.commit(Change(outbox=(_item(),)), now) == []  # dedup survives too
     finally:
         again.close()
 
@@ -127,6 +167,14 @@ def test_search_records_and_reopening(store: Store, location: str) -> None:
 def test_an_unknown_store_kind_is_refused() -> None:
     with pytest.raises(StoreError, match="postgresql://"):
         open_store("mysql://somewhere/db")
+
+
+def test_postgresql_store_errors_are_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(StoreError, match="cannot connect to the PostgreSQL store"):
+        open_store("postgresql://postgres@127.0.0.1:1/nothing")
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # not installed
+    with pytest.raises(StoreError, match=r"isoill\[postgres\]"):
+        open_store("postgresql://postgres@127.0.0.1:1/nothing")
 
 
 def test_postgresql_processes_never_share_an_outbox_item_or_a_leg(postgres_url: str) -> None:
@@ -148,17 +196,91 @@ def test_postgresql_processes_never_share_an_outbox_item_or_a_leg(postgres_url: 
         ids = [item.id for batch in claimed for item in batch]
         assert len(ids) == 200 == len(set(ids))
 
-        stores[0].commit(Change((_leg(),)), now)
-        loaded = [s.load("east", _leg().key) for s in stores[:2]]
-        outcomes = []
-        for s, leg in zip(stores[:2], loaded, strict=True):
-            assert leg is not None
-            try:
-                s.commit(Change((leg,)), now)
-                outcomes.append("won")
-            except Conflict:
-                outcomes.append("conflict")
-        assert sorted(outcomes) == ["conflict", "won"]
+        # All insert the same new leg at once, then all update it from the same version.
+        for leg in (_leg(), replace(_leg(), version=1)):
+            item = _item(f"{leg.key}|{leg.version}")
+            outcomes = _at_once(
+                [_committing(s, Change((leg,), (_entry(),), (item,))) for s in stores]
+            )
+            assert sorted(outcomes) == ["conflict"] * 3 + ["won"]
+        assert stores[1].load("east", _leg().key).version == 2  # type: ignore[union-attr]
+        assert stores[2].stats().apdus_logged == 2  # one step of each round
+        key = _leg().key
+        assert [i.dedup for i in stores[3].pending() if i.dedup.startswith(key)] == [
+            f"{key}|0",
+            f"{key}|1",
+        ]
     finally:
         for s in stores:
             s.close()
+
+
+def _committing(store: Store, change: Change) -> Callable[[], object]:
+    return lambda: store.commit(change, time.time())
+
+
+def _at_once(steps: list[Callable[[], object]]) -> list[str]:
+    """Run the steps in threads released together: "won" or "conflict" for each."""
+    start = threading.Barrier(len(steps))
+    outcomes: list[str] = []
+
+    def run(step: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            step()
+            outcomes.append("won")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_postgresql_processes_starting_at_once_create_the_schema_once(
+    postgres_url: str,
+) -> None:
+    opened: list[Store] = []
+    failed: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            opened.append(PostgresStore(postgres_url))
+        except BaseException as err:
+            failed.append(err)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failed == [] and len(opened) == 8
+        opened[0].commit(Change((_leg(),)), time.time())
+        assert opened[7].load("east", _leg().key) is not None
+    finally:
+        for s in opened:
+            s.close()
+
+
+def test_postgresql_store_connects_again_after_losing_the_server(postgres_url: str) -> None:
+    import psycopg
+
+    store = open_store(postgres_url)
+    try:
+        store.commit(Change((_leg(),)), time.time())
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(psycopg.OperationalError):
+            store.load("east", _leg().key)  # the step that finds the connection gone fails
+        assert store.load("east", _leg().key) is not None  # the next one connects again
+    finally:
+        store.close()

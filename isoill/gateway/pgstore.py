@@ -28,26 +28,38 @@ class PostgresStore(Store):
 
     def __init__(self, url: str) -> None:
         super().__init__()
+        self.url = url
+        self._closed = False
+        self._db: Any = self._connect()
+        self._create()
+
+    def _connect(self) -> Any:
         try:
             import psycopg
         except ImportError as err:
             raise StoreError(
                 "a postgresql:// store needs psycopg: pip install 'isoill[postgres]'"
             ) from err
-        self.url = url
         try:
-            self._db: Any = psycopg.connect(url, autocommit=True)
+            # Autocommit: every statement runs inside an explicit transaction() block, and
+            # the connection never sits idle in an open transaction between steps.
+            return psycopg.connect(self.url, autocommit=True)
         except psycopg.Error as err:
             raise StoreError(f"cannot connect to the PostgreSQL store: {err}") from err
-        self._create()
 
     def _connection(self) -> Any:
         return self._db
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        with self._lock, self._db.transaction(), self._db.cursor() as cur:
-            yield cur
+        with self._lock:
+            if self._db.closed and not self._closed:
+                # The server went away (a restart, a failover) and took the step that noticed
+                # with it; the next step connects again instead of failing forever.
+                self._db = self._connect()
+            with self._db.transaction(), self._db.cursor() as cur:
+                yield cur
 
     def close(self) -> None:
+        self._closed = True
         self._db.close()

@@ -268,13 +268,18 @@ class Store(ABC):
         return None if row is None else StoredLeg.from_row(*row)
 
     def search(self, text: str = "", limit: int = 100) -> list[StoredLeg]:
-        """The most recently changed legs whose transaction-id or record ID contains ``text``."""
-        pattern = f"%{text}%"
+        """The most recently changed legs whose transaction-id or record ID contains ``text``,
+        ignoring case; ``%`` and ``_`` in ``text`` are themselves, not wildcards."""
+        # LIKE ignores case in SQLite but not in PostgreSQL: lower both sides on both.
+        escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        pattern = f"%{escaped}%"
         with self._transaction() as cur:
             cur.execute(
                 self._sql(
-                    f"SELECT {_LEG_COLUMNS} FROM legs WHERE tkey LIKE ? OR record_id LIKE ? "
-                    "ORDER BY updated DESC LIMIT ?"
+                    f"SELECT {_LEG_COLUMNS} FROM legs"
+                    " WHERE LOWER(tkey) LIKE LOWER(?) ESCAPE '!'"
+                    " OR LOWER(record_id) LIKE LOWER(?) ESCAPE '!'"
+                    " ORDER BY updated DESC LIMIT ?"
                 ),
                 (pattern, pattern, limit),
             )

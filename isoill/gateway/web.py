@@ -2,51 +2,80 @@
 
 * ``GET /metrics``: Prometheus text; ``GET /status``: JSON.
 * ``GET /`` (``?q=`` searches transaction ids and record IDs): the transactions with their
-  state; ``GET /transactions/<network>/<key>``: one leg's history and raw APDU log.
+  state; ``GET /transactions/<network>/<key>``: one leg's history, raw APDU log and record.
 * The records network (the NACSIS-ILL side), JSON in and out:
   ``POST /api/records`` (a record), ``GET /api/records/<ID>`` (the record, its state and
   history lines), ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options":
   {...}}``). A refused command answers 409 with every reason.
 
-Path segments are URL-decoded one by one, so a transaction id containing ``/`` is given as
-``%2F``.
+Transaction ids hold ``/`` (``NACSIS:FA001234/GIF/T1``): in a path it may be written as is
+or as ``%2F``, since the segments after the network (or after ``records``) are joined again.
+
+POST bodies must say ``Content-Type: application/json``: a browser cannot send that to
+another site without asking first, so a web page a librarian visits cannot order on their
+behalf from the loopback gateway. Bodies are kept to :data:`MAX_BODY` bytes while they arrive
+(what is beyond is dropped and answered 413), so a huge upload costs neither memory nor disk.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import io
 import json
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from twisted.web import resource, server
+from twisted.logger import Logger
+from twisted.web import pages, resource, server
+from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.store import Store, StoredLeg
+from isoill.gateway.store import Conflict, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
+from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
 from isoill.mapping.record import Command, Record, RecordError
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+log = Logger()
+
+#: The largest request body read, bytes.
 MAX_BODY = 1 << 20
+#: Rows on the transactions page: the most recently changed first.
+PAGE_ROWS = 200
 
 
 class Backend(Protocol):
+    """What the HTTP side needs of the gateway (:class:`isoill.gateway.service.Gateway`)."""
+
     store: Store
     metrics: Metrics
 
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> dict[str, Any]:
+        """JSON-ready: version, uptime, peers, listening ports..."""
+        ...
 
-    def post_record(self, record: Record) -> StoredLeg: ...
+    def post_record(self, record: Record) -> StoredLeg:
+        """Keep a new record; ValueError (RecordError among them) for a bad one."""
+        ...
 
     def record_command(
         self, record_id: str, command: Command, options: dict[str, Any]
-    ) -> StoredLeg: ...
+    ) -> StoredLeg:
+        """Carry out a command on a record: KeyError for an unknown record id,
+        CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        ...
 
 
 def leg_json(leg: StoredLeg) -> dict[str, Any]:
-    """What the record API answers about one leg."""
+    """What the record API answers about one leg, after a POST as after a GET, so a client
+    reads one shape whatever it did."""
     txn = leg.transaction
     return {
         "network": leg.network,
@@ -68,243 +97,441 @@ def leg_json(leg: StoredLeg) -> dict[str, Any]:
     }
 
 
+# --- request bodies ---------------------------------------------------------------------------
+
+
+class _CappedBody(io.BytesIO):
+    """A request body that keeps its first ``MAX_BODY + 1`` bytes and drops the rest: one
+    byte more than allowed is enough to know the body was too big."""
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        view = memoryview(data)
+        room = MAX_BODY + 1 - self.tell()
+        if room > 0:
+            super().write(view[:room])
+        return view.nbytes
+
+
+class _Site(server.Site):
+    def getContentFile(self, length: int | None) -> _CappedBody:
+        """Twisted's hook for where a body goes: left alone, it spools a large body whole
+        to a temporary file, though nothing over MAX_BODY is ever read."""
+        return _CappedBody()
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _read_json(request: Request) -> Any:
+    """The JSON body. _TooBig over MAX_BODY, ValueError when it is not JSON."""
+    assert request.content is not None
+    data = request.content.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise _TooBig
+    return json.loads(data)
+
+
+def _is_json(request: Request) -> bool:
+    kind = request.getHeader(b"content-type") or b""
+    return kind.split(b";")[0].strip().lower() == b"application/json"
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
 def _json(request: Request, status: int, value: Any) -> bytes:
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"application/json; charset=utf-8")
     return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _body(request: Request) -> Any:
-    """The JSON body; ValueError when it is not JSON, OverflowError when too big."""
-    assert request.content is not None
-    data = request.content.read(MAX_BODY + 1)
-    if len(data) > MAX_BODY:
-        raise OverflowError
-    return json.loads(data.decode("utf-8"))
+def _error(request: Request, status: int, error: str, reasons: list[str] | None = None) -> bytes:
+    return _json(request, status, {"error": error, "reasons": reasons or [error]})
 
 
-class Records(resource.Resource):
-    """``/api/records``: the records network's interface."""
+def _not_allowed(request: Request, allowed: Iterable[bytes]) -> bytes:
+    methods = sorted(set(allowed))
+    request.setHeader(b"allow", b", ".join(methods))
+    return _error(request, 405, f"use {', '.join(m.decode() for m in methods)}")
+
+
+def _segments(request: Request) -> list[str]:
+    """The path after the resource, URL-decoded; bytes that are not UTF-8 become U+FFFD and
+    so match nothing, instead of failing the request."""
+    return [p.decode("utf-8", "replace") for p in request.postpath or []]
+
+
+class _Leaf(resource.Resource):
+    """A resource that answers for its own path only (unless it ``takes_path``), and a wrong
+    method in JSON."""
 
     isLeaf = True
+    takes_path = False
 
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
 
-    def render_GET(self, request: Request) -> bytes:
-        path = [p.decode("utf-8") for p in request.postpath or [] if p]
-        if len(path) != 1:
-            return _json(request, 404, {"error": "GET /api/records/<ID>"})
-        leg = self.backend.store.find_record(path[0])
+    def render(self, request: Request) -> bytes:
+        if not self.takes_path and any(_segments(request)):
+            return _error(request, 404, "no such resource")
+        try:
+            body: bytes = super().render(request)
+        except UnsupportedMethod as err:
+            if request.method == b"HEAD":
+                raise  # twisted.web answers HEAD with GET's headers
+            return _not_allowed(request, err.allowedMethods)
+        return body
+
+
+# --- the record API ---------------------------------------------------------------------------
+
+
+class Records(_Leaf):
+    """``/api/records``: the records network's interface.
+
+    Routed by hand rather than by child resources, because a record ID, like a transaction
+    id, may hold ``/``."""
+
+    takes_path = True
+
+    def render(self, request: Request) -> bytes:
+        path = _segments(request)
+        method = request.method
+        try:
+            if path in ([], [""]):
+                if method != b"POST":
+                    return _not_allowed(request, [b"POST"])
+                return self._post_record(request)
+            if len(path) >= 2 and path[-1] == "commands":
+                if method != b"POST":
+                    return _not_allowed(request, [b"POST"])
+                return self._command(request, "/".join(path[:-1]))
+            if method not in (b"GET", b"HEAD"):
+                return _not_allowed(request, [b"GET", b"HEAD"])
+            return self._get(request, "/".join(path))
+        except Exception:
+            # A client of a JSON API should get JSON, even about a fault of the gateway's.
+            log.failure("record API: {method} {uri}", method=method, uri=request.uri)
+            self.backend.metrics.error("http_internal")
+            return _error(request, 500, "internal error; the gateway's log says more")
+
+    def _get(self, request: Request, record_id: str) -> bytes:
+        leg = self.backend.store.find_record(record_id) if record_id else None
         if leg is None:
-            return _json(request, 404, {"error": f"no record {path[0]}"})
+            return _error(request, 404, f"no record {record_id}")
         return _json(request, 200, leg_json(leg))
 
-    def render_POST(self, request: Request) -> bytes:
-        path = [p.decode("utf-8") for p in request.postpath or [] if p]
+    def _body(self, request: Request) -> tuple[Any, bytes | None]:
+        """The JSON body, or the answer that refuses it."""
+        if not _is_json(request):
+            return None, _error(request, 415, "send the body as Content-Type: application/json")
         try:
-            body = _body(request)
-        except OverflowError:
-            return _json(request, 413, {"error": f"body over {MAX_BODY} bytes"})
+            return _read_json(request), None
+        except _TooBig:
+            return None, _error(request, 413, f"the body is over {MAX_BODY} bytes")
         except ValueError as err:
-            return _json(request, 400, {"error": f"not JSON: {err}"})
-        if not path:
-            return self._post_record(request, body)
-        if len(path) == 2 and path[1] == "commands":
-            return self._command(request, path[0], body)
-        return _json(request, 404, {"error": "POST /api/records or /api/records/<ID>/commands"})
+            return None, _error(request, 400, f"not JSON: {err}")
 
-    def _post_record(self, request: Request, body: Any) -> bytes:
-        try:
+    def _post_record(self, request: Request) -> bytes:
+        body, refused = self._body(request)
+        if refused is not None:
+            return refused
+
+        def post() -> StoredLeg:
             leg = self.backend.post_record(Record.from_json(body))
-        except RecordError as err:
-            reasons = err.args[0] if err.args and isinstance(err.args[0], list) else [str(err)]
-            return _json(request, 400, {"error": "refused", "reasons": reasons})
-        except (ValueError, TypeError) as err:
-            return _json(request, 400, {"error": str(err), "reasons": [str(err)]})
-        return _json(request, 201, leg_json(leg))
+            if leg.record_id is not None:
+                where = f"/api/records/{quote(leg.record_id, safe='')}"
+                request.setHeader(b"location", where.encode())
+            return leg
 
-    def _command(self, request: Request, record_id: str, body: Any) -> bytes:
+        return _carry_out(request, post, ok=201)
+
+    def _command(self, request: Request, record_id: str) -> bytes:
+        body, refused = self._body(request)
+        if refused is not None:
+            return refused
+        usage = 'give {"command": "ORDER", "options": {...}}'
         if not isinstance(body, dict) or not isinstance(body.get("command"), str):
-            return _json(request, 400, {"error": 'give {"command": "...", "options": {...}}'})
+            return _error(request, 400, usage)
+        unknown = sorted(set(body) - {"command", "options"})
+        if unknown:
+            # A misspelt "option" silently ignored would run the command without it.
+            return _error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
         try:
-            command = Command(body["command"].upper())
+            command = Command(body["command"].strip().upper())
         except ValueError:
             known = ", ".join(c.value for c in Command)
-            return _json(request, 400, {"error": f"unknown command; one of {known}"})
-        options = body.get("options") or {}
+            return _error(request, 400, f"unknown command {body['command']!r}; one of {known}")
+        options = body.get("options")
+        if options is None:
+            options = {}
         if not isinstance(options, dict):
-            return _json(request, 400, {"error": "options must be an object"})
-        try:
-            leg = self.backend.record_command(record_id, command, options)
-        except KeyError:
-            return _json(request, 404, {"error": f"no record {record_id}"})
-        except CommandRefused as refused:
-            return _json(request, 409, {"error": "refused", "reasons": refused.reasons})
-        except (ValueError, TypeError) as err:
-            return _json(request, 400, {"error": str(err)})
-        return _json(request, 200, leg_json(leg))
+            return _error(request, 400, "options must be an object")
+
+        def run() -> StoredLeg:
+            return self.backend.record_command(record_id, command, options)
+
+        return _carry_out(request, run, ok=200, record_id=record_id)
 
 
-class Metric(resource.Resource):
-    isLeaf = True
+def _carry_out(
+    request: Request, action: Callable[[], StoredLeg], ok: int, record_id: str | None = None
+) -> bytes:
+    """Run a record action and answer with the leg, or with why not. KeyError means an
+    unknown record only for a command: from a POST it is a fault, and answers 500."""
+    try:
+        leg = action()
+    except KeyError:
+        if record_id is None:
+            raise
+        return _error(request, 404, f"no record {record_id}")
+    except CommandRefused as refused:
+        return _error(request, 409, "refused", list(refused.reasons))
+    except RecordError as err:
+        return _error(request, 400, "bad record", list(err.problems))
+    except Conflict:
+        # Another gateway process kept changing the same legs: worth trying again shortly.
+        request.setHeader(b"retry-after", b"1")
+        return _error(request, 503, "the transaction is busy; try again")
+    except ValueError as err:
+        return _error(request, 400, str(err))
+    return _json(request, ok, leg_json(leg))
 
-    def __init__(self, backend: Backend) -> None:
-        super().__init__()
-        self.backend = backend
 
+# --- operations -------------------------------------------------------------------------------
+
+
+class MetricsPage(_Leaf):
     def render_GET(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
         return self.backend.metrics.render(self.backend.store.stats()).encode("utf-8")
 
 
-class Status(resource.Resource):
-    isLeaf = True
-
-    def __init__(self, backend: Backend) -> None:
-        super().__init__()
-        self.backend = backend
-
+class Status(_Leaf):
     def render_GET(self, request: Request) -> bytes:
         stats = self.backend.store.stats()
+        now = self.backend.metrics.clock()
+        store = dataclasses.asdict(stats)
+        store["oldest_pending_age"] = (
+            None if stats.oldest_pending is None else round(now - stats.oldest_pending, 3)
+        )
         return _json(
             request,
             200,
-            {
-                **self.backend.status(),
-                "store": {
-                    "legs": stats.legs,
-                    "by_state": stats.by_state,
-                    "outbox_pending": stats.outbox_pending,
-                    "outbox_delivered": stats.outbox_delivered,
-                    "apdus_logged": stats.apdus_logged,
-                },
-                "metrics": self.backend.metrics.snapshot(),
-            },
+            {**self.backend.status(), "store": store, "metrics": self.backend.metrics.snapshot()},
         )
 
 
+# --- pages ------------------------------------------------------------------------------------
+
+
+class Html(str):
+    """Text that is HTML already; every other string put in a page is escaped."""
+
+
+def _cell(value: str) -> str:
+    return value if isinstance(value, Html) else html.escape(value)
+
+
+def _table(head: list[str], rows: Iterable[list[str]]) -> Html:
+    top = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return Html(f"<table><tr>{top}</tr>{body}</table>")
+
+
 _STYLE = (
-    "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-    "td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}th{background:#eee}"
-    "code{font-size:90%}"
+    "body{font-family:sans-serif;margin:1.5em;color:#222}"
+    "table{border-collapse:collapse;margin-bottom:1em}"
+    "td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}"
+    "th{background:#eee}code{font-size:90%}nav a{margin-right:1em}"
 )
+#: The pages show text from peers and libraries: even if some escaping were missed, nothing
+#: in them may run or load.
+_CSP = b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
-def _page(title: str, body: str) -> bytes:
+def _page(request: Request, title: str, body: str, status: int = 200) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    request.setHeader(b"content-security-policy", _CSP)
+    nav = (
+        '<nav><a href="/">transactions</a><a href="/status">status</a>'
+        '<a href="/metrics">metrics</a></nav>'
+    )
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
-        f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}"
-        "</body></html>"
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{nav}<h1>{html.escape(title)}</h1>{body}</body></html>"
     ).encode()
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    """Cells are HTML already escaped by the caller."""
-    top = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{top}</tr>{body}</table>"
+def _when(at: datetime | float) -> str:
+    """History times are datetimes, log times epoch seconds: both shown in local time."""
+    moment = at if isinstance(at, datetime) else datetime.fromtimestamp(at)
+    return moment.isoformat(sep=" ", timespec="seconds")
 
 
-class Page(resource.Resource):
-    """``/``: transactions, searchable; ``/transactions/<network>/<key>``: one of them."""
+def _link(leg: StoredLeg) -> Html:
+    href = f"/transactions/{quote(leg.network, safe='')}/{quote(leg.key, safe='')}"
+    return Html(f'<a href="{html.escape(href)}">{html.escape(leg.key)}</a>')
 
-    isLeaf = True
 
-    def __init__(self, backend: Backend) -> None:
-        super().__init__()
-        self.backend = backend
+def _last_change(txn: Transaction) -> str:
+    return _when(txn.history[-1].at) if txn.history else ""
+
+
+class Index(_Leaf):
+    """``/``: the transactions, most recently changed first, searchable."""
 
     def render_GET(self, request: Request) -> bytes:
-        request.setHeader(b"content-type", b"text/html; charset=utf-8")
-        path = [p.decode("utf-8") for p in request.postpath or []]
-        if (request.prepath or [])[-1:] == [b"transactions"]:
-            if len(path) == 2:
-                return self._transaction(request, path[0], path[1])
-            path = path or ["-"]
-        if any(path):
-            request.setResponseCode(404)
-            return _page("Not found", "<p>No such page.</p>")
         query = (request.args or {}).get(b"q", [b""])[0].decode("utf-8", "replace")
-        legs = self.backend.store.search(query, limit=200)
+        legs = self.backend.store.search(query, limit=PAGE_ROWS)
+        stats = self.backend.store.stats()
         rows = [
             [
-                html.escape(leg.network),
-                f'<a href="/transactions/{quote(leg.network, safe="")}/'
-                f'{quote(leg.key, safe="")}">{html.escape(leg.key)}</a>',
-                html.escape(leg.peer),
-                html.escape(leg.transaction.role.value),
-                html.escape(leg.transaction.state.value),
-                html.escape(leg.record_id or ""),
-                html.escape(_last(leg)),
+                leg.network,
+                _link(leg),
+                leg.peer,
+                leg.transaction.role.value,
+                leg.transaction.state.value,
+                leg.record_id or "",
+                _last_change(leg.transaction),
             ]
             for leg in legs
         ]
         form = (
-            '<form><input name="q" placeholder="transaction id or record ID" value="'
-            f'{html.escape(query)}"> <button>Search</button></form>'
+            '<form method="get" action="/"><input name="q" size="40" '
+            f'placeholder="transaction id or record ID" value="{html.escape(query)}"> '
+            "<button>Search</button></form>"
         )
-        head = ["network", "transaction id", "peer", "role", "state", "record", "last change"]
-        return _page("isoill gateway", form + _table(head, rows))
+        summary = (
+            f"<p>{stats.legs} legs; {stats.outbox_pending} APDU(s) waiting in the outbox. "
+            f"Showing {len(legs)}{' matching' if query else ''}, most recently changed first"
+            f"{f' (at most {PAGE_ROWS})' if len(legs) == PAGE_ROWS else ''}.</p>"
+        )
+        head = ["network", "transaction id", "peer", "role", "state", "record ID", "last change"]
+        return _page(request, "isoill gateway", form + summary + _table(head, rows))
 
-    def _transaction(self, request: Request, network: str, key: str) -> bytes:
-        leg = self.backend.store.load(network, key)
+
+class TransactionPage(_Leaf):
+    """``/transactions/<network>/<key>``: everything known about one leg."""
+
+    takes_path = True
+
+    def render_GET(self, request: Request) -> bytes:
+        path = _segments(request)
+        network, key = (path[0], "/".join(path[1:])) if len(path) >= 2 else ("", "")
+        leg = self.backend.store.load(network, key) if key else None
         if leg is None:
-            request.setResponseCode(404)
-            return _page("Not found", f"<p>No transaction {html.escape(key)}.</p>")
-        history = [
-            [
-                html.escape(e.at.isoformat(sep=" ", timespec="seconds")),
-                html.escape(e.direction.value),
-                html.escape(SERVICE_NAMES[e.apdu.apdu_type]),
-                html.escape(f"{e.state_before.value} -> {e.state_after.value}"),
-                html.escape(e.row or ""),
-            ]
-            for e in leg.transaction.history
+            text = f"<p>No transaction {html.escape(key)} on network {html.escape(network)}.</p>"
+            return _page(request, "Not found", text, status=404)
+        sections = [
+            _summary(leg),
+            "<h2>History</h2>",
+            _history(leg.transaction),
+            "<h2>Raw APDUs</h2>",
+            _raw_log(self.backend.store.log_for(leg.key)),
         ]
-        raw = [
-            [
-                html.escape(datetime.fromtimestamp(at).isoformat(sep=" ", timespec="seconds")),
-                html.escape(direction),
-                html.escape(peer),
-                html.escape(kind),
-                str(len(data)),
-                f"<code>{data[:32].hex(' ')}</code>",
-            ]
-            for at, direction, peer, kind, data in self.backend.store.log_for(key)
-        ]
-        body = (
-            f"<p>{html.escape(network)}: {html.escape(leg.transaction.role.value)}, "
-            f"state <b>{html.escape(leg.transaction.state.value)}</b>, peer "
-            f"{html.escape(leg.peer or '-')}</p><h2>History</h2>"
-            + _table(["time", "direction", "APDU", "state", "row"], history)
-            + "<h2>Raw APDUs</h2>"
-            + _table(["time", "direction", "peer", "APDU", "bytes", "first bytes"], raw)
-        )
         if leg.record is not None:
-            fields = [
-                [html.escape(k), html.escape(str(v))]
-                for k, v in leg.record.to_json().items()
-                if v not in (None, "", [], {})
-            ]
-            body += "<h2>Record</h2>" + _table(["field", "value"], fields)
-        return _page(f"Transaction {key}", body)
+            sections += ["<h2>Record</h2>", _record(leg.record)]
+        return _page(request, f"Transaction {key}", "".join(sections))
 
 
-def _last(leg: StoredLeg) -> str:
-    history = leg.transaction.history
-    return history[-1].at.isoformat(sep=" ", timespec="seconds") if history else ""
+def _summary(leg: StoredLeg) -> str:
+    txn = leg.transaction
+    facts = [
+        ["network", leg.network],
+        ["role", txn.role.value],
+        ["state", txn.state.value],
+        ["peer", leg.peer or "-"],
+        ["relayed to network", leg.partner or "-"],
+    ]
+    request = txn.request
+    if request is not None:
+        for label, system in (("requester", txn.requester_id), ("responder", txn.responder_id)):
+            if system is not None:
+                facts.append([label, system.symbol or system.name or ""])
+        item = request.item_id
+        for label, text in (("title", item.title), ("author", item.author)):
+            if text:
+                facts.append([label, text])
+    if leg.record_id is not None:
+        href = f"/api/records/{quote(leg.record_id, safe='')}"
+        facts.append(
+            ["record", Html(f'<a href="{html.escape(href)}">{html.escape(leg.record_id)}</a>')]
+        )
+    return _table(["", ""], facts)
+
+
+def _history(txn: Transaction) -> str:
+    rows = [
+        [
+            _when(e.at),
+            e.direction.value,
+            SERVICE_NAMES[e.apdu.apdu_type],
+            f"{e.state_before.value} -> {e.state_after.value}",
+            e.row or "",
+        ]
+        for e in txn.history
+    ]
+    return _table(["time", "direction", "APDU", "state before -> after", "row"], rows)
+
+
+def _raw_log(entries: Iterable[tuple[float, str, str, str, bytes]]) -> str:
+    rows = [
+        [
+            _when(at),
+            direction,
+            peer,
+            kind,
+            str(len(data)),
+            Html(f"<code>{data[:32].hex(' ')}{' ...' if len(data) > 32 else ''}</code>"),
+        ]
+        for at, direction, peer, kind, data in entries
+    ]
+    return _table(["time", "direction", "peer", "APDU", "bytes", "first 32 bytes (hex)"], rows)
+
+
+def _record(record: Record) -> str:
+    value = record.to_json()
+    history = value.pop("HISTORY", [])
+    rows: list[list[str]] = []
+    for name, field in value.items():
+        if isinstance(field, list):  # HOLDINGS, FEES: one row per group
+            for n, group in enumerate(field, 1):
+                rows.append([f"{name} {n}", ", ".join(f"{k}={v}" for k, v in group.items())])
+        else:
+            rows.append([name, field])
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in history)
+    return _table(["field", "value"], rows) + "<h3>HISTORY</h3>" + f"<ol>{lines}</ol>"
+
+
+# --- the site ---------------------------------------------------------------------------------
+
+
+class _Directory(resource.Resource):
+    """A level of the path with children only: anything else under it, or itself, is not
+    found (Twisted's own default page is deprecated for not escaping)."""
+
+    def getChild(self, path: bytes, request: Request) -> resource.IResource:
+        return pages.notFound()
+
+    def render(self, request: Request) -> bytes:
+        body: bytes = pages.notFound().render(request)
+        return body
 
 
 def site(backend: Backend) -> server.Site:
-    root = resource.Resource()
-    page = Page(backend)
-    root.putChild(b"", page)
-    root.putChild(b"transactions", page)
-    api = resource.Resource()
+    """The whole HTTP side, for ``endpoint.listen``."""
+    root = _Directory()
+    root.putChild(b"", Index(backend))
+    root.putChild(b"transactions", TransactionPage(backend))
+    root.putChild(b"metrics", MetricsPage(backend))
+    root.putChild(b"status", Status(backend))
+    api = _Directory()
     api.putChild(b"records", Records(backend))
     root.putChild(b"api", api)
-    root.putChild(b"metrics", Metric(backend))
-    root.putChild(b"status", Status(backend))
-    return server.Site(root)
+    # Form bodies are never parsed into request.args: every POST here is JSON.
+    return _Site(root, parsePOSTFormSubmission=False)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 
 class NoPostgreSQL(RuntimeError):
@@ -43,10 +44,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run(args: list[str]) -> None:
+def _run(args: list[str], log: Path | None = None) -> None:
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
-        raise NoPostgreSQL(f"{' '.join(args)} failed: {done.stderr.strip() or done.stdout}")
+        detail = done.stderr.strip() or done.stdout
+        if log is not None and log.exists():  # pg_ctl only says "examine the log output"
+            detail += "\n" + log.read_text(errors="replace")[-2000:]
+        raise NoPostgreSQL(f"{' '.join(args)} failed: {detail}")
 
 
 @contextmanager
@@ -60,9 +64,12 @@ def throwaway_server() -> Iterator[str]:
     base = Path(tempfile.mkdtemp(prefix="isoill-pg-"))
     data = base / "data"
     port = _free_port()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
     try:
+        if os.geteuid() == 0:
+            try:
+                shutil.chown(base, "postgres", "postgres")
+            except LookupError as err:
+                raise NoPostgreSQL(f"as root, the server runs as user postgres: {err}") from err
         _run(
             _as_server_user(
                 [
@@ -91,7 +98,8 @@ def throwaway_server() -> Iterator[str]:
                     "-w",
                     "start",
                 ]
-            )
+            ),
+            log=base / "server.log",
         )
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -113,9 +121,9 @@ def fresh_database(server: str) -> Iterator[str]:
     name = f"isoill_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = server.rpartition("/")
     try:
-        yield f"{base}/{name}"
+        # Only the database changes: user, host, port and ?options stay as given.
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
