@@ -11,6 +11,9 @@
                                 loopback, ISO ILL on 4990, HTTP on 8499)
     isoill send --to HOST:PORT FILE.json|FILE.ber
                                 one APDU to an ISO ILL peer; prints the answer
+    isoill staff add USER --library NAME [--member SYMBOL]
+                                a staff account for the /staff/ pages (password from
+                                ISOILL_PASSWORD or asked for)
 
 Exit status: 0 on success, 1 when the input is not valid (the message names the byte offset
 and the component) or a replay meets a prohibited transition, 2 for usage errors and for a
@@ -312,6 +315,41 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 7 if is_error(answer) else 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from isoill.gateway.accounts import AccountError, add_staff_cli
+    from isoill.gateway.config import DEFAULT, ConfigError, load
+    from isoill.gateway.store import StoreError
+
+    try:
+        config = load(args.config) if args.config else DEFAULT
+    except ConfigError as err:
+        print(f"isoill staff: {err}", file=sys.stderr)
+        return 2
+    config = config.with_ports(store=args.store)
+    library = next((n for n in config.libraries() if n.name == args.library), None)
+    if library is None:
+        names = ", ".join(n.name for n in config.libraries()) or "none"
+        print(
+            f"isoill staff: no library network {args.library!r} (there are: {names})",
+            file=sys.stderr,
+        )
+        return 2
+    members = {m.symbol for m in library.members}
+    if args.member and args.member not in members:
+        print(f"isoill staff: {args.member} is not a member of {library.name}", file=sys.stderr)
+        return 2
+    password = os.environ.get("ISOILL_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
+    try:
+        add_staff_cli(config.store, args.user, library.name, args.member or "", password)
+    except (AccountError, StoreError) as err:
+        print(f"isoill staff: {err}", file=sys.stderr)
+        return 2
+    print(f"staff account {args.user} of {library.name} added")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -378,6 +416,15 @@ def build_parser() -> argparse.ArgumentParser:
     snd.add_argument("--json", action="store_true", help="print the answer as JSON")
     snd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (30)")
     snd.set_defaults(func=cmd_send)
+    staff = sub.add_parser("staff", help="staff accounts of the gateway's library pages")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_commands.add_parser("add", help="add a staff account (confirmed at once)")
+    add.add_argument("user", help="the account's user name")
+    add.add_argument("--library", required=True, help="the library network the staff work for")
+    add.add_argument("--member", help="central mode: the member library (its symbol)")
+    add.add_argument("--config", help="the gateway's TOML configuration (default: embedded)")
+    add.add_argument("--store", help="SQLite file or postgresql:// URL (default: the config's)")
+    add.set_defaults(func=cmd_staff_add)
     return parser
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import isoill
+from isoill.machine import Role, Transaction, machine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -204,3 +205,20 @@ class FakePeer:
         self.server.close()
         for connection in self.connections:
             connection.close()
+
+
+class Side:
+    """A library with its own protocol machine, checking what it sends and receives."""
+
+    def __init__(self, role: Role, tid: isoill.TransactionId) -> None:
+        self.txn = Transaction(role, tid)
+
+    def sent(self, apdu: isoill.APDU) -> isoill.APDU:
+        self.txn = machine.send(self.txn, apdu)
+        return apdu
+
+    def got(self, apdu: isoill.APDU) -> isoill.APDU:
+        outcome = machine.receive(self.txn, apdu)
+        assert outcome.accepted, (apdu, outcome.reply)
+        self.txn = outcome.transaction
+        return apdu

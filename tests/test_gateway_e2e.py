@@ -18,8 +18,8 @@ import pytest
 import isoill
 from isoill.apdu.enums import ILLAPDUType, ILLServiceType
 from isoill.gateway.store import SQLiteStore
-from isoill.machine import Role, State, Transaction, machine
-from tests.gateway_support import Connection, FakePeer, GatewayProcess, free_port
+from isoill.machine import Role, State
+from tests.gateway_support import Connection, FakePeer, GatewayProcess, Side, free_port
 from tests.machine_support import apdu_for, request, responder_messages
 
 CONFIG = """
@@ -50,23 +50,6 @@ network = "west"
 symbols = ["OCLC:*"]
 connect = "tcp:host=127.0.0.1:port={port}"
 """
-
-
-class Side:
-    """A library with its own protocol machine, checking what it sends and receives."""
-
-    def __init__(self, role: Role, tid: isoill.TransactionId) -> None:
-        self.txn = Transaction(role, tid)
-
-    def sent(self, apdu: isoill.APDU) -> isoill.APDU:
-        self.txn = machine.send(self.txn, apdu)
-        return apdu
-
-    def got(self, apdu: isoill.APDU) -> isoill.APDU:
-        outcome = machine.receive(self.txn, apdu)
-        assert outcome.accepted, (apdu, outcome.reply)
-        self.txn = outcome.transaction
-        return apdu
 
 
 @pytest.fixture

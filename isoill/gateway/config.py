@@ -47,12 +47,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-KINDS = ("iso", "records")
+KINDS = ("iso", "records", "library")
+MODES = ("distributed", "central")
+ACCOUNT_KINDS = ("individual", "group")
 PROFILES = ("iso", "oclc", "nacsis")
 
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member library of a CALIS centre (central mode): its readers' accounts are
+    confirmed by its own staff, and its readers' requests go out under the centre's name."""
+
+    symbol: str
+    label: str = ""
+    staff_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,25 @@ class Network:
     profile: str = "iso"
     #: Requests for a symbol no peer owns go to the default network.
     default: bool = False
+    # --- a ``library`` network: a library (or a CALIS centre) whose readers and staff use
+    # the gateway's web pages.
+    #: Its institution symbol: the requester-id of its requests, the responder-id it answers to.
+    symbol: str = ""
+    #: Its name as readers read it.
+    label: str = ""
+    #: ``distributed``: staff send each reader's request on, documents come to the library;
+    #: ``central``: the centre sends every request on at once by the holdings table and the
+    #: supplier ships straight to the reader.
+    mode: str = "distributed"
+    #: Central mode: ``individual`` reader accounts or one ``group`` account per member.
+    accounts: str = "individual"
+    #: Where readers' requests in CALIS e-mail mode go, and who is told of new accounts.
+    staff_email: str = ""
+    #: CSV of holdings (issn,isbn,title,library) that chooses the suppliers to ask.
+    holdings: str = ""
+    #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
+    deadline: float = 7 * 86400.0
+    members: tuple[Member, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +105,9 @@ class Peer:
     connect: str | None = None
     #: Source addresses it may connect from; empty: any address, identified by its symbol.
     addresses: tuple[str, ...] = ()
+    #: An e-mail address: APDUs for this peer go by store-and-forward mail, and mail from
+    #: this address is taken as from this peer.
+    mail: str | None = None
 
     def owns(self, symbol: str) -> bool:
         return any(fnmatch.fnmatchcase(symbol.upper(), pattern.upper()) for pattern in self.symbols)
@@ -121,6 +155,18 @@ class TLS:
 
 
 @dataclass(frozen=True)
+class Mail:
+    """E-mail: the gateway's own address (the sender of its mails and where ISO ILL mail
+    for it is accepted), the SMTP server it sends through, and its own SMTP listener."""
+
+    address: str = "isoill@localhost"
+    #: A Twisted client endpoint string of the SMTP server mail is sent through.
+    relay: str = "tcp:host=127.0.0.1:port=25"
+    #: A Twisted server endpoint string where ISO ILL mail is received; none: no listener.
+    listen: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     ill: tuple[str, ...] = ("tcp:4990:interface=127.0.0.1",)
     http: str | None = "tcp:8499:interface=127.0.0.1"
@@ -132,6 +178,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     retry: Retry = field(default_factory=Retry)
     tls: TLS | None = None
+    mail: Mail = field(default_factory=Mail)
 
     def network(self, name: str) -> Network:
         for network in self.networks:
@@ -149,6 +196,18 @@ class Config:
     def owner(self, symbol: str) -> Peer | None:
         """The configured peer that owns an institution symbol."""
         return next((p for p in self.peers if p.owns(symbol)), None)
+
+    def libraries(self) -> list[Network]:
+        return [n for n in self.networks if n.kind == "library"]
+
+    def library_for(self, symbol: str) -> Network | None:
+        """The library network on this gateway that answers to an institution symbol."""
+        wanted = symbol.strip().upper()
+        return next((n for n in self.libraries() if n.symbol.upper() == wanted), None)
+
+    def peer_by_mail(self, address: str) -> Peer | None:
+        wanted = address.strip().lower()
+        return next((p for p in self.peers if p.mail and p.mail.lower() == wanted), None)
 
     def peers_at(self, address: str) -> list[Peer]:
         return [p for p in self.peers if address in p.addresses]
@@ -173,6 +232,13 @@ DEFAULT = Config(
     networks=(
         Network("local", kind="records", profile="iso", default=True),
         Network("peers", kind="iso", profile="iso"),
+        Network(
+            "library",
+            kind="library",
+            symbol="ISOILL:LIBRARY",
+            label="本馆 (this library)",
+            staff_email="ill-staff@localhost",
+        ),
     ),
 )
 
@@ -187,13 +253,20 @@ def load(path: str | Path) -> Config:
         raise ConfigError(f"{path}: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {err}") from err
-    return parse(data, str(path))
+    config = parse(data, str(path))
+    # A holdings table named in the file is found beside the file, wherever the gateway
+    # is started from.
+    here = Path(path).resolve().parent
+    networks = tuple(
+        replace(n, holdings=str(here / n.holdings)) if n.holdings else n for n in config.networks
+    )
+    return replace(config, networks=networks)
 
 
 def parse(data: dict[str, Any], where: str = "config") -> Config:
     problems: list[str] = []
     gateway = _table(data, "gateway", where, problems)
-    known = {"gateway", "network", "peer", "limits", "retry", "tls"}
+    known = {"gateway", "network", "peer", "limits", "retry", "tls", "mail"}
     problems += [f"{where}: unknown section [{name}]" for name in data if name not in known]
     ill = gateway.get("ill", list(Config.ill))
     if isinstance(ill, str):
@@ -223,6 +296,14 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     retry = _dataclass(Retry, _table(data, "retry", where, problems), where, problems)
     tls_table = data.get("tls")
     tls = None if tls_table is None else _dataclass(TLS, tls_table, where, problems)
+    mail = _dataclass(Mail, _table(data, "mail", where, problems), where, problems)
+    for network in networks:
+        owner = next((p for p in peers if network.symbol and p.owns(network.symbol)), None)
+        if network.kind == "library" and owner is not None:
+            problems.append(
+                f"{where}: library {network.name}'s symbol {network.symbol} is also peer"
+                f" {owner.name}'s: requests for it would have two homes"
+            )
     if problems:
         raise ConfigError("\n".join(problems))
     return Config(
@@ -235,6 +316,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         limits=limits,
         retry=retry,
         tls=tls,
+        mail=mail,
     )
 
 
@@ -255,7 +337,24 @@ def _list(data: dict[str, Any], name: str, where: str, problems: list[str]) -> l
 
 
 def _network(value: dict[str, Any], where: str, problems: list[str]) -> Network:
+    value = dict(value)
+    members = value.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        problems.append(f"{where}: members must be a list of tables {{symbol=..., label=...}}")
+        members = []
+    value["members"] = tuple(
+        _dataclass(Member, m, f"{where} member {i + 1}", problems) for i, m in enumerate(members)
+    )
     network: Network = _dataclass(Network, value, where, problems)
+    if network.kind == "library":
+        if not network.symbol:
+            problems.append(f"{where}: a library network needs its institution symbol")
+        if network.mode not in MODES:
+            problems.append(f"{where}: mode must be one of {', '.join(MODES)}")
+        if network.accounts not in ACCOUNT_KINDS:
+            problems.append(f"{where}: accounts must be one of {', '.join(ACCOUNT_KINDS)}")
+        if network.deadline <= 0:
+            problems.append(f"{where}: deadline must be a positive number of seconds")
     if network.kind not in KINDS:
         problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
     if network.profile not in PROFILES:

@@ -27,7 +27,7 @@ far side are kept in that leg's history, not relayed: the sender had its acknowl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
 from isoill.apdu.types import SystemId
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
+from isoill.gateway.desk import Desk
 from isoill.gateway.profiles import MappingRefused, into
 from isoill.gateway.store import Change, LogEntry, OutboxItem, StoredLeg
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
@@ -43,6 +44,7 @@ from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
 from isoill.machine.registry import is_new_request
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping.commands import CommandRefused, Leg
+from isoill.mapping.holdings import Holdings
 from isoill.mapping.record import Command, Record, RecordError
 from isoill.mapping.to_iso import order_request, record_from_request
 
@@ -103,8 +105,9 @@ class Relay:
     """The gateway's decisions, given its configuration. Stateless: every fact about a
     transaction comes from ``load`` (the store)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, holdings: dict[str, Holdings] | None = None) -> None:
         self.config = config
+        self.desk = Desk(config, self.forward, holdings)
 
     # --- APDUs from ISO ILL peers ---------------------------------------------------------
 
@@ -195,9 +198,7 @@ class Relay:
             # ILL-Request still gets its acknowledgement, which the peer is waiting for.
             reply = self._ack(leg.transaction, apdu, at) if isinstance(apdu, ILLRequest) else None
             return self._step(peer, network, (), (received,), (), reply)
-        after = StoredLeg(
-            leg.network, key, peer, leg.partner, outcome.transaction, leg.record, leg.version
-        )
+        after = replace(leg, peer=peer, transaction=outcome.transaction)
         if not outcome.accepted or outcome.reply is not None or _absorbed(apdu):
             # Refused by leg A's table (with its report), answered here (Status-Query), or
             # a report that ends here: nothing to relay.
@@ -205,15 +206,20 @@ class Relay:
             if not outcome.accepted:
                 refused = [outcome.reply.note or "refused"] if outcome.reply else ["refused"]
             return self._step(peer, network, (after,), (received,), (), outcome.reply, refused)
-        partner = load(leg.partner, key)
+        partner = load(leg.partner, leg.other_key)
         if partner is None:
             raise Refused(
                 reports.user_error(
                     apdu, UnableToPerform.OTHER, f"the other leg of {key} is missing", at
                 ),
-                [f"leg {leg.partner} {key} is missing"],
+                [f"leg {leg.partner} {leg.other_key} is missing"],
             )
-        moved, items, reply = self._forward(apdu, partner, at)
+        if partner.desk is not None:
+            # A library's request on this gateway: its desk decides (the rota, the staff's
+            # view), and answers the supplier itself when it must.
+            legs, queued = self.desk.arrived(apdu, after, partner, at)
+            return self._step(peer, network, legs, (received,), queued, None)
+        moved, items, reply = self.forward(apdu, partner, at)
         if reply is not None:
             raise Refused(reply, [reply.note or "refused by the other leg"])
         return self._step(peer, network, (after, moved), (received,), items, None)
@@ -242,27 +248,32 @@ class Relay:
                 ),
                 [why],
             )
-        if target_network.kind == "records":
-            there = StoredLeg(
-                target_network.name,
-                key,
-                "",
-                network,
-                Transaction(Role.RESPONDER, apdu.transaction_id),
-                self._incoming_record(apdu, key),
-            )
+        items: tuple[OutboxItem, ...] = ()
+        if target_network.kind == "library":
+            # A request to a library on this gateway: it waits for that library's staff.
+            moved = self.desk.new_supply(apdu, key, network, target_network, at)
         else:
-            assert target is not None
-            there = StoredLeg(
-                target_network.name,
-                key,
-                target,
-                network,
-                Transaction(Role.REQUESTER, apdu.transaction_id),
-            )
-        moved, items, reply = self._forward(apdu, there, at)
-        if reply is not None:
-            raise Refused(reply, [reply.note or "refused by the other leg"])
+            if target_network.kind == "records":
+                there = StoredLeg(
+                    target_network.name,
+                    key,
+                    "",
+                    network,
+                    Transaction(Role.RESPONDER, apdu.transaction_id),
+                    self._incoming_record(apdu, key),
+                )
+            else:
+                assert target is not None
+                there = StoredLeg(
+                    target_network.name,
+                    key,
+                    target,
+                    network,
+                    Transaction(Role.REQUESTER, apdu.transaction_id),
+                )
+            moved, items, reply = self.forward(apdu, there, at)
+            if reply is not None:
+                raise Refused(reply, [reply.note or "refused by the other leg"])
         ack = self._ack(here.transaction, apdu, at)
         here = StoredLeg(
             here.network, key, peer, here.partner, _sent(here.transaction, ack, at), None, 0
@@ -273,6 +284,9 @@ class Relay:
         """Where a new request goes: the peer that owns the responder's symbol, in another
         network, or the default network when no peer does."""
         symbol = symbol_text(request.responder_id)
+        library = self.config.library_for(symbol) if symbol else None
+        if library is not None and library.name != network:
+            return None, library
         owner = self.config.owner(symbol) if symbol else None
         if owner is not None:
             if owner.network == network:
@@ -299,7 +313,7 @@ class Relay:
 
     # --- onto the other leg ---------------------------------------------------------------
 
-    def _forward(
+    def forward(
         self, apdu: APDU, partner: StoredLeg, at: datetime
     ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
         """The partner leg after ``apdu`` crosses to it, the outbox entry if it goes to a
@@ -412,7 +426,7 @@ class Relay:
                     stored.network,
                     Transaction(after.transaction.role, apdu.transaction_id),
                 )
-            moved, queued, refusal = self._forward(apdu, partner, at)
+            moved, queued, refusal = self.forward(apdu, partner, at)
             if refusal is not None:
                 raise CommandRefused(command, [refusal.note or "refused by the ISO leg"])
             legs.append(moved)
@@ -467,4 +481,6 @@ def _sent(txn: Transaction, reply: APDU, at: datetime) -> Transaction:
 
 
 def _replace_leg(leg: StoredLeg, txn: Transaction, record: Record | None) -> StoredLeg:
-    return StoredLeg(leg.network, leg.key, leg.peer, leg.partner, txn, record, leg.version)
+    """The leg with a new protocol state (and record); everything else it carries (its
+    partner's key, its desk value, its version) stays."""
+    return replace(leg, transaction=txn, record=record)

@@ -16,13 +16,18 @@ sharing a PostgreSQL store queued.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
-from typing import IO, Any
+from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import IO, Any, Protocol, TypeVar
 
 from twisted.internet import defer, endpoints, task
 from twisted.internet.interfaces import IListeningPort, IReactorCore
@@ -39,18 +44,38 @@ from twisted.python.failure import Failure
 import isoill
 from isoill.apdu import APDU, UndecodableAPDU, encode
 from isoill.apdu.errors import DecodeError
+from isoill.gateway import mail
 from isoill.gateway.association import Association, ListenerFactory, PeerFactory
-from isoill.gateway.config import Config
+from isoill.gateway.config import Config, Network
+from isoill.gateway.desk import MAIL_NETWORK, DeskStep, mail_item
+from isoill.gateway.library import ReaderRequest, SupplyRequest, request_key
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.relay import Relay, Step
-from isoill.gateway.store import Conflict, OutboxItem, Store, StoredLeg, open_store
+from isoill.gateway.relay import Relay, Sender, Step, log_entry
+from isoill.gateway.store import (
+    Change,
+    Conflict,
+    LogEntry,
+    OutboxItem,
+    Store,
+    StoredLeg,
+    open_store,
+)
 from isoill.machine.events import SERVICE_NAMES
+from isoill.mapping.reader_form import ReaderForm
 from isoill.mapping.record import Command, Record
 
 log = Logger()
 
 #: How often a step is decided again when another process changed its legs meanwhile.
 CONFLICT_RETRIES = 5
+
+
+class _Decided(Protocol):
+    @property
+    def change(self) -> Change: ...
+
+
+Decided = TypeVar("Decided", bound=_Decided)
 
 
 class Gateway:
@@ -100,6 +125,11 @@ class Gateway:
             endpoint = endpoints.serverFromString(self.reactor, self.config.http)
             self.http_port = yield endpoint.listen(site(self))
             self.ports.append(self.http_port)
+        if self.config.mail.listen:
+            endpoint = endpoints.serverFromString(self.reactor, self.config.mail.listen)
+            smtp = mail.MailServerFactory(self._mail_domain, self.mail_arrived, self._for_me)
+            self.mail_port = yield endpoint.listen(smtp)
+            self.ports.append(self.mail_port)
         pending = self.store.stats().outbox_pending
         log.info(
             "isoill gateway listening on {ports}; {pending} APDU(s) waiting in the outbox",
@@ -196,7 +226,7 @@ class Gateway:
     def _load(self, network: str, key: str) -> StoredLeg | None:
         return self.store.load(network, key)
 
-    def _commit(self, decide: Callable[[], Step]) -> tuple[Step, list[OutboxItem]]:
+    def _commit(self, decide: Callable[[], Decided]) -> tuple[Decided, list[OutboxItem]]:
         """Decide a step and commit it; decided again from the fresh legs when another
         process sharing the store changed them in between."""
         for attempt in range(CONFLICT_RETRIES):
@@ -232,6 +262,9 @@ class Gateway:
         items = self.store.claim_due(now, self.owner, retry.lease, limit=batch)
         done: list[OutboxItem] = []
         for item in items:
+            if item.network == MAIL_NETWORK or self._mailbox(item.peer):
+                self._send_mail(item)
+                continue
             association = self._association_for(item.peer, now)
             if association is None:
                 self.store.failed(item, now + retry.delay(item.attempts), "peer not connected")
@@ -246,6 +279,249 @@ class Gateway:
             self.store.delivered(done, time.time())
         if len(items) == batch:
             self.deliver_soon()
+        self._overdue(now)
+
+    def _overdue(self, now: float) -> None:
+        """Reader requests whose supplier has not answered by the deadline: the rota moves
+        on (once a second, with the outbox poll)."""
+        for network, key in self.store.overdue(now):
+            arrived = time.perf_counter()
+
+            def decide(network: str = network, key: str = key) -> Change:
+                leg = self.store.load(network, key)
+                if leg is None:
+                    return Change()
+                return self.relay.desk.overdue(leg, self._load, datetime.now())
+
+            try:
+                _, queued = self._commit(lambda: _Wrapped(decide()))
+            except Exception:  # one bad leg must not stop the others
+                log.failure("cannot move request {key} on", key=key)
+                continue
+            self._queued(queued, arrived)
+
+    # --- e-mail -------------------------------------------------------------------------------
+
+    @property
+    def _mail_domain(self) -> str:
+        return self.config.mail.address.rpartition("@")[2] or "localhost"
+
+    def _mailbox(self, peer: str) -> str | None:
+        configured = self.config.peer(peer)
+        return None if configured is None else configured.mail
+
+    def _for_me(self, address: str) -> bool:
+        return address.strip().lower() == self.config.mail.address.lower()
+
+    def _send_mail(self, item: OutboxItem) -> None:
+        """An outbox item by SMTP: a message to a person as it was queued, or an APDU for a
+        store-and-forward peer, wrapped as RFC 2503 says."""
+        if item.network == MAIL_NETWORK:
+            recipient, data = item.peer.removeprefix("mail:"), item.data
+        else:
+            recipient = self._mailbox(item.peer) or ""
+            digest = hashlib.sha256(item.dedup.encode()).hexdigest()[:32]
+            data = mail.apdu_message(
+                item.data,
+                sender=self.config.mail.address,
+                recipient=recipient,
+                subject=f"ISO ILL {item.apdu_type} {item.key}",
+                message_id=f"<{digest}@{self._mail_domain}>",
+                at=datetime.now(),
+            )
+        sent = mail.send_message(
+            self.reactor,
+            self.config.mail.relay,
+            self.config.mail.address,
+            [recipient],
+            data,
+            helo=self._mail_domain,
+        )
+
+        def done(_: object) -> None:
+            self.store.delivered([item], time.time())
+            self.metrics.apdu_out(item.apdu_type, item.peer)
+
+        def failed(reason: Failure) -> None:
+            delay = self.config.retry.delay(item.attempts)
+            self.store.failed(item, time.time() + delay, reason.getErrorMessage()[:500])
+            self.metrics.error("mail_failed")
+            log.warn(
+                "cannot mail {kind} to {to}: {why}",
+                kind=item.apdu_type,
+                to=recipient,
+                why=reason.getErrorMessage(),
+            )
+
+        sent.addCallbacks(done, failed)
+
+    def mail_arrived(self, sender: str, recipients: list[str], message: bytes) -> None:
+        """ISO ILL mail for the gateway (store-and-forward): each APDU goes through the relay
+        as if it had come on an association, and the answer goes back by mail. A mail that
+        is not ISO ILL, or from a sender the gateway does not know, is refused (the sending
+        MTA bounces it) and kept in the log as it came."""
+        peer = self.config.peer_by_mail(sender)
+        arrived = time.perf_counter()
+        try:
+            if peer is None and not self.config.open:
+                raise mail.MailRejected(f"{sender} is not a configured ISO ILL peer")
+            apdus = mail.read_apdus(message).apdus
+        except mail.MailRejected as rejected:
+            note = f"mail from {sender} refused: {rejected}"[:500]
+            self.store.log(
+                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], time.time()
+            )
+            self.metrics.error("mail_rejected")
+            log.warn("{note}", note=note)
+            raise
+        source = Sender(f"mail:{sender}", (peer.name,) if peer is not None else ())
+        for data, apdu in apdus:
+
+            def decide(data: bytes = data, apdu: APDU = apdu) -> Step:
+                step = self.relay.inbound(source, apdu, data, self._load, datetime.now())
+                if step.reply is None or step.peer is None or self._mailbox(step.peer) is None:
+                    return step
+                # The answer an association would carry goes back by mail instead.
+                reply = encode(step.reply, tcp_safe=True)
+                name = SERVICE_NAMES[step.reply.apdu_type]
+                digest = hashlib.sha256(data + reply).hexdigest()[:24]
+                item = OutboxItem(
+                    f"{step.peer}|reply|{digest}",
+                    step.peer,
+                    step.network or "",
+                    name,
+                    log_entry("out", step.peer, "", step.reply, reply).key,
+                    reply,
+                )
+                change = replace(step.change, outbox=(*step.change.outbox, item))
+                return replace(step, change=change, reply=None)
+
+            step, queued = self._commit(decide)
+            self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
+            self._queued(queued, arrived)
+
+    def notify(self, recipient: str, message: EmailMessage) -> None:
+        """Queue an e-mail to a person (an account notice), durably."""
+        purpose = f"notice|{message.get('Message-ID') or make_msgid()}"
+        self._commit(lambda: _Wrapped(Change(outbox=(mail_item(recipient, message, purpose),))))
+        self.deliver_soon()
+
+    # --- library desks, for the reader and staff pages ----------------------------------------
+
+    def libraries(self) -> list[Network]:
+        return self.config.libraries()
+
+    def _desk(self, decide: Callable[[], DeskStep]) -> DeskStep:
+        arrived = time.perf_counter()
+        step, queued = self._commit(decide)
+        self._queued(queued, arrived)
+        return step
+
+    def _reader_leg(self, number: int, library: str | None = None) -> StoredLeg:
+        for network in self.config.libraries():
+            if library is not None and network.name != library:
+                continue
+            leg = self.store.load(network.name, request_key(number))
+            if leg is not None and isinstance(leg.desk, ReaderRequest):
+                return leg
+        raise KeyError(number)
+
+    def _supply_legs(self, library: str, key: str) -> tuple[StoredLeg, StoredLeg]:
+        leg = self.store.load(library, key)
+        if leg is None or not isinstance(leg.desk, SupplyRequest):
+            raise KeyError(key)
+        iso = self.store.load(leg.partner, leg.other_key)
+        if iso is None:
+            raise KeyError(key)
+        return leg, iso
+
+    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
+        number = self.store.next_number("reader-requests")
+        step = self._desk(
+            lambda: self.relay.desk.submit(library, reader, form, number, datetime.now())
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def reader_requests(self, reader: str) -> list[ReaderRequest]:
+        found = [
+            leg.desk
+            for network in self.config.libraries()
+            for leg in self.store.legs_of(network.name, reader)
+            if isinstance(leg.desk, ReaderRequest) and leg.desk.reader == reader
+        ]
+        return sorted(found, key=lambda r: r.number, reverse=True)
+
+    def reader_request(self, reader: str, number: int) -> ReaderRequest:
+        request = self._reader_leg(number).desk
+        assert isinstance(request, ReaderRequest)
+        if request.reader != reader:
+            raise KeyError(number)  # another reader's: as if it did not exist
+        return request
+
+    def cancel(self, reader: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.relay.desk.cancel(self._reader_leg(number), reader, datetime.now())
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def library_requests(self, library: str) -> list[ReaderRequest]:
+        found = [
+            leg.desk for leg in self.store.legs_of(library) if isinstance(leg.desk, ReaderRequest)
+        ]
+        return sorted(found, key=lambda r: r.number, reverse=True)
+
+    def library_request(self, library: str, number: int) -> ReaderRequest:
+        request = self._reader_leg(number, library).desk
+        assert isinstance(request, ReaderRequest)
+        return request
+
+    def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.relay.desk.send(
+                self._reader_leg(number, library), suppliers, datetime.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def mark_received(self, library: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.relay.desk.received(
+                self._reader_leg(number, library), self._load, datetime.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def supply_requests(self, library: str) -> list[SupplyRequest]:
+        return [
+            leg.desk for leg in self.store.legs_of(library) if isinstance(leg.desk, SupplyRequest)
+        ]
+
+    def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.relay.desk.ship(leg, iso, total_cost, note, datetime.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.relay.desk.unfillable(leg, iso, reason, note, datetime.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
+        item = self.relay.desk.mail_request(library, to_library, form, reader, datetime.now())
+        self._commit(lambda: _Wrapped(Change(outbox=(item,))))
+        self.deliver_soon()
 
     def _association_for(self, peer: str, now: float) -> Association | None:
         live = [a for a in self.by_peer.get(peer, ()) if a.connected]
@@ -326,6 +602,13 @@ class Gateway:
                 for p in self.config.peers
             ],
         }
+
+
+class _Wrapped:
+    """A bare change, committed like a relay step."""
+
+    def __init__(self, change: Change) -> None:
+        self.change = change
 
 
 def start_logging(stream: IO[str] | None = None, level: LogLevel = LogLevel.info) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from isoill.gateway.library import ReaderRequest, RequestState, SupplyRequest, desk_from_json
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
@@ -52,10 +53,12 @@ class StoredLeg:
     """One side of a relayed transaction, as the gateway keeps it.
 
     ``network`` and ``key`` (the transaction-id as text) identify it; ``peer`` is who is at
-    the other end of this leg (empty on a records network); ``partner`` names the network of
-    the other leg, where what arrives here is relayed to. ``record`` is the NACSIS-style
-    record of a records network. ``version`` is what the store had when the leg was loaded
-    (0: not stored yet)."""
+    the other end of this leg (empty on a records network; the reader on a library
+    network); ``partner`` names the network of the other leg, where what arrives here is
+    relayed to, and ``partner_key`` its key when that is not this leg's (a reader's request
+    and its attempts). ``record`` is the NACSIS-style record of a records network, ``desk``
+    the reader's or supply request of a library network. ``version`` is what the store had
+    when the leg was loaded (0: not stored yet)."""
 
     network: str
     key: str
@@ -64,20 +67,39 @@ class StoredLeg:
     transaction: Transaction
     record: Record | None = None
     version: int = 0
+    desk: ReaderRequest | SupplyRequest | None = None
+    partner_key: str = ""
 
     @property
     def record_id(self) -> str | None:
         return None if self.record is None else self.record.ID
 
+    @property
+    def other_key(self) -> str:
+        """The key of the partner leg."""
+        return self.partner_key or self.key
+
+    @property
+    def due(self) -> float | None:
+        """When the gateway must act on this leg unasked: a reader's request whose
+        supplier has not answered by its deadline."""
+        desk = self.desk
+        if isinstance(desk, ReaderRequest) and desk.state is RequestState.SENT:
+            current = desk.rota.current
+            if current is not None and current.deadline is not None:
+                return current.deadline.timestamp()
+        return None
+
     def body(self) -> str:
-        return json.dumps(
-            {
-                "transaction": self.transaction.to_json(),
-                "record": None if self.record is None else self.record.to_json(),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        value: dict[str, Any] = {
+            "transaction": self.transaction.to_json(),
+            "record": None if self.record is None else self.record.to_json(),
+        }
+        if self.desk is not None:
+            value["desk"] = self.desk.to_json()
+        if self.partner_key:
+            value["partner_key"] = self.partner_key
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_row(
@@ -85,6 +107,7 @@ class StoredLeg:
     ) -> StoredLeg:
         value = json.loads(body)
         record = value.get("record")
+        desk = value.get("desk")
         return cls(
             network=network,
             key=key,
@@ -93,6 +116,8 @@ class StoredLeg:
             transaction=Transaction.from_json(value["transaction"]),
             record=None if record is None else Record.from_json(record),
             version=version,
+            desk=None if desk is None else desk_from_json(desk),
+            partner_key=value.get("partner_key", ""),
         )
 
 
@@ -188,6 +213,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_until DOUBLE PRECISION
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_try);
+CREATE TABLE IF NOT EXISTS deadlines (
+    network TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    due DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (network, tkey)
+);
+CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines (due);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
 """
 
 _LEG_COLUMNS = "network, tkey, peer, partner, body, version"
@@ -369,6 +405,69 @@ class Store(ABC):
             )
         if cur.rowcount != 1:
             raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")
+        due = leg.due
+        if due is None:
+            if leg.version:
+                cur.execute(
+                    self._sql("DELETE FROM deadlines WHERE network = ? AND tkey = ?"),
+                    (leg.network, leg.key),
+                )
+        else:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO deadlines (network, tkey, due) VALUES (?, ?, ?)"
+                    " ON CONFLICT (network, tkey) DO UPDATE SET due = excluded.due"
+                ),
+                (leg.network, leg.key, due),
+            )
+
+    # --- library networks ------------------------------------------------------------------
+
+    def legs_of(self, network: str, peer: str | None = None, limit: int = 500) -> list[StoredLeg]:
+        """A network's legs (a library's requests), or one reader's, newest first."""
+        where, args = (
+            ("network = ?", [network])
+            if peer is None
+            else (
+                "network = ? AND peer = ?",
+                [network, peer],
+            )
+        )
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT {_LEG_COLUMNS} FROM legs WHERE {where} ORDER BY updated DESC LIMIT ?"
+                ),
+                (*args, limit),
+            )
+            rows = cur.fetchall()
+        return [StoredLeg.from_row(*row) for row in rows]
+
+    def next_number(self, name: str) -> int:
+        """The next number of a sequence (reader request numbers), never given twice, also
+        by several processes on one store."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name)"
+                    " DO UPDATE SET value = counters.value + 1 RETURNING value"
+                ),
+                (name,),
+            )
+            row = cur.fetchone()
+        return int(row[0])
+
+    def overdue(self, now: float, limit: int = 100) -> list[tuple[str, str]]:
+        """(network, key) of legs whose deadline has passed."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT network, tkey FROM deadlines WHERE due <= ? ORDER BY due LIMIT ?"
+                ),
+                (now, limit),
+            )
+            rows = cur.fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def _write_log(self, cur: Any, entries: Iterable[LogEntry], at: float) -> None:
         rows = [

@@ -24,7 +24,7 @@ import html
 import io
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -33,11 +33,15 @@ from twisted.web import pages, resource, server
 from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 
+from isoill.gateway.config import Network
+from isoill.gateway.desk import DeskRefused
+from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.store import Conflict, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
+from isoill.mapping.reader_form import FormError, ReaderForm, read_form
 from isoill.mapping.record import Command, Record, RecordError
 
 if TYPE_CHECKING:
@@ -70,6 +74,18 @@ class Backend(Protocol):
     ) -> StoredLeg:
         """Carry out a command on a record: KeyError for an unknown record id,
         CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        ...
+
+    def libraries(self) -> list[Network]: ...
+
+    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
+        """A reader's new request; DeskRefused when the library will not take it."""
+        ...
+
+    def library_requests(self, library: str) -> list[ReaderRequest]: ...
+
+    def library_request(self, library: str, number: int) -> ReaderRequest:
+        """KeyError for a number the library does not have."""
         ...
 
 
@@ -298,6 +314,86 @@ def _carry_out(
     except ValueError as err:
         return _error(request, 400, str(err))
     return _json(request, ok, leg_json(leg))
+
+
+# --- readers' requests of a library (group mode, other systems, scripts) ----------------------
+
+
+class LibraryRequests(_Leaf):
+    """``/api/libraries/<library>/requests``: a member library's system (or its staff's
+    script, CALIS group mode) submits readers' requests as JSON and follows them.
+
+    ``POST`` ``{"reader": "...", "form": {field: text, ...}}`` with the reader form's fields
+    (as the reader pages post them) answers 201 with the request; every problem with the
+    form answers 400 with each field's reason. ``GET .../requests/<n>`` is one request."""
+
+    takes_path = True
+
+    def render(self, request: Request) -> bytes:
+        path = _segments(request)
+        if len(path) < 2 or path[1] != "requests" or len(path) > 3:
+            return _error(request, 404, "no such resource")
+        library = path[0]
+        if library not in {n.name for n in self.backend.libraries()}:
+            return _error(request, 404, f"no library network {library}")
+        try:
+            if len(path) == 2 or path[2] == "":
+                if request.method == b"POST":
+                    return self._submit(request, library)
+                if request.method not in (b"GET", b"HEAD"):
+                    return _not_allowed(request, [b"GET", b"HEAD", b"POST"])
+                found = self.backend.library_requests(library)
+                return _json(request, 200, [request_json(r) for r in found])
+            if request.method not in (b"GET", b"HEAD"):
+                return _not_allowed(request, [b"GET", b"HEAD"])
+            try:
+                return _json(
+                    request, 200, request_json(self.backend.library_request(library, int(path[2])))
+                )
+            except (KeyError, ValueError):
+                return _error(request, 404, f"no request {path[2]} in {library}")
+        except Exception:
+            log.failure("library API: {method} {uri}", method=request.method, uri=request.uri)
+            self.backend.metrics.error("http_internal")
+            return _error(request, 500, "internal error; the gateway's log says more")
+
+    def _submit(self, request: Request, library: str) -> bytes:
+        if not _is_json(request):
+            return _error(request, 415, "send the body as Content-Type: application/json")
+        try:
+            body = _read_json(request)
+        except _TooBig:
+            return _error(request, 413, f"the body is over {MAX_BODY} bytes")
+        except ValueError as err:
+            return _error(request, 400, f"not JSON: {err}")
+        usage = 'give {"reader": "...", "form": {"title": "...", ...}}'
+        if (
+            not isinstance(body, dict)
+            or set(body) - {"reader", "form"}
+            or not isinstance(body.get("reader"), str)
+            or not body["reader"].strip()
+            or not isinstance(body.get("form"), dict)
+        ):
+            return _error(request, 400, usage)
+        fields = {str(k): "" if v is None else str(v) for k, v in body["form"].items()}
+        try:
+            form = read_form(fields, today=date.today())
+        except FormError as err:
+            return _error(request, 400, "bad form", list(err.problems))
+        try:
+            submitted = self.backend.submit(library, body["reader"].strip(), form)
+        except DeskRefused as refused:
+            return _error(request, 409, "refused", list(refused.reasons))
+        where = f"/api/libraries/{quote(library, safe='')}/requests/{submitted.number}"
+        request.setHeader(b"location", where.encode())
+        return _json(request, 201, request_json(submitted))
+
+
+def request_json(value: ReaderRequest) -> dict[str, Any]:
+    """A reader's request as the API answers it: as stored, with the state in words."""
+    out = value.to_json()
+    out["state_label"] = list(STATE_LABELS[value.state])
+    return out
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -532,6 +628,7 @@ def site(backend: Backend) -> server.Site:
     root.putChild(b"status", Status(backend))
     api = _Directory()
     api.putChild(b"records", Records(backend))
+    api.putChild(b"libraries", LibraryRequests(backend))
     root.putChild(b"api", api)
     # Form bodies are never parsed into request.args: every POST here is JSON.
     return _Site(root, parsePOSTFormSubmission=False)

@@ -169,15 +169,22 @@ Handled = tuple[Stat | None, APDU | None]
 
 
 def _common(leg: Leg, at: datetime) -> dict[str, Any]:
-    request = leg.transaction.request
-    if request is None:
+    if leg.transaction.request is None:
         raise CommandRefused(Command.ORDER, ["the record has not been ordered"])
+    return common_fields(leg.transaction, at)
+
+
+def common_fields(txn: Transaction, at: datetime) -> dict[str, Any]:
+    """The components every APDU of an ordered transaction repeats from its ILL-Request
+    (the responder as it now is, after a FORWARD), for one sent at ``at``."""
+    request = txn.request
+    assert request is not None, "a transaction's APDUs follow its ILL-Request"
     return {
         "transaction_id": request.transaction_id,
         "protocol_version_num": request.protocol_version_num,
         "service_date_time": service_date_time(at),
         "requester_id": request.requester_id,
-        "responder_id": leg.transaction.responder_id or request.responder_id,
+        "responder_id": txn.responder_id or request.responder_id,
     }
 
 

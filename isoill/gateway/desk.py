@@ -1,0 +1,687 @@
+"""The ILL desk of a library on the gateway: readers' requests, the lender rota, and the
+requests other libraries ask it to supply. Decisions only, no I/O, like the relay.
+
+A reader's request (:class:`~isoill.gateway.library.ReaderRequest`) goes out as one ISO
+ILL transaction per supplier tried, an *attempt*. Which suppliers, in which order, is the
+*rota*: the holding library the reader chose, then the holdings table's libraries (the CALIS
+centre routes by 馆藏址). When a supplier answers Unfilled, Retry, Expired, declines with
+conditions the reader has not agreed to, or does not answer by the library's deadline, the
+desk asks the next one at once, telling it who is still to be asked (``send-to-list``) and
+who already said no (``already-tried-list``), as an OCLC lender string does; when no supplier
+is left the request ends NOT-SUPPLIED and the reader is told every supplier's reason.
+
+The two CALIS modes differ in who acts:
+
+* **distributed**: the reader's own library is the requester; its staff send each request on
+  (:meth:`Desk.send`), documents come to the library, and staff record their arrival
+  (:meth:`Desk.received`), which sends Received.
+* **central**: the CALIS centre is the requester for its member libraries; it sends each
+  request on as soon as it is submitted, asks the supplier to deliver to the reader
+  (delivery-address), and records Received as soon as the supplier ships, as the CALIS
+  centre system does. That Received is the centre's bookkeeping, not proof the reader has
+  the document; the reader's history says so.
+
+E-mails (a reader's notice, the CALIS e-mail mode's request to staff) are outbox items like
+APDUs, written in the same database transaction as the change they report, so none is lost
+or sent for a change that did not happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+
+from isoill.apdu.apdus import (
+    APDU,
+    Cancel,
+    CancelReply,
+    ConditionalReply,
+    Expired,
+    ForwardNotification,
+    ILLAnswer,
+    ILLRequest,
+    Received,
+    Shipped,
+    StatusOrErrorReport,
+)
+from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
+from isoill.apdu.types import (
+    Amount,
+    ConditionalResults,
+    DateDue,
+    RetryResults,
+    SupplyDetails,
+    SystemId,
+    TransactionId,
+    UnfilledResults,
+    format_iso_date,
+)
+from isoill.gateway.config import Config, Network
+from isoill.gateway.library import (
+    Attempt,
+    ReaderRequest,
+    RequestState,
+    Rota,
+    SupplyRequest,
+    SupplyState,
+    Tried,
+    request_key,
+)
+from isoill.gateway.store import Change, OutboxItem, StoredLeg
+from isoill.machine import ProhibitedTransition, Role, Transaction, machine
+from isoill.machine.transaction import TransactionKey
+from isoill.mapping import calis_mail
+from isoill.mapping.commands import common_fields
+from isoill.mapping.holdings import Holdings
+from isoill.mapping.reader_form import ReaderForm, ServiceType, from_request, to_request
+
+#: Turns an APDU the desk sends into the partner ISO leg after it, its outbox entry, or the
+#: error report saying why it cannot go (the relay's ``forward``).
+Forward = Callable[
+    [APDU, StoredLeg, datetime],
+    tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None],
+]
+Loader = Callable[[str, str], StoredLeg | None]
+
+#: The outbox's pseudo-network of e-mails to people (not ISO ILL mail to peers).
+MAIL_NETWORK = "mail"
+#: How long a supplier lends an item when staff ship a loan without saying.
+LOAN_PERIOD = timedelta(days=28)
+
+
+class DeskRefused(Exception):
+    """An action the desk will not take; ``reasons`` says why, for the page to show."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+@dataclass(frozen=True)
+class DeskStep:
+    """What one desk action writes (atomically), and the request as it is afterwards."""
+
+    change: Change
+    value: ReaderRequest | SupplyRequest
+
+
+def mail_item(recipient: str, message: EmailMessage, purpose: str) -> OutboxItem:
+    """An e-mail as an outbox entry. ``purpose`` names the event it reports, so a step
+    decided twice (a Conflict) queues it once."""
+    data = bytes(message)
+    dedup = f"mail|{recipient}|{purpose}"
+    return OutboxItem(
+        dedup=dedup if len(dedup) < 400 else "mail|" + hashlib.sha256(dedup.encode()).hexdigest(),
+        peer=f"mail:{recipient}",
+        network=MAIL_NETWORK,
+        apdu_type="mail",
+        key=purpose[:200],
+        data=data,
+    )
+
+
+def reason_text(apdu: ILLAnswer | Expired) -> str:
+    """A supplier's no, in words a reader and staff read: the reason code and its note."""
+    if isinstance(apdu, Expired):
+        return "expired (the supplier's expiry passed without an answer)"
+    results = apdu.transaction_results.name.lower().replace("_", "-")
+    explanation = apdu.results_explanation
+    detail = ""
+    if isinstance(explanation, UnfilledResults):
+        detail = explanation.reason_unfilled.name.lower().replace("_", "-")
+    elif isinstance(explanation, RetryResults):
+        parts = []
+        if explanation.reason_not_available is not None:
+            parts.append(explanation.reason_not_available.name.lower().replace("_", "-"))
+        if explanation.retry_date is not None:
+            parts.append(f"retry after {format_iso_date(explanation.retry_date)}")
+        detail = ", ".join(parts)
+    elif isinstance(explanation, ConditionalResults):
+        detail = explanation.conditions.name.lower().replace("_", "-")
+    text = f"{results}: {detail}" if detail else results
+    if apdu.responder_note:
+        text += f" ({apdu.responder_note})"
+    return text
+
+
+class Desk:
+    """The desks of every library network on the gateway, given its configuration."""
+
+    def __init__(
+        self, config: Config, forward: Forward, holdings: dict[str, Holdings] | None = None
+    ) -> None:
+        self.config = config
+        self.forward = forward
+        self.holdings = holdings if holdings is not None else _load_holdings(config)
+
+    # --- a reader's request ----------------------------------------------------------------
+
+    def submit(
+        self, library: str, reader: str, form: ReaderForm, number: int, at: datetime
+    ) -> DeskStep:
+        """A reader's new request. Central mode sends it on at once; distributed mode keeps
+        it for the library's staff (用户申请尚未处理)."""
+        network = self._library(library)
+        candidates = self._candidates(network, form, ())
+        request = ReaderRequest(
+            number=number,
+            library=library,
+            reader=reader,
+            form=form,
+            submitted=at,
+            rota=Rota(candidates=candidates),
+            history=((at, "submitted / 提交申请"),),
+        )
+        leg = StoredLeg(
+            library,
+            request_key(number),
+            reader,
+            "",
+            Transaction(Role.REQUESTER, _local_id(network, number)),
+            desk=request,
+        )
+        if network.mode == "central":
+            return self._advance(leg, request, at)
+        return DeskStep(Change(legs=(self._with(leg, request),)), request)
+
+    def send(self, leg: StoredLeg, suppliers: Sequence[str], at: datetime) -> DeskStep:
+        """Staff send an unprocessed request on (distributed mode): to the suppliers they
+        name, in order, else to those the holdings table gives."""
+        request = _reader(leg)
+        if request.state is not RequestState.UNPROCESSED:
+            raise DeskRefused([f"request {request.number} has been sent already"])
+        network = self._library(request.library)
+        candidates = self._candidates(network, request.form, suppliers)
+        if not candidates:
+            raise DeskRefused(
+                ["no supplier: name one, or load a holdings table that lists this title (收藏馆)"]
+            )
+        return self._advance(leg, replace(request, rota=Rota(candidates=candidates)), at)
+
+    def cancel(self, leg: StoredLeg, reader: str, at: datetime) -> DeskStep:
+        """The reader withdraws a request nobody has acted on; once sent, it is the
+        supplier's to answer and the reader asks staff instead."""
+        request = _reader(leg)
+        if request.reader != reader:
+            raise KeyError(request.number)
+        if request.state is not RequestState.UNPROCESSED:
+            raise DeskRefused(
+                [
+                    f"request {request.number} is {request.state.value}: only a request not yet"
+                    " processed can be cancelled here; ask the library's ILL staff"
+                ]
+            )
+        request = request.noted(
+            at, "cancelled by the reader / 读者取消", state=RequestState.CANCELLED
+        )
+        return DeskStep(Change(legs=(self._with(leg, request),)), request)
+
+    def received(self, leg: StoredLeg, load: Loader, at: datetime) -> DeskStep:
+        """Staff record that the shipped document reached the library (distributed mode):
+        Received goes to the supplier."""
+        request = _reader(leg)
+        if request.state is not RequestState.SHIPPED or request.rota.current is None:
+            raise DeskRefused([f"request {request.number} is {request.state.value}, not shipped"])
+        iso = self._attempt_leg(request, load)
+        shipped = iso.transaction.apdus(Shipped)
+        iso_after, items = self._send(iso, _received(iso.transaction, shipped, at), at)
+        request = request.noted(at, "received by the library / 已收到", state=RequestState.RECEIVED)
+        return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
+
+    def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:
+        """The current supplier has not answered by the deadline: the request is cancelled
+        there and the rota moves on."""
+        request = _reader(leg)
+        current = request.rota.current
+        if request.state is not RequestState.SENT or current is None:
+            return Change(legs=(self._with(leg, request),))
+        if current.deadline is not None and current.deadline > at:
+            return Change()
+        legs: list[StoredLeg] = []
+        items: list[OutboxItem] = []
+        iso = load(current.network, current.key)
+        if iso is not None and iso.transaction.request is not None:
+            cancel = Cancel(
+                **common_fields(iso.transaction, at),
+                requester_note="no answer by the deadline: the request goes to the next library",
+            )
+            try:
+                iso, queued = self._send(iso, cancel, at)
+                legs.append(iso)
+                items.extend(queued)
+            except DeskRefused:
+                pass  # the supplier's state takes no Cancel: move on all the same
+        days = self._library(request.library).deadline / 86400
+        step = self._next(leg, request, current.symbol, f"no answer within {days:g} days", at)
+        return Change(
+            legs=(*step.change.legs, *legs),
+            log=step.change.log,
+            outbox=(*items, *step.change.outbox),
+        )
+
+    def arrived(
+        self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """An APDU from a supplier (already accepted by the ISO leg's machine, ``iso`` is
+        that leg after it) for a request of this library: what it does to the request, the
+        APDUs the desk answers with, the next attempt."""
+        if isinstance(leg.desk, SupplyRequest):
+            return self._supply_arrived(apdu, iso, leg, at)
+        request = _reader(leg)
+        current = request.rota.current
+        who = current.symbol if current is not None else iso.peer
+        if current is None or current.key != iso.key:
+            late = request.noted(at, f"late {type(apdu).__name__} from {iso.peer}: not acted on")
+            return (iso, self._with(leg, late)), ()
+        if isinstance(apdu, ILLAnswer):
+            return self._answered(apdu, iso, leg, request, who, at)
+        if isinstance(apdu, Expired):
+            step = self._next(leg, request, who, reason_text(apdu), at)
+            return (iso, *step.change.legs), step.change.outbox
+        if isinstance(apdu, Shipped):
+            return self._shipped(apdu, iso, leg, request, who, at)
+        if isinstance(apdu, ForwardNotification):
+            new = apdu.responder_id.symbol or apdu.responder_id.name or "another library"
+            noted = request.noted(at, f"{who} forwarded the request to {new}")
+            return (iso, self._with(leg, noted)), ()
+        noted = request.noted(at, f"{type(apdu).__name__} from {who}")
+        return (iso, self._with(leg, noted)), ()
+
+    def _answered(
+        self,
+        apdu: ILLAnswer,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        who: str,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        results = apdu.transaction_results
+        if results in (TransactionResults.UNFILLED, TransactionResults.RETRY):
+            step = self._next(leg, request, who, reason_text(apdu), at)
+            return (iso, *step.change.legs), step.change.outbox
+        if results is TransactionResults.CONDITIONAL:
+            # The reader's form is all the reader agreed to (cost limit included): the desk
+            # cannot accept more on their behalf, so it declines and asks the next library.
+            reply = ConditionalReply(
+                **common_fields(iso.transaction, at),
+                answer=False,
+                requester_note="conditions not accepted: the request goes to the next library",
+            )
+            iso, items = self._send(iso, reply, at)
+            step = self._next(leg, request, who, reason_text(apdu), at)
+            return (iso, *step.change.legs), (*items, *step.change.outbox)
+        # Will supply, hold placed, estimate, locations: an answer, not a no. The supplier
+        # gets another deadline's time to ship.
+        current = request.rota.current
+        assert current is not None
+        deadline = at + timedelta(seconds=self._library(request.library).deadline)
+        rota = replace(request.rota, current=replace(current, deadline=deadline))
+        noted = request.noted(at, f"{who}: {reason_text(apdu)}", rota=rota)
+        return (iso, self._with(leg, noted)), ()
+
+    def _shipped(
+        self,
+        apdu: Shipped,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        who: str,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        details = apdu.supply_details
+        cost = details.cost.monetary_value if details.cost is not None else None
+        due = details.date_due.date_due_field if details.date_due is not None else None
+        request = request.noted(
+            at,
+            f"shipped by {who} / 已运送",
+            state=RequestState.SHIPPED,
+            total_cost=cost,
+            return_date=due,
+        )
+        items: list[OutboxItem] = []
+        network = self._library(request.library)
+        if network.mode == "central":
+            iso, items_received = self._send(iso, _received(iso.transaction, [apdu], at), at)
+            items.extend(items_received)
+            request = request.noted(
+                at,
+                "received recorded by the centre at shipping (central mode): the supplier"
+                " delivers to the reader / 中心模式: 运送即视为收到",
+                state=RequestState.RECEIVED,
+            )
+        items.append(self._notice(network, request, "shipped", (), at))
+        return (iso, self._with(leg, request)), tuple(items)
+
+    # --- the rota ----------------------------------------------------------------------------
+
+    def _next(
+        self, leg: StoredLeg, request: ReaderRequest, who: str, why: str, at: datetime
+    ) -> DeskStep:
+        tried = (*request.rota.tried, Tried(who, why, at))
+        request = request.noted(
+            at,
+            f"{who} cannot supply: {why}",
+            rota=Rota(request.rota.candidates, None, tried),
+        )
+        return self._advance(leg, request, at)
+
+    def _advance(self, leg: StoredLeg, request: ReaderRequest, at: datetime) -> DeskStep:
+        """Ask the next supplier on the rota that the gateway can reach; when none is left,
+        the request ends NOT-SUPPLIED and the reader is told every reason."""
+        network = self._library(request.library)
+        candidates = list(request.rota.candidates)
+        tried = list(request.rota.tried)
+        while candidates:
+            symbol = candidates.pop(0)
+            peer = self.config.owner(symbol)
+            if peer is None:
+                tried.append(Tried(symbol, "no route from this gateway to this library", at))
+                continue
+            attempt = len(tried) + 1
+            tid = TransactionId(
+                initial_requester_id=SystemId.institution(network.symbol),
+                transaction_group_qualifier=str(request.number),
+                transaction_qualifier=f"{request.number}-{attempt}",
+            )
+            ill_request = to_request(
+                request.form,
+                transaction_id=tid,
+                requester=SystemId.institution(network.symbol),
+                responder=SystemId.institution(symbol),
+                at=at,
+                deliver_to_reader=network.mode == "central",
+                send_to=[SystemId.institution(s) for s in candidates],
+                already_tried=[SystemId.institution(t.symbol) for t in tried],
+            )
+            key = str(TransactionKey.of(ill_request))
+            iso = StoredLeg(
+                peer.network,
+                key,
+                peer.name,
+                network.name,
+                Transaction(Role.REQUESTER, tid),
+                partner_key=request.key,
+            )
+            iso, items, refusal = self.forward(ill_request, iso, at)
+            if refusal is not None:
+                tried.append(Tried(symbol, refusal.note or "the request cannot go there", at))
+                continue
+            deadline = at + timedelta(seconds=network.deadline)
+            rota = Rota(
+                tuple(candidates),
+                Attempt(symbol, peer.name, peer.network, key, at, deadline),
+                tuple(tried),
+            )
+            request = request.noted(
+                at, f"sent to {symbol} / 已发送至 {symbol}", state=RequestState.SENT, rota=rota
+            )
+            legs = (self._with(leg, request), iso)
+            return DeskStep(Change(legs=legs, outbox=items), request)
+        request = request.noted(
+            at,
+            "no library could supply it / 无法满足",
+            state=RequestState.NOT_SUPPLIED,
+            rota=Rota((), None, tuple(tried)),
+        )
+        reasons = [f"{t.symbol}: {t.reason}" for t in tried] or [
+            "no library holds it (holdings table) and none was named"
+        ]
+        notice = self._notice(network, request, "not-supplied", reasons, at)
+        return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
+
+    def _candidates(
+        self, network: Network, form: ReaderForm, named: Sequence[str]
+    ) -> tuple[str, ...]:
+        """The rota: the suppliers staff named, else the holding library the reader chose
+        followed by the holdings table's; never the library itself."""
+        found: list[str] = []
+        if named:
+            found.extend(s.strip() for s in named if s.strip())
+        else:
+            if form.holding_library:
+                found.append(form.holding_library.strip())
+            holdings = self.holdings.get(network.name)
+            if holdings is not None:
+                found.extend(holdings.lookup(form))
+        own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
+        unique: list[str] = []
+        for symbol in found:
+            if symbol.upper() not in own and symbol.upper() not in (u.upper() for u in unique):
+                unique.append(symbol)
+        return tuple(unique)
+
+    # --- requests to supply ------------------------------------------------------------------
+
+    def new_supply(
+        self, request: ILLRequest, key: str, sender_network: str, library: Network, at: datetime
+    ) -> StoredLeg:
+        """The library's own leg of a request another library sent it: the form staff see,
+        and the responder's machine, which their actions must satisfy."""
+        outcome = machine.receive(
+            Transaction(Role.RESPONDER, request.transaction_id), request, at=at
+        )
+        requester = request.requester_id or request.transaction_id.initial_requester_id
+        supply = SupplyRequest(
+            key=key,
+            library=library.name,
+            requester=(requester.symbol or requester.name or "") if requester else "",
+            form=from_request(request),
+            arrived=at,
+            note=request.requester_note or "",
+        )
+        return StoredLeg(library.name, key, "", sender_network, outcome.transaction, desk=supply)
+
+    def ship(
+        self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
+    ) -> DeskStep:
+        """运送: Shipped with the total fee in CNY (and a loan's date due)."""
+        supply = _supply(leg)
+        self._pending(supply)
+        txn = iso.transaction
+        loan = txn.request is not None and ILLServiceType.LOAN in txn.request.ill_service_type
+        service = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
+        if supply.form.service is ServiceType.COPY and txn.request is not None:
+            service = (
+                ILLServiceType.COPY_NON_RETURNABLE
+                if ILLServiceType.COPY_NON_RETURNABLE in txn.request.ill_service_type
+                else service
+            )
+        due = (
+            DateDue(date_due_field=(at + LOAN_PERIOD).date())
+            if service is ILLServiceType.LOAN
+            else None
+        )
+        shipped = Shipped(
+            **common_fields(txn, at),
+            shipped_service_type=service,
+            supply_details=SupplyDetails(
+                date_shipped=at.date(),
+                date_due=due,
+                cost=Amount(monetary_value=total_cost, currency_code="CNY"),
+            ),
+            responder_note=note or None,
+        )
+        iso, items = self._send(iso, shipped, at)
+        supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost)
+        mirrored = _mirror_send(leg, shipped, at)
+        return DeskStep(Change(legs=(replace(mirrored, desk=supply), iso), outbox=items), supply)
+
+    def unfillable(
+        self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
+    ) -> DeskStep:
+        """无法满足: ILL-Answer unfilled with the reason, and the reader is e-mailed the
+        result and the reason (CALIS does this automatically)."""
+        supply = _supply(leg)
+        self._pending(supply)
+        try:
+            code = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
+        except KeyError:
+            known = ", ".join(r.name.lower().replace("_", "-") for r in ReasonUnfilled)
+            raise DeskRefused([f"reason {reason!r} is not one of: {known}"]) from None
+        answer = ILLAnswer(
+            **common_fields(iso.transaction, at),
+            transaction_results=TransactionResults.UNFILLED,
+            results_explanation=UnfilledResults(reason_unfilled=code),
+            responder_note=note or None,
+        )
+        iso, items = self._send(iso, answer, at)
+        supply = replace(supply, state=SupplyState.UNFILLABLE, reason=reason_text(answer))
+        mirrored = replace(_mirror_send(leg, answer, at), desk=supply)
+        queued = list(items)
+        if supply.form.email:
+            library = self._library(supply.library)
+            message = calis_mail.reader_notice(
+                supply.form,
+                number=0,
+                library=library.label or library.symbol,
+                sender=self.config.mail.address,
+                recipient=supply.form.email,
+                outcome="not-supplied",
+                reasons=[supply.reason],
+                at=at,
+            )
+            queued.append(mail_item(supply.form.email, message, f"unfillable|{supply.key}"))
+        return DeskStep(Change(legs=(mirrored, iso), outbox=tuple(queued)), supply)
+
+    def _supply_arrived(
+        self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        supply = _supply(leg)
+        outcome = machine.receive(leg.transaction, apdu, at=at)
+        mirrored = replace(leg, transaction=outcome.transaction)
+        if isinstance(apdu, Cancel) and supply.state is SupplyState.PENDING:
+            # Nothing has been done for it yet: the library agrees at once.
+            reply = CancelReply(**common_fields(iso.transaction, at), answer=True)
+            iso, items = self._send(iso, reply, at)
+            mirrored = _mirror_send(mirrored, reply, at)
+            cancelled = replace(supply, state=SupplyState.CANCELLED)
+            return (iso, replace(mirrored, desk=cancelled)), items
+        return (iso, mirrored), ()
+
+    # --- CALIS e-mail mode -----------------------------------------------------------------
+
+    def mail_request(
+        self, own_library: str, to_library: str, form: ReaderForm, reader: str, at: datetime
+    ) -> OutboxItem:
+        """The reader's request as a readable mail to their own library's ILL staff. The
+        system must not send it to another library's staff (the CCC guide's rule): the
+        reader's library pays for what it orders."""
+        network = self._library(own_library)
+        if to_library not in (network.name, network.symbol):
+            raise DeskRefused(
+                [
+                    f"you may send requests only to your own library's ILL staff"
+                    f" ({network.label or network.symbol}), not to {to_library}"
+                ]
+            )
+        if not network.staff_email:
+            raise DeskRefused([f"{network.label or network.name} has no ILL staff e-mail address"])
+        message = calis_mail.request_mail(
+            form,
+            number=None,
+            library=network.label or network.symbol,
+            sender=self.config.mail.address,
+            recipient=network.staff_email,
+            at=at,
+        )
+        return mail_item(network.staff_email, message, f"request-mail|{reader}|{at.isoformat()}")
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _library(self, name: str) -> Network:
+        network = self.config.network(name)
+        if network.kind != "library":
+            raise KeyError(name)
+        return network
+
+    def _attempt_leg(self, request: ReaderRequest, load: Loader) -> StoredLeg:
+        current = request.rota.current
+        assert current is not None
+        iso = load(current.network, current.key)
+        if iso is None:
+            raise DeskRefused(
+                [f"the transaction {current.key} of request {request.number} is missing"]
+            )
+        return iso
+
+    def _send(
+        self, iso: StoredLeg, apdu: APDU, at: datetime
+    ) -> tuple[StoredLeg, tuple[OutboxItem, ...]]:
+        moved, items, refusal = self.forward(apdu, iso, at)
+        if refusal is not None:
+            raise DeskRefused([refusal.note or f"{type(apdu).__name__} cannot be sent now"])
+        return moved, items
+
+    def _pending(self, supply: SupplyRequest) -> None:
+        if supply.state is not SupplyState.PENDING:
+            raise DeskRefused([f"this request is {supply.state.value} already"])
+
+    def _notice(
+        self,
+        network: Network,
+        request: ReaderRequest,
+        outcome: str,
+        reasons: Sequence[str],
+        at: datetime,
+    ) -> OutboxItem:
+        message = calis_mail.reader_notice(
+            request.form,
+            number=request.number,
+            library=network.label or network.symbol,
+            sender=self.config.mail.address,
+            recipient=request.form.email,
+            outcome=outcome,
+            reasons=reasons,
+            total_cost=request.total_cost,
+            at=at,
+        )
+        purpose = f"{outcome}|{network.name}|{request.number}|{request.rota.attempts}"
+        return mail_item(request.form.email, message, purpose)
+
+    @staticmethod
+    def _with(leg: StoredLeg, request: ReaderRequest) -> StoredLeg:
+        return replace(leg, desk=request)
+
+
+def _reader(leg: StoredLeg) -> ReaderRequest:
+    if not isinstance(leg.desk, ReaderRequest):
+        raise KeyError(leg.key)
+    return leg.desk
+
+
+def _supply(leg: StoredLeg) -> SupplyRequest:
+    if not isinstance(leg.desk, SupplyRequest):
+        raise KeyError(leg.key)
+    return leg.desk
+
+
+def _local_id(network: Network, number: int) -> TransactionId:
+    """The id the reader's request is known by before (and besides) its attempts."""
+    return TransactionId(
+        initial_requester_id=SystemId.institution(network.symbol),
+        transaction_group_qualifier=str(number),
+        transaction_qualifier=str(number),
+    )
+
+
+def _received(txn: Transaction, shipped: Sequence[Shipped], at: datetime) -> Received:
+    service = shipped[-1].shipped_service_type if shipped else ILLServiceType.COPY_NON_RETURNABLE
+    return Received(**common_fields(txn, at), date_received=at.date(), shipped_service_type=service)
+
+
+def _mirror_send(leg: StoredLeg, apdu: APDU, at: datetime) -> StoredLeg:
+    """The library's own leg after the library sent ``apdu``: it follows the ISO leg, which
+    has already checked the transition."""
+    try:
+        return replace(leg, transaction=machine.send(leg.transaction, apdu, at=at))
+    except ProhibitedTransition:
+        return leg
+
+
+def _load_holdings(config: Config) -> dict[str, Holdings]:
+    return {n.name: Holdings.load(n.holdings) for n in config.libraries() if n.holdings}
