@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
@@ -317,10 +318,16 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     import getpass
+    from datetime import datetime
 
-    from isoill.gateway.accounts import AccountError, add_staff_cli
+    from isoill.gateway.accounts import (
+        AccountError,
+        check_password,
+        hash_password,
+        staff_account,
+    )
     from isoill.gateway.config import DEFAULT, ConfigError, load
-    from isoill.gateway.store import StoreError
+    from isoill.gateway.store import Change, Conflict, StoreError, open_store
 
     try:
         config = load(args.config) if args.config else DEFAULT
@@ -336,13 +343,23 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    members = {m.symbol for m in library.members}
-    if args.member and args.member not in members:
-        print(f"isoill staff: {args.member} is not a member of {library.name}", file=sys.stderr)
-        return 2
     password = os.environ.get("ISOILL_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
+    weak = check_password(password, args.user)
+    if weak:
+        print(f"isoill staff: {weak[0]}", file=sys.stderr)
+        return 2
     try:
-        add_staff_cli(config.store, args.user, library.name, args.member or "", password)
+        account = staff_account(
+            library, args.user, args.member or "", hash_password(password), datetime.now()
+        )
+        store = open_store(config.store)
+        try:
+            store.commit(Change(accounts=(account,)), time.time())
+        finally:
+            store.close()
+    except Conflict:
+        print(f"isoill staff: {args.user} exists already in {library.name}", file=sys.stderr)
+        return 2
     except (AccountError, StoreError) as err:
         print(f"isoill staff: {err}", file=sys.stderr)
         return 2

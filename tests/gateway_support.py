@@ -6,6 +6,7 @@ peers are plain sockets in threads, reading with isoill's stream decoder.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -101,13 +102,20 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def http(self, path: str, body: Any = None) -> tuple[int, Any]:
+    def http(
+        self, path: str, body: Any = None, auth: tuple[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """A JSON call; ``auth`` is (user, password) for HTTP Basic."""
         data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.http_port}{path}",
             data=data,
             method="POST" if body is not None else "GET",
-            headers={"Content-Type": "application/json"},
+            headers=headers,
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
@@ -119,6 +127,19 @@ class GatewayProcess:
             return status, json.loads(text)
         except json.JSONDecodeError:
             return status, text
+
+    def add_staff(self, user: str, library: str, password: str, member: str | None = None) -> None:
+        """``isoill staff add`` against this gateway's store and configuration."""
+        args = [sys.executable, "-m", "isoill.cli", "staff", "add", user, "--library", library]
+        if member:
+            args += ["--member", member]
+        if "--config" in self.args:
+            args += ["--config", self.args[self.args.index("--config") + 1]]
+        if "--store" in self.args:
+            args += ["--store", self.args[self.args.index("--store") + 1]]
+        env = {**os.environ, "PYTHONPATH": str(REPO), "ISOILL_PASSWORD": password}
+        done = subprocess.run(args, cwd=self.workdir, env=env, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr.decode()
 
     def log_records(self) -> list[dict[str, Any]]:
         records = []

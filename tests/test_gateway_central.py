@@ -25,6 +25,8 @@ from isoill.machine import Role, State
 from tests.gateway_support import FakePeer, GatewayProcess, Side, free_port
 
 SUPPLIERS = ("CALIS:S1", "CALIS:S2", "CALIS:S3")
+#: The centre's ILL staff, who submit for readers over the API.
+STAFF = ("ops", "centre-staff-pw")
 
 CONFIG = """
 [gateway]
@@ -94,7 +96,9 @@ def start_centre(tmp_path: Path, deadline: float = 3600) -> tuple[GatewayProcess
             for n, (symbol, peer) in enumerate(zip(SUPPLIERS, peers, strict=True))
         ),
     )
-    return GatewayProcess(tmp_path, config).start(), peers
+    gateway = GatewayProcess(tmp_path, config).start()
+    gateway.add_staff(STAFF[0], "centre", STAFF[1])
+    return gateway, peers
 
 
 @pytest.fixture
@@ -113,9 +117,7 @@ def symbols(systems: tuple[isoill.SystemId, ...] | None) -> list[str]:
 
 
 def submit(gateway: GatewayProcess) -> dict[str, Any]:
-    status, body = gateway.http(
-        "/api/libraries/centre/requests", {"reader": "zhangsan", "form": FORM}
-    )
+    status, body = gateway.http("/api/libraries/centre/requests", {"form": FORM}, STAFF)
     assert status == 201, body
     return body  # type: ignore[no-any-return]
 
@@ -123,7 +125,7 @@ def submit(gateway: GatewayProcess) -> dict[str, Any]:
 def wait_for_state(gateway: GatewayProcess, number: int, state: str) -> dict[str, Any]:
     deadline = time.monotonic() + 15
     while True:
-        status, body = gateway.http(f"/api/libraries/centre/requests/{number}")
+        status, body = gateway.http(f"/api/libraries/centre/requests/{number}", auth=STAFF)
         assert status == 200, body
         if body["state"] == state or time.monotonic() > deadline:
             assert body["state"] == state, body
@@ -252,7 +254,7 @@ def test_a_silent_supplier_is_passed_over_at_the_deadline(tmp_path: Path) -> Non
         assert isinstance(second, isoill.ILLRequest)
         assert second.third_party_info_type is not None
         assert symbols(second.third_party_info_type.already_tried_list) == ["CALIS:S1"]
-        status, body = gateway.http(f"/api/libraries/centre/requests/{number}")
+        status, body = gateway.http(f"/api/libraries/centre/requests/{number}", auth=STAFF)
         assert status == 200
         assert body["state"] == "sent"
         assert "no answer within" in body["rota"]["tried"][0]["reason"]
@@ -267,12 +269,14 @@ def test_a_bad_form_is_refused_with_every_field(
 ) -> None:
     gateway, peers = centre
     form = {**FORM, "title": "", "issn": "0264-1616", "reference": "x" * 51}
-    status, body = gateway.http(
-        "/api/libraries/centre/requests", {"reader": "zhangsan", "form": form}
-    )
+    status, body = gateway.http("/api/libraries/centre/requests", {"form": form}, STAFF)
     assert status == 400
     fields = {reason.split(":")[0] for reason in body["reasons"]}
     assert {"title", "issn", "reference"} <= fields
     assert peers[0].inbox.empty()
-    status, _ = gateway.http("/api/libraries/nowhere/requests", {"reader": "x", "form": FORM})
+    status, _ = gateway.http("/api/libraries/nowhere/requests", {"form": FORM}, STAFF)
     assert status == 404
+    # Readers' personal data: no answer without a login, or with a wrong password.
+    assert gateway.http("/api/libraries/centre/requests", {"form": FORM})[0] == 401
+    assert gateway.http("/api/libraries/centre/requests", auth=("ops", "wrong-pass"))[0] == 401
+    assert peers[0].inbox.empty()

@@ -116,7 +116,10 @@ def test_a_request_goes_by_mail_and_its_acknowledgement_comes_back(
 ) -> None:
     a, b, _ = pair
     form = {**FORM, "holding_library": "CALIS:FDU"}
-    status, body = a.http("/api/libraries/centre/requests", {"reader": "r1", "form": form})
+    a.add_staff("ops", "centre", "centre-staff-pw")
+    status, body = a.http(
+        "/api/libraries/centre/requests", {"form": form}, ("ops", "centre-staff-pw")
+    )
     assert status == 201, body
 
     def supplied() -> list[SupplyRequest]:

@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import IO, Any, Protocol, TypeVar
 
 from twisted.internet import defer, endpoints, task
@@ -45,6 +43,14 @@ import isoill
 from isoill.apdu import APDU, UndecodableAPDU, encode
 from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
+from isoill.gateway.accounts import (
+    Account,
+    AccountError,
+    Session,
+    confirm,
+    new_session,
+    session_key,
+)
 from isoill.gateway.association import Association, ListenerFactory, PeerFactory
 from isoill.gateway.config import Config, Network
 from isoill.gateway.desk import MAIL_NETWORK, DeskStep, mail_item
@@ -61,6 +67,7 @@ from isoill.gateway.store import (
     open_store,
 )
 from isoill.machine.events import SERVICE_NAMES
+from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
 from isoill.mapping.record import Command, Record
 
@@ -400,12 +407,6 @@ class Gateway:
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
             self._queued(queued, arrived)
 
-    def notify(self, recipient: str, message: EmailMessage) -> None:
-        """Queue an e-mail to a person (an account notice), durably."""
-        purpose = f"notice|{message.get('Message-ID') or make_msgid()}"
-        self._commit(lambda: _Wrapped(Change(outbox=(mail_item(recipient, message, purpose),))))
-        self.deliver_soon()
-
     # --- library desks, for the reader and staff pages ----------------------------------------
 
     def libraries(self) -> list[Network]:
@@ -417,14 +418,11 @@ class Gateway:
         self._queued(queued, arrived)
         return step
 
-    def _reader_leg(self, number: int, library: str | None = None) -> StoredLeg:
-        for network in self.config.libraries():
-            if library is not None and network.name != library:
-                continue
-            leg = self.store.load(network.name, request_key(number))
-            if leg is not None and isinstance(leg.desk, ReaderRequest):
-                return leg
-        raise KeyError(number)
+    def _reader_leg(self, number: int, library: str) -> StoredLeg:
+        leg = self.store.load(library, request_key(number))
+        if leg is None or not isinstance(leg.desk, ReaderRequest):
+            raise KeyError(number)
+        return leg
 
     def _supply_legs(self, library: str, key: str) -> tuple[StoredLeg, StoredLeg]:
         leg = self.store.load(library, key)
@@ -443,25 +441,25 @@ class Gateway:
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
-    def reader_requests(self, reader: str) -> list[ReaderRequest]:
+    def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]:
         found = [
             leg.desk
-            for network in self.config.libraries()
-            for leg in self.store.legs_of(network.name, reader)
+            for leg in self.store.legs_of(library, reader)
             if isinstance(leg.desk, ReaderRequest) and leg.desk.reader == reader
         ]
         return sorted(found, key=lambda r: r.number, reverse=True)
 
-    def reader_request(self, reader: str, number: int) -> ReaderRequest:
-        request = self._reader_leg(number).desk
-        assert isinstance(request, ReaderRequest)
+    def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest:
+        request = self.library_request(library, number)
         if request.reader != reader:
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
-    def cancel(self, reader: str, number: int) -> ReaderRequest:
+    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
         step = self._desk(
-            lambda: self.relay.desk.cancel(self._reader_leg(number), reader, datetime.now())
+            lambda: self.relay.desk.cancel(
+                self._reader_leg(number, library), reader, datetime.now()
+            )
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -517,6 +515,79 @@ class Gateway:
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)
         return step.value
+
+    # --- accounts and sessions -----------------------------------------------------------------
+
+    def account(self, library: str, username: str) -> Account | None:
+        return self.store.account(library, username)
+
+    def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
+        return self.store.accounts_of(library, confirmed=confirmed)
+
+    def register(self, account: Account) -> Account:
+        """A reader's (or member library's) new account, waiting for staff, and the mail
+        that tells the reader so, in one commit. AccountError when the name is taken."""
+        network = self.config.network(account.library)
+        account = replace(account, created=datetime.now(), confirmed=False, version=0)
+
+        def decide() -> _Wrapped:
+            if self.store.account(account.library, account.username) is not None:
+                raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
+            notice = self._account_notice(network, account, confirmed=False)
+            return _Wrapped(Change(outbox=(notice,), accounts=(account,)))
+
+        self._commit(decide)
+        self.deliver_soon()
+        return account
+
+    def confirm_account(self, staff: Account, username: str) -> Account:
+        network = self.config.network(staff.library)
+        done: list[Account] = []
+
+        def decide() -> _Wrapped:
+            account = self.store.account(staff.library, username)
+            if account is None:
+                raise KeyError(username)
+            confirmed = confirm(staff, account, datetime.now())
+            done[:] = [confirmed]
+            notice = self._account_notice(network, confirmed, confirmed=True)
+            return _Wrapped(Change(outbox=(notice,), accounts=(confirmed,)))
+
+        self._commit(decide)
+        self.deliver_soon()
+        return done[0]
+
+    def _account_notice(self, network: Network, account: Account, *, confirmed: bool) -> OutboxItem:
+        message = calis_mail.account_notice(
+            name=account.name,
+            username=account.username,
+            library=network.label or network.symbol,
+            sender=self.config.mail.address,
+            recipient=account.email,
+            confirmed=confirmed,
+            at=datetime.now(),
+        )
+        purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
+        return mail_item(account.email, message, purpose)
+
+    def open_session(self, account: Account) -> tuple[str, Session]:
+        token, session = new_session(account, time.time())
+        self.store.open_session(session, time.time())
+        return token, session
+
+    def session(self, token: str) -> tuple[Session, Account] | None:
+        """The live session of a cookie's token and its account, while the account may
+        still log in."""
+        session = self.store.session(session_key(token), time.time())
+        if session is None:
+            return None
+        account = self.store.account(session.library, session.username)
+        if account is None or not account.confirmed:
+            return None
+        return session, account
+
+    def close_session(self, token: str) -> None:
+        self.store.close_session(session_key(token))
 
     def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
         item = self.relay.desk.mail_request(library, to_library, form, reader, datetime.now())

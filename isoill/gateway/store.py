@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from isoill.gateway.accounts import Account, Session
 from isoill.gateway.library import ReaderRequest, RequestState, SupplyRequest, desk_from_json
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
@@ -151,11 +152,13 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class Change:
-    """Everything one relay step writes, atomically."""
+    """Everything one relay step (or one desk or account action) writes, atomically: an
+    account is confirmed in the same transaction as the mail that tells its reader."""
 
     legs: tuple[StoredLeg, ...] = ()
     log: tuple[LogEntry, ...] = ()
     outbox: tuple[OutboxItem, ...] = ()
+    accounts: tuple[Account, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,23 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS accounts (
+    library TEXT NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (library, username)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    skey TEXT PRIMARY KEY,
+    library TEXT NOT NULL,
+    username TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
 """
 
 _LEG_COLUMNS = "network, tkey, peer, partner, body, version"
@@ -343,6 +363,8 @@ class Store(ABC):
         with self._transaction() as cur:
             for leg in change.legs:
                 self._write_leg(cur, leg, at)
+            for account in change.accounts:
+                self._write_account(cur, account)
             self._write_log(cur, change.log, at)
             queued = []
             for item in change.outbox:
@@ -420,6 +442,81 @@ class Store(ABC):
                 ),
                 (leg.network, leg.key, due),
             )
+
+    def _write_account(self, cur: Any, account: Account) -> None:
+        body = json.dumps(account.to_json(), ensure_ascii=False, separators=(",", ":"))
+        values = (account.role.value, int(account.confirmed), body, account.version + 1)
+        if account.version == 0:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO accounts (role, confirmed, body, version, library, username)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (library, username) DO NOTHING"
+                ),
+                (*values, account.library, account.username),
+            )
+        else:
+            cur.execute(
+                self._sql(
+                    "UPDATE accounts SET role = ?, confirmed = ?, body = ?, version = ?"
+                    " WHERE library = ? AND username = ? AND version = ?"
+                ),
+                (*values, account.library, account.username, account.version),
+            )
+        if cur.rowcount != 1:
+            raise Conflict(f"account {account.username} of {account.library} changed or exists")
+
+    # --- accounts and sessions -------------------------------------------------------------
+
+    def account(self, library: str, username: str) -> Account | None:
+        found = self._accounts("library = ? AND username = ?", (library, username))
+        return found[0] if found else None
+
+    def accounts_of(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
+        """A library's accounts, all or only the (un)confirmed ones, by user name."""
+        if confirmed is None:
+            return self._accounts("library = ?", (library,))
+        return self._accounts("library = ? AND confirmed = ?", (library, int(confirmed)))
+
+    def _accounts(self, where: str, args: tuple[Any, ...]) -> list[Account]:
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    f"SELECT library, username, body, version FROM accounts WHERE {where}"
+                    " ORDER BY username"
+                ),
+                args,
+            )
+            rows = cur.fetchall()
+        return [Account.from_json(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+
+    def open_session(self, session: Session, now: float) -> None:
+        with self._transaction() as cur:
+            # Expired sessions go as new ones come: no timer, and the table stays small.
+            cur.execute(self._sql("DELETE FROM sessions WHERE expires <= ?"), (now,))
+            cur.execute(
+                self._sql(
+                    "INSERT INTO sessions (skey, library, username, csrf, expires)"
+                    " VALUES (?, ?, ?, ?, ?)"
+                ),
+                (session.key, session.library, session.username, session.csrf, session.expires),
+            )
+
+    def session(self, key: str, now: float) -> Session | None:
+        """The session of a cookie's token (its SHA-256), unless it has expired."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT skey, library, username, csrf, expires FROM sessions"
+                    " WHERE skey = ? AND expires > ?"
+                ),
+                (key, now),
+            )
+            row = cur.fetchone()
+        return None if row is None else Session(*row)
+
+    def close_session(self, key: str) -> None:
+        with self._transaction() as cur:
+            cur.execute(self._sql("DELETE FROM sessions WHERE skey = ?"), (key,))
 
     # --- library networks ------------------------------------------------------------------
 

@@ -23,25 +23,28 @@ import dataclasses
 import html
 import io
 import json
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from twisted.internet import threads
 from twisted.logger import Logger
 from twisted.web import pages, resource, server
 from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 
-from isoill.gateway.config import Network
+from isoill.gateway.accounts import Account, sees, verify_password
 from isoill.gateway.desk import DeskRefused
 from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
+from isoill.gateway.reader_web import DUMMY_HASH, Desks, Throttle, answer_later, web_pages
 from isoill.gateway.store import Conflict, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
-from isoill.mapping.reader_form import FormError, ReaderForm, read_form
+from isoill.mapping.reader_form import FormError, read_form
 from isoill.mapping.record import Command, Record, RecordError
 
 if TYPE_CHECKING:
@@ -55,8 +58,9 @@ MAX_BODY = 1 << 20
 PAGE_ROWS = 200
 
 
-class Backend(Protocol):
-    """What the HTTP side needs of the gateway (:class:`isoill.gateway.service.Gateway`)."""
+class Backend(Desks, Protocol):
+    """What the HTTP side needs of the gateway (:class:`isoill.gateway.service.Gateway`):
+    the records and operations here, the libraries' desks for their pages."""
 
     store: Store
     metrics: Metrics
@@ -74,18 +78,6 @@ class Backend(Protocol):
     ) -> StoredLeg:
         """Carry out a command on a record: KeyError for an unknown record id,
         CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
-        ...
-
-    def libraries(self) -> list[Network]: ...
-
-    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
-        """A reader's new request; DeskRefused when the library will not take it."""
-        ...
-
-    def library_requests(self, library: str) -> list[ReaderRequest]: ...
-
-    def library_request(self, library: str, number: int) -> ReaderRequest:
-        """KeyError for a number the library does not have."""
         ...
 
 
@@ -189,7 +181,7 @@ class _Leaf(resource.Resource):
         super().__init__()
         self.backend = backend
 
-    def render(self, request: Request) -> bytes:
+    def render(self, request: Request) -> bytes | int:
         if not self.takes_path and any(_segments(request)):
             return _error(request, 404, "no such resource")
         try:
@@ -323,41 +315,86 @@ class LibraryRequests(_Leaf):
     """``/api/libraries/<library>/requests``: a member library's system (or its staff's
     script, CALIS group mode) submits readers' requests as JSON and follows them.
 
-    ``POST`` ``{"reader": "...", "form": {field: text, ...}}`` with the reader form's fields
-    (as the reader pages post them) answers 201 with the request; every problem with the
-    form answers 400 with each field's reason. ``GET .../requests/<n>`` is one request."""
+    Every call authenticates with HTTP Basic as a confirmed account of that library: a
+    reader's or a member library's group account sees and submits its own requests, a member
+    of staff sees those of the readers it serves (and submits on behalf of readers who have
+    no account, as the CALIS guide lets staff do). The answers hold readers' personal data,
+    so there is no anonymous access; serve it over TLS beyond loopback.
+
+    ``POST`` ``{"form": {field: text, ...}}`` with the reader form's fields (as the reader
+    pages post them) answers 201 with the request; every problem with the form answers 400
+    with each field's reason. ``GET .../requests/<n>`` is one request."""
 
     takes_path = True
 
-    def render(self, request: Request) -> bytes:
+    def __init__(self, backend: Backend, throttle: Throttle) -> None:
+        super().__init__(backend)
+        self.throttle = throttle
+
+    def render(self, request: Request) -> bytes | int:
         path = _segments(request)
         if len(path) < 2 or path[1] != "requests" or len(path) > 3:
             return _error(request, 404, "no such resource")
         library = path[0]
         if library not in {n.name for n in self.backend.libraries()}:
             return _error(request, 404, f"no library network {library}")
-        try:
-            if len(path) == 2 or path[2] == "":
-                if request.method == b"POST":
-                    return self._submit(request, library)
-                if request.method not in (b"GET", b"HEAD"):
-                    return _not_allowed(request, [b"GET", b"HEAD", b"POST"])
-                found = self.backend.library_requests(library)
-                return _json(request, 200, [request_json(r) for r in found])
-            if request.method not in (b"GET", b"HEAD"):
-                return _not_allowed(request, [b"GET", b"HEAD"])
-            try:
-                return _json(
-                    request, 200, request_json(self.backend.library_request(library, int(path[2])))
-                )
-            except (KeyError, ValueError):
-                return _error(request, 404, f"no request {path[2]} in {library}")
-        except Exception:
-            log.failure("library API: {method} {uri}", method=request.method, uri=request.uri)
-            self.backend.metrics.error("http_internal")
-            return _error(request, 500, "internal error; the gateway's log says more")
+        one = len(path) == 3 and path[2] != ""
+        allowed = [b"GET", b"HEAD"] if one else [b"GET", b"HEAD", b"POST"]
+        if request.method not in allowed:
+            return _not_allowed(request, allowed)
+        username = (request.getUser() or b"").decode("utf-8", "replace")
+        password = (request.getPassword() or b"").decode("utf-8", "replace")
+        if not username:
+            return self._unauthorized(request)
+        key = (library, username.lower())
 
-    def _submit(self, request: Request, library: str) -> bytes:
+        async def work() -> bytes:
+            now = time.time()
+            if self.throttle.held(key, now):
+                return _error(request, 429, "too many failed logins: wait a quarter of an hour")
+            account = self.backend.account(library, username)
+            stored = account.password if account is not None else DUMMY_HASH
+            good = await threads.deferToThread(verify_password, password, stored)
+            if not good or account is None or not account.confirmed:
+                self.throttle.failed(key, now)
+                return self._unauthorized(request)
+            self.throttle.passed(key)
+            try:
+                return self._answer(request, account, path)
+            except Exception:
+                log.failure("library API: {method} {uri}", method=request.method, uri=request.uri)
+                self.backend.metrics.error("http_internal")
+                return _error(request, 500, "internal error; the gateway's log says more")
+
+        return answer_later(request, work)
+
+    def _unauthorized(self, request: Request) -> bytes:
+        request.setHeader(b"www-authenticate", b'Basic realm="isoill", charset="UTF-8"')
+        return _error(request, 401, "log in with HTTP Basic as an account of this library")
+
+    def _answer(self, request: Request, account: Account, path: list[str]) -> bytes:
+        library = account.library
+        if request.method == b"POST":
+            return self._submit(request, account)
+        owners = {a.username: a for a in self.backend.accounts(library)} if account.staff else {}
+
+        def visible(found: ReaderRequest) -> bool:
+            if account.staff:
+                return sees(account, owners.get(found.reader))
+            return found.reader == account.username
+
+        if len(path) == 2 or path[2] == "":
+            found = [r for r in self.backend.library_requests(library) if visible(r)]
+            return _json(request, 200, [request_json(r) for r in found])
+        try:
+            one = self.backend.library_request(library, int(path[2]))
+        except (KeyError, ValueError):
+            one = None
+        if one is None or not visible(one):
+            return _error(request, 404, f"no request {path[2]} in {library}")
+        return _json(request, 200, request_json(one))
+
+    def _submit(self, request: Request, account: Account) -> bytes:
         if not _is_json(request):
             return _error(request, 415, "send the body as Content-Type: application/json")
         try:
@@ -366,13 +403,11 @@ class LibraryRequests(_Leaf):
             return _error(request, 413, f"the body is over {MAX_BODY} bytes")
         except ValueError as err:
             return _error(request, 400, f"not JSON: {err}")
-        usage = 'give {"reader": "...", "form": {"title": "...", ...}}'
+        usage = 'give {"form": {"title": "...", ...}}'
         if (
             not isinstance(body, dict)
-            or set(body) - {"reader", "form"}
-            or not isinstance(body.get("reader"), str)
-            or not body["reader"].strip()
-            or not isinstance(body.get("form"), dict)
+            or set(body) != {"form"}
+            or not isinstance(body["form"], dict)
         ):
             return _error(request, 400, usage)
         fields = {str(k): "" if v is None else str(v) for k, v in body["form"].items()}
@@ -381,10 +416,10 @@ class LibraryRequests(_Leaf):
         except FormError as err:
             return _error(request, 400, "bad form", list(err.problems))
         try:
-            submitted = self.backend.submit(library, body["reader"].strip(), form)
+            submitted = self.backend.submit(account.library, account.username, form)
         except DeskRefused as refused:
             return _error(request, 409, "refused", list(refused.reasons))
-        where = f"/api/libraries/{quote(library, safe='')}/requests/{submitted.number}"
+        where = f"/api/libraries/{quote(account.library, safe='')}/requests/{submitted.number}"
         request.setHeader(b"location", where.encode())
         return _json(request, 201, request_json(submitted))
 
@@ -628,7 +663,13 @@ def site(backend: Backend) -> server.Site:
     root.putChild(b"status", Status(backend))
     api = _Directory()
     api.putChild(b"records", Records(backend))
-    api.putChild(b"libraries", LibraryRequests(backend))
+    throttle = Throttle()
+    api.putChild(b"libraries", LibraryRequests(backend, throttle))
     root.putChild(b"api", api)
-    # Form bodies are never parsed into request.args: every POST here is JSON.
+    static = _Directory()
+    for name, child in web_pages(backend, throttle).items():
+        (static if name.endswith(b".js") else root).putChild(name, child)
+    root.putChild(b"static", static)
+    # Form bodies are never parsed into request.args: the API reads JSON, the pages read
+    # their forms themselves, with a size limit and the CSRF check.
     return _Site(root, parsePOSTFormSubmission=False)
