@@ -148,7 +148,7 @@ class Client:
 
     def log_in(self, area: str, library: str, username: str, password: str) -> tuple[int, str]:
         self.get(f"/{area}/?library={library}")
-        status, page, url = self.post(
+        status, _page, url = self.post(
             f"/{area}/login", {"library": library, "username": username, "password": password}
         )
         return status, url
@@ -217,7 +217,7 @@ def test_posts_need_the_csrf_token_and_a_same_site_origin(gateway: GatewayProces
     assert anonymous is not None and anonymous.value
     assert reader.post("/reader/request", {**FORM, "csrf": anonymous.value})[0] == 403
     assert store_rows(gateway, "SELECT count(*) FROM legs WHERE network = 'thu'") == [(0,)]
-    status, page, url = reader.post("/reader/request", FORM)
+    status, _page, url = reader.post("/reader/request", FORM)
     assert status == 200 and url.endswith("/reader/requests?done=submitted&n=1"), url
 
 
@@ -256,15 +256,15 @@ def test_sessions_cookies_and_passwords(gateway: GatewayProcess) -> None:
             {},
         )
     )
-    status, page, _ = thief.get("/staff/")
+    _, page, _ = thief.get("/staff/")
     assert "馆员登录" in page and "待确认的帐户" not in page
     # Logging out ends the session in the store: the old cookie is worth nothing.
     reader.get("/reader/requests")
-    status, _, url = reader.post("/reader/logout", {})
+    _, _, url = reader.post("/reader/logout", {})
     assert url.endswith("/reader/")
     replay = Client(gateway)
     replay.jar.set_cookie(session)
-    status, _, url = replay.get("/reader/requests")
+    _status, _, url = replay.get("/reader/requests")
     assert "/reader/?next=" in url
 
 
