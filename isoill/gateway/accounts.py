@@ -61,6 +61,7 @@ SCRYPT_N = 1 << 15
 SCRYPT_R = 8
 SCRYPT_P = 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
+_DKLEN = 32
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256  # scrypt takes any length; a bound keeps a hostile post from being costly
 
@@ -79,7 +80,7 @@ def hash_password(password: str) -> str:
         r=SCRYPT_R,
         p=SCRYPT_P,
         maxmem=_SCRYPT_MAXMEM,
-        dklen=32,
+        dklen=_DKLEN,
     )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
@@ -92,6 +93,8 @@ def verify_password(password: str, encoded: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest, validate=True)
+        if len(expected) != _DKLEN:
+            return False  # a cut hash would otherwise verify against its own prefix
         computed = hashlib.scrypt(
             password.encode("utf-8"),
             salt=base64.b64decode(salt, validate=True),
@@ -99,7 +102,7 @@ def verify_password(password: str, encoded: str) -> bool:
             r=int(r),
             p=int(p),
             maxmem=_SCRYPT_MAXMEM,
-            dklen=len(expected),
+            dklen=_DKLEN,
         )
     except ValueError:
         return False
