@@ -57,12 +57,16 @@ class Association(Protocol, TimeoutMixin):
         self.address = ""
         self._apdu_deadline: IDelayedCall | None = None
         self._paused = False
+        #: Twisted never clears ``connected`` on a protocol; this is cleared when the
+        #: connection is lost.
+        self.alive = False
 
     # --- Twisted's callbacks ------------------------------------------------------------
 
     def connectionMade(self) -> None:
         peer = self.transport.getPeer()  # type: ignore[union-attr]
         self.address = getattr(peer, "host", str(peer))
+        self.alive = True
         self.setTimeout(self.gateway.config.limits.idle_timeout)
         self.transport.registerProducer(self, True)  # type: ignore[union-attr]
         self.gateway.opened(self)
@@ -80,6 +84,7 @@ class Association(Protocol, TimeoutMixin):
         self._watch_partial()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.alive = False
         self.setTimeout(None)
         if self._apdu_deadline is not None and self._apdu_deadline.active():
             self._apdu_deadline.cancel()
@@ -102,6 +107,11 @@ class Association(Protocol, TimeoutMixin):
 
     def stopProducing(self) -> None:
         pass
+
+    @property
+    def paused(self) -> bool:
+        """The transport holds more than it could write: the peer is not reading."""
+        return self._paused
 
     # --- for the gateway ------------------------------------------------------------------
 

@@ -164,7 +164,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "submit_request": ("提交申请", "Submit a request"),
     "request_list": ("申请列表", "My requests"),
     "email_mode": ("Email方式发送给本馆馆际互借员", "E-mail a request to your library's ILL staff"),
-    "send": ("发送", "Send"),
     "submit": ("提交", "Submit"),
     "back": ("返回", "Back"),
     "cancel": ("取消", "Cancel"),
@@ -209,7 +208,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "csrf": ("表单已过期, 请返回重新提交", "The form has expired: go back and send it again"),
     "accounts_pending": ("待确认的帐户", "Accounts to confirm"),
     "confirm": ("确认", "Confirm"),
-    "confirmed": ("帐户已确认", "Account confirmed"),
+    "done_confirmed": ("帐户已确认", "Account confirmed"),
+    "done_sent": ("申请已发送至文献提供馆", "The request has gone to the supplier"),
+    "done_received": ("已记录收到", "Received: recorded"),
+    "done_shipped": ("已运送", "Shipped"),
+    "done_unfillable": (
+        "已答复无法满足, 并通知读者",
+        "Answered: cannot supply (the reader is told)",
+    ),
     "readers_requests": ("读者申请", "Readers' requests"),
     "supply_requests": ("待处理外馆请求", "Requests from other libraries"),
     "reader": ("读者", "Reader"),
@@ -225,13 +231,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "note": ("说明", "Note"),
     "requester": ("请求馆", "Requester"),
     "arrived": ("到达时间", "Arrived"),
-    "done": ("已完成", "Done"),
     "none": ("无", "None"),
     "kind": ("类型", "Kind"),
     "group_account": ("集团用户", "group account"),
     "reader_account": ("个人用户", "reader"),
     "switch": ("English", "中文"),
-    "notice_board": ("留言板", "Notices"),
     "welcome": ("欢迎", "Welcome"),
     "to_library": ("发送给哪个图书馆的馆际互借员", "To the ILL staff of"),
 }
@@ -286,7 +290,7 @@ _STYLE = (
     "main{padding:1em 1.2em}table{border-collapse:collapse;margin:.5em 0 1em}"
     "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}"
     "th{background:#f0ecf5}fieldset{margin-bottom:1em;border:1px solid #ccc}"
-    "legend{font-weight:bold}label{display:inline-block;min-width:9em}"
+    "legend{font-weight:bold}.row>label:first-child{display:inline-block;min-width:9em}"
     ".row{margin:.35em 0}.hint{color:#666;font-size:90%}.req{color:#c00}"
     ".problems{border:1px solid #c00;background:#fee;padding:.5em 1em}"
     ".message{border:1px solid #393;background:#efe;padding:.5em 1em}"
@@ -1269,7 +1273,7 @@ class StaffPages(_Area):
         library = who.library
         if len(path) == 3 and path[0] == "accounts" and path[2] == "confirm":
             self.desks.confirm_account(who, path[1])
-            return "confirmed"
+            return "done_confirmed"
         if len(path) == 3 and path[0] == "requests" and path[1].isdigit():
             number = int(path[1])
             request = self.desks.library_request(library, number)
@@ -1280,10 +1284,10 @@ class StaffPages(_Area):
                 self.desks.send_request(
                     library, number, [s.strip() for s in suppliers if s.strip()]
                 )
-                return "sent"
+                return "done_sent"
             if path[2] == "received":
                 self.desks.mark_received(library, number)
-                return "received"
+                return "done_received"
             return None
         if len(path) == 3 and path[0] == "supply":
             if who.member:
@@ -1291,12 +1295,12 @@ class StaffPages(_Area):
             if path[2] == "ship":
                 cost = _cost(fields.get("total_cost", ""))
                 self.desks.ship(library, path[1], cost, fields.get("note", "").strip()[:200])
-                return "shipped"
+                return "done_shipped"
             if path[2] == "unfillable":
                 reason = fields.get("reason", "")
                 note = fields.get("note", "").strip()[:200]
                 self.desks.unfillable(library, path[1], reason, note)
-                return "unfillable"
+                return "done_unfillable"
         return None
 
     def _desk(self, request: Request, words: Words, who: Account) -> bytes:
@@ -1304,7 +1308,7 @@ class StaffPages(_Area):
         assert library is not None
         csrf = _csrf_field(request)
         done = (request.args or {}).get(b"done", [b""])[0].decode("ascii", "replace")
-        message = _message(words(done)) if done in WORDS else ""
+        message = _message(words(done)) if done.startswith("done_") and done in WORDS else ""
         # Accounts waiting for this member of staff.
         pending = [
             a for a in self.desks.accounts(library.name, confirmed=False) if can_confirm(who, a)

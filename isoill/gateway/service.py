@@ -267,7 +267,7 @@ class Gateway:
         retry = self.config.retry
         batch = 500
         items = self.store.claim_due(now, self.owner, retry.lease, limit=batch)
-        done: list[OutboxItem] = []
+        done: list[tuple[OutboxItem, Association]] = []
         for item in items:
             if item.network == MAIL_NETWORK or self._mailbox(item.peer):
                 self._send_mail(item)
@@ -277,16 +277,31 @@ class Gateway:
                 self.store.failed(item, now + retry.delay(item.attempts), "peer not connected")
                 continue
             association.send(item.data)
-            done.append(item)
+            done.append((item, association))
             self.metrics.apdu_out(item.apdu_type, item.peer)
             arrived = self._arrived.pop(item.dedup, None)
             if arrived is not None:
                 self.metrics.relay_latency(time.perf_counter() - arrived)
         if done:
-            self.store.delivered(done, time.time())
+            # The bytes are in Twisted's buffer, not yet the kernel's: the reactor writes them
+            # in its next I/O pass, which comes before its next timed call. Marked delivered
+            # only then, a kill -9 in between leaves them claimed, to go again, not lost.
+            self.reactor.callLater(0, self._written, done)
         if len(items) == batch:
             self.deliver_soon()
         self._overdue(now)
+
+    def _written(self, sent: list[tuple[OutboxItem, Association]]) -> None:
+        """Mark delivered what the reactor has written out. A peer that does not read keeps
+        the bytes in the buffer (the transport paused its association): those wait. Those
+        whose association closed stay claimed; when the lease runs out they are sent again,
+        and the far side's machine takes the repeat for what it is."""
+        flushed = [item for item, a in sent if a.alive and not a.paused]
+        waiting = [(item, a) for item, a in sent if a.alive and a.paused]
+        if flushed:
+            self.store.delivered(flushed, time.time())
+        if waiting:
+            self.reactor.callLater(0.05, self._written, waiting)
 
     def _overdue(self, now: float) -> None:
         """Reader requests whose supplier has not answered by the deadline: the rota moves
@@ -595,7 +610,7 @@ class Gateway:
         self.deliver_soon()
 
     def _association_for(self, peer: str, now: float) -> Association | None:
-        live = [a for a in self.by_peer.get(peer, ()) if a.connected]
+        live = [a for a in self.by_peer.get(peer, ()) if a.alive]
         if live:
             return live[0]
         configured = self.config.peer(peer)
@@ -668,7 +683,7 @@ class Gateway:
                     "name": p.name,
                     "network": p.network,
                     "symbols": list(p.symbols),
-                    "connected": any(a.connected for a in self.by_peer.get(p.name, ())),
+                    "connected": any(a.alive for a in self.by_peer.get(p.name, ())),
                 }
                 for p in self.config.peers
             ],
