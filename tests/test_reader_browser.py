@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -90,15 +91,26 @@ class Pages:
     def go(self, element_id: str | None = None, then: Callable[[], None] | None = None) -> None:
         """Click a link or button (or do ``then``) and wait until the next page is there:
         a form's answer may take a password check's time."""
-        old = self.b.find_element(By.TAG_NAME, "html")
+        # The old page is marked; the next one is a new window object, without the mark.
+        self.b.execute_script("window.isoillOldPage = true")
         if then is not None:
             then()
         else:
             assert element_id is not None
             self.b.find_element(By.ID, element_id).click()
-        wait = WebDriverWait(self.b, 15)
-        wait.until(expected_conditions.staleness_of(old))
-        wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+        def arrived(browser: WebDriver) -> bool:
+            try:
+                return bool(
+                    browser.execute_script(
+                        "return window.isoillOldPage === undefined"
+                        " && document.readyState === 'complete'"
+                    )
+                )
+            except WebDriverException:  # between two pages
+                return False
+
+        WebDriverWait(self.b, 15).until(arrived)
 
     def text(self) -> str:
         return str(self.b.find_element(By.TAG_NAME, "body").text)

@@ -43,6 +43,7 @@ from twisted.web.server import Request
 
 from isoill.apdu.enums import ReasonUnfilled
 from isoill.gateway.accounts import (
+    MAX_PASSWORD,
     Account,
     AccountError,
     AccountRole,
@@ -667,13 +668,15 @@ class _Area(resource.Resource):
             # The same scrypt work when there is no such account: the answer's timing must
             # not tell which user names exist.
             stored = account.password if account is not None else DUMMY_HASH
+            # A password longer than any account may have is checked against nothing real.
+            if len(password) > MAX_PASSWORD:
+                stored = DUMMY_HASH
             good = await threads.deferToThread(verify_password, password, stored)
             ok = (
                 good
                 and account is not None
                 and account.confirmed
                 and account.staff == (self.area == "staff")
-                and len(password) <= 256
             )
             if not ok or account is None:
                 self.throttle.failed(key, now)
@@ -1004,7 +1007,7 @@ class ReaderPages(_Area):
             f'<div class="row"><label for="to_library">{_e(words("to_library"))}</label>'
             f'<select id="to_library" name="to_library">{options}</select></div>'
         )
-        prefill = fields if fields is not None else (_prefill(who) if who else {})
+        prefill = fields if fields is not None else _prefill(who)
         return self._request_form(
             request,
             words,
