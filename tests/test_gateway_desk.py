@@ -8,6 +8,7 @@ real gateway.
 from __future__ import annotations
 
 import email
+import email.header
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -241,6 +242,77 @@ def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None
     assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
     assert request.state is RequestState.SENT
     assert any("late" in text for _, text in request.history) or step.refused
+
+
+def test_a_request_not_sent_by_its_valid_until_date_ends_by_itself() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=AT.date()))
+    leg = world.leg(1)
+    # Due at the end of the reader's last day, not before.
+    assert (
+        leg.due == datetime.combine(AT.date() + timedelta(days=1), datetime.min.time()).timestamp()
+    )
+    assert world.desk.overdue(leg, world.load, AT + timedelta(hours=1)).legs[0].desk == leg.desk
+    world.commit(world.desk.overdue(world.leg(1), world.load, AT + timedelta(days=1)))
+    request = world.request(1)
+    assert request.state is RequestState.EXPIRED and world.leg(1).due is None
+    assert world.sent_to("pku") == []
+    (notice,) = world.mails()
+    subject = str(email.header.make_header(email.header.decode_header(notice["Subject"])))
+    assert notice["To"] == FORM.email and "自动结束" in subject
+    with pytest.raises(DeskRefused):  # staff can no longer send it on
+        world.desk.send(world.leg(1), ["CALIS:PKU"], AT + timedelta(days=1))
+
+
+def test_the_valid_until_date_cancels_the_supplier_and_stops_the_rota() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=(AT + timedelta(days=2)).date()))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    # The expiry (end of day 2) comes before the supplier's 7-day deadline.
+    expiry = datetime.combine((AT + timedelta(days=3)).date(), datetime.min.time())
+    assert world.leg(1).due == expiry.timestamp()
+    world.commit(world.desk.overdue(world.leg(1), world.load, expiry))
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel) and cancel.transaction_id == first.transaction_id
+    assert world.sent_to("fdu") == []  # not asked: the reader no longer wants it
+    request = world.request(1)
+    assert request.state is RequestState.EXPIRED
+    assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU"]
+    # An Unfilled that comes after it changes nothing.
+    world.answer(
+        "pku",
+        answer_to(
+            first,
+            transaction_results=TransactionResults.UNFILLED,
+            results_explanation=isoill.UnfilledResults(
+                reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED
+            ),
+        ),
+        at=expiry,
+    )
+    assert world.request(1).state is RequestState.EXPIRED and world.sent_to("fdu") == []
+
+
+def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=AT.date()))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    late = AT + timedelta(days=1, hours=1)
+    world.answer(
+        "pku",
+        answer_to(
+            first,
+            transaction_results=TransactionResults.UNFILLED,
+            results_explanation=isoill.UnfilledResults(
+                reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED
+            ),
+        ),
+        at=late,
+    )
+    assert world.request(1).state is RequestState.EXPIRED
+    assert world.sent_to("fdu") == []
 
 
 def test_central_mode_sends_at_once_by_holdings_and_never_to_itself() -> None:

@@ -233,35 +233,62 @@ class Desk:
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:
-        """The current supplier has not answered by the deadline: the request is cancelled
-        there and the rota moves on."""
+        """Time has run out for a request: its valid-until date has passed (it ends, and the
+        supplier asked now is cancelled), or the current supplier has not answered by the
+        deadline (it is cancelled there and the rota moves on)."""
         request = _reader(leg)
+        expires = request.expires
+        if expires is not None and expires <= at:
+            legs, items = self._cancel_current(
+                request, load, at, "the reader's valid-until date passed"
+            )
+            step = self._expire(leg, request, at)
+            return _joined(step.change, legs, items)
         current = request.rota.current
         if request.state is not RequestState.SENT or current is None:
             return Change(legs=(self._with(leg, request),))
         if current.deadline is not None and current.deadline > at:
             return Change()
-        legs: list[StoredLeg] = []
-        items: list[OutboxItem] = []
-        iso = load(current.network, current.key)
-        if iso is not None and iso.transaction.request is not None:
-            cancel = Cancel(
-                **common_fields(iso.transaction, at),
-                requester_note="no answer by the deadline: the request goes to the next library",
-            )
-            try:
-                iso, queued = self._send(iso, cancel, at)
-                legs.append(iso)
-                items.extend(queued)
-            except DeskRefused:
-                pass  # the supplier's state takes no Cancel: move on all the same
+        legs, items = self._cancel_current(
+            request, load, at, "no answer by the deadline: the request goes to the next library"
+        )
         days = self._library(request.library).deadline / 86400
         step = self._next(leg, request, current.symbol, f"no answer within {days:g} days", at)
-        return Change(
-            legs=(*step.change.legs, *legs),
-            log=step.change.log,
-            outbox=(*items, *step.change.outbox),
+        return _joined(step.change, legs, items)
+
+    def _cancel_current(
+        self, request: ReaderRequest, load: Loader, at: datetime, why: str
+    ) -> tuple[list[StoredLeg], list[OutboxItem]]:
+        """A Cancel to the supplier asked now, when its state takes one."""
+        current = request.rota.current
+        if request.state is not RequestState.SENT or current is None:
+            return [], []
+        iso = load(current.network, current.key)
+        if iso is None or iso.transaction.request is None:
+            return [], []
+        cancel = Cancel(**common_fields(iso.transaction, at), requester_note=why)
+        try:
+            iso, queued = self._send(iso, cancel, at)
+        except DeskRefused:
+            return [], []  # the supplier's state takes no Cancel: go on all the same
+        return [iso], list(queued)
+
+    def _expire(self, leg: StoredLeg, request: ReaderRequest, at: datetime) -> DeskStep:
+        """The request ends by its valid-until date, and the reader is told."""
+        network = self._library(request.library)
+        current = request.rota.current
+        tried = request.rota.tried
+        if current is not None:
+            tried = (*tried, Tried(current.symbol, "no answer before the valid-until date", at))
+        request = request.noted(
+            at,
+            "valid-until date passed: the request ended / 超过有效时间, 申请自动结束",
+            state=RequestState.EXPIRED,
+            rota=Rota((), None, tried),
         )
+        reasons = [f"{t.symbol}: {t.reason}" for t in tried]
+        notice = self._notice(network, request, "expired", reasons, at)
+        return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
     def arrived(
         self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
@@ -374,6 +401,9 @@ class Desk:
         """Ask the next supplier on the rota that the gateway can reach; when none is left,
         the request ends NOT-SUPPLIED and the reader is told every reason."""
         network = self._library(request.library)
+        expires = request.expires
+        if expires is not None and expires <= at:
+            return self._expire(leg, request, at)
         candidates = list(request.rota.candidates)
         tried = list(request.rota.tried)
         while candidates:
@@ -646,6 +676,11 @@ class Desk:
     @staticmethod
     def _with(leg: StoredLeg, request: ReaderRequest) -> StoredLeg:
         return replace(leg, desk=request)
+
+
+def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
+    """A step's change with the legs and outbox items of what was done before it."""
+    return Change(legs=(*change.legs, *legs), log=change.log, outbox=(*items, *change.outbox))
 
 
 def _reader(leg: StoredLeg) -> ReaderRequest:

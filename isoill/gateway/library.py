@@ -16,7 +16,7 @@ These are immutable values, stored with their leg (:class:`isoill.gateway.store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -31,7 +31,8 @@ class RequestState(StrEnum):
     SENT = "sent"  # an ILL-Request is with a supplier
     SHIPPED = "shipped"  # the supplier shipped it
     RECEIVED = "received"  # the document reached the library (or, central mode, the reader)
-    NOT_SUPPLIED = "not-supplied"  # every supplier said no, or the request expired
+    NOT_SUPPLIED = "not-supplied"  # every supplier said no
+    EXPIRED = "expired"  # not filled by the reader's valid-until date (有效时间): it ended
     CANCELLED = "cancelled"
 
 
@@ -43,11 +44,25 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
     RequestState.SHIPPED: ("已运送", "Shipped"),
     RequestState.RECEIVED: ("已收到", "Received"),
     RequestState.NOT_SUPPLIED: ("无法满足", "Cannot be supplied"),
+    RequestState.EXPIRED: (
+        "超过有效时间, 申请自动结束",
+        "Ended: not filled by its valid-until date",
+    ),
     RequestState.CANCELLED: ("已取消", "Cancelled"),
 }
 
+#: States in which a reader's request waits for a supplier (or for staff to send it).
+WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT})
+
 #: States a reader's request does not leave.
-FINAL_STATES = frozenset({RequestState.RECEIVED, RequestState.NOT_SUPPLIED, RequestState.CANCELLED})
+FINAL_STATES = frozenset(
+    {
+        RequestState.RECEIVED,
+        RequestState.NOT_SUPPLIED,
+        RequestState.EXPIRED,
+        RequestState.CANCELLED,
+    }
+)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -159,6 +174,24 @@ class ReaderRequest:
     @property
     def key(self) -> str:
         return request_key(self.number)
+
+    @property
+    def expires(self) -> datetime | None:
+        """When the request ends by itself: the end of the reader's valid-until day ("如果申请
+        超过该时间还未被处理, 则申请自动结束!"), while nothing has been shipped."""
+        if self.form.valid_until is None or self.state not in WAITING_STATES:
+            return None
+        return datetime.combine(self.form.valid_until + timedelta(days=1), time.min)
+
+    @property
+    def due(self) -> datetime | None:
+        """When the gateway must act on it unasked: the supplier's deadline or the expiry,
+        whichever is first."""
+        deadline = None
+        if self.state is RequestState.SENT and self.rota.current is not None:
+            deadline = self.rota.current.deadline
+        times = [t for t in (deadline, self.expires) if t is not None]
+        return min(times) if times else None
 
     def noted(self, at: datetime, text: str, **changes: Any) -> ReaderRequest:
         return replace(self, history=(*self.history, (at, text)), **changes)

@@ -58,6 +58,7 @@ from isoill.gateway.accounts import (
 from isoill.gateway.config import Config, Network
 from isoill.gateway.desk import DeskRefused
 from isoill.gateway.library import (
+    FINAL_STATES,
     STATE_LABELS,
     SUPPLY_LABELS,
     ReaderRequest,
@@ -884,11 +885,7 @@ class ReaderPages(_Area):
     def _home(self, request: Request, words: Words, who: Account) -> bytes:
         library = self._library(who.library)
         requests = self.desks.reader_requests(who.library, who.username)
-        waiting = sum(
-            r.state
-            not in (RequestState.RECEIVED, RequestState.CANCELLED, RequestState.NOT_SUPPLIED)
-            for r in requests
-        )
+        waiting = sum(r.state not in FINAL_STATES for r in requests)
         body = (
             f"<p>{_e(words('welcome'))}, {_e(who.name or who.username)}.</p>"
             f'<ul><li><a href="/reader/request">{_e(words("submit_request"))}</a></li>'

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from isoill.gateway.accounts import Account, Session
-from isoill.gateway.library import ReaderRequest, RequestState, SupplyRequest, desk_from_json
+from isoill.gateway.library import ReaderRequest, SupplyRequest, desk_from_json
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
@@ -83,12 +83,10 @@ class StoredLeg:
     @property
     def due(self) -> float | None:
         """When the gateway must act on this leg unasked: a reader's request whose
-        supplier has not answered by its deadline."""
-        desk = self.desk
-        if isinstance(desk, ReaderRequest) and desk.state is RequestState.SENT:
-            current = desk.rota.current
-            if current is not None and current.deadline is not None:
-                return current.deadline.timestamp()
+        supplier has not answered by its deadline, or whose valid-until date has passed."""
+        if isinstance(self.desk, ReaderRequest):
+            due = self.desk.due
+            return None if due is None else due.timestamp()
         return None
 
     def body(self) -> str:

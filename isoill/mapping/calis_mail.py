@@ -51,6 +51,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "shipped": ("已运送", "shipped"),
     "not-supplied": ("无法满足", "could not be supplied"),
     "cancelled": ("已取消", "cancelled"),
+    "expired": ("已过有效时间, 自动结束", "ended: not handled by its valid-until date"),
 }
 
 # The form's sections as the Tsinghua page groups them: (Chinese, English, fields).
@@ -172,6 +173,7 @@ def reader_notice(
             "shipped": f"您的馆际互借申请{zh_numbered}的文献已运送。",
             "not-supplied": f"很遗憾。您的馆际互借申请{zh_numbered}无法满足。",
             "cancelled": f"您的馆际互借申请{zh_numbered}已取消。",
+            "expired": f"您的馆际互借申请{zh_numbered}超过有效时间仍未能满足, 申请已自动结束。",
         }[outcome],
         f"文献: {document}",
     ]
@@ -184,6 +186,8 @@ def reader_notice(
             "not-supplied": f"We are sorry: your interlibrary loan request{numbered} could not "
             "be supplied.",
             "cancelled": f"Your interlibrary loan request{numbered} has been cancelled.",
+            "expired": f"Your interlibrary loan request{numbered} was not filled by the date"
+            " you gave as its limit, and has ended.",
         }[outcome],
         f"Document: {document}",
     ]
