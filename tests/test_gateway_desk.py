@@ -315,6 +315,72 @@ def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
     assert world.sent_to("fdu") == []
 
 
+def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
+    world = World()
+    world.submit(form=replace(FORM, service=ServiceType.LOAN, document_type=DocumentType.BOOK))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (ask,) = world.sent_to("pku")
+    pku = Side(Role.RESPONDER, ask.transaction_id)
+    pku.got(ask)
+    due = date(2027, 1, 15)
+    world.answer(
+        "pku",
+        pku.sent(
+            isoill.Shipped(
+                transaction_id=ask.transaction_id,
+                requester_id=ask.requester_id,
+                responder_id=ask.responder_id,
+                shipped_service_type=ILLServiceType.LOAN,
+                supply_details=isoill.SupplyDetails(date_due=isoill.DateDue(date_due_field=due)),
+            )
+        ),
+    )
+    assert world.request(1).return_date == due
+    with pytest.raises(DeskRefused, match="not received"):
+        world.desk.returned(world.leg(1), world.load, AT)
+    world.commit(world.desk.received(world.leg(1), world.load, AT).change)
+    pku.got(world.sent_to("pku")[-1])
+    world.commit(world.desk.returned(world.leg(1), world.load, AT, via="EMS 快递").change)
+    returned = world.sent_to("pku")[-1]
+    assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS 快递"
+    pku.got(returned)
+    assert world.request(1).state is RequestState.RETURNED
+    # The supplier checks it in: the transaction ends there, noted on the request.
+    world.answer(
+        "pku",
+        pku.sent(
+            isoill.CheckedIn(
+                transaction_id=ask.transaction_id,
+                requester_id=ask.requester_id,
+                responder_id=ask.responder_id,
+                date_checked_in=AT.date(),
+            )
+        ),
+    )
+    assert pku.txn.state is State.CHECKED_IN
+    assert "CheckedIn" in world.request(1).history[-1][1]
+
+
+def test_a_copy_is_not_returned() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (ask,) = world.sent_to("pku")
+    world.answer(
+        "pku",
+        isoill.Shipped(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+            supply_details=isoill.SupplyDetails(),
+        ),
+    )
+    world.commit(world.desk.received(world.leg(1), world.load, AT).change)
+    with pytest.raises(DeskRefused, match="copy"):
+        world.desk.returned(world.leg(1), world.load, AT)
+
+
 def test_central_mode_sends_at_once_by_holdings_and_never_to_itself() -> None:
     world = World("central", "issn,isbn,title,library\n0264-1615,,,CALIS:THU;CALIS:FDU;CALIS:PKU\n")
     world.submit(7, replace(FORM, holding_library="CALIS:PKU"))

@@ -45,6 +45,7 @@ from isoill.apdu.apdus import (
     ILLAnswer,
     ILLRequest,
     Received,
+    Returned,
     Shipped,
     StatusOrErrorReport,
 )
@@ -230,6 +231,27 @@ class Desk:
         shipped = iso.transaction.apdus(Shipped)
         iso_after, items = self._send(iso, _received(iso.transaction, shipped, at), at)
         request = request.noted(at, "received by the library / 已收到", state=RequestState.RECEIVED)
+        return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
+
+    def returned(self, leg: StoredLeg, load: Loader, at: datetime, via: str = "") -> DeskStep:
+        """Staff send a loan back (distributed mode: the library borrowed it): Returned goes
+        to the supplier, whose Checked-in then ends the transaction."""
+        request = _reader(leg)
+        if request.state is not RequestState.RECEIVED or request.rota.current is None:
+            raise DeskRefused([f"request {request.number} is {request.state.value}, not received"])
+        iso = self._attempt_leg(request, load)
+        shipped = iso.transaction.apdus(Shipped)
+        if not shipped or shipped[-1].shipped_service_type is not ILLServiceType.LOAN:
+            raise DeskRefused([f"request {request.number} was a copy: there is nothing to return"])
+        returned = Returned(
+            **common_fields(iso.transaction, at),
+            date_returned=at.date(),
+            returned_via=via.strip()[:100] or None,
+        )
+        iso_after, items = self._send(iso, returned, at)
+        request = request.noted(
+            at, "returned to the supplier / 已归还", state=RequestState.RETURNED
+        )
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:

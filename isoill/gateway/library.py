@@ -31,6 +31,7 @@ class RequestState(StrEnum):
     SENT = "sent"  # an ILL-Request is with a supplier
     SHIPPED = "shipped"  # the supplier shipped it
     RECEIVED = "received"  # the document reached the library (or, central mode, the reader)
+    RETURNED = "returned"  # a loan the library has sent back to the supplier
     NOT_SUPPLIED = "not-supplied"  # every supplier said no
     EXPIRED = "expired"  # not filled by the reader's valid-until date (有效时间): it ended
     CANCELLED = "cancelled"
@@ -43,6 +44,7 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
     RequestState.SENT: ("已发送至提供馆", "Sent to a supplying library"),
     RequestState.SHIPPED: ("已运送", "Shipped"),
     RequestState.RECEIVED: ("已收到", "Received"),
+    RequestState.RETURNED: ("已归还", "Returned to the supplier"),
     RequestState.NOT_SUPPLIED: ("无法满足", "Cannot be supplied"),
     RequestState.EXPIRED: (
         "超过有效时间, 申请自动结束",
@@ -58,6 +60,7 @@ WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT})
 FINAL_STATES = frozenset(
     {
         RequestState.RECEIVED,
+        RequestState.RETURNED,
         RequestState.NOT_SUPPLIED,
         RequestState.EXPIRED,
         RequestState.CANCELLED,

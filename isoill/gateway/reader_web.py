@@ -119,6 +119,7 @@ class Desks(Protocol):
     def library_request(self, library: str, number: int) -> ReaderRequest: ...
     def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest: ...
     def mark_received(self, library: str, number: int) -> ReaderRequest: ...
+    def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
     def supply_requests(self, library: str) -> list[SupplyRequest]: ...
     def ship(
         self, library: str, key: str, total_cost: Decimal, note: str = ""
@@ -213,6 +214,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "done_confirmed": ("帐户已确认", "Account confirmed"),
     "done_sent": ("申请已发送至文献提供馆", "The request has gone to the supplier"),
     "done_received": ("已记录收到", "Received: recorded"),
+    "done_returned": ("已归还, 已通知文献提供馆", "Returned: the supplier is told"),
+    "returned": ("归还", "Returned"),
+    "returned_via": ("归还方式", "Sent back by"),
     "done_shipped": ("已运送", "Shipped"),
     "done_unfillable": (
         "已答复无法满足, 并通知读者",
@@ -1288,6 +1292,9 @@ class StaffPages(_Area):
             if path[2] == "received":
                 self.desks.mark_received(library, number)
                 return "done_received"
+            if path[2] == "returned":
+                self.desks.mark_returned(library, number, fields.get("via", ""))
+                return "done_returned"
             return None
         if len(path) == 3 and path[0] == "supply":
             if who.member:
@@ -1464,6 +1471,18 @@ def _reader_actions(words: Words, csrf: str, library: Network, r: ReaderRequest)
         return (
             f'<form method="post" action="{base}/received">{csrf}'
             f'<button type="submit" id="received-{r.number}">{_e(words("received"))}</button>'
+            "</form>"
+        )
+    if (
+        r.state is RequestState.RECEIVED
+        and r.form.service is ServiceType.LOAN
+        and library.mode != "central"
+    ):
+        # A loan came to the library (distributed mode): the library sends it back.
+        return (
+            f'<form method="post" action="{base}/returned">{csrf}'
+            f'<input name="via" size="12" placeholder="{_e(words("returned_via"))}">'
+            f'<button type="submit" id="returned-{r.number}">{_e(words("returned"))}</button>'
             "</form>"
         )
     if r.rota.tried:

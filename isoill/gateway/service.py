@@ -508,6 +508,15 @@ class Gateway:
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
+    def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest:
+        step = self._desk(
+            lambda: self.relay.desk.returned(
+                self._reader_leg(number, library), self._load, datetime.now(), via
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
     def supply_requests(self, library: str) -> list[SupplyRequest]:
         return [
             leg.desk for leg in self.store.legs_of(library) if isinstance(leg.desk, SupplyRequest)
