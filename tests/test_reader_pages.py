@@ -15,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -453,12 +454,16 @@ def test_staff_ship_and_refuse_requests_from_an_iso_peer(gateway: GatewayProcess
     pku.close()
 
 
+@pytest.mark.parametrize("service", ["copy", "loan"])
 def test_distributed_mode_staff_send_on_and_record_receipt(
-    gateway: GatewayProcess, pku: FakePeer
+    gateway: GatewayProcess, pku: FakePeer, service: str
 ) -> None:
     reader = confirmed_reader(gateway, "thu", "wangwu")
     reader.get("/reader/request")
-    status, page, _ = reader.post("/reader/request", {**FORM, "holding_library": "CALIS:PKU"})
+    form = {**FORM, "holding_library": "CALIS:PKU", "service": service}
+    if service == "loan":
+        form.update(document_type="book", article_title="")
+    status, page, _ = reader.post("/reader/request", form)
     assert status == 200 and "用户申请尚未处理" in page
     staff = Client(gateway)
     staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
@@ -478,9 +483,16 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
                 transaction_id=ask.transaction_id,
                 requester_id=ask.requester_id,
                 responder_id=ask.responder_id,
-                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+                shipped_service_type=(
+                    ILLServiceType.LOAN if service == "loan" else ILLServiceType.COPY_NON_RETURNABLE
+                ),
                 supply_details=isoill.SupplyDetails(
-                    cost=isoill.Amount(monetary_value=Decimal("8"), currency_code="CNY")
+                    cost=isoill.Amount(monetary_value=Decimal("8"), currency_code="CNY"),
+                    date_due=(
+                        isoill.DateDue(date_due_field=date(2027, 1, 31))
+                        if service == "loan"
+                        else None
+                    ),
                 ),
             )
         )
@@ -498,3 +510,16 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     assert "已收到" in page and "8.00" in page
     # A reader's request is staff's to send, not the reader's to cancel, once it has gone.
     assert reader.post("/reader/requests/1/cancel", {})[0] == 409
+    page = staff.get("/staff/")[1]
+    if service == "copy":
+        assert 'id="returned-1"' not in page
+        return
+    # A loan goes back to the supplier from the staff page; the reader sees its return date.
+    assert "2027-01-31" in reader.get("/reader/requests")[1]
+    status, page, _ = staff.post("/staff/requests/1/returned", {"via": "EMS"})
+    assert status == 200 and "已归还" in page
+    _, returned = pku.receive(timeout=15)
+    assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS"
+    side.got(returned)
+    assert side.txn.state is State.RETURNED
+    assert staff.post("/staff/requests/1/returned", {})[0] == 409
