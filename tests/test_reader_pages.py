@@ -390,6 +390,17 @@ def test_email_mode_mails_only_the_readers_own_library(gateway: GatewayProcess) 
     rows = store_rows(gateway, "SELECT peer FROM outbox WHERE network = 'mail'")
     staff_mails = [peer for (peer,) in rows if peer.startswith("mail:ill")]  # type: ignore[union-attr]
     assert staff_mails == ["mail:ill-staff@thu.example"]
+    # A stranger cannot mail the staff without end: 20 an hour from one address.
+    for _ in range(19):
+        anonymous.get("/reader/email")
+        assert anonymous.post("/reader/email", {**FORM, "to_library": "thu"})[0] == 200
+    anonymous.get("/reader/email")
+    status, page, _ = anonymous.post("/reader/email", {**FORM, "to_library": "thu"})
+    assert status == 429 and "过多" in page
+    rows = store_rows(
+        gateway, "SELECT count(*) FROM outbox WHERE peer = 'mail:ill-staff@thu.example'"
+    )
+    assert rows == [(20,)]
 
 
 def wait_for(connection: Connection, kind: type[isoill.APDU]) -> isoill.APDU:

@@ -90,6 +90,8 @@ MAX_FORM = 64 * 1024
 #: Wrong passwords an account may have in LOCKOUT_WINDOW seconds before its login is held.
 MAX_FAILURES = 5
 LOCKOUT_WINDOW = 15 * 60.0
+#: Mails one address may send through the CALIS e-mail mode page in an hour.
+MAX_MAILS = 20
 
 READER_COOKIE = b"isoill_reader"
 STAFF_COOKIE = b"isoill_staff"
@@ -243,6 +245,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "reader_account": ("个人用户", "reader"),
     "switch": ("English", "中文"),
     "welcome": ("欢迎", "Welcome"),
+    "too_many_mails": (
+        "发送的申请过多, 请稍后再试或联系本馆馆际互借员",
+        "Too many requests sent from here: try again later, or ask your library's ILL staff",
+    ),
     "to_library": ("发送给哪个图书馆的馆际互借员", "To the ILL staff of"),
 }
 
@@ -480,28 +486,31 @@ def _local(target: str, area: str) -> str:
 
 
 class Throttle:
-    """Failed logins per account, in memory: enough to stop guessing through the page
-    (one process's count; several processes each hold their own)."""
+    """At most ``limit`` events per key in ``window`` seconds, counted in memory: enough to
+    stop password guessing, or a stranger mailing a library's staff from the e-mail page
+    without end (one process's count; several processes each hold their own)."""
 
-    def __init__(self) -> None:
-        self.failures: dict[tuple[str, str], list[float]] = {}
+    def __init__(self, limit: int = MAX_FAILURES, window: float = LOCKOUT_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self.events: dict[tuple[str, str], list[float]] = {}
 
     def held(self, key: tuple[str, str], now: float) -> bool:
-        recent = [t for t in self.failures.get(key, ()) if now - t < LOCKOUT_WINDOW]
+        recent = [t for t in self.events.get(key, ()) if now - t < self.window]
         if recent:
-            self.failures[key] = recent
+            self.events[key] = recent
         else:
-            self.failures.pop(key, None)
-        return len(recent) >= MAX_FAILURES
+            self.events.pop(key, None)
+        return len(recent) >= self.limit
 
-    def failed(self, key: tuple[str, str], now: float) -> None:
-        self.failures.setdefault(key, []).append(now)
-        if len(self.failures) > 10000:  # a flood of made-up names must not grow this for ever
-            oldest = min(self.failures, key=lambda k: self.failures[k][-1])
-            del self.failures[oldest]
+    def count(self, key: tuple[str, str], now: float) -> None:
+        self.events.setdefault(key, []).append(now)
+        if len(self.events) > 10000:  # a flood of made-up keys must not grow this for ever
+            oldest = min(self.events, key=lambda k: self.events[k][-1])
+            del self.events[oldest]
 
-    def passed(self, key: tuple[str, str]) -> None:
-        self.failures.pop(key, None)
+    def clear(self, key: tuple[str, str]) -> None:
+        self.events.pop(key, None)
 
 
 def answer_later(request: Request, work: Callable[[], Coroutine[Any, Any, bytes]]) -> int:
@@ -684,9 +693,9 @@ class _Area(resource.Resource):
                 and account.staff == (self.area == "staff")
             )
             if not ok or account is None:
-                self.throttle.failed(key, now)
+                self.throttle.count(key, now)
                 return self._login_form(request, words, [words("bad_login")], username)
-            self.throttle.passed(key)
+            self.throttle.clear(key)
             token, _ = self.desks.open_session(account)
             request.addCookie(
                 self.cookie,
@@ -734,6 +743,10 @@ def _library_choice(words: Words, libraries: Sequence[Network], chosen: Network 
 class ReaderPages(_Area):
     area = "reader"
     cookie = READER_COOKIE
+
+    def __init__(self, desks: Desks, throttle: Throttle) -> None:
+        super().__init__(desks, throttle)
+        self.mails = Throttle(MAX_MAILS, 3600.0)
 
     def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
         if path == []:
@@ -1032,10 +1045,16 @@ class ReaderPages(_Area):
             return self._email_form(
                 request, words, who, fields, ["to_library: no such library"], 400
             )
+        address = request.getClientAddress()
+        sender = ("mail", who.username if who is not None else getattr(address, "host", ""))
+        now = time.time()
+        if self.mails.held(sender, now):
+            return self._refuse(request, words, 429, words("too_many_mails"), who)
         try:
             form = read_form(fields, today=date.today())
             reader = who.username if who is not None else form.email
             self.desks.mail_request(own, reader, form, to_library)
+            self.mails.count(sender, now)
         except FormError as err:
             return self._email_form(request, words, who, fields, err.problems, 400)
         except DeskRefused as refused:
@@ -1270,6 +1289,13 @@ class StaffPages(_Area):
             return self._refuse(request, words, 403, words("forbidden"), who)
         if done is None:
             return self._not_found(request, words, who)
+        log.info(
+            "staff {user} of {library}: {action} {target}",
+            user=who.username,
+            library=who.library,
+            action=done.removeprefix("done_"),
+            target="/".join(path[:2]),
+        )
         return _redirect(request, "/staff/?" + urlencode({"done": done}))
 
     def _act(self, path: list[str], fields: dict[str, str], who: Account) -> str | None:

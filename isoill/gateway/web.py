@@ -356,9 +356,9 @@ class LibraryRequests(_Leaf):
             stored = account.password if account is not None else DUMMY_HASH
             good = await threads.deferToThread(verify_password, password, stored)
             if not good or account is None or not account.confirmed:
-                self.throttle.failed(key, now)
+                self.throttle.count(key, now)
                 return self._unauthorized(request)
-            self.throttle.passed(key)
+            self.throttle.clear(key)
             try:
                 return self._answer(request, account, path)
             except Exception:
