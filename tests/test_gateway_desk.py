@@ -126,6 +126,14 @@ def answer_to(request: isoill.APDU, **fields: object) -> isoill.ILLAnswer:
     )
 
 
+def not_owned(request: isoill.APDU) -> isoill.ILLAnswer:
+    return answer_to(
+        request,
+        transaction_results=TransactionResults.UNFILLED,
+        results_explanation=isoill.UnfilledResults(reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED),
+    )
+
+
 def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
     world = World()
     world.submit()
@@ -280,17 +288,7 @@ def test_the_valid_until_date_cancels_the_supplier_and_stops_the_rota() -> None:
     assert request.state is RequestState.EXPIRED
     assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU"]
     # An Unfilled that comes after it changes nothing.
-    world.answer(
-        "pku",
-        answer_to(
-            first,
-            transaction_results=TransactionResults.UNFILLED,
-            results_explanation=isoill.UnfilledResults(
-                reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED
-            ),
-        ),
-        at=expiry,
-    )
+    world.answer("pku", not_owned(first), at=expiry)
     assert world.request(1).state is RequestState.EXPIRED and world.sent_to("fdu") == []
 
 
@@ -300,17 +298,7 @@ def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
     (first,) = world.sent_to("pku")
     late = AT + timedelta(days=1, hours=1)
-    world.answer(
-        "pku",
-        answer_to(
-            first,
-            transaction_results=TransactionResults.UNFILLED,
-            results_explanation=isoill.UnfilledResults(
-                reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED
-            ),
-        ),
-        at=late,
-    )
+    world.answer("pku", not_owned(first), at=late)
     assert world.request(1).state is RequestState.EXPIRED
     assert world.sent_to("fdu") == []
 

@@ -395,35 +395,18 @@ class Store(ABC):
 
     def _write_leg(self, cur: Any, leg: StoredLeg, at: float) -> None:
         txn = leg.transaction
-        values = (
-            leg.peer,
-            leg.partner,
-            txn.role.value,
-            txn.state.value,
-            leg.record_id,
-            leg.body(),
-            leg.version + 1,
-            at,
-        )
-        if leg.version == 0:
-            cur.execute(
-                self._sql(
-                    "INSERT INTO legs (peer, partner, role, state, record_id, body, version,"
-                    " updated, network, tkey) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (network, tkey) DO NOTHING"
-                ),
-                (*values, leg.network, leg.key),
-            )
-        else:
-            cur.execute(
-                self._sql(
-                    "UPDATE legs SET peer = ?, partner = ?, role = ?, state = ?, record_id = ?,"
-                    " body = ?, version = ?, updated = ? WHERE network = ? AND tkey = ?"
-                    " AND version = ?"
-                ),
-                (*values, leg.network, leg.key, leg.version),
-            )
-        if cur.rowcount != 1:
+        columns = {
+            "peer": leg.peer,
+            "partner": leg.partner,
+            "role": txn.role.value,
+            "state": txn.state.value,
+            "record_id": leg.record_id,
+            "body": leg.body(),
+            "version": leg.version + 1,
+            "updated": at,
+        }
+        keys = {"network": leg.network, "tkey": leg.key}
+        if not self._write_versioned(cur, "legs", keys, columns, leg.version):
             raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")
         due = leg.due
         if due is None:
@@ -441,26 +424,47 @@ class Store(ABC):
                 (leg.network, leg.key, due),
             )
 
-    def _write_account(self, cur: Any, account: Account) -> None:
-        body = json.dumps(account.to_json(), ensure_ascii=False, separators=(",", ":"))
-        values = (account.role.value, int(account.confirmed), body, account.version + 1)
-        if account.version == 0:
+    def _write_versioned(
+        self,
+        cur: Any,
+        table: str,
+        keys: dict[str, Any],
+        columns: dict[str, Any],
+        version: int,
+    ) -> bool:
+        """Insert a row that is new (``version`` 0) or update the one at ``version``: False
+        when the row exists already, or changed since it was read (optimistic locking, the
+        same on SQLite and PostgreSQL)."""
+        names = [*columns, *keys]
+        args = [*columns.values(), *keys.values()]
+        if version == 0:
             cur.execute(
                 self._sql(
-                    "INSERT INTO accounts (role, confirmed, body, version, library, username)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (library, username) DO NOTHING"
+                    f"INSERT INTO {table} ({', '.join(names)})"
+                    f" VALUES ({', '.join('?' for _ in names)})"
+                    f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
                 ),
-                (*values, account.library, account.username),
+                args,
             )
         else:
             cur.execute(
                 self._sql(
-                    "UPDATE accounts SET role = ?, confirmed = ?, body = ?, version = ?"
-                    " WHERE library = ? AND username = ? AND version = ?"
+                    f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)}"
+                    f" WHERE {' AND '.join(f'{k} = ?' for k in keys)} AND version = ?"
                 ),
-                (*values, account.library, account.username, account.version),
+                (*args, version),
             )
-        if cur.rowcount != 1:
+        return bool(cur.rowcount == 1)
+
+    def _write_account(self, cur: Any, account: Account) -> None:
+        columns = {
+            "role": account.role.value,
+            "confirmed": int(account.confirmed),
+            "body": json.dumps(account.to_json(), ensure_ascii=False, separators=(",", ":")),
+            "version": account.version + 1,
+        }
+        keys = {"library": account.library, "username": account.username}
+        if not self._write_versioned(cur, "accounts", keys, columns, account.version):
             raise Conflict(f"account {account.username} of {account.library} changed or exists")
 
     # --- accounts and sessions -------------------------------------------------------------
