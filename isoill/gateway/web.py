@@ -39,8 +39,10 @@ from isoill.gateway.accounts import Account, sees, verify_password
 from isoill.gateway.desk import DeskRefused
 from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.reader_web import DUMMY_HASH, Desks, Throttle, answer_later, web_pages
+from isoill.gateway.reader_web import ReaderPages
+from isoill.gateway.staff_web import StaffPages
 from isoill.gateway.store import Conflict, Store, StoredLeg
+from isoill.gateway.web_common import DUMMY_HASH, Desks, Script, Throttle, answer_later
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
@@ -666,9 +668,10 @@ def site(backend: Backend) -> server.Site:
     throttle = Throttle()
     api.putChild(b"libraries", LibraryRequests(backend, throttle))
     root.putChild(b"api", api)
+    root.putChild(b"reader", ReaderPages(backend, throttle))
+    root.putChild(b"staff", StaffPages(backend, throttle))
     static = _Directory()
-    for name, child in web_pages(backend, throttle).items():
-        (static if name.endswith(b".js") else root).putChild(name, child)
+    static.putChild(b"isoill.js", Script())
     root.putChild(b"static", static)
     # Form bodies are never parsed into request.args: the API reads JSON, the pages read
     # their forms themselves, with a size limit and the CSRF check.

@@ -1,0 +1,731 @@
+"""What the reader pages (:mod:`isoill.gateway.reader_web`) and the staff pages
+(:mod:`isoill.gateway.staff_web`) share: their words in Chinese and English, the page
+layout, reading form posts, logins, sessions and the CSRF check.
+
+What the pages show is people's personal data, so:
+
+* passwords are checked off the reactor thread (scrypt is slow on purpose), and five wrong
+  ones in a quarter of an hour hold that account's login for the rest of it;
+* a login is a fresh random token in an HttpOnly, SameSite cookie scoped to its area's path,
+  so one browser may hold a reader's and a staff login at once without either being sent to
+  the other's pages;
+* every POST carries a CSRF token: the session's own once logged in, a double-submitted
+  cookie before (login, registration, e-mail mode), and a cross-site Origin is refused;
+* a reader asking for another reader's request gets "not found", as for one that does not
+  exist, so request numbers cannot be probed;
+* pages are not cached, not framed, and (CSP) run only the gateway's own small script.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import time
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from twisted.internet import defer, threads
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import resource, server
+from twisted.web.server import Request
+
+from isoill.gateway.accounts import (
+    MAX_PASSWORD,
+    Account,
+    Session,
+    same_token,
+    verify_password,
+)
+from isoill.gateway.config import Config, Network
+from isoill.gateway.library import (
+    ReaderRequest,
+    SupplyRequest,
+)
+from isoill.gateway.metrics import Metrics
+from isoill.mapping.reader_form import (
+    FIELD_LABELS,
+    VALUE_LABELS,
+    ReaderForm,
+    ServiceType,
+)
+
+log = Logger()
+
+#: The most a form post may be: the reader form at its limits is well under this.
+MAX_FORM = 64 * 1024
+#: Wrong passwords an account may have in LOCKOUT_WINDOW seconds before its login is held.
+MAX_FAILURES = 5
+LOCKOUT_WINDOW = 15 * 60.0
+#: Mails one address may send through the CALIS e-mail mode page in an hour.
+MAX_MAILS = 20
+
+READER_COOKIE = b"isoill_reader"
+STAFF_COOKIE = b"isoill_staff"
+ANON_COOKIE = b"isoill_csrf"
+LANG_COOKIE = b"isoill_lang"
+
+
+class Desks(Protocol):
+    """What the pages need of the gateway (:class:`isoill.gateway.service.Gateway`)."""
+
+    config: Config
+    metrics: Metrics
+
+    def libraries(self) -> list[Network]: ...
+    def account(self, library: str, username: str) -> Account | None: ...
+    def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
+    def register(self, account: Account) -> Account: ...
+    def confirm_account(self, staff: Account, username: str) -> Account: ...
+    def open_session(self, account: Account) -> tuple[str, Session]: ...
+    def session(self, token: str) -> tuple[Session, Account] | None: ...
+    def close_session(self, token: str) -> None: ...
+    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest: ...
+    def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]: ...
+    def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest: ...
+    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest: ...
+    def library_requests(self, library: str) -> list[ReaderRequest]: ...
+    def library_request(self, library: str, number: int) -> ReaderRequest: ...
+    def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest: ...
+    def mark_received(self, library: str, number: int) -> ReaderRequest: ...
+    def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
+    def supply_requests(self, library: str) -> list[SupplyRequest]: ...
+    def ship(
+        self, library: str, key: str, total_cost: Decimal, note: str = ""
+    ) -> SupplyRequest: ...
+    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
+    def mail_request(
+        self, library: str, reader: str, form: ReaderForm, to_library: str
+    ) -> None: ...
+
+
+# --- words ----------------------------------------------------------------------------------
+
+#: Every word the pages say, Chinese and English (the form's labels are reader_form's).
+WORDS: dict[str, tuple[str, str]] = {
+    "reader_gateway": ("馆际互借读者网关系统", "Interlibrary loan reader gateway"),
+    "staff_pages": ("馆际互借事务管理", "Interlibrary loan staff"),
+    "login": ("读者登录", "Log in"),
+    "staff_login": ("馆员登录", "Staff log in"),
+    "library": ("图书馆", "Library"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "password2": ("确认密码", "Password again"),
+    "log_in": ("登录", "Log in"),
+    "log_out": ("退出", "Log out"),
+    "register": ("注册新用户", "Register"),
+    "register_title": ("注册正式用户", "Register an account"),
+    "register_submit": ("提交注册", "Register"),
+    "registered": (
+        "帐户注册信息提交成功, 随后在您注册的邮箱中将收到一封有关注册信息的邮件。"
+        "管理员核对您填写的信息后, 会发确认邮件给您, 您注册的帐户就可以登录了。",
+        "Your registration has been received; an e-mail about it is on its way. Once staff"
+        " have checked your details they will e-mail you, and you can log in.",
+    ),
+    "member": ("所属成员馆", "Your library (member)"),
+    "id_type": ("证件名称", "ID document"),
+    "id_number": ("证件号码", "ID number"),
+    "bad_login": (
+        "用户名或密码错误, 或帐户尚未确认",
+        "Wrong user name or password, or the account is not confirmed yet",
+    ),
+    "locked": (
+        "登录失败次数过多, 请十五分钟后再试",
+        "Too many failed logins: try again in a quarter of an hour",
+    ),
+    "submit_request": ("提交申请", "Submit a request"),
+    "request_list": ("申请列表", "My requests"),
+    "email_mode": ("Email方式发送给本馆馆际互借员", "E-mail a request to your library's ILL staff"),
+    "submit": ("提交", "Submit"),
+    "back": ("返回", "Back"),
+    "cancel": ("取消", "Cancel"),
+    "cancel_confirm": ("确定取消这笔申请?", "Cancel this request?"),
+    "submitted": ("申请已提交, 申请号", "Your request has been submitted, number"),
+    "cancelled": ("申请已取消", "The request has been cancelled"),
+    "mailed": (
+        "申请已发送到本馆馆际互借员的邮箱",
+        "Your request has been e-mailed to your library's ILL staff",
+    ),
+    "no_requests": ("没有申请", "No requests"),
+    "number": ("申请号", "Request no."),
+    "reference": ("参考号", "Reference"),
+    "publication": ("出版物名称", "Publication"),
+    "date": ("申请日期", "Date"),
+    "service": ("服务方式", "Service"),
+    "return_date": ("归还日期", "Return date"),
+    "state": ("当前状态", "Current state"),
+    "total_cost": ("总费用", "Total cost"),
+    "action": ("操作", "Action"),
+    "history": ("处理记录", "History"),
+    "request_info": ("申请信息", "Request"),
+    "document_info": ("文献信息", "Document"),
+    "ill_info": ("馆际互借信息", "Interlibrary loan"),
+    "user_info": ("用户信息", "About you"),
+    "notes_section": ("备注", "Notes"),
+    "required_note": ("*号标注的为必填项目", "Fields marked * are required"),
+    "valid_hint": (
+        "YYYY-MM-DD (如果申请超过该时间还未被处理, 则申请自动结束!)",
+        "YYYY-MM-DD (a request not handled by then ends by itself)",
+    ),
+    "cost_hint": (
+        "元。用户能承受的完成此笔申请的最高费用。",
+        "yuan: the most you will pay for this request.",
+    ),
+    "rush_hint": ("加急: 用户选择加急处理, 需自付费用。", "Urgent: you pay a rush fee."),
+    "reference_hint": ("用户自定义编号最多50个字符", "Your own number, at most 50 characters"),
+    "problems": ("请更正以下问题:", "Please correct:"),
+    "not_found": ("没有这笔申请", "No such request"),
+    "login_needed": ("请先登录", "Please log in first"),
+    "forbidden": ("无权进行此操作", "You may not do that"),
+    "csrf": ("表单已过期, 请返回重新提交", "The form has expired: go back and send it again"),
+    "accounts_pending": ("待确认的帐户", "Accounts to confirm"),
+    "confirm": ("确认", "Confirm"),
+    "done_confirmed": ("帐户已确认", "Account confirmed"),
+    "done_sent": ("申请已发送至文献提供馆", "The request has gone to the supplier"),
+    "done_received": ("已记录收到", "Received: recorded"),
+    "done_returned": ("已归还, 已通知文献提供馆", "Returned: the supplier is told"),
+    "returned": ("归还", "Returned"),
+    "returned_via": ("归还方式", "Sent back by"),
+    "done_shipped": ("已运送", "Shipped"),
+    "done_unfillable": (
+        "已答复无法满足, 并通知读者",
+        "Answered: cannot supply (the reader is told)",
+    ),
+    "readers_requests": ("读者申请", "Readers' requests"),
+    "supply_requests": ("待处理外馆请求", "Requests from other libraries"),
+    "reader": ("读者", "Reader"),
+    "suppliers": (
+        "文献提供馆 (代码, 以逗号分隔; 空: 按馆藏)",
+        "Suppliers (symbols, comma separated; empty: by holdings)",
+    ),
+    "send_on": ("发送", "Send on"),
+    "received": ("收到", "Received"),
+    "ship": ("运送", "Ship"),
+    "unfillable": ("无法满足", "Cannot supply"),
+    "reason": ("原因", "Reason"),
+    "note": ("说明", "Note"),
+    "requester": ("请求馆", "Requester"),
+    "arrived": ("到达时间", "Arrived"),
+    "none": ("无", "None"),
+    "kind": ("类型", "Kind"),
+    "group_account": ("集团用户", "group account"),
+    "reader_account": ("个人用户", "reader"),
+    "switch": ("English", "中文"),
+    "welcome": ("欢迎", "Welcome"),
+    "too_many_mails": (
+        "发送的申请过多, 请稍后再试或联系本馆馆际互借员",
+        "Too many requests sent from here: try again later, or ask your library's ILL staff",
+    ),
+    "to_library": ("发送给哪个图书馆的馆际互借员", "To the ILL staff of"),
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words of one page, in the reader's language (0 Chinese, 1 English)."""
+
+    index: int
+
+    @property
+    def code(self) -> str:
+        return "en" if self.index else "zh-CN"
+
+    def __call__(self, key: str) -> str:
+        return WORDS[key][self.index]
+
+    def field(self, name: str) -> str:
+        return FIELD_LABELS[name][self.index]
+
+    def value(self, value: Any) -> str:
+        labels = VALUE_LABELS.get(value)
+        return labels[self.index] if labels else str(value)
+
+    def pick(self, pair: tuple[str, str]) -> str:
+        return pair[self.index]
+
+
+def words_for(request: Request) -> Words:
+    """The page's language: ``?lang=`` (remembered in a cookie), else the cookie, else
+    Chinese."""
+    asked = (request.args or {}).get(b"lang", [b""])[0]
+    if asked in (b"en", b"zh"):
+        request.addCookie(LANG_COOKIE, asked, path=b"/", sameSite="lax", max_age=b"31536000")
+        return Words(1 if asked == b"en" else 0)
+    return Words(1 if request.getCookie(LANG_COOKIE) == b"en" else 0)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+_STYLE = (
+    "body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;margin:0;color:#222}"
+    "header{background:#5a2d82;color:#fff;padding:.6em 1.2em;display:flex;"
+    "justify-content:space-between;align-items:center}header a{color:#fff}"
+    "nav{background:#eee;padding:.4em 1.2em}nav a,nav form{margin-right:1.2em;display:inline}"
+    "main{padding:1em 1.2em}table{border-collapse:collapse;margin:.5em 0 1em}"
+    "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}"
+    "th{background:#f0ecf5}fieldset{margin-bottom:1em;border:1px solid #ccc}"
+    "legend{font-weight:bold}.row>label:first-child{display:inline-block;min-width:9em}"
+    ".row{margin:.35em 0}.hint{color:#666;font-size:90%}.req{color:#c00}"
+    ".problems{border:1px solid #c00;background:#fee;padding:.5em 1em}"
+    ".message{border:1px solid #393;background:#efe;padding:.5em 1em}"
+    "button{cursor:pointer}input.bad,select.bad,textarea.bad{border:2px solid #c00}"
+)
+_CSP = (
+    b"default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self';"
+    b" form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+#: The one script: confirm before cancelling, the rush-fee hint with the urgency choice.
+SCRIPT = b"""\
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+  var hint = document.getElementById("rush-hint");
+  var radios = document.querySelectorAll("input[name=urgency]");
+  function show() {
+    var urgent = document.querySelector("input[name=urgency][value=urgent]");
+    if (hint && urgent) { hint.hidden = !urgent.checked; }
+  }
+  radios.forEach(function (radio) { radio.addEventListener("change", show); });
+  show();
+});
+"""
+
+
+def html_page(
+    request: Request,
+    words: Words,
+    area: str,
+    title: str,
+    body: str,
+    *,
+    who: Account | None = None,
+    library: Network | None = None,
+    status: int = 200,
+) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    request.setHeader(b"content-security-policy", _CSP)
+    request.setHeader(b"x-frame-options", b"DENY")
+    request.setHeader(b"x-content-type-options", b"nosniff")
+    request.setHeader(b"referrer-policy", b"same-origin")
+    request.setHeader(b"cache-control", b"no-store")
+    heading = words("reader_gateway") if area == "reader" else words("staff_pages")
+    if library is not None:
+        heading = f"{library.label or library.symbol} {heading}"
+    switch = "en" if words.index == 0 else "zh"
+    here = (request.path or b"/").decode("utf-8", "replace")
+    nav = ""
+    if who is not None:
+        csrf = csrf_field(request)
+        if area == "reader":
+            links = [
+                ("/reader/request", words("submit_request")),
+                ("/reader/requests", words("request_list")),
+            ]
+        else:
+            links = [("/staff/", words("staff_pages"))]
+        nav = (
+            "<nav>"
+            + "".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in links)
+            + f'<form method="post" action="/{area}/logout">{csrf}'
+            f'<button type="submit">{esc(words("log_out"))}</button></form>'
+            f"<span>{esc(who.name or who.username)}</span></nav>"
+        )
+    page = (
+        f'<!doctype html><html lang="{words.code}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_STYLE}</style>"
+        '<script src="/static/isoill.js" defer></script></head><body>'
+        f"<header><strong>{esc(heading)}</strong>"
+        f'<a href="{esc(here)}?lang={switch}" id="lang">{esc(words("switch"))}</a></header>'
+        f"{nav}<main><h1>{esc(title)}</h1>{body}</main></body></html>"
+    )
+    return page.encode("utf-8")
+
+
+def html_table(head: Sequence[str], rows: Iterable[Sequence[str]], *, id: str = "") -> str:
+    """Cells are HTML already (callers escape what they put in)."""
+    top = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    ident = f' id="{esc(id)}"' if id else ""
+    return f"<table{ident}><thead><tr>{top}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def problems_box(words: Words, problems: Sequence[str]) -> str:
+    if not problems:
+        return ""
+    items = "".join(f"<li>{esc(p)}</li>" for p in problems)
+    return f'<div class="problems" role="alert">{esc(words("problems"))}<ul>{items}</ul></div>'
+
+
+def message_box(text: str) -> str:
+    return f'<p class="message" role="status">{esc(text)}</p>' if text else ""
+
+
+def bad_fields(problems: Sequence[str]) -> set[str]:
+    return {p.partition(":")[0].strip() for p in problems}
+
+
+# --- requests in and out ----------------------------------------------------------------------
+
+
+class BadForm(Exception):
+    """A post that is not a form this gateway's pages send."""
+
+
+def read_post(request: Request) -> dict[str, str]:
+    """The posted form's fields (the first value of each)."""
+    kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    if kind != b"application/x-www-form-urlencoded":
+        raise BadForm("not a form post")
+    assert request.content is not None
+    data = request.content.read(MAX_FORM + 1)
+    if len(data) > MAX_FORM:
+        raise BadForm("the form is too large")
+    try:
+        text = data.decode("utf-8")
+        parsed = parse_qs(text, keep_blank_values=True, max_num_fields=200, errors="strict")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadForm(f"not a form: {err}") from err
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def _cross_site(request: Request) -> bool:
+    """A post whose Origin is another site's (browsers send Origin on every POST)."""
+    origin = request.getHeader(b"origin")
+    if origin is None:
+        return False
+    host = request.getHeader(b"host") or b""
+    return urlsplit(origin.decode("latin-1")).netloc.encode("latin-1").lower() != host.lower()
+
+
+def _anon_csrf(request: Request) -> str:
+    """The double-submit token of a visitor not logged in: the cookie's, or a new one (set
+    once per request, however many forms the page has)."""
+    made: str | None = getattr(request, "_isoill_anon", None)
+    if made is not None:
+        return made
+    cookie = request.getCookie(ANON_COOKIE)
+    token = cookie.decode("ascii", "replace") if cookie and len(cookie) >= 20 else ""
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.addCookie(
+            ANON_COOKIE,
+            token.encode("ascii"),
+            path=b"/",
+            httpOnly=True,
+            sameSite="strict",
+            secure=request.isSecure() or None,
+        )
+    request._isoill_anon = token  # type: ignore[attr-defined]
+    return token
+
+
+def csrf_field(request: Request) -> str:
+    session: Session | None = getattr(request, "_isoill_session", None)
+    token = session.csrf if session is not None else _anon_csrf(request)
+    return f'<input type="hidden" name="csrf" value="{esc(token)}">'
+
+
+def redirect(request: Request, to: str) -> bytes:
+    request.setResponseCode(303)
+    request.setHeader(b"location", to.encode("utf-8"))
+    request.setHeader(b"cache-control", b"no-store")
+    return b""
+
+
+def _local(target: str, area: str) -> str:
+    """A ``next`` address only if it is one of this area's own pages (no open redirect)."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(f"/{area}/"):
+        return f"/{area}/"
+    return target
+
+
+class Throttle:
+    """At most ``limit`` events per key in ``window`` seconds, counted in memory: enough to
+    stop password guessing, or a stranger mailing a library's staff from the e-mail page
+    without end (one process's count; several processes each hold their own)."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window: float = LOCKOUT_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self.events: dict[tuple[str, str], list[float]] = {}
+
+    def held(self, key: tuple[str, str], now: float) -> bool:
+        recent = [t for t in self.events.get(key, ()) if now - t < self.window]
+        if recent:
+            self.events[key] = recent
+        else:
+            self.events.pop(key, None)
+        return len(recent) >= self.limit
+
+    def count(self, key: tuple[str, str], now: float) -> None:
+        self.events.setdefault(key, []).append(now)
+        if len(self.events) > 10000:  # a flood of made-up keys must not grow this for ever
+            oldest = min(self.events, key=lambda k: self.events[k][-1])
+            del self.events[oldest]
+
+    def clear(self, key: tuple[str, str]) -> None:
+        self.events.pop(key, None)
+
+
+def answer_later(request: Request, work: Callable[[], Coroutine[Any, Any, bytes]]) -> int:
+    """Answer from a coroutine (one that waits for a password check in a thread)."""
+    gone: list[bool] = []
+    request.notifyFinish().addErrback(lambda _: gone.append(True))
+
+    def done(body: bytes) -> None:
+        if not gone:
+            request.write(body)
+            request.finish()
+
+    def failed(reason: Failure) -> None:
+        log.failure("page {uri}", reason, uri=request.uri)
+        if not gone:
+            request.setResponseCode(500)
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            request.write(b"internal error; the gateway's log says more")
+            request.finish()
+
+    defer.ensureDeferred(work()).addCallbacks(done, failed)
+    return server.NOT_DONE_YET
+
+
+# --- the areas -------------------------------------------------------------------------------
+
+
+class Area(resource.Resource):
+    """``/reader/`` or ``/staff/``: routes by path and method, with the login of its
+    own cookie."""
+
+    isLeaf = True
+    area = ""
+    cookie = b""
+
+    def __init__(self, desks: Desks, throttle: Throttle) -> None:
+        super().__init__()
+        self.desks = desks
+        self.throttle = throttle
+
+    # --- the login of this request ----------------------------------------------------------
+
+    def _who(self, request: Request) -> Account | None:
+        token = request.getCookie(self.cookie)
+        if not token:
+            return None
+        found = self.desks.session(token.decode("ascii", "replace"))
+        if found is None:
+            return None
+        session, account = found
+        if account.staff != (self.area == "staff"):
+            return None
+        request._isoill_session = session  # type: ignore[attr-defined]
+        return account
+
+    def _library(self, name: str) -> Network | None:
+        return next((n for n in self.desks.libraries() if n.name == name), None)
+
+    def _default_library(self, request: Request) -> Network | None:
+        asked = (request.args or {}).get(b"library", [b""])[0].decode("utf-8", "replace")
+        libraries = self.desks.libraries()
+        return self._library(asked) or (libraries[0] if libraries else None)
+
+    def render(self, request: Request) -> bytes | int:
+        words = words_for(request)
+        path = [p.decode("utf-8", "replace") for p in request.postpath or []]
+        while path and path[-1] == "":
+            path.pop()
+        try:
+            who = self._who(request)
+            if request.method == b"POST":
+                if _cross_site(request):
+                    return self._refuse(request, words, 403, words("forbidden"), who)
+                try:
+                    fields = read_post(request)
+                except BadForm as err:
+                    return self._refuse(request, words, 400, str(err), who)
+                session: Session | None = getattr(request, "_isoill_session", None)
+                expected = session.csrf if session is not None else _anon_csrf(request)
+                if not same_token(fields.get("csrf", ""), expected):
+                    return self._refuse(request, words, 403, words("csrf"), who)
+                return self.post(request, words, path, fields, who)
+            if request.method not in (b"GET", b"HEAD"):
+                request.setHeader(b"allow", b"GET, HEAD, POST")
+                return self._refuse(request, words, 405, "GET, HEAD, POST", who)
+            return self.get(request, words, path, who)
+        except Exception:
+            log.failure("{area} page {uri}", area=self.area, uri=request.uri)
+            self.desks.metrics.error("http_internal")
+            return self._refuse(request, words, 500, "internal error", None)
+
+    def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
+        raise NotImplementedError
+
+    def post(
+        self,
+        request: Request,
+        words: Words,
+        path: list[str],
+        fields: dict[str, str],
+        who: Account | None,
+    ) -> bytes | int:
+        raise NotImplementedError
+
+    def _refuse(
+        self, request: Request, words: Words, status: int, text: str, who: Account | None
+    ) -> bytes:
+        library = None if who is None else self._library(who.library)
+        back = f'<p><a href="/{self.area}/">{esc(words("back"))}</a></p>'
+        return html_page(
+            request,
+            words,
+            self.area,
+            text,
+            problems_box(words, [text]) + back,
+            who=who,
+            library=library,
+            status=status,
+        )
+
+    def _not_found(self, request: Request, words: Words, who: Account | None) -> bytes:
+        return self._refuse(request, words, 404, words("not_found"), who)
+
+    def _login_needed(self, request: Request, words: Words) -> bytes:
+        if request.method == b"GET":
+            target = (request.uri or b"/").decode("utf-8", "replace")
+            return redirect(request, f"/{self.area}/?" + urlencode({"next": target}))
+        return self._refuse(request, words, 401, words("login_needed"), None)
+
+    # --- logging in and out ------------------------------------------------------------------
+
+    def _login_form(
+        self, request: Request, words: Words, problems: Sequence[str] = (), username: str = ""
+    ) -> bytes:
+        library = self._default_library(request)
+        nxt = (request.args or {}).get(b"next", [b""])[0].decode("utf-8", "replace")
+        title = words("login") if self.area == "reader" else words("staff_login")
+        body = problems_box(words, problems) + (
+            f'<form method="post" action="/{self.area}/login" id="login">{csrf_field(request)}'
+            f'<input type="hidden" name="next" value="{esc(_local(nxt, self.area))}">'
+            + library_choice(words, self.desks.libraries(), library)
+            + f'<div class="row"><label for="username">{esc(words("username"))}</label>'
+            f'<input id="username" name="username" value="{esc(username)}" required'
+            ' autocomplete="username"></div>'
+            f'<div class="row"><label for="password">{esc(words("password"))}</label>'
+            '<input id="password" name="password" type="password" required'
+            ' autocomplete="current-password"></div>'
+            f'<button type="submit" id="log-in">{esc(words("log_in"))}</button></form>'
+        )
+        if self.area == "reader":
+            body += (
+                f'<p><a href="/reader/register" id="register">{esc(words("register"))}</a></p>'
+                f'<p><a href="/reader/email">{esc(words("email_mode"))}</a></p>'
+            )
+        status = 401 if problems else 200
+        return html_page(request, words, self.area, title, body, library=library, status=status)
+
+    def _login(self, request: Request, words: Words, fields: dict[str, str]) -> int:
+        library = fields.get("library", "")
+        username = fields.get("username", "").strip()
+        password = fields.get("password", "")
+        key = (library, username.lower())
+
+        async def work() -> bytes:
+            now = time.time()
+            if self.throttle.held(key, now):
+                return self._login_form(request, words, [words("locked")], username)
+            account = self.desks.account(library, username)
+            # The same scrypt work when there is no such account: the answer's timing must
+            # not tell which user names exist.
+            stored = account.password if account is not None else DUMMY_HASH
+            # A password longer than any account may have is checked against nothing real.
+            if len(password) > MAX_PASSWORD:
+                stored = DUMMY_HASH
+            good = await threads.deferToThread(verify_password, password, stored)
+            ok = (
+                good
+                and account is not None
+                and account.confirmed
+                and account.staff == (self.area == "staff")
+            )
+            if not ok or account is None:
+                self.throttle.count(key, now)
+                return self._login_form(request, words, [words("bad_login")], username)
+            self.throttle.clear(key)
+            token, _ = self.desks.open_session(account)
+            request.addCookie(
+                self.cookie,
+                token.encode("ascii"),
+                path=f"/{self.area}/".encode(),
+                httpOnly=True,
+                sameSite="lax",
+                secure=request.isSecure() or None,
+            )
+            return redirect(request, _local(fields.get("next", ""), self.area))
+
+        return answer_later(request, work)
+
+    def _logout(self, request: Request) -> bytes:
+        token = request.getCookie(self.cookie)
+        if token:
+            self.desks.close_session(token.decode("ascii", "replace"))
+        request.addCookie(self.cookie, b"", path=f"/{self.area}/".encode(), max_age=b"0")
+        return redirect(request, f"/{self.area}/")
+
+
+#: A hash checked when a login names no account, so that it takes as long as a real one.
+DUMMY_HASH = (
+    "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)
+
+
+def library_choice(words: Words, libraries: Sequence[Network], chosen: Network | None) -> str:
+    if len(libraries) == 1:
+        return f'<input type="hidden" name="library" value="{esc(libraries[0].name)}">'
+    options = "".join(
+        f'<option value="{esc(n.name)}"{" selected" if chosen is n else ""}>'
+        f"{esc(n.label or n.symbol)}</option>"
+        for n in libraries
+    )
+    return (
+        f'<div class="row"><label for="library">{esc(words("library"))}</label>'
+        f'<select id="library" name="library">{options}</select></div>'
+    )
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def service_words(words: Words, service: ServiceType) -> str:
+    """As the seed's list shows it: 复制-非归还, 借调-返还."""
+    return {
+        ServiceType.COPY: ("复制-非归还", "copy (non-returnable)"),
+        ServiceType.LOAN: ("借调-返还", "loan (returnable)"),
+    }[service][words.index]
+
+
+class Script(resource.Resource):
+    """``/static/isoill.js``: the pages' one script, served by the gateway itself (CSP)."""
+
+    isLeaf = True
+
+    def render_GET(self, request: Request) -> bytes:
+        request.setHeader(b"content-type", b"text/javascript; charset=utf-8")
+        request.setHeader(b"cache-control", b"max-age=3600")
+        request.setHeader(b"x-content-type-options", b"nosniff")
+        return SCRIPT
