@@ -112,10 +112,8 @@ class StaffPages(Area):
             if not sees(who, self.desks.account(library, request.reader)):
                 raise KeyError(number)
             if path[2] == "send":
-                suppliers = [s for s in fields.get("suppliers", "").replace(";", ",").split(",")]
-                self.desks.send_request(
-                    library, number, [s.strip() for s in suppliers if s.strip()]
-                )
+                named = fields.get("suppliers", "").replace(";", ",").split(",")
+                self.desks.send_request(library, number, [s.strip() for s in named if s.strip()])
                 return "done_sent"
             if path[2] == "received":
                 self.desks.mark_received(library, number)
