@@ -104,6 +104,7 @@ from isoill.apdu.types import (
     TransactionId,
 )
 from isoill.machine.reports import service_date_time
+from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 
 __all__ = [
     "CALIS_PREFIX",
@@ -433,23 +434,6 @@ def _compact(text: str, label: str) -> str:
     return _HYPHENS.sub("", value).upper()
 
 
-def _issn_check(digits: str) -> str:
-    total = sum(int(d) * w for d, w in zip(digits, range(8, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
-
-
-def _isbn10_check(digits: str) -> str:
-    total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
-
-
-def _isbn13_check(digits: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
-    return str((10 - total % 10) % 10)
-
-
 def normalise_issn(text: str) -> str:
     """``NNNN-NNNC`` for an ISSN typed with or without hyphen, label or full-width digits.
     Raises ValueError (message without the field name) when it is not one: a mistyped
@@ -457,7 +441,7 @@ def normalise_issn(text: str) -> str:
     compact = _compact(text, "ISSN")
     if not _ISSN.fullmatch(compact):
         raise ValueError(f"{text} is not an ISSN (7 digits and a check digit)")
-    if _issn_check(compact[:7]) != compact[7]:
+    if issn_check(compact[:7]) != compact[7]:
         raise ValueError(f"{text} is not an ISSN (check digit)")
     return f"{compact[:4]}-{compact[4:]}"
 
@@ -467,11 +451,11 @@ def normalise_isbn(text: str) -> str:
     placing the hyphens needs the ISBN agency's range tables. Raises ValueError."""
     compact = _compact(text, "ISBN")
     if _ISBN10.fullmatch(compact):
-        if _isbn10_check(compact[:9]) != compact[9]:
+        if isbn10_check(compact[:9]) != compact[9]:
             raise ValueError(f"{text} is not an ISBN (check digit)")
         return compact
     if _ISBN13.fullmatch(compact):
-        if _isbn13_check(compact[:12]) != compact[12]:
+        if isbn13_check(compact[:12]) != compact[12]:
             raise ValueError(f"{text} is not an ISBN (check digit)")
         return compact
     raise ValueError(f"{text} is not an ISBN (10 digits, or 13 starting 978 or 979)")
@@ -480,14 +464,14 @@ def normalise_isbn(text: str) -> str:
 def isbn10_to_13(isbn: str) -> str:
     """The 978 ISBN-13 of a (valid, compact) ISBN-10."""
     body = "978" + isbn[:9]
-    return body + _isbn13_check(body)
+    return body + isbn13_check(body)
 
 
 def isbn13_to_10(isbn: str) -> str | None:
     """The ISBN-10 of a (valid, compact) ISBN-13, or None for a 979 one, which has none."""
     if not isbn.startswith("978"):
         return None
-    return isbn[3:12] + _isbn10_check(isbn[3:12])
+    return isbn[3:12] + isbn10_check(isbn[3:12])
 
 
 def normalise_doi(text: str) -> str:

@@ -104,6 +104,7 @@ from isoill.apdu.types import (
     parse_iso_date,
 )
 from isoill.mapping import cmmnt
+from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 from isoill.mapping.cmmnt import Comment, MaxCost
 from isoill.mapping.directory import Directory, nacsis_code, oclc_symbol
 from isoill.mapping.record import Record, RecordError, Service, single_byte_problems
@@ -340,43 +341,26 @@ def _standard_number(value: str | None, problems: list[str]) -> dict[str, Any]:
         return {}
     compact = _STANDARD_NUMBER_LABEL.sub("", re.sub(r"[\s-]", "", text)).upper()
     if re.fullmatch(r"\d{7}[\dX]", compact):
-        check = _issn_check(compact[:7])
+        check = issn_check(compact[:7])
         if compact[7] != check:
             problems.append(f"STDNO: {text} is not an ISSN: its check digit should be {check}")
         return {"issn": compact, "item_type": ItemType.SERIAL}
     if re.fullmatch(r"\d{9}[\dX]", compact):
-        check = _isbn10_check(compact[:9])
+        check = isbn10_check(compact[:9])
         if compact[9] != check:
             problems.append(f"STDNO: {text} is not an ISBN: its check digit should be {check}")
         return {"isbn": compact, "item_type": ItemType.MONOGRAPH}
     if re.fullmatch(r"97[89]\d{10}", compact):
-        check = _isbn13_check(compact[:12])
+        check = isbn13_check(compact[:12])
         if compact[12] != check:
             problems.append(f"STDNO: {text} is not an ISBN: its check digit should be {check}")
-        short = compact[3:12] + _isbn10_check(compact[3:12])
+        short = compact[3:12] + isbn10_check(compact[3:12])
         return {
             "additional_no_letters": text,
             "isbn": short if compact.startswith("978") else None,
             "item_type": ItemType.MONOGRAPH,
         }
     return {"additional_no_letters": text}
-
-
-def _issn_check(digits: str) -> str:
-    total = sum(int(d) * w for d, w in zip(digits, range(8, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
-
-
-def _isbn10_check(digits: str) -> str:
-    total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
-
-
-def _isbn13_check(digits: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
-    return str((10 - total % 10) % 10)
 
 
 # --- delivery ------------------------------------------------------------------------------
