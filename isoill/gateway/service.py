@@ -566,20 +566,19 @@ class Gateway:
 
     def confirm_account(self, staff: Account, username: str) -> Account:
         network = self.config.network(staff.library)
-        done: list[Account] = []
 
         def decide() -> _Wrapped:
             account = self.store.account(staff.library, username)
             if account is None:
                 raise KeyError(username)
             confirmed = confirm(staff, account, datetime.now())
-            done[:] = [confirmed]
             notice = self._account_notice(network, confirmed, confirmed=True)
-            return _Wrapped(Change(outbox=(notice,), accounts=(confirmed,)))
+            return _Wrapped(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
 
-        self._commit(decide)
+        step, _ = self._commit(decide)
         self.deliver_soon()
-        return done[0]
+        assert step.account is not None
+        return step.account
 
     def _account_notice(self, network: Network, account: Account, *, confirmed: bool) -> OutboxItem:
         message = calis_mail.account_notice(
@@ -700,10 +699,11 @@ class Gateway:
 
 
 class _Wrapped:
-    """A bare change, committed like a relay step."""
+    """A bare change, committed like a relay step (and the account it writes, if any)."""
 
-    def __init__(self, change: Change) -> None:
+    def __init__(self, change: Change, account: Account | None = None) -> None:
         self.change = change
+        self.account = account
 
 
 def start_logging(stream: IO[str] | None = None, level: LogLevel = LogLevel.info) -> None:

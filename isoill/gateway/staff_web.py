@@ -142,10 +142,9 @@ class StaffPages(Area):
         csrf = csrf_field(request)
         done = (request.args or {}).get(b"done", [b""])[0].decode("ascii", "replace")
         message = message_box(words(done)) if done.startswith("done_") and done in WORDS else ""
+        everyone = self.desks.accounts(library.name)
         # Accounts waiting for this member of staff.
-        pending = [
-            a for a in self.desks.accounts(library.name, confirmed=False) if can_confirm(who, a)
-        ]
+        pending = [a for a in everyone if not a.confirmed and can_confirm(who, a)]
         account_rows = [
             [
                 esc(a.username),
@@ -182,7 +181,7 @@ class StaffPages(Area):
             if account_rows
             else f"<p>{esc(words('none'))}</p>"
         )
-        owners = {a.username: a for a in self.desks.accounts(library.name)}
+        owners = {a.username: a for a in everyone}
         readers = [
             r for r in self.desks.library_requests(library.name) if sees(who, owners.get(r.reader))
         ]
