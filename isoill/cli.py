@@ -11,7 +11,7 @@
                                 loopback, ISO ILL on 4990, HTTP on 8499)
     isoill send --to HOST:PORT FILE.json|FILE.ber
                                 one APDU to an ISO ILL peer; prints the answer
-    isoill staff add USER --library NAME [--member SYMBOL]
+    isoill staff add USER --library NAME [--member SYMBOL]  |  isoill staff add USER --operator
                                 a staff account for the /staff/ pages (password from
                                 ISOILL_PASSWORD or asked for)
 
@@ -324,6 +324,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         AccountError,
         check_password,
         hash_password,
+        operator_account,
         staff_account,
     )
     from isoill.gateway.config import DEFAULT, ConfigError, load
@@ -335,8 +336,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         print(f"isoill staff: {err}", file=sys.stderr)
         return 2
     config = config.with_ports(store=args.store)
+    if args.operator == bool(args.library) or (args.operator and args.member):
+        print("isoill staff: give either --library LIBRARY or --operator", file=sys.stderr)
+        return 2
     library = next((n for n in config.libraries() if n.name == args.library), None)
-    if library is None:
+    if library is None and not args.operator:
         names = ", ".join(n.name for n in config.libraries()) or "none"
         print(
             f"isoill staff: no library network {args.library!r} (there are: {names})",
@@ -349,25 +353,32 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         print(f"isoill staff: {weak[0]}", file=sys.stderr)
         return 2
     try:
-        account = staff_account(
-            library, args.user, args.member or "", hash_password(password), datetime.now()
-        )
+        if library is None:
+            account = operator_account(args.user, hash_password(password), datetime.now())
+            what = f"operator account {args.user}"
+        else:
+            account = staff_account(
+                library, args.user, args.member or "", hash_password(password), datetime.now()
+            )
+            what = f"staff account {args.user} of {library.name}"
         store = open_store(config.store)
         try:
             store.commit(Change(accounts=(account,)), time.time())
         finally:
             store.close()
     except Conflict:
-        print(f"isoill staff: {args.user} exists already in {library.name}", file=sys.stderr)
+        print(f"isoill staff: {args.user} exists already", file=sys.stderr)
         return 2
     except (AccountError, StoreError) as err:
         print(f"isoill staff: {err}", file=sys.stderr)
         return 2
-    print(f"staff account {args.user} of {library.name} added")
+    print(f"{what} added")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from isoill.gateway.client import DEFAULT_TIMEOUT as DEFAULT_SEND_TIMEOUT
+
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -431,13 +442,25 @@ def build_parser() -> argparse.ArgumentParser:
     snd.add_argument("--to", required=True, help="HOST:PORT of the peer")
     snd.add_argument("file", help="the APDU: isoill JSON (.json) or BER")
     snd.add_argument("--json", action="store_true", help="print the answer as JSON")
-    snd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (30)")
+    snd.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_SEND_TIMEOUT,
+        help=f"seconds to wait for the answer in all ({DEFAULT_SEND_TIMEOUT:g})",
+    )
     snd.set_defaults(func=cmd_send)
     staff = sub.add_parser("staff", help="staff accounts of the gateway's library pages")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
-    add = staff_commands.add_parser("add", help="add a staff account (confirmed at once)")
+    add = staff_commands.add_parser(
+        "add", help="add a staff or operator account (confirmed at once)"
+    )
     add.add_argument("user", help="the account's user name")
-    add.add_argument("--library", required=True, help="the library network the staff work for")
+    add.add_argument("--library", help="the library network the staff work for")
+    add.add_argument(
+        "--operator",
+        action="store_true",
+        help="an operator of the gateway: its operations pages, status and records API",
+    )
     add.add_argument("--member", help="central mode: the member library (its symbol)")
     add.add_argument("--config", help="the gateway's TOML configuration (default: embedded)")
     add.add_argument("--store", help="SQLite file or postgresql:// URL (default: the config's)")

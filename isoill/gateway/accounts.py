@@ -51,6 +51,11 @@ class AccountRole(StrEnum):
     READER = "reader"  # a reader's own account (个人用户)
     GROUP = "group"  # a member library's institutional account (集团用户, central mode)
     STAFF = "staff"  # the library's (or a member library's) ILL staff
+    OPERATOR = "operator"  # runs the gateway: its operations pages, status and records API
+
+
+#: The "library" of operator accounts: they belong to the gateway, not to a library network.
+OPERATORS = ""
 
 
 # --- passwords --------------------------------------------------------------------------------
@@ -296,6 +301,24 @@ def staff_account(
         role=AccountRole.STAFF,
         password=password_hash,
         member=member,
+        confirmed=True,
+        created=at,
+        confirmed_by="operator",
+    )
+
+
+def operator_account(username: str, password_hash: str, at: datetime) -> Account:
+    """An operator's account (``isoill staff add NAME --operator``): it logs in to the
+    operations pages and the records API, which show every library's requests and readers'
+    names, and to nothing of a library's own pages."""
+    problems = check_username(username)
+    if problems:
+        raise AccountError(problems)
+    return Account(
+        library=OPERATORS,
+        username=username,
+        role=AccountRole.OPERATOR,
+        password=password_hash,
         confirmed=True,
         created=at,
         confirmed_by="operator",

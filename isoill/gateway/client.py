@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 from isoill.apdu import APDU, StreamDecoder, UndecodableAPDU, decode, encode, from_json
@@ -28,13 +29,31 @@ def read_apdu_file(path: str | Path) -> APDU:
     return decode(data)
 
 
-def send(host: str, port: int, apdu: APDU, timeout: float = 30.0) -> APDU:
-    """Send ``apdu`` and wait for one APDU in answer."""
+#: Seconds ``send`` waits for the whole answer unless told otherwise.
+DEFAULT_TIMEOUT = 10.0
+
+
+def send(host: str, port: int, apdu: APDU, timeout: float = DEFAULT_TIMEOUT) -> APDU:
+    """Send ``apdu`` and wait for one APDU in answer, ``timeout`` seconds in all.
+
+    The timeout bounds the whole exchange (connecting, sending, every read), not each socket
+    call: a peer that trickles a byte now and then must not hold the client for ever.
+    """
     decoder = StreamDecoder()
+    deadline = time.monotonic() + timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(remaining())
             sock.sendall(encode(apdu, tcp_safe=True))
             while True:
+                sock.settimeout(remaining())
                 chunk = sock.recv(65536)
                 if not chunk:
                     decoder.close()
@@ -44,7 +63,7 @@ def send(host: str, port: int, apdu: APDU, timeout: float = 30.0) -> APDU:
                         raise SendError(f"the answer could not be decoded: {item.error}")
                     return item
     except TimeoutError as err:
-        raise SendError(f"no answer within {timeout:g} s") from err
+        raise SendError(f"{host}:{port}: no answer within {timeout:g} s (--timeout)") from err
     except OSError as err:
         raise SendError(f"{host}:{port}: {err.strerror or err}") from err
 

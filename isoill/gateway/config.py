@@ -19,6 +19,7 @@ The file form is TOML::
     http = "tcp:8499:interface=127.0.0.1"
     store = "isoill-gateway.db"                # or postgresql://user@host/db
     open = false                               # refuse senders that are not configured
+    operator_tokens = ["..."]                  # bearer tokens (32+ characters) for programs
 
     [[network]]
     name = "nacsis"
@@ -51,6 +52,8 @@ KINDS = ("iso", "records", "library")
 MODES = ("distributed", "central")
 ACCOUNT_KINDS = ("individual", "group")
 PROFILES = ("iso", "oclc", "nacsis")
+#: The shortest operator bearer token accepted (e.g. ``openssl rand -hex 24`` gives 48).
+MIN_TOKEN = 32
 
 
 class ConfigError(ValueError):
@@ -179,6 +182,9 @@ class Config:
     retry: Retry = field(default_factory=Retry)
     tls: TLS | None = None
     mail: Mail = field(default_factory=Mail)
+    #: Bearer tokens that open the operations pages, status and records API to a program
+    #: (monitoring, the NACSIS side's system); people log in as operator accounts instead.
+    operator_tokens: tuple[str, ...] = ()
 
     def network(self, name: str) -> Network:
         for network in self.networks:
@@ -289,6 +295,13 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
             problems.append(f"{where}: peer {peer.name!r} names unknown network {peer.network!r}")
         elif next(n for n in networks if n.name == peer.network).kind != "iso":
             problems.append(f"{where}: peer {peer.name!r} is on a records network")
+    tokens = gateway.get("operator_tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        problems.append(f"{where}: operator_tokens must be a list of strings")
+        tokens = []
+    if any(len(t) < MIN_TOKEN for t in tokens):
+        # A short token can be guessed: bearer tokens are not throttled like passwords.
+        problems.append(f"{where}: each operator token needs at least {MIN_TOKEN} characters")
     open_ = bool(gateway.get("open", False))
     if open_ and ANONYMOUS_NETWORK not in names:
         networks += (Network(ANONYMOUS_NETWORK),)
@@ -317,6 +330,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         retry=retry,
         tls=tls,
         mail=mail,
+        operator_tokens=tuple(tokens),
     )
 
 

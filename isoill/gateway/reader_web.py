@@ -22,6 +22,7 @@ from twisted.web.server import Request
 from isoill.gateway.accounts import (
     Account,
     AccountError,
+    AccountRole,
     hash_password,
     read_registration,
 )
@@ -71,6 +72,7 @@ from isoill.mapping.reader_form import (
 class ReaderPages(Area):
     area = "reader"
     cookie = READER_COOKIE
+    roles = frozenset({AccountRole.READER, AccountRole.GROUP})
 
     def __init__(self, desks: Desks, throttle: Throttle) -> None:
         super().__init__(desks, throttle)

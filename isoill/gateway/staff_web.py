@@ -56,6 +56,7 @@ log = Logger()
 class StaffPages(Area):
     area = "staff"
     cookie = STAFF_COOKIE
+    roles = frozenset({AccountRole.STAFF})
 
     def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
         if who is None:

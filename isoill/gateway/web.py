@@ -8,6 +8,9 @@
   history lines), ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options":
   {...}}``). A refused command answers 409 with every reason.
 
+All of these answer operators only (:class:`OperatorsOnly`), except ``/metrics`` on a
+loopback listener; the library API and the reader and staff pages have their own logins.
+
 Transaction ids hold ``/`` (``NACSIS:FA001234/GIF/T1``): in a path it may be written as is
 or as ``%2F``, since the segments after the network (or after ``records``) are joined again.
 
@@ -20,29 +23,36 @@ behalf from the loopback gateway. Bodies are kept to :data:`MAX_BODY` bytes whil
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import html
 import io
+import ipaddress
 import json
-import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from twisted.internet import threads
 from twisted.logger import Logger
 from twisted.web import pages, resource, server
 from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 
-from isoill.gateway.accounts import Account, sees, verify_password
+from isoill.gateway.accounts import OPERATORS, Account, AccountRole, sees
 from isoill.gateway.desk import DeskRefused
 from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.reader_web import ReaderPages
 from isoill.gateway.staff_web import StaffPages
 from isoill.gateway.store import Conflict, Store, StoredLeg
-from isoill.gateway.web_common import DUMMY_HASH, Desks, Script, Throttle, answer_later
+from isoill.gateway.web_common import (
+    Desks,
+    LoginHeld,
+    Script,
+    Throttle,
+    answer_later,
+    log_in,
+)
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
@@ -58,6 +68,8 @@ log = Logger()
 MAX_BODY = 1 << 20
 #: Rows on the transactions page: the most recently changed first.
 PAGE_ROWS = 200
+#: The accounts that use the library API: each library's readers, group accounts and staff.
+LIBRARY_ROLES = frozenset({AccountRole.READER, AccountRole.GROUP, AccountRole.STAFF})
 
 
 class Backend(Desks, Protocol):
@@ -351,16 +363,13 @@ class LibraryRequests(_Leaf):
         key = (library, username.lower())
 
         async def work() -> bytes:
-            now = time.time()
-            if self.throttle.held(key, now):
+            found = self.backend.account(library, username)
+            try:
+                account = await log_in(self.throttle, key, found, password, LIBRARY_ROLES)
+            except LoginHeld:
                 return _error(request, 429, "too many failed logins: wait a quarter of an hour")
-            account = self.backend.account(library, username)
-            stored = account.password if account is not None else DUMMY_HASH
-            good = await threads.deferToThread(verify_password, password, stored)
-            if not good or account is None or not account.confirmed:
-                self.throttle.count(key, now)
+            if account is None:
                 return self._unauthorized(request)
-            self.throttle.clear(key)
             try:
                 return self._answer(request, account, path)
             except Exception:
@@ -454,6 +463,81 @@ class Status(_Leaf):
             request,
             200,
             {**self.backend.status(), "store": store, "metrics": self.backend.metrics.snapshot()},
+        )
+
+
+# --- who may see them -------------------------------------------------------------------------
+
+
+def on_loopback(request: Request) -> bool:
+    """Whether the request came in on a loopback listener (only this machine reaches it)."""
+    host = getattr(request.getHost(), "host", "")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OperatorsOnly(resource.Resource):
+    """The operations pages, status and the records API show every library's requests,
+    readers' names and records: they answer an operator only. An operator is a program with
+    a bearer token from the configuration (``operator_tokens``) or a person with an operator
+    account (``isoill staff add NAME --operator``) over HTTP Basic, which browsers ask for
+    themselves. Library staff and readers, whose logins are for their own pages, are refused
+    like anybody else. ``open_on_loopback`` (for ``/metrics``) lets a scraper on this machine
+    in without a login, never one that reaches a non-loopback listener."""
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        inner: _Leaf,
+        throttle: Throttle,
+        tokens: Iterable[str],
+        *,
+        open_on_loopback: bool = False,
+    ) -> None:
+        super().__init__()
+        self.inner = inner
+        self.throttle = throttle
+        self.tokens = tuple(t.encode("utf-8") for t in tokens)
+        self.open_on_loopback = open_on_loopback
+
+    def render(self, request: Request) -> bytes | int:
+        if self.open_on_loopback and on_loopback(request):
+            return self.inner.render(request)
+        given = request.getHeader(b"authorization") or b""
+        scheme, _, credential = given.partition(b" ")
+        if scheme.lower() == b"bearer":
+            token = credential.strip()
+            # Every token compared in constant time, so timing tells nothing of any of them.
+            matches = [hmac.compare_digest(token, known) for known in self.tokens]
+            return self.inner.render(request) if any(matches) else self._unauthorized(request)
+        username = (request.getUser() or b"").decode("utf-8", "replace")
+        password = (request.getPassword() or b"").decode("utf-8", "replace")
+        if not username:
+            return self._unauthorized(request)
+        backend = self.inner.backend
+
+        async def work() -> bytes:
+            found = backend.account(OPERATORS, username)
+            key = (OPERATORS, username.lower())
+            try:
+                who = await log_in(self.throttle, key, found, password, {AccountRole.OPERATOR})
+            except LoginHeld:
+                return _error(request, 429, "too many failed logins: wait a quarter of an hour")
+            if who is None:
+                return self._unauthorized(request)
+            body = self.inner.render(request)
+            assert isinstance(body, bytes)  # every operations resource answers at once
+            return body
+
+        return answer_later(request, work)
+
+    def _unauthorized(self, request: Request) -> bytes:
+        request.setHeader(b"www-authenticate", b'Basic realm="isoill operators", charset="UTF-8"')
+        return _error(
+            request, 401, "operators only: log in as an operator account or give a bearer token"
         )
 
 
@@ -658,14 +742,19 @@ class _Directory(resource.Resource):
 
 def site(backend: Backend) -> server.Site:
     """The whole HTTP side, for ``endpoint.listen``."""
-    root = _Directory()
-    root.putChild(b"", Index(backend))
-    root.putChild(b"transactions", TransactionPage(backend))
-    root.putChild(b"metrics", MetricsPage(backend))
-    root.putChild(b"status", Status(backend))
-    api = _Directory()
-    api.putChild(b"records", Records(backend))
     throttle = Throttle()
+    tokens = backend.config.operator_tokens
+
+    def operators(inner: _Leaf, open_on_loopback: bool = False) -> OperatorsOnly:
+        return OperatorsOnly(inner, throttle, tokens, open_on_loopback=open_on_loopback)
+
+    root = _Directory()
+    root.putChild(b"", operators(Index(backend)))
+    root.putChild(b"transactions", operators(TransactionPage(backend)))
+    root.putChild(b"metrics", operators(MetricsPage(backend), open_on_loopback=True))
+    root.putChild(b"status", operators(Status(backend)))
+    api = _Directory()
+    api.putChild(b"records", operators(Records(backend)))
     api.putChild(b"libraries", LibraryRequests(backend, throttle))
     root.putChild(b"api", api)
     root.putChild(b"reader", ReaderPages(backend, throttle))

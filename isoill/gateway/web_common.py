@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -36,6 +36,7 @@ from twisted.web.server import Request
 from isoill.gateway.accounts import (
     MAX_PASSWORD,
     Account,
+    AccountRole,
     Session,
     same_token,
     verify_password,
@@ -482,6 +483,45 @@ class Throttle:
     def clear(self, key: tuple[str, str]) -> None:
         self.events.pop(key, None)
 
+    def attempt(self, key: tuple[str, str], now: float) -> bool:
+        """Count one attempt and say whether it may go ahead. Counted *before* the password
+        is checked, in one step on the reactor thread: a burst of concurrent guesses cannot
+        all pass the hold while their checks are still running in threads."""
+        if self.held(key, now):
+            return False
+        self.count(key, now)
+        return True
+
+
+class LoginHeld(Exception):
+    """Too many attempts for this account in the window: nothing was checked."""
+
+
+async def log_in(
+    throttle: Throttle,
+    key: tuple[str, str],
+    account: Account | None,
+    password: str,
+    roles: Collection[AccountRole],
+) -> Account | None:
+    """The one password check of every login: the reader and staff pages, the library
+    API's HTTP Basic and the operators'. The account when the password is its own and it is
+    confirmed and of one of ``roles``; None otherwise; :class:`LoginHeld` when the key has
+    had its attempts. A success clears the key's count; a failure stays counted."""
+    if not throttle.attempt(key, time.time()):
+        raise LoginHeld
+    # The same scrypt work when there is no such account, so that the answer's timing does
+    # not tell which user names exist; a password longer than any account may have is
+    # checked against nothing real.
+    stored = DUMMY_HASH
+    if account is not None and len(password) <= MAX_PASSWORD:
+        stored = account.password
+    good = await threads.deferToThread(verify_password, password, stored)
+    if not good or account is None or not account.confirmed or account.role not in roles:
+        return None
+    throttle.clear(key)
+    return account
+
 
 def answer_later(request: Request, work: Callable[[], Coroutine[Any, Any, bytes]]) -> int:
     """Answer from a coroutine (one that waits for a password check in a thread)."""
@@ -515,6 +555,8 @@ class Area(resource.Resource):
     isLeaf = True
     area = ""
     cookie = b""
+    #: The accounts that log in here.
+    roles: frozenset[AccountRole] = frozenset()
 
     def __init__(self, desks: Desks, throttle: Throttle) -> None:
         super().__init__()
@@ -531,7 +573,7 @@ class Area(resource.Resource):
         if found is None:
             return None
         session, account = found
-        if account.staff != (self.area == "staff"):
+        if account.role not in self.roles:
             return None
         request._isoill_session = session  # type: ignore[attr-defined]
         return account
@@ -645,27 +687,13 @@ class Area(resource.Resource):
         key = (library, username.lower())
 
         async def work() -> bytes:
-            now = time.time()
-            if self.throttle.held(key, now):
+            found = self.desks.account(library, username) if self._library(library) else None
+            try:
+                account = await log_in(self.throttle, key, found, password, self.roles)
+            except LoginHeld:
                 return self._login_form(request, words, [words("locked")], username)
-            account = self.desks.account(library, username)
-            # The same scrypt work when there is no such account: the answer's timing must
-            # not tell which user names exist.
-            stored = account.password if account is not None else DUMMY_HASH
-            # A password longer than any account may have is checked against nothing real.
-            if len(password) > MAX_PASSWORD:
-                stored = DUMMY_HASH
-            good = await threads.deferToThread(verify_password, password, stored)
-            ok = (
-                good
-                and account is not None
-                and account.confirmed
-                and account.staff == (self.area == "staff")
-            )
-            if not ok or account is None:
-                self.throttle.count(key, now)
+            if account is None:
                 return self._login_form(request, words, [words("bad_login")], username)
-            self.throttle.clear(key)
             token, _ = self.desks.open_session(account)
             request.addCookie(
                 self.cookie,

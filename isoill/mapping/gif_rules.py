@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ORDER = "tests/test_mapping_order.py::"
-RECEIVE = "tests/test_mapping_receive.py::"
-COMMANDS = "tests/test_mapping_commands.py::"
+ORDER = "tests/mapping/test_order.py::"
+RECEIVE = "tests/mapping/test_receive.py::"
+COMMANDS = "tests/mapping/test_commands.py::"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ RULES = (
          "isoill.mapping.to_iso.order_request", ORDER + "test_each_rule_refuses_with_its_reason"),
     Rule("N-8", "only TYPE and SPVIA may hold Japanese", "check",
          "isoill.mapping.record.single_byte_problems",
-         "tests/test_mapping_record.py::test_single_byte_rule_names_the_field"),
+         "tests/mapping/test_record.py::test_single_byte_rule_names_the_field"),
     Rule("N-9", "some items are hard to get", "non-goal", "advisory for staff"),
     Rule("N-10", "CALLBACK only before the batch", "check",
          "isoill.mapping.commands.Leg.command",
@@ -111,7 +111,7 @@ RULES = (
          "staff write to the lender; the letter templates of isoill.mapping.receive_guard "
          "serve the other cases"),
     Rule("N-35", "act before EXPIRY-DATE", "mapping", "isoill.mapping.cmmnt.read",
-         "tests/test_mapping_record.py::test_every_token_round_trips"),
+         "tests/mapping/test_record.py::test_every_token_round_trips"),
     Rule("N-36", "SEND needs PAYMENT=IFM; INQUIRE/PARDON need CODE= or NOTE=", "check",
          "isoill.mapping.commands.Leg.command",
          COMMANDS + "test_lender_send_needs_payment_ifm_and_pardon_answers_a_cancel"),

@@ -1,8 +1,9 @@
-"""Build the example traces that ``isoill replay`` and tests/test_replay.py use.
+"""Build the example traces that ``isoill replay`` and tests/machine/test_replay.py use.
 
 Each flow of the fact sheet (§1.4-1.7) is one transaction, built with fixed dates and times so
-that the files come out byte for byte the same on every run (tests/test_replay.py checks that
-the committed ``.ber`` files still equal what this script builds), and written as the APDUs'
+that the files come out byte for byte the same on every run (tests/machine/test_replay.py
+checks that the committed ``.ber`` files still equal what this script builds), and written as
+the APDUs'
 BER concatenated in the order they went over the wire, which is what a capture gives.
 
     python tests/traces/make_traces.py      # (re)writes tests/traces/*.ber

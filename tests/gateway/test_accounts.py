@@ -1,0 +1,212 @@
+"""Accounts without a web page: password hashes, registration forms, who confirms whom, and
+accounts and sessions in the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isoill.gateway.accounts import (
+    Account,
+    AccountError,
+    AccountRole,
+    can_confirm,
+    confirm,
+    hash_password,
+    new_session,
+    read_registration,
+    registration_role,
+    sees,
+    session_key,
+    staff_account,
+    verify_password,
+)
+from isoill.gateway.config import Member, Network
+from isoill.gateway.store import Change, Conflict, Store, open_store
+
+AT = datetime(2026, 12, 2, 9, 0)
+DISTRIBUTED = Network("thu", kind="library", symbol="CALIS:THU")
+CENTRAL = Network(
+    "centre",
+    kind="library",
+    symbol="CALIS:CENTRE",
+    mode="central",
+    members=(Member("CALIS:M1"), Member("CALIS:M2")),
+)
+GROUP = replace(CENTRAL, name="group", accounts="group")
+
+REGISTRATION = {
+    "username": "zhangsan",
+    "password": "reader-pass-1",
+    "password2": "reader-pass-1",
+    "name": "张三",
+    "email": "zhangsan@example.edu.cn",
+    "phone": "010-62780000",
+}
+
+
+@settings(max_examples=8)
+@given(st.text(min_size=0, max_size=40))
+def test_a_hash_verifies_its_password_and_nothing_else(password: str) -> None:
+    encoded = hash_password(password)
+    assert encoded.startswith("scrypt$32768$8$1$")
+    assert verify_password(password, encoded)
+    assert not verify_password(password + "x", encoded)
+
+
+def test_hashes_are_salted_and_unreadable_ones_never_verify() -> None:
+    one, two = hash_password("same-password"), hash_password("same-password")
+    assert one != two and "same-password" not in one
+    assert verify_password("same-password", two)
+    for broken in (
+        "",
+        "plain",
+        "md5$x$y",
+        one.replace("scrypt", "bcrypt"),
+        one[:-8],
+        "scrypt$1$2$3$!!$!!",
+    ):
+        assert not verify_password("same-password", broken)
+
+
+def test_registration_reports_every_problem_at_once() -> None:
+    with pytest.raises(AccountError) as refused:
+        read_registration(
+            DISTRIBUTED,
+            {
+                "username": "x",
+                "password": "short",
+                "password2": "",
+                "email": "nope",
+                "name": "a\x07b",
+            },
+        )
+    fields = {p.split(":")[0] for p in refused.value.problems}
+    assert fields == {"username", "password", "password2", "email", "name"}
+    with pytest.raises(AccountError, match="password: must not be the user name"):
+        read_registration(
+            DISTRIBUTED, {**REGISTRATION, "password": "zhangsan", "password2": "zhangsan"}
+        )
+    account, password = read_registration(DISTRIBUTED, REGISTRATION)
+    assert password == "reader-pass-1" and account.password == ""
+    assert account.role is AccountRole.READER and not account.confirmed and account.member == ""
+    with pytest.raises(AccountError, match="member"):
+        read_registration(DISTRIBUTED, {**REGISTRATION, "member": "CALIS:M1"})
+
+
+def test_central_mode_needs_a_member_and_group_mode_makes_group_accounts() -> None:
+    with pytest.raises(AccountError, match="member"):
+        read_registration(CENTRAL, REGISTRATION)
+    with pytest.raises(AccountError, match="member"):
+        read_registration(CENTRAL, {**REGISTRATION, "member": "CALIS:ELSEWHERE"})
+    account, _ = read_registration(CENTRAL, {**REGISTRATION, "member": "calis:m1"})
+    assert account.member == "CALIS:M1" and account.role is AccountRole.READER
+    assert registration_role(GROUP) is AccountRole.GROUP
+    group, _ = read_registration(GROUP, {**REGISTRATION, "member": "CALIS:M2"})
+    assert group.role is AccountRole.GROUP
+
+
+def _staff(network: Network, member: str = "") -> Account:
+    return staff_account(network, f"staff{member[-2:]}", member, "hash", AT)
+
+
+@pytest.mark.parametrize(
+    ("who", "account", "allowed"),
+    [
+        ("centre", ("reader", "CALIS:M1"), True),
+        ("centre", ("group", "CALIS:M1"), True),
+        ("m1", ("reader", "CALIS:M1"), True),
+        ("m1", ("reader", "CALIS:M2"), False),
+        ("m1", ("group", "CALIS:M1"), False),
+        ("m1", ("staff", ""), False),
+        ("other-library", ("reader", "CALIS:M1"), False),
+    ],
+)
+def test_who_confirms_whom(who: str, account: tuple[str, str], allowed: bool) -> None:
+    staff = {
+        "centre": _staff(CENTRAL),
+        "m1": _staff(CENTRAL, "CALIS:M1"),
+        "other-library": _staff(DISTRIBUTED),
+    }[who]
+    target = Account("centre", "someone", AccountRole(account[0]), "hash", member=account[1])
+    assert can_confirm(staff, target) is allowed
+    if allowed:
+        done = confirm(staff, target, AT)
+        assert done.confirmed and done.confirmed_by == staff.username
+        with pytest.raises(AccountError, match="confirmed already"):
+            confirm(staff, done, AT)
+    else:
+        with pytest.raises(AccountError):
+            confirm(staff, target, AT)
+
+
+def test_member_staff_see_only_their_own_readers() -> None:
+    m1 = _staff(CENTRAL, "CALIS:M1")
+    mine = Account("centre", "a", AccountRole.READER, "h", member="CALIS:M1")
+    theirs = Account("centre", "b", AccountRole.READER, "h", member="CALIS:M2")
+    assert sees(m1, mine) and not sees(m1, theirs) and not sees(m1, None)
+    assert sees(_staff(CENTRAL), theirs) and sees(_staff(CENTRAL), None)
+    with pytest.raises(AccountError, match="member"):
+        staff_account(CENTRAL, "staff", "CALIS:NOT-A-MEMBER", "h", AT)
+
+
+# --- in the store ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    location = (
+        str(tmp_path / "store.db")
+        if request.param == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    opened = open_store(location)
+    yield opened
+    opened.close()
+
+
+def test_accounts_are_kept_versioned_and_unique(store: Store) -> None:
+    account, _ = read_registration(DISTRIBUTED, REGISTRATION)
+    account = replace(account, password=hash_password("reader-pass-1"), created=AT)
+    store.commit(Change(accounts=(account,)), time.time())
+    with pytest.raises(Conflict):  # the same name again
+        store.commit(Change(accounts=(account,)), time.time())
+    loaded = store.account("thu", "zhangsan")
+    assert loaded is not None and loaded.version == 1
+    assert replace(loaded, version=0) == account
+    assert store.accounts_of("thu", confirmed=False) == [loaded]
+    assert store.accounts_of("thu", confirmed=True) == []
+    assert store.account("elsewhere", "zhangsan") is None
+    confirmed = confirm(_staff(DISTRIBUTED), loaded, AT)
+    store.commit(Change(accounts=(confirmed,)), time.time())
+    with pytest.raises(Conflict):  # a stale copy does not overwrite the confirmation
+        store.commit(Change(accounts=(replace(loaded, name="someone else"),)), time.time())
+    now = store.account("thu", "zhangsan")
+    assert now is not None and now.confirmed and now.name == "张三" and now.version == 2
+    assert [a.username for a in store.accounts_of("thu", confirmed=True)] == ["zhangsan"]
+
+
+def test_sessions_expire_and_end(store: Store) -> None:
+    account = _staff(DISTRIBUTED)
+    now = time.time()
+    token, session = new_session(account, now)
+    assert session.key == session_key(token) and token not in session.key
+    store.open_session(session, now)
+    assert store.session(session_key(token), now) == session
+    assert store.session(session_key(token), session.expires + 1) is None
+    assert store.session(session_key("made-up"), now) is None
+    # An expired session is swept when a new one opens.
+    other_token, other = new_session(account, session.expires + 10)
+    store.open_session(other, session.expires + 10)
+    assert store.session(session.key, now) is None
+    assert store.session(other.key, session.expires + 10) == other
+    store.close_session(other.key)
+    assert store.session(other.key, session.expires + 10) is None
+    assert other_token != token

@@ -1,0 +1,503 @@
+"""The library desk without I/O: readers' requests, the rota's rules, supplying staff.
+
+A dictionary stands in for the store (legs by network and key, the outbox as a list), so
+each test follows the desk's decisions step by step; the e2e tests run the same code in a
+real gateway.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+import isoill
+from isoill.apdu.enums import (
+    Conditions,
+    ILLServiceType,
+    ReasonNotAvailable,
+    TransactionResults,
+)
+from isoill.gateway.config import Config, Member, Network, Peer
+from isoill.gateway.desk import MAIL_NETWORK, DeskRefused
+from isoill.gateway.library import ReaderRequest, RequestState, SupplyRequest, SupplyState
+from isoill.gateway.relay import Relay, Sender
+from isoill.gateway.store import Change, OutboxItem, StoredLeg
+from isoill.machine import Role, State
+from isoill.mapping.holdings import Holdings
+from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType
+from tests.gateway.support import Side
+
+AT = datetime(2026, 11, 23, 10, 0, 0)
+
+FORM = ReaderForm(
+    service=ServiceType.COPY,
+    document_type=DocumentType.JOURNAL_ARTICLE,
+    title="Interlending & Document Supply",
+    article_title="Licence to Deny?",
+    volume_issue="32(2)",
+    pages="94-101",
+    issn="0264-1615",
+    cost_limit=Decimal(30),
+    name="李四",
+    email="lisi@example.edu.cn",
+    phone="010-1234567",
+)
+
+
+def config(mode: str = "distributed") -> Config:
+    return Config(
+        networks=(
+            Network(
+                "thu",
+                kind="library",
+                symbol="CALIS:THU",
+                label="清华大学图书馆",
+                mode=mode,
+                staff_email="ill@lib.example.edu.cn",
+                members=(Member("CALIS:THU-MED"),),
+            ),
+            Network("calis", kind="iso"),
+        ),
+        peers=(
+            Peer("pku", "calis", ("CALIS:PKU",)),
+            Peer("fdu", "calis", ("CALIS:FDU",)),
+        ),
+    )
+
+
+class World:
+    """The relay and desk over a dictionary store."""
+
+    def __init__(self, mode: str = "distributed", holdings: str = "") -> None:
+        self.config = config(mode)
+        table = {"thu": Holdings.from_csv(holdings)} if holdings else {}
+        self.relay = Relay(self.config, table)
+        self.desk = self.relay.desk
+        self.legs: dict[tuple[str, str], StoredLeg] = {}
+        self.outbox: list[OutboxItem] = []
+
+    def load(self, network: str, key: str) -> StoredLeg | None:
+        return self.legs.get((network, key))
+
+    def commit(self, change: Change) -> None:
+        for leg in change.legs:
+            stored = self.legs.get((leg.network, leg.key))
+            assert (stored.version if stored else 0) == leg.version, "a stale leg was written"
+            self.legs[(leg.network, leg.key)] = replace(leg, version=leg.version + 1)
+        known = {item.dedup for item in self.outbox}
+        self.outbox += [item for item in change.outbox if item.dedup not in known]
+
+    def request(self, number: int) -> ReaderRequest:
+        leg = self.legs[("thu", f"request:{number}")]
+        assert isinstance(leg.desk, ReaderRequest)
+        return leg.desk
+
+    def leg(self, number: int) -> StoredLeg:
+        return self.legs[("thu", f"request:{number}")]
+
+    def submit(self, number: int = 1, form: ReaderForm = FORM, reader: str = "lisi") -> None:
+        self.commit(self.desk.submit("thu", reader, form, number, AT).change)
+
+    def sent_to(self, peer: str) -> list[isoill.APDU]:
+        return [isoill.decode(i.data) for i in self.outbox if i.peer == peer]
+
+    def mails(self) -> list[email.message.Message]:
+        return [email.message_from_bytes(i.data) for i in self.outbox if i.network == MAIL_NETWORK]
+
+    def answer(self, peer: str, apdu: isoill.APDU, at: datetime = AT) -> None:
+        step = self.relay.inbound(
+            Sender("127.0.0.1", (peer,)), apdu, isoill.encode(apdu), self.load, at
+        )
+        assert step.refused is None, step.refused
+        self.commit(step.change)
+
+
+def answer_to(request: isoill.APDU, **fields: object) -> isoill.ILLAnswer:
+    return isoill.ILLAnswer(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def not_owned(request: isoill.APDU) -> isoill.ILLAnswer:
+    return answer_to(
+        request,
+        transaction_results=TransactionResults.UNFILLED,
+        results_explanation=isoill.UnfilledResults(reason_unfilled=isoill.ReasonUnfilled.NOT_OWNED),
+    )
+
+
+def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
+    world = World()
+    world.submit()
+    assert world.request(1).state is RequestState.UNPROCESSED
+    assert world.outbox == []
+    with pytest.raises(KeyError):
+        world.desk.cancel(world.leg(1), "someone-else", AT)
+    world.commit(world.desk.cancel(world.leg(1), "lisi", AT).change)
+    assert world.request(1).state is RequestState.CANCELLED
+    with pytest.raises(DeskRefused):
+        world.desk.send(world.leg(1), ["CALIS:PKU"], AT)
+
+
+def test_staff_send_then_the_reader_can_no_longer_cancel() -> None:
+    world = World()
+    world.submit()
+    with pytest.raises(DeskRefused, match="no supplier"):
+        world.desk.send(world.leg(1), [], AT)
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    request = world.request(1)
+    assert request.state is RequestState.SENT
+    (sent,) = world.sent_to("pku")
+    assert isinstance(sent, isoill.ILLRequest)
+    # Distributed mode: the document comes to the library, not to the reader.
+    assert sent.delivery_address is None
+    assert sent.requester_id is not None and sent.requester_id.symbol == "CALIS:THU"
+    with pytest.raises(DeskRefused, match="only a request not yet processed"):
+        world.desk.cancel(world.leg(1), "lisi", AT)
+
+
+def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    world.answer(
+        "pku",
+        answer_to(
+            first,
+            transaction_results=TransactionResults.RETRY,
+            results_explanation=isoill.RetryResults(
+                reason_not_available=ReasonNotAvailable.AT_BINDERY
+            ),
+        ),
+    )
+    (second,) = world.sent_to("fdu")
+    assert isinstance(second, isoill.ILLRequest)
+    assert second.third_party_info_type is not None
+    assert [s.symbol for s in second.third_party_info_type.already_tried_list or ()] == [
+        "CALIS:PKU"
+    ]
+    # FDU asks for more money than the reader agreed to: declined, and no one is left.
+    world.answer(
+        "fdu",
+        answer_to(
+            second,
+            transaction_results=TransactionResults.CONDITIONAL,
+            results_explanation=isoill.ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+        ),
+    )
+    reply = world.sent_to("fdu")[-1]
+    assert isinstance(reply, isoill.ConditionalReply) and reply.answer is False
+    request = world.request(1)
+    assert request.state is RequestState.NOT_SUPPLIED
+    assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU", "CALIS:FDU"]
+    assert "at-bindery" in request.rota.tried[0].reason
+    assert "cost-exceeds-limit" in request.rota.tried[1].reason
+    (notice,) = world.mails()
+    assert notice["To"] == "lisi@example.edu.cn"
+    body = notice.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert "at-bindery" in body.decode("utf-8") and "cost-exceeds-limit" in body.decode("utf-8")
+
+
+def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    before = world.leg(1).due
+    later = AT + timedelta(days=3)
+    world.answer(
+        "pku",
+        answer_to(
+            first,
+            transaction_results=TransactionResults.WILL_SUPPLY,
+            results_explanation=isoill.WillSupplyResults(
+                reason_will_supply=isoill.ReasonWillSupply.BEING_PROCESSED_FOR_SUPPLY
+            ),
+        ),
+        at=later,
+    )
+    assert world.request(1).state is RequestState.SENT
+    after = world.leg(1).due
+    assert before is not None and after is not None and after > before
+    # The deadline passes anyway: Cancel to PKU, the request to FDU.
+    overdue = world.leg(1)
+    world.commit(world.desk.overdue(overdue, world.load, AT + timedelta(days=20)))
+    assert isinstance(world.sent_to("pku")[-1], isoill.Cancel)
+    assert isinstance(world.sent_to("fdu")[-1], isoill.ILLRequest)
+    # PKU ships after all: noted for staff, the request stays with FDU.
+    shipped = isoill.Shipped(
+        transaction_id=first.transaction_id,
+        requester_id=first.requester_id,
+        responder_id=first.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(),
+    )
+    step = world.relay.inbound(
+        Sender("127.0.0.1", ("pku",)), shipped, isoill.encode(shipped), world.load, AT
+    )
+    world.commit(step.change)
+    request = world.request(1)
+    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
+    assert request.state is RequestState.SENT
+    assert any("late" in text for _, text in request.history) or step.refused
+
+
+def test_a_request_not_sent_by_its_valid_until_date_ends_by_itself() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=AT.date()))
+    leg = world.leg(1)
+    # Due at the end of the reader's last day, not before.
+    assert (
+        leg.due == datetime.combine(AT.date() + timedelta(days=1), datetime.min.time()).timestamp()
+    )
+    assert world.desk.overdue(leg, world.load, AT + timedelta(hours=1)).legs[0].desk == leg.desk
+    world.commit(world.desk.overdue(world.leg(1), world.load, AT + timedelta(days=1)))
+    request = world.request(1)
+    assert request.state is RequestState.EXPIRED and world.leg(1).due is None
+    assert world.sent_to("pku") == []
+    (notice,) = world.mails()
+    subject = str(email.header.make_header(email.header.decode_header(notice["Subject"])))
+    assert notice["To"] == FORM.email and "自动结束" in subject
+    with pytest.raises(DeskRefused):  # staff can no longer send it on
+        world.desk.send(world.leg(1), ["CALIS:PKU"], AT + timedelta(days=1))
+
+
+def test_the_valid_until_date_cancels_the_supplier_and_stops_the_rota() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=(AT + timedelta(days=2)).date()))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    # The expiry (end of day 2) comes before the supplier's 7-day deadline.
+    expiry = datetime.combine((AT + timedelta(days=3)).date(), datetime.min.time())
+    assert world.leg(1).due == expiry.timestamp()
+    world.commit(world.desk.overdue(world.leg(1), world.load, expiry))
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel) and cancel.transaction_id == first.transaction_id
+    assert world.sent_to("fdu") == []  # not asked: the reader no longer wants it
+    request = world.request(1)
+    assert request.state is RequestState.EXPIRED
+    assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU"]
+    # An Unfilled that comes after it changes nothing.
+    world.answer("pku", not_owned(first), at=expiry)
+    assert world.request(1).state is RequestState.EXPIRED and world.sent_to("fdu") == []
+
+
+def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
+    world = World()
+    world.submit(form=replace(FORM, valid_until=AT.date()))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (first,) = world.sent_to("pku")
+    late = AT + timedelta(days=1, hours=1)
+    world.answer("pku", not_owned(first), at=late)
+    assert world.request(1).state is RequestState.EXPIRED
+    assert world.sent_to("fdu") == []
+
+
+def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
+    world = World()
+    world.submit(form=replace(FORM, service=ServiceType.LOAN, document_type=DocumentType.BOOK))
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (ask,) = world.sent_to("pku")
+    pku = Side(Role.RESPONDER, ask.transaction_id)
+    pku.got(ask)
+    due = date(2027, 1, 15)
+    world.answer(
+        "pku",
+        pku.sent(
+            isoill.Shipped(
+                transaction_id=ask.transaction_id,
+                requester_id=ask.requester_id,
+                responder_id=ask.responder_id,
+                shipped_service_type=ILLServiceType.LOAN,
+                supply_details=isoill.SupplyDetails(date_due=isoill.DateDue(date_due_field=due)),
+            )
+        ),
+    )
+    assert world.request(1).return_date == due
+    with pytest.raises(DeskRefused, match="not received"):
+        world.desk.returned(world.leg(1), world.load, AT)
+    world.commit(world.desk.received(world.leg(1), world.load, AT).change)
+    pku.got(world.sent_to("pku")[-1])
+    world.commit(world.desk.returned(world.leg(1), world.load, AT, via="EMS 快递").change)
+    returned = world.sent_to("pku")[-1]
+    assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS 快递"
+    pku.got(returned)
+    assert world.request(1).state is RequestState.RETURNED
+    # The supplier checks it in: the transaction ends there, noted on the request.
+    world.answer(
+        "pku",
+        pku.sent(
+            isoill.CheckedIn(
+                transaction_id=ask.transaction_id,
+                requester_id=ask.requester_id,
+                responder_id=ask.responder_id,
+                date_checked_in=AT.date(),
+            )
+        ),
+    )
+    assert pku.txn.state is State.CHECKED_IN
+    assert "CheckedIn" in world.request(1).history[-1][1]
+
+
+def test_a_copy_is_not_returned() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (ask,) = world.sent_to("pku")
+    world.answer(
+        "pku",
+        isoill.Shipped(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+            supply_details=isoill.SupplyDetails(),
+        ),
+    )
+    world.commit(world.desk.received(world.leg(1), world.load, AT).change)
+    with pytest.raises(DeskRefused, match="copy"):
+        world.desk.returned(world.leg(1), world.load, AT)
+
+
+def test_central_mode_sends_at_once_by_holdings_and_never_to_itself() -> None:
+    world = World("central", "issn,isbn,title,library\n0264-1615,,,CALIS:THU;CALIS:FDU;CALIS:PKU\n")
+    world.submit(7, replace(FORM, holding_library="CALIS:PKU"))
+    request = world.request(7)
+    assert request.state is RequestState.SENT
+    # The reader's choice first, then the table's order; the centre itself is not asked.
+    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:PKU"
+    assert request.rota.candidates == ("CALIS:FDU",)
+    (sent,) = world.sent_to("pku")
+    assert isinstance(sent, isoill.ILLRequest)
+    assert sent.delivery_address is not None  # the supplier ships to the reader
+
+
+def test_central_mode_with_no_holder_ends_not_supplied_and_tells_the_reader() -> None:
+    world = World("central", "issn,isbn,title,library\n1234-5679,,,CALIS:PKU\n")
+    world.submit(8)
+    request = world.request(8)
+    assert request.state is RequestState.NOT_SUPPLIED
+    assert [m["To"] for m in world.mails()] == ["lisi@example.edu.cn"]
+
+
+def test_an_unknown_supplier_is_skipped_with_its_reason() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:NOWHERE", "CALIS:FDU"], AT).change)
+    request = world.request(1)
+    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
+    assert request.rota.tried[0].symbol == "CALIS:NOWHERE"
+    assert "no route" in request.rota.tried[0].reason
+
+
+def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:
+    return isoill.ILLRequest(
+        transaction_id=isoill.TransactionId(
+            initial_requester_id=isoill.SystemId.institution("CALIS:PKU"),
+            transaction_group_qualifier="9",
+            transaction_qualifier="9-1",
+        ),
+        requester_id=isoill.SystemId.institution("CALIS:PKU"),
+        responder_id=isoill.SystemId.institution(symbol),
+        item_id=isoill.ItemId(title="Interlending & Document Supply", issn="02641615"),
+        ill_service_type=(ILLServiceType.COPY_NON_RETURNABLE,),
+        delivery_address=isoill.DeliveryAddress(
+            electronic_address=isoill.SystemAddress(
+                telecom_service_identifier="SMTP", telecom_service_address="reader@pku.example"
+            )
+        ),
+        requester_note="从CCC检索到的文献!",
+    )
+
+
+def supply_legs(world: World) -> tuple[StoredLeg, StoredLeg]:
+    (leg,) = [leg for leg in world.legs.values() if isinstance(leg.desk, SupplyRequest)]
+    iso = world.load(leg.partner, leg.other_key)
+    assert iso is not None
+    return leg, iso
+
+
+def test_a_request_for_the_library_waits_for_its_staff_who_ship_it() -> None:
+    world = World()
+    request = incoming()
+    requester = Side(Role.REQUESTER, request.transaction_id)
+    requester.sent(request)
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.desk, SupplyRequest)
+    assert leg.desk.state is SupplyState.PENDING
+    assert leg.desk.note == "从CCC检索到的文献!"
+    assert leg.desk.form.title == "Interlending & Document Supply"
+    step = world.desk.ship(leg, iso, Decimal("8.00"), "", AT)
+    world.commit(step.change)
+    shipped = world.sent_to("pku")[-1]
+    assert isinstance(shipped, isoill.Shipped)
+    assert shipped.supply_details.cost == isoill.Amount(
+        monetary_value=Decimal("8.00"), currency_code="CNY"
+    )
+    requester.got(shipped)
+    assert requester.txn.state is State.SHIPPED
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused):
+        world.desk.unfillable(leg, iso, "not-owned", "", AT)
+
+
+def test_unfillable_answers_with_the_reason_and_mails_the_reader() -> None:
+    world = World()
+    world.answer("pku", incoming())
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="not one of"):
+        world.desk.unfillable(leg, iso, "because", "", AT)
+    world.commit(world.desk.unfillable(leg, iso, "not-owned", "本馆未收藏", AT).change)
+    answer = world.sent_to("pku")[-1]
+    assert isinstance(answer, isoill.ILLAnswer)
+    assert answer.transaction_results is TransactionResults.UNFILLED
+    assert answer.responder_note == "本馆未收藏"
+    (notice,) = world.mails()
+    assert notice["To"] == "reader@pku.example"
+
+
+def test_a_cancel_before_staff_act_is_agreed_at_once() -> None:
+    world = World()
+    request = incoming()
+    world.answer("pku", request)
+    cancel = isoill.Cancel(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+    )
+    world.answer("pku", cancel)
+    reply = world.sent_to("pku")[-1]
+    assert isinstance(reply, isoill.CancelReply) and reply.answer is True
+    leg, _ = supply_legs(world)
+    assert isinstance(leg.desk, SupplyRequest) and leg.desk.state is SupplyState.CANCELLED
+
+
+def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
+    world = World()
+    item = world.desk.mail_request("thu", "CALIS:THU", FORM, "lisi", AT)
+    assert item.peer == "mail:ill@lib.example.edu.cn"
+    with pytest.raises(DeskRefused, match="own library"):
+        world.desk.mail_request("thu", "CALIS:PKU", FORM, "lisi", AT)
+
+
+def test_request_values_survive_the_store() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    leg = world.leg(1)
+    again = StoredLeg.from_row(leg.network, leg.key, leg.peer, leg.partner, leg.body(), 1)
+    assert again.desk == leg.desk
+    assert again.due == leg.due
+    assert isinstance(again.desk, ReaderRequest)
+    assert again.desk.form.valid_until is None or isinstance(again.desk.form.valid_until, date)

@@ -1,0 +1,312 @@
+"""End to end on loopback: a real ``isoill gateway`` process between two fake networks.
+
+Library A (network "east", plain ISO) connects to the gateway; library B (network "west",
+OCLC profile) is a peer the gateway connects to. Each side runs its own protocol machine on
+what it receives, so an APDU the gateway relays wrongly fails the test on that side too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import isoill
+from isoill.apdu.enums import ILLAPDUType, ILLServiceType
+from isoill.gateway.store import SQLiteStore
+from isoill.machine import Role, State
+from tests.gateway.support import Connection, FakePeer, GatewayProcess, Side, free_port
+from tests.machine.support import apdu_for, request, responder_messages
+
+CONFIG = """
+[gateway]
+open = false
+
+[retry]
+first = 0.2
+
+[[network]]
+name = "east"
+kind = "iso"
+profile = "iso"
+
+[[network]]
+name = "west"
+kind = "iso"
+profile = "oclc"
+
+[[peer]]
+name = "east-lib"
+network = "east"
+symbols = ["NACSIS:*"]
+
+[[peer]]
+name = "west-lib"
+network = "west"
+symbols = ["OCLC:*"]
+connect = "tcp:host=127.0.0.1:port={port}"
+"""
+
+
+@pytest.fixture
+def networks(tmp_path: Path) -> Iterator[tuple[GatewayProcess, FakePeer]]:
+    west = FakePeer()
+    gateway = GatewayProcess(tmp_path, CONFIG.format(port=west.port)).start()
+    try:
+        yield gateway, west
+    finally:
+        gateway.stop()
+        west.close()
+
+
+def _legs(gateway: GatewayProcess) -> dict[str, State]:
+    store = SQLiteStore(gateway.workdir / "isoill-gateway.db")
+    try:
+        return {leg.network: leg.transaction.state for leg in store.search()}
+    finally:
+        store.close()
+
+
+def _flow(gateway: GatewayProcess, west: FakePeer, loan: bool) -> tuple[Side, Side]:
+    kind = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
+    ask = request(service=kind, copyright_compliance=None if loan else "US:CCG")
+    a = Side(Role.REQUESTER, ask.transaction_id)
+    b = Side(Role.RESPONDER, ask.transaction_id)
+    east = Connection.to(gateway.ill_port)
+    try:
+        east.send(a.sent(ask))
+        ack = east.receive()
+        assert isinstance(ack, isoill.StatusOrErrorReport) and ack.error_report is None, ack
+        assert ack.status_report is not None
+        link, forwarded = west.receive()
+        assert isinstance(forwarded, isoill.ILLRequest)
+        b.got(forwarded)
+        if not loan:
+            assert forwarded.copyright_compliance == "ccg"  # the OCLC profile's form
+
+        def b_sends(apdu: isoill.APDU) -> isoill.APDU:
+            link.send(b.sent(apdu))
+            got = east.receive()
+            assert type(got) is type(apdu) and got.transaction_id == apdu.transaction_id
+            return a.got(got)
+
+        def a_sends(apdu: isoill.APDU) -> isoill.APDU:
+            east.send(a.sent(apdu))
+            _, got = west.receive()
+            assert type(got) is type(apdu)
+            return b.got(got)
+
+        if loan:
+            b_sends(apdu_for(ILLAPDUType.ILL_ANSWER, "will-supply", loan=True))
+        shipped = apdu_for(ILLAPDUType.SHIPPED, loan=loan)
+        shipped = dataclasses.replace(shipped, responder_optional_messages=responder_messages())
+        b_sends(shipped)
+        a_sends(apdu_for(ILLAPDUType.RECEIVED, loan=loan))
+        if loan:
+            a_sends(apdu_for(ILLAPDUType.RETURNED, loan=True))
+            b_sends(apdu_for(ILLAPDUType.CHECKED_IN, loan=True))
+        # the gateway refuses, by itself, what neither side's table allows now
+        east.send(apdu_for(ILLAPDUType.RENEW, loan=loan))
+        refusal = east.receive()
+        assert isinstance(refusal, isoill.StatusOrErrorReport) and refusal.error_report
+        assert west.inbox.empty()
+    finally:
+        east.close()
+    return a, b
+
+
+def test_a_copy_is_relayed_between_two_networks(
+    networks: tuple[GatewayProcess, FakePeer],
+) -> None:
+    gateway, west = networks
+    a, b = _flow(gateway, west, loan=False)
+    assert a.txn.state is State.RECEIVED and b.txn.state is State.RECEIVED
+    gateway.stop()
+    # the gateway's legs agree with the libraries: it plays B's part to A and A's to B
+    assert _legs(gateway) == {"east": b.txn.state, "west": a.txn.state}
+
+
+def test_a_loan_is_relayed_to_check_in(networks: tuple[GatewayProcess, FakePeer]) -> None:
+    gateway, west = networks
+    a, b = _flow(gateway, west, loan=True)
+    assert a.txn.state is State.CHECKED_IN and b.txn.state is State.CHECKED_IN
+    status, page = gateway.http("/status")
+    assert status == 200 and page["associations"] >= 1
+    status, metrics = gateway.http("/metrics")
+    assert status == 200 and "isoill_apdus_in_total{" in metrics
+    gateway.stop()
+    assert _legs(gateway) == {"east": b.txn.state, "west": a.txn.state}
+
+
+def test_an_unknown_sender_is_refused_and_logged(tmp_path: Path) -> None:
+    west = FakePeer()
+    gateway = GatewayProcess(tmp_path, CONFIG.format(port=west.port)).start()
+    try:
+        stranger = Connection.to(gateway.ill_port)
+        ask = dataclasses.replace(
+            request(),
+            requester_id=isoill.SystemId.institution("ELSEWHERE:X"),
+            transaction_id=dataclasses.replace(
+                request().transaction_id,
+                initial_requester_id=isoill.SystemId.institution("ELSEWHERE:X"),
+            ),
+        )
+        stranger.send(ask)
+        answer = stranger.receive()
+        assert isinstance(answer, isoill.StatusOrErrorReport)
+        assert answer.error_report is not None and "not configured" in (answer.note or "")
+        assert west.inbox.empty()
+        stranger.close()
+    finally:
+        gateway.stop()
+        west.close()
+    assert any("not configured" in str(r.get("reasons", "")) for r in gateway.log_records())
+
+
+def test_a_peer_that_is_down_gets_its_apdus_when_it_comes_back(tmp_path: Path) -> None:
+    """The outbox retries with backoff; nothing is lost while the peer is away."""
+    port = free_port()  # B is down: nothing listens on its port yet
+    gateway = GatewayProcess(tmp_path, CONFIG.format(port=port)).start()
+    try:
+        east = Connection.to(gateway.ill_port)
+        east.send(request(service=ILLServiceType.LOAN))
+        assert isinstance(east.receive(), isoill.StatusOrErrorReport)
+        time.sleep(1.0)
+        back = socket.create_server(("127.0.0.1", port))  # B comes back on its port
+        back.settimeout(20)
+        sock, _ = back.accept()
+        late = Connection(sock)
+        forwarded = late.receive(timeout=20)
+        assert isinstance(forwarded, isoill.ILLRequest)
+        assert forwarded.ill_service_type == (ILLServiceType.LOAN,)
+        late.close()
+        back.close()
+        east.close()
+    finally:
+        gateway.stop()
+    store = SQLiteStore(tmp_path / "isoill-gateway.db")
+    try:
+        stats = store.stats()
+    finally:
+        store.close()
+    assert stats.outbox_pending == 0 and stats.outbox_delivered == 1
+
+
+@pytest.mark.postgres
+def test_two_gateway_processes_share_one_postgresql_store(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Library A talks to one process, then to the other; B is served by whichever
+    delivers first. The transaction's state is one, and every APDU goes out once."""
+    west = FakePeer()
+    config = CONFIG.format(port=west.port)
+    one = GatewayProcess(tmp_path / "one", config, store=postgres_url)
+    two = GatewayProcess(tmp_path / "two", config, store=postgres_url)
+    for gateway in (one, two):
+        gateway.start()
+    try:
+        ask = request(service=ILLServiceType.COPY_NON_RETURNABLE, copyright_compliance="US:CCG")
+        a = Side(Role.REQUESTER, ask.transaction_id)
+        b = Side(Role.RESPONDER, ask.transaction_id)
+        east = Connection.to(one.ill_port)
+        east.send(a.sent(ask))
+        assert isinstance(east.receive(), isoill.StatusOrErrorReport)
+        link, forwarded = west.receive()
+        b.got(forwarded)
+        link.send(b.sent(apdu_for(ILLAPDUType.SHIPPED, loan=False)))
+        a.got(east.receive(timeout=20))
+        east.close()
+        # A comes back through the other process: it knows the transaction
+        other = Connection.to(two.ill_port)
+        other.send(a.sent(apdu_for(ILLAPDUType.RECEIVED, loan=False)))
+        _, received = west.receive(timeout=20)
+        b.got(received)
+        other.close()
+        time.sleep(1.5)  # both processes poll the outbox meanwhile
+        assert west.inbox.empty(), "an APDU was delivered twice"
+        _, page = one.http("/status")
+        assert page["store"]["outbox_pending"] == 0
+        assert page["store"]["outbox_delivered"] == 3
+        assert a.txn.state is State.RECEIVED and b.txn.state is State.RECEIVED
+    finally:
+        one.stop()
+        two.stop()
+        west.close()
+
+
+RECORDS = """
+[gateway]
+open = false
+
+[[network]]
+name = "nacsis"
+kind = "records"
+profile = "nacsis"
+default = true
+
+[[network]]
+name = "oclc"
+kind = "iso"
+profile = "oclc"
+
+[[peer]]
+name = "oclc"
+network = "oclc"
+symbols = ["PIT", "OCLC:*"]
+connect = "tcp:host=127.0.0.1:port={port}"
+"""
+
+
+def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
+    tmp_path: Path,
+) -> None:
+    from urllib.parse import quote
+
+    from isoill.mapping.record import Stat
+    from tests.mapping.support import GIF
+
+    oclc = FakePeer()
+    gateway = GatewayProcess(tmp_path, RECORDS.format(port=oclc.port)).start()
+    try:
+        status, refused = gateway.http("/api/records", {**GIF, "ID": "BAD1", "BIBNT": "図書"})
+        assert status == 400 and any("BIBNT" in r for r in refused["reasons"])
+        status, posted = gateway.http("/api/records", {**GIF, "ID": "ILL0001"})
+        assert status == 201, posted
+        status, wrong = gateway.http("/api/records/ILL0001/commands", {"command": "SEND"})
+        assert status == 409 and wrong["reasons"]
+        status, ordered = gateway.http("/api/records/ILL0001/commands", {"command": "order"})
+        assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
+        link, sent = oclc.receive()
+        assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
+        link.send(
+            isoill.Shipped(
+                transaction_id=sent.transaction_id,
+                service_date_time=sent.service_date_time,
+                requester_id=sent.requester_id,
+                responder_id=sent.responder_id,
+                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+                supply_details=isoill.SupplyDetails(
+                    date_shipped=sent.service_date_time.date_time_of_this_service.date  # type: ignore[arg-type]
+                ),
+            )
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, record = gateway.http("/api/records/ILL0001")
+            if record["record"]["STAT"] == Stat.SHIPPED.value:
+                break
+            time.sleep(0.1)
+        assert record["state"] == "SHIPPED"
+        assert any(line.startswith("APDU=Shipped OCLC") for line in record["history"])
+        status, page = gateway.http("/?q=ILL0001")
+        assert status == 200 and "ILL0001" in page
+        key = quote(record["transaction_id"], safe="")
+        status, detail = gateway.http(f"/transactions/nacsis/{key}")
+        assert status == 200 and "SHIPPED" in detail and "Raw APDUs" in detail
+    finally:
+        gateway.stop()
+        oclc.close()

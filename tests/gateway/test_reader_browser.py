@@ -1,0 +1,300 @@
+"""The reader and staff pages in a real browser: headless Chromium (Debian's chromium and
+chromium-driver, which CI installs) driven by selenium, against ``isoill gateway`` with no
+configuration, as a reader of the embedded library would use it.
+
+A reader registers, cannot log in until staff confirm the account, then submits the
+Tsinghua form, sees the request in the list with the seed's columns and cancels it (the
+page's script asks first); a second reader sees none of it and cannot cancel it even by
+posting by hand. The list page's screenshot is kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.gateway.support import REPO, GatewayProcess
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = REPO / "test-artifacts"
+STAFF = ("librarian", "staff-secret-1")
+
+
+def _browser_paths() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    assert chromium and driver  # the marker ``browser`` checked both
+    return chromium, driver
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(tmp_path).start()
+    process.add_staff(STAFF[0], "library", STAFF[1])
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    chromium, driver = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(argument)
+    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    chrome.implicitly_wait(0)
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+class Pages:
+    """The gateway's pages as a person clicks through them."""
+
+    def __init__(self, browser: WebDriver, gateway: GatewayProcess) -> None:
+        self.b = browser
+        self.base = f"http://127.0.0.1:{gateway.http_port}"
+
+    def open(self, path: str) -> None:
+        self.b.get(self.base + path)
+
+    def fill(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            element = self.b.find_element(By.NAME, name)
+            element.clear()
+            element.send_keys(value)
+
+    def click(self, element_id: str) -> None:
+        """Click something that stays on the page (a radio button)."""
+        self.b.find_element(By.ID, element_id).click()
+
+    def go(self, element_id: str | None = None, then: Callable[[], None] | None = None) -> None:
+        """Click a link or button (or do ``then``) and wait until the next page is there:
+        a form's answer may take a password check's time."""
+        # The old page is marked; the next one is a new window object, without the mark.
+        self.b.execute_script("window.isoillOldPage = true")
+        if then is not None:
+            then()
+        else:
+            assert element_id is not None
+            self.b.find_element(By.ID, element_id).click()
+
+        def arrived(browser: WebDriver) -> bool:
+            try:
+                return bool(
+                    browser.execute_script(
+                        "return window.isoillOldPage === undefined"
+                        " && document.readyState === 'complete'"
+                    )
+                )
+            except WebDriverException:  # between two pages
+                return False
+
+        WebDriverWait(self.b, 15).until(arrived)
+
+    def text(self) -> str:
+        return str(self.b.find_element(By.TAG_NAME, "body").text)
+
+    def register(self, username: str, password: str, name: str, email: str) -> None:
+        self.open("/reader/")
+        self.go("register")
+        self.fill(
+            {
+                "username": username,
+                "password": password,
+                "password2": password,
+                "name": name,
+                "email": email,
+                "phone": "010-62780000",
+                "id_type": "借书证",
+                "id_number": "3245",
+            }
+        )
+        self.go("register-submit")
+        assert "帐户注册信息提交成功" in self.text()
+
+    def log_in(self, area: str, username: str, password: str) -> None:
+        self.open(f"/{area}/")
+        self.fill({"username": username, "password": password})
+        self.go("log-in")
+
+    def log_out(self) -> None:
+        self.go(then=self.b.find_element(By.CSS_SELECTOR, "nav form button").click)
+
+    def rows(self) -> list[list[str]]:
+        table = self.b.find_elements(By.CSS_SELECTOR, "#requests tbody tr")
+        return [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in table]
+
+
+def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
+    gateway: GatewayProcess, browser: WebDriver
+) -> None:
+    pages = Pages(browser, gateway)
+    pages.register("zhangsan", "reader-pass-1", "张三", "zhangsan@example.edu.cn")
+
+    # Not confirmed yet: the login is refused, and the page says why it might be.
+    pages.log_in("reader", "zhangsan", "reader-pass-1")
+    assert "尚未确认" in pages.text()
+    assert browser.get_cookie("isoill_reader") is None
+
+    # The library's ILL staff confirm the account on their own page.
+    pages.log_in("staff", *STAFF)
+    assert "待确认的帐户" in pages.text() and "zhangsan" in pages.text()
+    pages.go("confirm-zhangsan")
+    assert "帐户已确认" in pages.text()
+    assert not browser.find_elements(By.ID, "confirm-zhangsan")
+
+    pages.log_in("reader", "zhangsan", "reader-pass-1")
+    session = browser.get_cookie("isoill_reader")
+    assert session is not None and session["httpOnly"] and session["path"] == "/reader/"
+    pages.open("/reader/request")
+    # The form knows the reader already.
+    assert browser.find_element(By.NAME, "name").get_attribute("value") == "张三"
+    assert browser.find_element(By.NAME, "email").get_attribute("value") == (
+        "zhangsan@example.edu.cn"
+    )
+    # Urgent shows the rush-fee hint (the page's script).
+    hint = browser.find_element(By.ID, "rush-hint")
+    assert not hint.is_displayed()
+    pages.click("urgency-urgent")
+    assert hint.is_displayed()
+    pages.click("urgency-normal")
+    # A required field left empty: the page says which, and keeps what was typed.
+    pages.fill({"article_title": "Licence to Deny?", "cost_limit": "20"})
+    pages.b.execute_script("document.getElementById('request-form').noValidate = true")
+    pages.go("submit")
+    assert "title: required" in pages.text()
+    assert "bad" in (browser.find_element(By.NAME, "title").get_attribute("class") or "")
+    assert browser.find_element(By.NAME, "article_title").get_attribute("value") == (
+        "Licence to Deny?"
+    )
+    pages.fill(
+        {
+            "title": "Interlending & Document Supply",
+            "volume_issue": "32(2)",
+            "year": "2004",
+            "pages": "94-101",
+            "issn": "0264-1615",
+            "language": "英语",
+            "reference": "THU-2026-001",
+        }
+    )
+    pages.go("submit")
+
+    assert browser.current_url.startswith(pages.base + "/reader/requests")
+    assert "申请已提交" in pages.text()
+    head = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#requests thead th")]
+    assert head == [
+        "申请号",
+        "参考号",
+        "出版物名称",
+        "申请日期",
+        "服务方式",
+        "归还日期",
+        "当前状态",
+        "总费用",
+        "操作",
+    ]
+    (row,) = pages.rows()
+    number = row[0]
+    assert number.isdigit()
+    assert row[1:3] == ["THU-2026-001", "Interlending & Document Supply"]
+    assert row[4] == "复制-非归还"
+    assert row[6] == "用户申请尚未处理"
+    assert row[8] == "取消"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "reader-request-list.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+    # The request's own page, and the English switch.
+    pages.go(then=browser.find_element(By.LINK_TEXT, number).click)
+    assert "Licence to Deny?" in pages.text() and "0264-1615" in pages.text()
+    pages.open("/reader/requests?lang=en")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "My requests"
+    assert pages.rows()[0][6] == "Not yet processed"
+    pages.open("/reader/requests?lang=zh")
+
+    # Cancel asks first; saying no leaves the request as it was.
+    pages.click(f"cancel-{number}")
+    WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
+    browser.switch_to.alert.dismiss()
+    assert pages.rows()[0][6] == "用户申请尚未处理"
+
+    def accept_cancel() -> None:
+        pages.click(f"cancel-{number}")
+        WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
+        browser.switch_to.alert.accept()
+
+    pages.go(then=accept_cancel)
+    assert "申请已取消" in pages.text()
+    (row,) = pages.rows()
+    assert row[6] == "已取消" and row[8] == ""
+
+    # A second request stays for the other reader to try.
+    pages.open("/reader/request")
+    pages.fill({"title": "Journal of Documentation", "cost_limit": "10", "phone": "12345678"})
+    pages.go("submit")
+    kept = pages.rows()[0][0]
+    pages.log_out()
+    assert browser.get_cookie("isoill_reader") is None
+
+    # Reader two: registered and confirmed, sees none of reader one's requests.
+    pages.register("lisi", "reader-pass-2", "李四", "lisi@example.edu.cn")
+    pages.open("/staff/")  # staff are still logged in, on their own cookie
+    pages.go("confirm-lisi")
+    pages.log_in("reader", "lisi", "reader-pass-2")
+    pages.open("/reader/requests")
+    assert pages.rows() == []
+    assert "Journal of Documentation" not in pages.text()
+    pages.open(f"/reader/requests/{kept}")
+    assert "没有这笔申请" in pages.text()
+    assert "Journal of Documentation" not in pages.text()
+    # Not even a hand-made post, with lisi's own valid CSRF token, cancels it: the answer is
+    # the same "no such request" as for a number nobody has.
+    pages.go(
+        then=lambda: browser.execute_script(
+            """
+            const form = document.createElement("form");
+            form.method = "post";
+            form.action = arguments[0];
+            const csrf = document.createElement("input");
+            csrf.name = "csrf";
+            csrf.value = document.querySelector("input[name=csrf]").value;
+            form.appendChild(csrf);
+            document.body.appendChild(form);
+            form.submit();
+            """,
+            f"/reader/requests/{kept}/cancel",
+        )
+    )
+    assert "没有这笔申请" in pages.text()
+    pages.open("/reader/requests")
+    pages.log_out()
+
+    # Reader one still has it, not processed.
+    pages.log_in("reader", "zhangsan", "reader-pass-1")
+    pages.open("/reader/requests")
+    states = {row[0]: row[6] for row in pages.rows()}
+    assert states[kept] == "用户申请尚未处理"
+    assert states[number] == "已取消"

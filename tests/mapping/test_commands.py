@@ -1,0 +1,96 @@
+"""NACSIS commands drive the record's ISO leg: forbidden commands are refused before sending."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+import isoill
+from isoill.machine import State
+from isoill.mapping.commands import CommandRefused, Leg
+from isoill.mapping.record import Command, Record, Service, Stat
+from isoill.mapping.to_iso import order_request
+from tests.mapping.support import GIF as GIF_JSON
+
+AT = datetime(2026, 11, 2, 10, 0, 0)
+GIF = Record.from_json({**GIF_JSON, "ID": "CA00012345", "ODATE": "20261102"})
+
+
+def ordered() -> tuple[Leg, isoill.ILLRequest]:
+    request = order_request(GIF, at=AT)
+    leg, sent = Leg.requester(GIF, request).command(Command.ORDER, request=request, at=AT)
+    assert sent == [request]
+    return leg, request
+
+
+def shipped(request: isoill.ILLRequest, note: str | None) -> isoill.Shipped:
+    return isoill.Shipped(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        shipped_service_type=isoill.ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(
+            date_shipped=date(2026, 11, 5),
+            cost=isoill.Amount(monetary_value=Decimal("15.00"), currency_code="USD"),
+        ),
+        responder_note=note,
+    )
+
+
+def test_order_sends_the_request_and_records_both_states() -> None:
+    leg, _ = ordered()
+    assert leg.record.STAT is Stat.IN_PROCESS and leg.record.ISOSTAT is State.PENDING
+    assert leg.record.HISTORY[-1].endswith("-> ILLRequest OCLC")
+
+
+def test_a_command_the_iso_state_forbids_is_refused_before_sending() -> None:
+    leg, _ = ordered()
+    with pytest.raises(CommandRefused, match="not CONDITIONAL"):
+        leg.command(Command.ANSWER, at=AT)
+    with pytest.raises(CommandRefused, match="RENEW is not allowed"):
+        leg.command(Command.RENEW, at=AT)
+    with pytest.raises(CommandRefused, match="CLAIM cannot be used"):
+        leg.command(Command.CLAIM, at=AT)
+
+
+def test_receive_is_guarded_and_sends_received_for_a_copy() -> None:
+    leg, request = ordered()
+    leg, outcome = leg.receive(shipped(request, None), at=AT)
+    assert outcome.accepted and leg.record.ISOSTAT is State.SHIPPED
+    with pytest.raises(CommandRefused) as refused:
+        leg.command(Command.RECEIVE, at=AT)
+    assert any("IFM" in reason for reason in refused.value.reasons)
+    assert leg.transaction.state is State.SHIPPED  # nothing was sent
+    after, sent = leg.command(Command.RECEIVE, at=AT, force=True)
+    assert [type(a) for a in sent] == [isoill.Received]
+    assert after.record.STAT is Stat.ARRIVAL_PROCESSING
+    assert after.record.ISOSTAT is State.RECEIVED
+    done, nothing = after.command(Command.OK, at=AT)
+    assert nothing == [] and done.record.STAT is Stat.CONFIRMED
+
+
+def test_lender_send_needs_payment_ifm_and_pardon_answers_a_cancel() -> None:
+    request = order_request(GIF, at=AT)
+    record = Record(SRVCE=Service.COPY, SUM="12.00", CCODE="USD", CMMNT="NOTE=thanks")
+    leg, outcome = Leg.responder(record, request).receive(request, at=AT)
+    assert outcome.accepted and leg.record.ISOSTAT is State.IN_PROCESS
+    assert leg.record.STAT is Stat.UNPROCESSED
+    leg, nothing = leg.command(Command.RECEIVE, at=AT)
+    assert nothing == [] and leg.record.STAT is Stat.IN_PROCESS
+    with pytest.raises(CommandRefused, match="PAYMENT=IFM"):
+        leg.command(Command.SEND, at=AT)
+    cancel = isoill.Cancel(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+    )
+    leg = leg.receive(cancel, at=AT)[0]
+    assert leg.record.HISTORY[-1] == "CANCEL-APDU arrived OCLC 20261102"
+    paid = Leg(leg.record.replace(CMMNT="PAYMENT=IFM"), leg.transaction)
+    with pytest.raises(CommandRefused, match="SHIPPED is not allowed"):  # newsletter 25
+        paid.command(Command.SEND, at=AT)
+    leg, sent = leg.command(Command.PARDON, at=AT)
+    assert isinstance(sent[0], isoill.CancelReply) and sent[0].answer
+    assert leg.record.STAT is Stat.CANCEL and leg.record.ISOSTAT is State.CANCELLED
