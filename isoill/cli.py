@@ -210,14 +210,14 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
         try:
             directory = Directory.load(args.directory)
         except DirectoryError as err:
-            for problem in err.problems:
+            for problem in err.reasons:
                 print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
             return 1
     try:
         request = order_request(Record.from_json(document), directory=directory)
     except RecordError as err:
         # Every reason, so that staff fix the record in one pass.
-        for problem in err.problems:
+        for problem in err.reasons:
             print(f"isoill: {problem}", file=sys.stderr)
         return 2
     codec = get_codec()
@@ -237,7 +237,7 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     try:
         record = Record.from_json(json.loads(_read(args.record)))
     except ValueError as err:  # not JSON, or a RecordError naming every problem
-        problems = err.problems if isinstance(err, RecordError) else [f"not JSON: {err}"]
+        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
         for problem in problems:
             print(f"isoill: {args.record}: {problem}", file=sys.stderr)
         return 1
@@ -256,7 +256,7 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
         try:
             policies = load_policies(args.policy)
         except PolicyError as err:
-            for problem in err.problems:
+            for problem in err.reasons:
                 print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
             return 1
         symbols = [record.HMLISO, shipped.responder_id.symbol if shipped.responder_id else None]

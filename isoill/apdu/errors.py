@@ -7,14 +7,23 @@ components (``ILL-Request.item-id.title``) and the reason.
 
 from __future__ import annotations
 
+from isoill.errors import IsoillError
 
-class ILLCodecError(ValueError):
-    """Base of the codec's errors: a reason and the path of components it concerns."""
+
+class ILLCodecError(IsoillError, ValueError):
+    """Base of the codec's errors: a reason and the path of components it concerns (its one
+    entry in ``reasons`` is the whole message, path and offset included)."""
 
     def __init__(self, reason: str, path: list[str] | None = None) -> None:
         self.reason = reason
         self.path: list[str] = path if path is not None else []
-        super().__init__(reason)
+        # Not IsoillError's __init__: the one reason is computed, since the path and offset
+        # grow while the error travels outwards through the decoder.
+        Exception.__init__(self, reason)
+
+    @property
+    def reasons(self) -> list[str]:  # type: ignore[override]
+        return [str(self)]
 
     @property
     def where(self) -> str:

@@ -34,17 +34,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from isoill.errors import IsoillError
 from isoill.gateway.config import Network
 from isoill.mapping.reader_form import is_email
 
 
-class AccountError(ValueError):
-    """An account that cannot be made or changed; ``problems`` lists every reason, each led
+class AccountError(IsoillError, ValueError):
+    """An account that cannot be made or changed; ``reasons`` lists every reason, each led
     by the field it is about, as the reader form's errors are."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 class AccountRole(StrEnum):

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from isoill.errors import IsoillError
+
 KINDS = ("iso", "records", "library")
 MODES = ("distributed", "central")
 ACCOUNT_KINDS = ("individual", "group")
@@ -56,8 +58,8 @@ PROFILES = ("iso", "oclc", "nacsis")
 MIN_TOKEN = 32
 
 
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message says where and why."""
+class ConfigError(IsoillError, ValueError):
+    """The configuration cannot be used; each reason says where and why."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from isoill.apdu.types import (
     UnfilledResults,
     format_iso_date,
 )
+from isoill.errors import IsoillError
 from isoill.gateway.config import Config, Network
 from isoill.gateway.library import (
     Attempt,
@@ -94,12 +95,8 @@ MAIL_NETWORK = "mail"
 LOAN_PERIOD = timedelta(days=28)
 
 
-class DeskRefused(Exception):
+class DeskRefused(IsoillError):
     """An action the desk will not take; ``reasons`` says why, for the page to show."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__("; ".join(reasons))
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,20 @@ from collections.abc import Callable
 
 from isoill.apdu.apdus import APDU, ILLRequest
 from isoill.apdu.enums import ILLServiceType
+from isoill.errors import IsoillError
 from isoill.mapping.record import single_byte_problems
 from isoill.mapping.to_iso import record_from_request
 
 
-class MappingRefused(Exception):
+class MappingRefused(IsoillError):
     """The APDU cannot enter the network; ``reasons`` says every why."""
 
     def __init__(self, network: str, reasons: list[str]) -> None:
         self.network = network
-        self.reasons = reasons
-        super().__init__(f"{network}: " + "; ".join(reasons))
+        super().__init__(reasons)
+
+    def __str__(self) -> str:
+        return f"{self.network}: {super().__str__()}"
 
 
 def _iso(apdu: APDU) -> tuple[APDU, list[str]]:

@@ -207,14 +207,14 @@ class ReaderPages(Area):
         try:
             account, password = read_registration(library, fields)
         except AccountError as err:
-            return self._register_form(request, words, library, fields, err.problems, 400)
+            return self._register_form(request, words, library, fields, err.reasons, 400)
 
         async def work() -> bytes:
             hashed = await threads.deferToThread(hash_password, password)
             try:
                 self.desks.register(replace(account, password=hashed))
             except AccountError as err:
-                return self._register_form(request, words, library, fields, err.problems, 409)
+                return self._register_form(request, words, library, fields, err.reasons, 409)
             return html_page(
                 request,
                 words,
@@ -288,7 +288,7 @@ class ReaderPages(Area):
         try:
             form = read_form(fields, today=date.today())
         except FormError as err:
-            return self._request_form(request, words, who, fields, err.problems, status=400)
+            return self._request_form(request, words, who, fields, err.reasons, status=400)
         try:
             submitted = self.desks.submit(who.library, who.username, form)
         except DeskRefused as refused:
@@ -388,7 +388,7 @@ class ReaderPages(Area):
             self.desks.mail_request(own, reader, form, to_library)
             self.mails.count(sender, now)
         except FormError as err:
-            return self._email_form(request, words, who, fields, err.problems, 400)
+            return self._email_form(request, words, who, fields, err.reasons, 400)
         except DeskRefused as refused:
             return self._email_form(request, words, who, fields, refused.reasons, 403)
         library = self._library(own)

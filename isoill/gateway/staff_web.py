@@ -86,8 +86,7 @@ class StaffPages(Area):
         except KeyError:
             return self._not_found(request, words, who)
         except (DeskRefused, AccountError) as refused:
-            reasons = refused.reasons if isinstance(refused, DeskRefused) else refused.problems
-            return self._refuse(request, words, 409, "; ".join(reasons), who)
+            return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
         except PermissionError:
             return self._refuse(request, words, 403, words("forbidden"), who)
         if done is None:

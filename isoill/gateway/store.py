@@ -35,13 +35,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from isoill.errors import IsoillError
 from isoill.gateway.accounts import Account, Session
 from isoill.gateway.library import ReaderRequest, SupplyRequest, desk_from_json
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
 
-class StoreError(Exception):
+class StoreError(IsoillError):
     """The store cannot be opened or used (a bad URL, a missing driver, a broken file)."""
 
 

@@ -312,7 +312,7 @@ def _carry_out(
     except CommandRefused as refused:
         return _error(request, 409, "refused", list(refused.reasons))
     except RecordError as err:
-        return _error(request, 400, "bad record", list(err.problems))
+        return _error(request, 400, "bad record", list(err.reasons))
     except Conflict:
         # Another gateway process kept changing the same legs: worth trying again shortly.
         request.setHeader(b"retry-after", b"1")
@@ -425,7 +425,7 @@ class LibraryRequests(_Leaf):
         try:
             form = read_form(fields, today=date.today())
         except FormError as err:
-            return _error(request, 400, "bad form", list(err.problems))
+            return _error(request, 400, "bad form", list(err.reasons))
         try:
             submitted = self.backend.submit(account.library, account.username, form)
         except DeskRefused as refused:

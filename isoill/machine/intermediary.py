@@ -38,13 +38,14 @@ from isoill.apdu.types import (
     ThirdPartyInfoType,
     TransactionId,
 )
+from isoill.errors import IsoillError
 from isoill.machine import machine, reports
 from isoill.machine.events import ORIGINATOR, Role, State
 from isoill.machine.machine import Outcome
 from isoill.machine.transaction import Transaction
 
 
-class NotPermitted(Exception):
+class NotPermitted(IsoillError):
     """The requester did not allow this (Third-Party-Info-Type permissions), or something
     the standard makes mandatory for it is missing."""
 

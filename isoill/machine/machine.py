@@ -31,20 +31,21 @@ from isoill.apdu.apdus import (
 )
 from isoill.apdu.enums import ILLAPDUType
 from isoill.apdu.types import SystemId
+from isoill.errors import IsoillError
 from isoill.machine import reports
 from isoill.machine.events import Direction, Event, Role, State, Timer, event_for
 from isoill.machine.tables import TABLES, Row
 from isoill.machine.transaction import REFUSED, REPLY, HistoryEntry, Transaction
 
 
-class ProhibitedTransition(Exception):
+class ProhibitedTransition(IsoillError):
     """The table does not allow this APDU to be sent now; nothing was sent."""
 
     def __init__(self, transaction: Transaction, event: Event, report: StatusOrErrorReport):
         self.transaction = transaction
         self.event = event
         self.report = report
-        super().__init__(report.note)
+        super().__init__(report.note or "state transition prohibited")
 
 
 @dataclass(frozen=True)

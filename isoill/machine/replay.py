@@ -34,6 +34,7 @@ from isoill.apdu import to_json
 from isoill.apdu.apdus import APDU, ForwardNotification, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import ILLAPDUType
 from isoill.apdu.types import SystemId, TransactionId
+from isoill.errors import IsoillError
 from isoill.machine.events import ORIGINATOR, SERVICE_NAMES, Role, State
 from isoill.machine.machine import ProhibitedTransition, receive, send
 from isoill.machine.transaction import Transaction
@@ -48,7 +49,7 @@ NOT_ADDRESSED = "not addressed to the {role}"
 REPEATED = "a repeat of an APDU already received: ignored"
 
 
-class ReplayError(ValueError):
+class ReplayError(IsoillError, ValueError):
     """The trace cannot be replayed through one machine (not a protocol refusal: an APDU of
     another transaction, say)."""
 

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from isoill.apdu.enums import ASN1Enum, Conditions, ReasonUnfilled
+from isoill.errors import IsoillError
 
 #: ISO 4217 alphabetic codes in use (and the funds and precious-metal codes).
 # fmt: off
@@ -66,10 +67,8 @@ _AMOUNT = re.compile(r"([A-Za-z]{3})\s*([0-9]+(?:\.[0-9]+)?)")
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
-class CommentError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class CommentError(IsoillError, ValueError):
+    pass
 
 
 @dataclass(frozen=True)

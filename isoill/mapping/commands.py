@@ -68,6 +68,7 @@ from isoill.apdu.types import (
     SupplyDetails,
     UnfilledResults,
 )
+from isoill.errors import IsoillError
 from isoill.machine import (
     Outcome,
     ProhibitedTransition,
@@ -81,13 +82,15 @@ from isoill.mapping import cmmnt
 from isoill.mapping.record import Command, Record, Service, Stat
 
 
-class CommandRefused(Exception):
+class CommandRefused(IsoillError):
     """The command cannot be carried out; nothing was sent. ``reasons`` says every why."""
 
     def __init__(self, command: Command, reasons: list[str]) -> None:
         self.command = command
-        self.reasons = reasons
-        super().__init__(f"{command}: " + "; ".join(reasons))
+        super().__init__(reasons)
+
+    def __str__(self) -> str:
+        return f"{self.command}: {super().__str__()}"
 
 
 @dataclass(frozen=True)

@@ -29,17 +29,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from isoill.errors import IsoillError
+
 __all__ = ["Directory", "DirectoryError", "Entry"]
 
 _COLUMNS = ("nacsis", "oclc", "name")
 
 
-class DirectoryError(ValueError):
-    """A directory that cannot be used. ``problems`` names every bad line and why."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class DirectoryError(IsoillError, ValueError):
+    """A directory that cannot be used. ``reasons`` names every bad line and why."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from isoill.errors import IsoillError
 from isoill.mapping.reader_form import ReaderForm, isbn10_to_13, normalise_isbn, normalise_issn
 
 __all__ = ["COLUMNS", "Holding", "Holdings", "HoldingsError", "isbn_key", "issn_key", "title_key"]
@@ -39,7 +40,7 @@ COLUMNS = ("issn", "isbn", "title", "library")
 _KEY_COLUMNS = COLUMNS[:3]
 
 
-class HoldingsError(ValueError):
+class HoldingsError(IsoillError, ValueError):
     """A holdings table that cannot be used; the message names the line."""
 
 

@@ -84,6 +84,7 @@ from isoill.apdu.types import (
     format_iso_date,
     parse_iso_date,
 )
+from isoill.errors import IsoillError
 from isoill.mapping import cmmnt
 from isoill.mapping.record import Service
 from isoill.mapping.to_iso import oclc_extension, optional_messages, postal_address, postal_lines
@@ -137,12 +138,8 @@ _MONEY = re.compile(
 )
 
 
-class FieldError(ValueError):
-    """Workform fields that do not make a request. ``problems`` names every label and why."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class FieldError(IsoillError, ValueError):
+    """Workform fields that do not make a request. ``reasons`` names every label and why."""
 
 
 # --- APDU -> fields ------------------------------------------------------------------------

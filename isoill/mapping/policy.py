@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from isoill.errors import IsoillError
 from isoill.mapping.cmmnt import CURRENCIES
 from isoill.mapping.record import Service
 
@@ -45,12 +46,8 @@ _CHARGE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+")
 
 
-class PolicyError(ValueError):
-    """A policy table that cannot be used; ``problems`` names each line and column."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class PolicyError(IsoillError, ValueError):
+    """A policy table that cannot be used; ``reasons`` names each line and column."""
 
 
 def normal_symbol(symbol: str) -> str:

@@ -103,6 +103,7 @@ from isoill.apdu.types import (
     ThirdPartyInfoType,
     TransactionId,
 )
+from isoill.errors import IsoillError
 from isoill.machine.reports import service_date_time
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 
@@ -135,13 +136,9 @@ __all__ = [
 ]
 
 
-class FormError(ValueError):
-    """A form that cannot be accepted; ``problems`` lists every problem, each naming its
+class FormError(IsoillError, ValueError):
+    """A form that cannot be accepted; ``reasons`` lists every problem, each naming its
     field (the form's field name, so a page can mark it)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 class ServiceType(StrEnum):

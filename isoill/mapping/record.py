@@ -22,16 +22,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from isoill.errors import IsoillError
 from isoill.machine.events import State
 
 
-class RecordError(ValueError):
-    """A record that cannot be read or does not follow NACSIS-ILL's rules. ``problems`` lists
+class RecordError(IsoillError, ValueError):
+    """A record that cannot be read or does not follow NACSIS-ILL's rules. ``reasons`` lists
     every problem found, each naming the field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 class Service(StrEnum):

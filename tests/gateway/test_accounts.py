@@ -88,7 +88,7 @@ def test_registration_reports_every_problem_at_once() -> None:
                 "name": "a\x07b",
             },
         )
-    fields = {p.split(":")[0] for p in refused.value.problems}
+    fields = {p.split(":")[0] for p in refused.value.reasons}
     assert fields == {"username", "password", "password2", "email", "name"}
     with pytest.raises(AccountError, match="password: must not be the user name"):
         read_registration(

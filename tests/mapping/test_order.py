@@ -51,7 +51,7 @@ def record(**changes: str | None) -> Record:
 def problems_of(rec: Record, **kwargs: Any) -> list[str]:
     with pytest.raises(RecordError) as refused:
         order_request(rec, at=AT, **kwargs)
-    return refused.value.problems
+    return refused.value.reasons
 
 
 # --- the example ---------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_directory_reports_every_bad_row_by_line() -> None:
     )
     with pytest.raises(DirectoryError) as bad:
         Directory.from_csv(text)
-    assert bad.value.problems == [
+    assert bad.value.reasons == [
         "line 3: 2 or 3 columns expected, found 1",
         "line 4: 2 or 3 columns expected, found 4",
         "line 5: the OCLC code is empty",
@@ -558,7 +558,7 @@ def test_oclc_fields_refused() -> None:
                 "SHIPTO": "1 / 2 / 3 / 4 / 5 / 6 / 7",
             }
         )
-    assert [p.split(":")[0] for p in bad.value.problems] == [
+    assert [p.split(":")[0] for p in bad.value.reasons] == [
         "LENDCHG",
         "COLOUR",
         "BORROWER",

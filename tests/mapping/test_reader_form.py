@@ -99,8 +99,8 @@ def request_for(form: ReaderForm, **options: Any) -> isoill.ILLRequest:
 def problems_of(fields: dict[str, Any]) -> list[str]:
     with pytest.raises(FormError) as caught:
         read_form(fields, today=TODAY)
-    assert str(caught.value) == "; ".join(caught.value.problems)
-    return caught.value.problems
+    assert str(caught.value) == "; ".join(caught.value.reasons)
+    return caught.value.reasons
 
 
 def round_trips_on_the_wire(request: isoill.ILLRequest) -> isoill.ILLRequest:

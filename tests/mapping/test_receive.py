@@ -737,8 +737,8 @@ def test_the_dummy_needs_an_eight_digit_oclc_ill_number(number: str) -> None:
 def test_the_dummy_refuses_a_name_that_cannot_travel() -> None:
     with pytest.raises(RecordError) as caught:
         dummy_record(SHIPPED_RECORD, "1234", "山田")
-    assert len(caught.value.problems) == 2
-    assert "single-byte" in caught.value.problems[1]
+    assert len(caught.value.reasons) == 2
+    assert "single-byte" in caught.value.reasons[1]
 
 
 # --- the policy table --------------------------------------------------------------------------
@@ -772,21 +772,21 @@ def test_the_policy_table_names_every_bad_line() -> None:
     )
     with pytest.raises(PolicyError) as caught:
         read_policies(text)
-    assert caught.value.problems == [
+    assert caught.value.reasons == [
         "line 3: 8 cells, the header has 7",
         "line 4: copy_charge '$12': an amount is digits with an optional decimal point (15.00)",
         "line 5: currency 'XXY': not an ISO 4217 currency code",
     ]
     with pytest.raises(PolicyError) as caught:
         read_policies(text.replace("$12", "12").replace("XXY", "USD"))
-    assert caught.value.problems == [
+    assert caught.value.reasons == [
         "line 3: 8 cells, the header has 7",
         "line 4: copy_charge '12': free_copy is yes, so the copy charge is blank or 0",
         "line 5: symbol AAA is already on line 2",
     ]
     with pytest.raises(PolicyError) as caught:
         read_policies("AAA,,,,yes,no,x@y.example\nBBB,1,,,maybe,no,bad\n".replace("AAA", "symbol"))
-    assert caught.value.problems[0].startswith("line 1: header missing")
+    assert caught.value.reasons[0].startswith("line 1: header missing")
 
 
 def test_the_policy_table_checks_each_cell() -> None:
@@ -794,7 +794,7 @@ def test_the_policy_table_checks_each_cell() -> None:
     text = f"{header},email\nP-Q,12,,,maybe,no,not-an-address\n"
     with pytest.raises(PolicyError) as caught:
         read_policies(text)
-    assert caught.value.problems == [
+    assert caught.value.reasons == [
         "line 2: symbol 'P-Q': an OCLC symbol is letters and digits",
         "line 2: currency: a charge is given, so its currency is needed",
         "line 2: ifm 'maybe': write yes or no",

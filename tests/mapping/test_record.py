@@ -93,8 +93,8 @@ def test_isostat_as_nii_writes_it() -> None:
 def test_every_bad_field_is_reported() -> None:
     with pytest.raises(RecordError) as raised:
         Record.from_json({"SRVCE": "BOOK", "STAT": "done", "COLOUR": "red", "SUM": 12})
-    assert len(raised.value.problems) == 4
-    assert any(p.startswith("SRVCE:") for p in raised.value.problems)
+    assert len(raised.value.reasons) == 4
+    assert any(p.startswith("SRVCE:") for p in raised.value.reasons)
     with pytest.raises(RecordError, match=r"HMLID\.1"):
         Record.from_json({"HOLDINGS": [{"LOC": "x"}]})
     with pytest.raises(RecordError, match="empty fee line"):
