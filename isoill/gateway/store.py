@@ -29,11 +29,11 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from isoill.errors import IsoillError
 from isoill.gateway.accounts import Account, Session
@@ -158,6 +158,40 @@ class Change:
     log: tuple[LogEntry, ...] = ()
     outbox: tuple[OutboxItem, ...] = ()
     accounts: tuple[Account, ...] = ()
+    #: Outbox items whose bytes have gone out: marked sent, and logged.
+    delivered: tuple[OutboxItem, ...] = ()
+
+
+class Decision(Protocol):
+    """What a decision made inside a group commit gives: at least the change to write."""
+
+    @property
+    def change(self) -> Change: ...
+
+
+Decided = TypeVar("Decided", bound=Decision)
+#: Reads a leg (network, key): the store's own, or one inside a group commit.
+Loader = Callable[[str, str], "StoredLeg | None"]
+#: How often a step is decided again when another process changed its legs meanwhile.
+CONFLICT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who delivers what a commit queues, and for how long nobody else may."""
+
+    owner: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Committed(Generic[Decided]):
+    """One step of a group commit, written: what was decided, the outbox items it queued
+    (with their ids), and how many times it was decided again after a conflict."""
+
+    decided: Decided
+    queued: list[OutboxItem]
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)
@@ -307,11 +341,14 @@ class Store(ABC):
 
     def load(self, network: str, key: str) -> StoredLeg | None:
         with self._transaction() as cur:
-            cur.execute(
-                self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE network = ? AND tkey = ?"),
-                (network, key),
-            )
-            row = cur.fetchone()
+            return self._load(cur, network, key)
+
+    def _load(self, cur: Any, network: str, key: str) -> StoredLeg | None:
+        cur.execute(
+            self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE network = ? AND tkey = ?"),
+            (network, key),
+        )
+        row = cur.fetchone()
         return None if row is None else StoredLeg.from_row(*row)
 
     def find_record(self, record_id: str) -> StoredLeg | None:
@@ -360,33 +397,97 @@ class Store(ABC):
         ids). Raises :class:`Conflict` when a leg changed since it was loaded: nothing of
         the step is written then."""
         with self._transaction() as cur:
-            for leg in change.legs:
-                self._write_leg(cur, leg, at)
-            for account in change.accounts:
-                self._write_account(cur, account)
-            self._write_log(cur, change.log, at)
-            queued = []
-            for item in change.outbox:
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO outbox (dedup, peer, network, apdu_type, tkey, data, created,"
-                        " next_try) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup) DO NOTHING"
-                        " RETURNING id"
-                    ),
-                    (
-                        item.dedup,
-                        item.peer,
-                        item.network,
-                        item.apdu_type,
-                        item.key,
-                        item.data,
-                        at,
-                        at,
-                    ),
-                )
-                row = cur.fetchone()
-                if row is not None:
-                    queued.append(replace(item, id=row[0], created=at))
+            return self._write_change(cur, change, at, None)
+
+    def commit_many(
+        self,
+        decisions: Sequence[Callable[[Loader], Decided]],
+        at: float,
+        lease: Lease | None = None,
+        retries: int = CONFLICT_RETRIES,
+    ) -> list[Committed[Decided] | BaseException]:
+        """Group commit: decide and write many steps in one database transaction, so that
+        one fsync makes them all durable.
+
+        Each decision is made inside the transaction, with a loader that reads it (so each
+        sees what the ones before it wrote), and written under a savepoint: a step whose
+        legs changed meanwhile (:class:`Conflict`, another process sharing a PostgreSQL
+        store) is rolled back alone and decided again, up to ``retries`` times; a step that
+        fails otherwise is rolled back alone and its exception takes its place in the
+        answer. Outbox items queued here are leased to ``lease``'s owner at once: the
+        caller delivers them as soon as the commit returns, without reading the outbox
+        again, and no other process claims them meanwhile."""
+        out: list[Committed[Decided] | BaseException] = []
+        with self._transaction() as cur:
+
+            def load(network: str, key: str) -> StoredLeg | None:
+                return self._load(cur, network, key)
+
+            for decide in decisions:
+                out.append(self._savepoint(cur, decide, load, at, lease, retries))
+        return out
+
+    def _savepoint(
+        self,
+        cur: Any,
+        decide: Callable[[Loader], Decided],
+        load: Loader,
+        at: float,
+        lease: Lease | None,
+        retries: int,
+    ) -> Committed[Decided] | BaseException:
+        for attempt in range(retries):
+            cur.execute("SAVEPOINT step")
+            try:
+                decided = decide(load)
+                queued = self._write_change(cur, decided.change, at, lease)
+            except Conflict as conflict:
+                cur.execute("ROLLBACK TO SAVEPOINT step")
+                if attempt == retries - 1:
+                    return conflict
+                continue
+            except Exception as error:
+                cur.execute("ROLLBACK TO SAVEPOINT step")
+                return error
+            cur.execute("RELEASE SAVEPOINT step")
+            return Committed(decided, queued, attempt)
+        raise AssertionError("unreachable")
+
+    def _write_change(
+        self, cur: Any, change: Change, at: float, lease: Lease | None
+    ) -> list[OutboxItem]:
+        for leg in change.legs:
+            self._write_leg(cur, leg, at)
+        for account in change.accounts:
+            self._write_account(cur, account)
+        self._write_log(cur, change.log, at)
+        if change.delivered:
+            self._mark_delivered(cur, change.delivered, at)
+        owner, until = (None, None) if lease is None else (lease.owner, at + lease.seconds)
+        queued = []
+        for item in change.outbox:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO outbox (dedup, peer, network, apdu_type, tkey, data, created,"
+                    " next_try, lease_owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (dedup) DO NOTHING RETURNING id"
+                ),
+                (
+                    item.dedup,
+                    item.peer,
+                    item.network,
+                    item.apdu_type,
+                    item.key,
+                    item.data,
+                    at,
+                    at,
+                    owner,
+                    until,
+                ),
+            )
+            row = cur.fetchone()
+            if row is not None:
+                queued.append(replace(item, id=row[0], created=at))
         return queued
 
     def log(self, entries: Sequence[LogEntry], at: float) -> None:
@@ -615,21 +716,24 @@ class Store(ABC):
     def delivered(self, items: Sequence[OutboxItem], at: float) -> None:
         """The items' bytes were written to their peers: log them as sent, done."""
         with self._transaction() as cur:
-            cur.executemany(
-                self._sql(
-                    "UPDATE outbox SET sent = ?, attempts = attempts + 1, lease_owner = NULL,"
-                    " lease_until = NULL WHERE id = ?"
-                ),
-                [(at, item.id) for item in items],
-            )
-            self._write_log(
-                cur,
-                [
-                    LogEntry("out", i.peer, i.network, i.apdu_type, i.key, i.data, "relayed")
-                    for i in items
-                ],
-                at,
-            )
+            self._mark_delivered(cur, items, at)
+
+    def _mark_delivered(self, cur: Any, items: Sequence[OutboxItem], at: float) -> None:
+        cur.executemany(
+            self._sql(
+                "UPDATE outbox SET sent = ?, attempts = attempts + 1, lease_owner = NULL,"
+                " lease_until = NULL WHERE id = ?"
+            ),
+            [(at, item.id) for item in items],
+        )
+        self._write_log(
+            cur,
+            [
+                LogEntry("out", i.peer, i.network, i.apdu_type, i.key, i.data, "relayed")
+                for i in items
+            ],
+            at,
+        )
 
     def failed(self, item: OutboxItem, next_try: float, error: str) -> None:
         """Delivery failed: try again at ``next_try``."""

@@ -1,0 +1,114 @@
+"""Group commit on one storage thread: the store is never touched from the reactor thread
+on the APDU path, and many steps share one fsync.
+
+Every step an association asks for is queued; while a commit is in flight, the steps that
+arrive wait, and all of them go into the next single database transaction
+(:meth:`~isoill.gateway.store.Store.commit_many`), each decided inside it against what the
+ones before it wrote. A sender is answered only when the commit that holds its step has
+returned, so nothing acknowledged is ever lost; under load the batches grow by themselves
+and the cost of an fsync is shared, while a lone step is committed at once.
+
+The thread is Twisted's own ``ThreadPool`` with one thread, reached through
+``deferToThreadPool``: the other store calls of the delivery path (claims, retries, stats)
+go through the same thread with :meth:`GroupCommit.run`, so they never wait for a commit on
+the reactor thread either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from twisted.internet import defer
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
+
+from isoill.gateway.store import Committed, Decided, Lease, Loader, Store
+
+T = TypeVar("T")
+
+
+class _Waiting(Generic[Decided]):
+    __slots__ = ("decide", "done")
+
+    def __init__(self, decide: Callable[[Loader], Decided]) -> None:
+        self.decide = decide
+        self.done: defer.Deferred[Committed[Decided]] = defer.Deferred()
+
+
+class GroupCommit:
+    """Steps in, committed steps out (as Deferreds), in the order they were submitted."""
+
+    def __init__(
+        self,
+        store: Store,
+        reactor: Any,
+        lease: Lease,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.reactor = reactor
+        self.lease = lease
+        self.on_batch = on_batch
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="isoill-store")
+        self._pending: list[_Waiting[Any]] = []
+        self._in_flight = False
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def stop(self) -> None:
+        self.pool.stop()
+
+    def submit(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
+        """Decide and commit one step in the next group commit. Fires with what was
+        committed, or fails with the step's own error (the other steps of its batch are
+        committed all the same)."""
+        waiting: _Waiting[Decided] = _Waiting(decide)
+        self._pending.append(waiting)
+        self._next()
+        return waiting.done
+
+    def run(self, call: Callable[..., T], *args: Any) -> defer.Deferred[T]:
+        """Any other store call, on the storage thread."""
+        result: defer.Deferred[T] = deferToThreadPool(self.reactor, self.pool, call, *args)
+        return result
+
+    @property
+    def waiting(self) -> int:
+        """Steps queued for the next commit."""
+        return len(self._pending)
+
+    def _next(self) -> None:
+        if self._in_flight or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._in_flight = True
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
+        committing = self.run(
+            self.store.commit_many, [w.decide for w in batch], self.reactor.seconds(), self.lease
+        )
+        committing.addCallbacks(
+            self._committed, self._failed, callbackArgs=(batch,), errbackArgs=(batch,)
+        )
+
+    def _committed(
+        self, results: Sequence[Committed[Any] | BaseException], batch: list[_Waiting[Any]]
+    ) -> None:
+        self._in_flight = False
+        for waiting, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                waiting.done.errback(Failure(result))
+            else:
+                waiting.done.callback(result)
+        self._next()
+
+    def _failed(self, failure: Failure, batch: list[_Waiting[Any]]) -> None:
+        """The transaction itself failed (the disk, the server): none of the batch was
+        written, and each step's sender is told so by its own errback."""
+        self._in_flight = False
+        for waiting in batch:
+            waiting.done.errback(failure)
+        self._next()

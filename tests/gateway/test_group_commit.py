@@ -1,0 +1,219 @@
+"""Group commit: many steps decided and written in one database transaction, each under
+its own savepoint, SQLite and PostgreSQL alike; and the storage thread that batches what
+arrives while a commit is in flight."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from isoill.gateway.committer import GroupCommit
+from isoill.gateway.store import (
+    Change,
+    Committed,
+    Conflict,
+    Lease,
+    Loader,
+    OutboxItem,
+    SQLiteStore,
+    Store,
+    StoredLeg,
+    open_store,
+)
+from isoill.machine import Role, Transaction, machine
+from tests.machine.support import request
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    where = (
+        str(tmp_path / "store.db")
+        if request.param == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    opened = open_store(where)
+    yield opened
+    opened.close()
+
+
+@dataclass(frozen=True)
+class Step:
+    change: Change
+    saw: StoredLeg | None = None
+
+
+def _leg(key: str) -> StoredLeg:
+    ask = request()
+    txn = machine.receive(Transaction(Role.RESPONDER, ask.transaction_id), ask).transaction
+    return StoredLeg("east", key, "east-lib", "west", txn)
+
+
+def _item(dedup: str) -> OutboxItem:
+    return OutboxItem(dedup, "west-lib", "west", "ILL-REQUEST", "k", b"\x61\x03\x30\x01\x00")
+
+
+def _new(key: str, dedup: str) -> Callable[[Loader], Step]:
+    return lambda load: Step(Change(legs=(_leg(key),), outbox=(_item(dedup),)))
+
+
+def _touch(key: str) -> Callable[[Loader], Step]:
+    """Read the leg and write it back: sees what earlier steps of the batch wrote."""
+
+    def decide(load: Loader) -> Step:
+        leg = load("east", key)
+        assert leg is not None
+        return Step(Change(legs=(leg,)), leg)
+
+    return decide
+
+
+def test_steps_see_what_the_steps_before_them_wrote(store: Store) -> None:
+    results = store.commit_many([_new("A", "a"), _touch("A"), _touch("A")], time.time())
+    assert all(isinstance(r, Committed) for r in results)
+    seen = [r.decided.saw for r in results if isinstance(r, Committed)]
+    assert seen[0] is None and [s.version for s in seen[1:] if s] == [1, 2]
+    assert store.load("east", "A").version == 3  # type: ignore[union-attr]
+
+
+def test_a_failing_step_is_rolled_back_alone(store: Store) -> None:
+    def broken(load: Loader) -> Step:
+        load("east", "A")
+        raise RuntimeError("a bug in a mapping")
+
+    stale = _leg("B")  # version 0: "new", but B will exist by then -> Conflict every time
+    results = store.commit_many(
+        [_new("A", "a"), broken, _new("B", "b"), lambda load: Step(Change(legs=(stale,)))],
+        time.time(),
+        retries=2,
+    )
+    assert isinstance(results[0], Committed) and isinstance(results[2], Committed)
+    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[3], Conflict)
+    assert store.load("east", "A") is not None and store.load("east", "B") is not None
+    assert {i.dedup for i in store.pending()} == {"a", "b"}
+
+
+def test_a_conflict_is_decided_again_from_the_fresh_leg(store: Store) -> None:
+    store.commit(Change(legs=(_leg("A"),)), time.time())
+    loaded = store.load("east", "A")
+    assert loaded is not None
+    calls: list[int] = []
+
+    def decide(load: Loader) -> Step:
+        calls.append(1)
+        # The first time, a stale copy (another process wrote A meanwhile); then the fresh one.
+        leg = replace(loaded, version=0) if len(calls) == 1 else load("east", "A")
+        assert leg is not None
+        return Step(Change(legs=(leg,)))
+
+    (result,) = store.commit_many([decide], time.time())
+    assert isinstance(result, Committed) and result.conflicts == 1 and len(calls) == 2
+
+
+def test_queued_items_are_leased_to_the_committer(store: Store) -> None:
+    now = time.time()
+    (result,) = store.commit_many([_new("A", "a")], now, Lease("me", 60))
+    assert isinstance(result, Committed) and [i.dedup for i in result.queued] == ["a"]
+    assert store.claim_due(now + 1, "another process", 60) == []  # it is ours to deliver
+    store.commit(Change(delivered=tuple(result.queued)), now + 2)
+    assert store.pending() == [] and store.stats().outbox_delivered == 1
+
+
+# --- the storage thread ------------------------------------------------------------------
+
+
+class ThreadReactor:
+    """Just what deferToThreadPool needs of a reactor: results come back through a queue
+    that the test drains on its own thread, as the reactor thread would."""
+
+    def __init__(self) -> None:
+        self.calls: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = queue.Queue()
+
+    def callFromThread(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.calls.put((lambda: f(*args, **kwargs), ()))
+
+    def seconds(self) -> float:
+        return time.time()
+
+    def drain_until(self, done: Callable[[], bool], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            f, _ = self.calls.get(timeout=max(0.01, deadline - time.monotonic()))
+            f()
+
+
+class SlowStore(SQLiteStore):
+    """Each group commit holds the storage thread until the test lets it go."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = threading.Event()
+        self.batches: list[int] = []
+
+    def commit_many(self, decisions: Any, at: float, lease: Any = None, retries: int = 5) -> Any:
+        self.batches.append(len(decisions))
+        self.gate.wait(20)
+        return super().commit_many(decisions, at, lease, retries)
+
+
+def test_steps_arriving_during_a_commit_share_the_next_one(tmp_path: Path) -> None:
+    store = SlowStore(tmp_path / "store.db")
+    reactor = ThreadReactor()
+    committer = GroupCommit(store, reactor, Lease("me", 60))
+    committer.start()
+    try:
+        results: list[Committed[Step] | Failure] = []
+
+        def keep(value: Committed[Step] | Failure) -> None:
+            results.append(value)
+
+        first = committer.submit(_new("K0", "k0"))
+        first.addBoth(keep)
+        # While the first commit is held, 49 more steps arrive: one more commit takes them.
+        later: list[defer.Deferred[Committed[Step]]] = []
+        for n in range(1, 50):
+            waiting = committer.submit(_new(f"K{n}", f"k{n}"))
+            waiting.addBoth(keep)
+            later.append(waiting)
+        assert committer.waiting == 49 and not results
+        store.gate.set()
+        reactor.drain_until(lambda: len(results) == 50)
+    finally:
+        committer.stop()
+        store.close()
+    assert store.batches == [1, 49]
+    assert all(isinstance(r, Committed) for r in results)
+    # answered in the order they were submitted
+    assert [r.queued[0].dedup for r in results if isinstance(r, Committed)] == [
+        f"k{n}" for n in range(50)
+    ]
+
+
+def test_a_failing_step_fails_alone_on_the_storage_thread(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    reactor = ThreadReactor()
+    committer = GroupCommit(store, reactor, Lease("me", 60))
+    committer.start()
+    outcomes: list[object] = []
+    try:
+
+        def broken(load: Loader) -> Step:
+            raise ValueError("cannot encode")
+
+        for decide in (_new("A", "a"), broken, _new("B", "b")):
+            committer.submit(decide).addBoth(outcomes.append)
+        reactor.drain_until(lambda: len(outcomes) == 3)
+    finally:
+        committer.stop()
+        store.close()
+    assert isinstance(outcomes[0], Committed) and isinstance(outcomes[2], Committed)
+    assert isinstance(outcomes[1], Failure) and outcomes[1].check(ValueError)
