@@ -34,6 +34,7 @@ from typing import Any
 from isoill.apdu import encode
 from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
+from isoill.apdu.errors import EncodeError
 from isoill.apdu.types import SystemId
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
 from isoill.gateway.desk import Desk
@@ -344,7 +345,14 @@ class Relay:
                 apdu, refused.transaction.state, refused.transaction.role, at
             )
             return partner, (), report
-        data = encode(mapped, tcp_safe=True)
+        try:
+            data = encode(mapped, tcp_safe=True)
+        except EncodeError as err:
+            # A value the codec read from the sender but cannot write for the other network
+            # (a character outside a string type's alphabet, a size the standard does not
+            # allow): that network cannot take it, and the sender is told why.
+            why = f"{network.name} cannot take it: {err}"
+            return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
         sequence = len(sent.apdus(type(mapped)))
         item = OutboxItem(
             dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",

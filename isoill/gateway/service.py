@@ -41,6 +41,7 @@ from twisted.python.failure import Failure
 
 import isoill
 from isoill.apdu import APDU, UndecodableAPDU, encode
+from isoill.apdu.enums import UnableToPerform
 from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
 from isoill.gateway.accounts import (
@@ -66,6 +67,7 @@ from isoill.gateway.store import (
     StoredLeg,
     open_store,
 )
+from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
@@ -185,7 +187,23 @@ class Gateway:
 
     def handle(self, association: Association, item: APDU | UndecodableAPDU, data: bytes) -> None:
         """One APDU off an association (``data``: its bytes as they came): decide, commit,
-        answer, deliver."""
+        answer, deliver.
+
+        This is the one place where an association hands an APDU to the relay, so it is the
+        one place that catches what nobody foresaw (a value the codec decodes but will not
+        encode again, a store that fails, a bug in a mapping). Uncaught, such an exception
+        escapes into Twisted, which drops the connection: the sender is never answered,
+        the APDUs after it in the same read are lost and nothing is logged. Caught here, it
+        becomes an error report to the sender, a log record with the traceback and an entry
+        in the APDU log, and the association goes on with the next APDU."""
+        try:
+            self._relay_one(association, item, data)
+        except Exception:
+            self._fault(association, item, data, Failure())
+
+    def _relay_one(
+        self, association: Association, item: APDU | UndecodableAPDU, data: bytes
+    ) -> None:
         arrived = time.perf_counter()
         now = datetime.now()
         if isinstance(item, UndecodableAPDU):
@@ -202,6 +220,8 @@ class Gateway:
                 lambda: self.relay.inbound(association.sender, item, data, self._load, now)
             )
             self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
+        answer = step.reply
+        reply = None if answer is None else encode(answer, tcp_safe=True)
         if step.peer is not None and step.refused is None and step.peer not in association.serves:
             association.serves.add(step.peer)
             self.by_peer[step.peer].add(association)
@@ -212,23 +232,87 @@ class Gateway:
                 address=association.address,
                 reasons="; ".join(step.refused),
             )
-        if step.reply is not None:
-            association.send(encode(step.reply, tcp_safe=True))
-            self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
         self._queued(queued, arrived)
+        # The answer goes last: whatever fails before it is answered by _fault instead, so
+        # the sender gets exactly one answer either way.
+        if answer is not None and reply is not None:
+            association.send(reply)
+            self.metrics.apdu_out(SERVICE_NAMES[answer.apdu_type], step.peer or "")
+
+    def _fault(
+        self,
+        association: Association,
+        item: APDU | UndecodableAPDU,
+        data: bytes,
+        failure: Failure,
+    ) -> None:
+        """The answer to an APDU whose handling failed unexpectedly: a log record with the
+        traceback (for the operator), the APDU and the answer in the APDU log (for the
+        transaction's history), and an error report to the sender (who may try again: the
+        step was not committed, or if it was, a repeat is recognised as one). Nothing here
+        may raise in turn: each part that fails is logged and the rest still done."""
+        self.metrics.error("internal")
+        now = datetime.now()
+        what = "undecodable" if isinstance(item, UndecodableAPDU) else SERVICE_NAMES[item.apdu_type]
+        kind = getattr(failure.type, "__name__", "error")
+        why = f"internal error: {kind}: {failure.getErrorMessage()}"[:500]
+        log.failure(
+            "internal error handling {apdu} from {address}; answered with an error report",
+            failure,
+            apdu=what,
+            address=association.address,
+            error=why,
+            traceback=failure.getTraceback(),
+        )
+        note = "the gateway could not handle this APDU (an internal error); it was logged"
+        reply: APDU | None = None
+        reply_data = b""
+        candidates: list[Callable[[], APDU]] = [lambda: reports.undecodable(note, now)]
+        if isinstance(item, APDU):
+            apdu = item
+            # Echoing the APDU's ids lets the sender file the report, unless those ids are
+            # what cannot be encoded: then the report with an empty transaction-id.
+            candidates.insert(0, lambda: reports.user_error(apdu, UnableToPerform.OTHER, note, now))
+        for make in candidates:
+            try:
+                reply = make()
+                reply_data = encode(reply, tcp_safe=True)
+                break
+            except Exception:
+                log.failure("cannot encode the error report for {apdu}", apdu=what)
+                reply = None
+        try:
+            if isinstance(item, UndecodableAPDU):
+                entry = self.relay.undecodable(
+                    association.sender, item.data, str(item.error), now
+                ).change.log[0]
+                entry = replace(entry, note=f"{why}; {entry.note}"[:500])
+            else:
+                entry = log_entry("in", association.address, "", item, data, why)
+            entries = [entry]
+            if reply is not None:
+                entries.append(
+                    log_entry("out", association.address, "", reply, reply_data, "reply")
+                )
+            self.store.log(entries, time.time())
+        except Exception:
+            log.failure(
+                "cannot log the APDU that failed from {address}", address=association.address
+            )
+        if reply is not None:
+            association.send(reply_data)
+            self.metrics.apdu_out(SERVICE_NAMES[reply.apdu_type], "")
 
     def out_of_step(self, association: Association, data: bytes, error: DecodeError) -> None:
-        """Bytes that are no APDU at all: answered, logged, and the association closes."""
-        step = self.relay.undecodable(association.sender, data[:4096], str(error), datetime.now())
-        self.store.commit(step.change, time.time())
+        """Bytes that are no APDU at all: answered and logged as an undecodable APDU would
+        be (through :meth:`handle`), and the association closes."""
         self.metrics.error("out_of_step")
         log.warn(
             "closing association from {address}: {error}",
             address=association.address,
             error=str(error),
         )
-        if step.reply is not None:
-            association.send(encode(step.reply, tcp_safe=True))
+        self.handle(association, UndecodableAPDU(data, error), data)
 
     def _load(self, network: str, key: str) -> StoredLeg | None:
         return self.store.load(network, key)

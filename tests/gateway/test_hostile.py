@@ -1,0 +1,184 @@
+"""Hostile and unlucky input to the gateway, each attack of the security issue reproduced:
+the gateway answers every delimited APDU it reads, whatever goes wrong while relaying it;
+it keeps a bounded record of what it could not read; it answers a peer that half-closes;
+one address cannot take every association.
+
+Most tests run a real gateway in process, on Twisted's memory reactor
+(:mod:`tests.gateway.wiring`); those about TCP itself (half-close, source addresses) run
+``isoill gateway`` on loopback."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twisted.logger import capturedLogs, eventAsJSON
+
+import isoill
+from isoill.apdu.enums import UnableToPerform
+from isoill.gateway import relay as relay_module
+from tests.gateway.wiring import (
+    ask,
+    connect,
+    gateway_on,
+    hel_o,
+    still_open,
+    with_edifact,
+    written,
+)
+
+KEY = "NACSIS:FA001234/GIF/{}"
+
+
+def _notes(path: Path, key: str) -> list[tuple[str, str, bytes]]:
+    """(direction, note, data) of a transaction's APDU log entries, in order."""
+    with sqlite3.connect(path / "store.db") as db:
+        rows = db.execute(
+            "SELECT direction, note, data FROM apdu_log WHERE tkey = ? ORDER BY id", (key,)
+        ).fetchall()
+    return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+
+# --- 3b: nothing that goes wrong while relaying leaves an APDU unanswered ------------------
+
+
+def test_the_hel_o_request_is_answered_and_logged_and_the_next_one_relayed(
+    tmp_path: Path,
+) -> None:
+    """The issue's input: an ILL-Request whose requester-note is the EDIFACTString
+    ``HEL$O``, which the codec reads but would not write towards the other network. It
+    was met by silence and a closed connection; it is answered (refused with the reason,
+    or relayed once the codec writes it), kept in the log, and the association goes on."""
+    data = hel_o()
+    with gateway_on(tmp_path) as gateway:
+        association = connect(gateway)
+        association.dataReceived(data + isoill.encode(ask("NEXT")))
+        first, second = written(association)
+        assert first.transaction_id == ask("HELO").transaction_id
+        assert first.error_report is None or "requester-note" in (first.note or "")
+        assert second.transaction_id == ask("NEXT").transaction_id
+        assert second.error_report is None  # acknowledged: relayed to west
+        assert still_open(association)
+        directions = [(d, raw) for d, _, raw in _notes(tmp_path, KEY.format("HELO"))]
+        assert directions[0] == ("in", data)
+        assert directions[1][0] == "out"
+        assert len(gateway.store.pending()) == 1 + (first.error_report is None)
+
+
+def test_an_apdu_whose_ids_cannot_be_written_back_is_still_answered(tmp_path: Path) -> None:
+    """``$`` in the transaction-qualifier: even the error report that echoes the ids
+    cannot be encoded, so the relay itself fails; the answer is then the report with an
+    empty transaction-id (or, once the codec writes ``$``, the normal one)."""
+    data = with_edifact(isoill.encode(ask("TXQX")), "TXQX")
+    with gateway_on(tmp_path) as gateway:
+        association = connect(gateway)
+        association.dataReceived(data + isoill.encode(ask("AFTER")))
+        first, second = written(association)
+        assert isinstance(first, isoill.StatusOrErrorReport)
+        assert second.transaction_id == ask("AFTER").transaction_id
+        assert second.error_report is None
+        assert still_open(association)
+
+
+def _raise_in_inbound(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway.relay, "inbound", _once(gateway.relay.inbound))
+
+
+def _raise_in_mapping(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(relay_module, "into", _once(relay_module.into))
+
+
+def _raise_in_commit(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway.store, "commit", _once(gateway.store.commit))
+
+
+def _once(real: Any) -> Any:
+    """``real``, except that its first call raises."""
+    calls: list[int] = []
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the unforeseen happened")
+        return real(*args, **kwargs)
+
+    return broken
+
+
+@pytest.mark.parametrize(
+    "breaks", [_raise_in_inbound, _raise_in_mapping, _raise_in_commit], ids=lambda f: f.__name__
+)
+def test_an_unexpected_exception_is_answered_logged_and_the_association_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breaks: Any
+) -> None:
+    with gateway_on(tmp_path) as gateway:
+        breaks(gateway, monkeypatch)
+        association = connect(gateway)
+        sent = isoill.encode(ask("T1"))
+        with capturedLogs() as events:
+            association.dataReceived(sent + isoill.encode(ask("T2")))
+        report, ack = written(association)
+        # the sender is told, in a report it can file under its transaction
+        assert isinstance(report, isoill.StatusOrErrorReport)
+        assert report.error_report is not None
+        assert report.error_report.user_error_report == UnableToPerform.OTHER
+        assert report.transaction_id == ask("T1").transaction_id
+        assert "internal error" in (report.note or "")
+        # the association goes on: the next APDU is relayed as usual
+        assert ack.transaction_id == ask("T2").transaction_id and ack.error_report is None
+        assert still_open(association)
+        assert gateway.metrics.errors["internal"] == 1
+        # the operator's log: a JSON line with the traceback
+        failures = [e for e in events if "log_failure" in e]
+        assert len(failures) == 1
+        line = json.loads(eventAsJSON(failures[0]))
+        assert "RuntimeError: the unforeseen happened" in line["traceback"]
+        assert "broken" in line["traceback"]  # the frame that raised
+        assert line["apdu"] == "ILL-REQUEST"
+        # the APDU log: the APDU as it came, and the answer
+        (into, why, data), (out, _, answer) = _notes(tmp_path, KEY.format("T1"))
+        assert (into, data) == ("in", sent)
+        assert "RuntimeError: the unforeseen happened" in why
+        assert out == "out" and isoill.decode(answer) == report
+        assert gateway.store.load("east", KEY.format("T1")) is None  # nothing half-done
+
+
+def test_a_store_that_fails_outright_still_lets_the_sender_be_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refuses every write (a full disk): nothing can be logged there, but the
+    sender is still answered and the operator's log says why."""
+    with gateway_on(tmp_path) as gateway:
+
+        def full(*args: Any, **kwargs: Any) -> Any:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(gateway.store, "commit", full)
+        monkeypatch.setattr(gateway.store, "log", full)
+        association = connect(gateway)
+        with capturedLogs() as events:
+            association.dataReceived(isoill.encode(ask("T1")) + isoill.encode(ask("T2")))
+        answers = written(association)
+        assert [a.transaction_id for a in answers] == [
+            ask("T1").transaction_id,
+            ask("T2").transaction_id,
+        ]
+        assert all(a.error_report is not None for a in answers)
+        assert still_open(association)
+        text = "".join(eventAsJSON(e) for e in events if "log_failure" in e)
+        assert text.count("database or disk is full") >= 4  # each failure, each APDU
+
+
+def test_an_out_of_step_stream_whose_answer_fails_is_still_answered_and_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with gateway_on(tmp_path) as gateway:
+        monkeypatch.setattr(gateway.store, "commit", _once(gateway.store.commit))
+        association = connect(gateway)
+        association.dataReceived(b"\x47junk that is no APDU")
+        (report,) = written(association)
+        assert report.error_report is not None
+        assert association.transport.disconnecting  # type: ignore[union-attr]
