@@ -111,6 +111,8 @@ class Gateway:
         self._arrived: dict[str, float] = {}
         self._poll = task.LoopingCall(self.deliver)
         self._poll.clock = reactor
+        self._prune = task.LoopingCall(self.prune_log)
+        self._prune.clock = reactor
 
     # --- life -----------------------------------------------------------------------------
 
@@ -146,11 +148,14 @@ class Gateway:
             pending=pending,
         )
         self._poll.start(1.0, now=True)
+        self._prune.start(self.config.apdu_log.prune_every, now=True)
 
     @defer.inlineCallbacks
     def stop(self) -> Any:
         if self._poll.running:
             self._poll.stop()
+        if self._prune.running:
+            self._prune.stop()
         for port in self.ports:
             yield port.stopListening()
         for association in list(self.associations):
@@ -168,6 +173,22 @@ class Gateway:
     def ill_port(self) -> int:
         """The first ISO ILL port actually bound (tests listen on port 0)."""
         return int(self.ports[0].getHost().port)  # type: ignore[attr-defined]
+
+    def prune_log(self, now: float | None = None) -> int:
+        """Keep the APDU log within its configured age and size (every ``prune_every``
+        seconds, from the reactor); how many entries went. A failure is logged and the next
+        prune tries again: an exception would stop the LoopingCall for good."""
+        retention = self.config.apdu_log
+        try:
+            dropped = self.store.prune_log(
+                time.time() if now is None else now, retention.max_age, retention.max_bytes
+            )
+        except Exception:
+            log.failure("cannot prune the APDU log")
+            return 0
+        if dropped:
+            log.info("pruned {dropped} entries from the APDU log", dropped=dropped)
+        return dropped
 
     # --- associations ---------------------------------------------------------------------
 

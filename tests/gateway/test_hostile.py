@@ -9,8 +9,10 @@ Most tests run a real gateway in process, on Twisted's memory reactor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,16 @@ from twisted.logger import capturedLogs, eventAsJSON
 import isoill
 from isoill.apdu.enums import UnableToPerform
 from isoill.gateway import relay as relay_module
+from isoill.gateway.relay import UNDECODABLE_KEPT
+from isoill.gateway.store import LogEntry, Store, open_store
 from tests.gateway.wiring import (
     ask,
+    config,
     connect,
     gateway_on,
     hel_o,
     still_open,
+    undecodable,
     with_edifact,
     written,
 )
@@ -182,3 +188,98 @@ def test_an_out_of_step_stream_whose_answer_fails_is_still_answered_and_closed(
         (report,) = written(association)
         assert report.error_report is not None
         assert association.transport.disconnecting  # type: ignore[union-attr]
+
+
+# --- 5: what could not be decoded is logged in bounded form, and the log itself bounded -----
+
+
+def test_forty_undecodable_megabyte_apdus_cost_kilobytes_not_megabytes(tmp_path: Path) -> None:
+    """The issue's attack: 40 well-delimited, undecodable APDUs of 1 MiB grew the store
+    by 42.5 MB. Each is still answered, and logged as its first 4 KiB with the length and
+    SHA-256 of the whole."""
+    bad = undecodable((1 << 20) - 20)
+    assert len(bad) <= 1 << 20  # within the APDU size limit: delimited, not out of step
+    with gateway_on(tmp_path) as gateway:
+        before = _store_bytes(tmp_path)
+        association = connect(gateway)
+        for _ in range(40):
+            association.dataReceived(bad)
+        answers = written(association)
+        assert len(answers) == 40 and all(a.error_report is not None for a in answers)
+        assert still_open(association)
+        assert gateway.store.log_bytes() < 40 * (UNDECODABLE_KEPT + 1000)
+        grown = _store_bytes(tmp_path) - before
+        assert grown < 8_000_000, f"the store grew by {grown} bytes"
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        rows = db.execute("SELECT data, note FROM apdu_log WHERE apdu_type = 'undecodable'")
+        kept = rows.fetchall()
+    assert len(kept) == 40
+    data, note = kept[0]
+    assert bytes(data) == bad[:UNDECODABLE_KEPT]
+    assert f"{len(bad)} bytes" in note
+    assert hashlib.sha256(bad).hexdigest() in note
+
+
+def test_a_small_undecodable_apdu_is_kept_whole(tmp_path: Path) -> None:
+    bad = undecodable(100)
+    with gateway_on(tmp_path) as gateway:
+        connect(gateway).dataReceived(bad)
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        ((data, note),) = db.execute("SELECT data, note FROM apdu_log WHERE direction = 'in'")
+    assert bytes(data) == bad and "kept" not in note
+
+
+def _store_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.glob("store.db*"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        opened = open_store(str(tmp_path / "store.db"))
+    else:
+        opened = open_store(str(request.getfixturevalue("postgres_url")))
+    yield opened
+    opened.close()
+
+
+def _log(store: Store, at: float, size: int, key: str = "k") -> None:
+    store.log([LogEntry("in", "p", "east", "ILL-REQUEST", key, b"x" * size)], at)
+
+
+def test_the_log_is_pruned_by_age(store: Store) -> None:
+    day = 86400.0
+    _log(store, 1000 * day, 10, "old")
+    _log(store, 1089 * day, 10, "recent")
+    _log(store, 1090 * day, 10, "new")
+    dropped = store.prune_log(now=1090 * day + 1, max_age=90 * day, max_bytes=0)
+    assert dropped == 1
+    assert store.log_for("old") == []
+    assert len(store.log_for("recent")) == len(store.log_for("new")) == 1
+    assert store.prune_log(now=1090 * day + 1, max_age=90 * day, max_bytes=0) == 0
+    assert store.prune_log(now=10_000 * day, max_age=0, max_bytes=0) == 0  # 0: no limit
+
+
+def test_the_log_is_pruned_by_size_oldest_first(store: Store) -> None:
+    for n in range(10):
+        _log(store, 1000.0 + n, 100, f"k{n}")
+    assert store.log_bytes() == 1000
+    assert store.prune_log(now=2000.0, max_age=0, max_bytes=450) == 6
+    assert store.log_bytes() == 400
+    assert [bool(store.log_for(f"k{n}")) for n in range(10)] == [False] * 6 + [True] * 4
+    assert store.prune_log(now=2000.0, max_age=0, max_bytes=400) == 0
+
+
+def test_the_gateway_prunes_its_log_on_its_own_clock(tmp_path: Path) -> None:
+    settings = config(apdu_log={"max_bytes": 20_000, "prune_every": 60.0})
+    with gateway_on(tmp_path, settings) as gateway:
+        gateway.start()
+        association = connect(gateway)
+        for _ in range(20):
+            association.dataReceived(undecodable(3000))
+        assert gateway.store.log_bytes() > 20_000
+        gateway.reactor.advance(59)
+        assert gateway.store.log_bytes() > 20_000  # not yet
+        gateway.reactor.advance(1)
+        assert 0 < gateway.store.log_bytes() <= 20_000
+        gateway.stop()
