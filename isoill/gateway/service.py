@@ -723,7 +723,7 @@ class Gateway:
         self.deliver_soon()
 
     def _association_for(self, peer: str, now: float) -> Association | None:
-        live = [a for a in self.by_peer.get(peer, ()) if a.alive]
+        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.closing]
         if live:
             return live[0]
         configured = self.config.peer(peer)

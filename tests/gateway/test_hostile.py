@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from tests.gateway.wiring import (
     with_edifact,
     written,
 )
+from tests.gateway_support import GatewayProcess
 
 KEY = "NACSIS:FA001234/GIF/{}"
 
@@ -283,3 +285,72 @@ def test_the_gateway_prunes_its_log_on_its_own_clock(tmp_path: Path) -> None:
         gateway.reactor.advance(1)
         assert 0 < gateway.store.log_bytes() <= 20_000
         gateway.stop()
+
+
+# --- 7: a peer that half-closes still gets every answer ---------------------------------------
+
+OPEN_GATEWAY = """
+[gateway]
+open = true
+
+[[network]]
+name = "local"
+kind = "records"
+default = true
+"""
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(tmp_path_factory.mktemp("gateway"), OPEN_GATEWAY).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _until_eof(sock: socket.socket, seconds: float = 10.0) -> bytes:
+    """Everything the gateway sends until it closes; fails if it does not close in time."""
+    sock.settimeout(seconds)
+    got = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            raise AssertionError(f"no end of stream after {seconds} s; got {len(got)} B") from None
+        if not chunk:
+            return got
+        got += chunk
+
+
+def test_two_requests_then_half_close_get_two_answers_then_eof(loopback: GatewayProcess) -> None:
+    """The issue's case: two valid ILL-Requests and shutdown(SHUT_WR) got only EOF."""
+    with socket.create_connection(("127.0.0.1", loopback.ill_port)) as sock:
+        sock.sendall(isoill.encode(ask("HALF1")) + isoill.encode(ask("HALF2")))
+        sock.shutdown(socket.SHUT_WR)
+        answers = isoill.decode_all(_until_eof(sock))
+    assert [a.transaction_id for a in answers] == [
+        ask("HALF1").transaction_id,
+        ask("HALF2").transaction_id,
+    ]
+    assert all(isinstance(a, isoill.StatusOrErrorReport) and not a.error_report for a in answers)
+
+
+def test_an_apdu_cut_off_by_the_half_close_is_answered_too(loopback: GatewayProcess) -> None:
+    data = isoill.encode(ask("HALF3"))
+    with socket.create_connection(("127.0.0.1", loopback.ill_port)) as sock:
+        sock.sendall(data + data[:-10])
+        sock.shutdown(socket.SHUT_WR)
+        acknowledged, cut_off = isoill.decode_all(_until_eof(sock))
+    assert acknowledged.error_report is None
+    assert cut_off.error_report is not None and "inside an APDU" in (cut_off.note or "")
+
+
+def test_a_half_closed_association_takes_no_outbox_items(tmp_path: Path) -> None:
+    with gateway_on(tmp_path) as gateway:
+        association = connect(gateway)
+        association.dataReceived(isoill.encode(ask("T1")))
+        assert gateway._association_for("east-lib", 0.0) is association
+        association.readConnectionLost()
+        assert association.transport.disconnecting  # type: ignore[union-attr]
+        assert gateway._association_for("east-lib", 0.0) is None
