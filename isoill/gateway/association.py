@@ -176,16 +176,23 @@ class Association(Protocol, TimeoutMixin):
 
 
 class ListenerFactory(Factory):
-    """Accepts associations, up to the configured number; more are closed at once."""
+    """Accepts associations, up to the configured number in all and from one address;
+    more are closed at once."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
     def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol | None:
-        if len(self.gateway.associations) >= self.gateway.config.limits.max_associations:
+        limits = self.gateway.config.limits
+        if len(self.gateway.associations) >= limits.max_associations:
             self.gateway.metrics.error("too_many_associations")
             return None
         host = getattr(addr, "host", "")
+        if self.gateway.per_address[host] >= limits.max_associations_per_address:
+            # Without this one address could hold every slot (idle, each until the idle
+            # timeout) and lock every other peer out; now it can hold only its share.
+            self.gateway.metrics.error("too_many_from_address")
+            return None
         peers = tuple(p.name for p in self.gateway.config.peers_at(host))
         return Association(self.gateway, peers)
 

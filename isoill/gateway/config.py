@@ -43,7 +43,8 @@ The file form is TOML::
     apdu_timeout = 30.0                        # seconds to finish an APDU once begun
     max_apdu_size = 1048576                    # bytes; a longer length claim closes it
     max_send_buffer = 1048576                  # bytes unread by a peer before backpressure
-    max_associations = 2000                    # associations open at once
+    max_associations = 2000                    # associations open at once, in all
+    max_associations_per_address = 50          # ... and from one source address
 
     [apdu_log]                                 # the raw APDU log, pruned oldest first
     max_age = 7776000.0                        # seconds an entry is kept (90 days); 0: no limit
@@ -139,6 +140,9 @@ class Limits:
     max_send_buffer: int = 1 << 20
     #: Associations open at once; more are refused.
     max_associations: int = 2000
+    #: Associations open at once with one (source) address; more from it are refused, so
+    #: that one address holding idle connections cannot lock every other peer out.
+    max_associations_per_address: int = 50
 
 
 @dataclass(frozen=True)
@@ -326,7 +330,8 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     tls = None if tls_table is None else _dataclass(TLS, tls_table, where, problems)
     mail = _dataclass(Mail, _table(data, "mail", where, problems), where, problems)
     apdu_log = _dataclass(ApduLog, _table(data, "apdu_log", where, problems), where, problems)
-    problems += _numbers(limits, f"{where}: [limits]", ("max_associations",))
+    per_address = ("max_associations", "max_associations_per_address")
+    problems += _numbers(limits, f"{where}: [limits]", per_address)
     problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("prune_every",))
     problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("max_age", "max_bytes"), zero=True)
     for network in networks:

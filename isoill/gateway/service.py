@@ -20,7 +20,7 @@ import hashlib
 import socket
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -113,6 +113,8 @@ class Gateway:
         self._poll.clock = reactor
         self._prune = task.LoopingCall(self.prune_log)
         self._prune.clock = reactor
+        #: Associations open with each address, for the per-address limit.
+        self.per_address: Counter[str] = Counter()
 
     # --- life -----------------------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class Gateway:
 
     def opened(self, association: Association) -> None:
         self.associations.add(association)
+        self.per_address[association.address] += 1
         self.metrics.associations(1)
         for peer in association.serves:
             self.by_peer[peer].add(association)
@@ -202,6 +205,9 @@ class Gateway:
     def closed(self, association: Association) -> None:
         if association in self.associations:
             self.associations.discard(association)
+            self.per_address[association.address] -= 1
+            if self.per_address[association.address] <= 0:
+                del self.per_address[association.address]
             self.metrics.associations(-1)
         for peer in association.serves:
             self.by_peer[peer].discard(association)

@@ -9,20 +9,24 @@ Most tests run a real gateway in process, on Twisted's memory reactor
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from twisted.internet.address import IPv4Address
 from twisted.logger import capturedLogs, eventAsJSON
 
 import isoill
 from isoill.apdu.enums import UnableToPerform
 from isoill.gateway import relay as relay_module
+from isoill.gateway.association import ListenerFactory
 from isoill.gateway.relay import UNDECODABLE_KEPT
 from isoill.gateway.store import LogEntry, Store, open_store
 from tests.gateway.wiring import (
@@ -293,6 +297,9 @@ OPEN_GATEWAY = """
 [gateway]
 open = true
 
+[limits]
+max_associations_per_address = 4
+
 [[network]]
 name = "local"
 kind = "records"
@@ -354,3 +361,71 @@ def test_a_half_closed_association_takes_no_outbox_items(tmp_path: Path) -> None
         association.readConnectionLost()
         assert association.transport.disconnecting  # type: ignore[union-attr]
         assert gateway._association_for("east-lib", 0.0) is None
+
+
+# --- 9: one address cannot hold every association -------------------------------------------
+
+
+def _served(sock: socket.socket, qualifier: str) -> bool:
+    """Whether an ILL-Request on ``sock`` is acknowledged (False: the gateway closed it)."""
+    sock.settimeout(10)
+    try:
+        sock.sendall(isoill.encode(ask(qualifier)))
+        got = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return False
+            got += chunk
+            with contextlib.suppress(isoill.DecodeError):
+                (answer,) = isoill.decode_all(got)
+                return answer.error_report is None
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+
+
+def _from(host: str, port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def test_one_address_holds_at_most_its_share_and_others_still_connect(
+    loopback: GatewayProcess,
+) -> None:
+    """One address opened all 2,000 association slots and kept them idle, locking every
+    other peer out until the idle timeout. Now it gets its share (4 here) and no more;
+    another address (127.0.0.2 is loopback too on Linux) is served meanwhile."""
+    port = loopback.ill_port
+    held = [_from("127.0.0.1", port) for _ in range(4)]
+    try:
+        assert all(_served(sock, f"HELD{n}") for n, sock in enumerate(held))  # all admitted
+        with _from("127.0.0.1", port) as one_more:
+            assert not _served(one_more, "ONEMORE")
+        with _from("127.0.0.2", port) as other:
+            assert _served(other, "OTHER")
+        held.pop().close()  # a slot comes free: the address may use it again
+        deadline = time.monotonic() + 10
+        while True:
+            with _from("127.0.0.1", port) as again:
+                if _served(again, f"AGAIN{time.monotonic()}"):
+                    break
+            assert time.monotonic() < deadline, "the freed slot was never given back"
+            time.sleep(0.1)
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_the_per_address_count_follows_associations_opening_and_closing(tmp_path: Path) -> None:
+    settings = config(limits={"max_associations_per_address": 3})
+    with gateway_on(tmp_path, settings) as gateway:
+        factory = ListenerFactory(gateway)
+        held = [connect(gateway, "192.0.2.1") for _ in range(3)]
+        assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 1)) is None
+        assert gateway.metrics.errors["too_many_from_address"] == 1
+        assert connect(gateway, "192.0.2.2").alive
+        held[0].connectionLost()
+        assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 1)) is not None
+        assert gateway.per_address == {"192.0.2.1": 2, "192.0.2.2": 1}
