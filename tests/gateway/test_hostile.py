@@ -28,14 +28,23 @@ from isoill.apdu.enums import UnableToPerform
 from isoill.gateway import relay as relay_module
 from isoill.gateway.association import ListenerFactory
 from isoill.gateway.relay import UNDECODABLE_KEPT
+from isoill.gateway.service import Gateway
 from isoill.gateway.store import LogEntry, Store, open_store
+from isoill.gateway.web import MAX_BODY, MAX_JSON_DEPTH
 from tests.gateway.wiring import (
+    GOOD_FORM,
+    JSON_ENDPOINTS,
+    STAFF,
+    WEB,
+    add_staff,
     ask,
+    call,
     config,
     connect,
     gateway_on,
     hel_o,
     still_open,
+    synchronous_threads,
     undecodable,
     with_edifact,
     written,
@@ -429,3 +438,60 @@ def test_the_per_address_count_follows_associations_opening_and_closing(tmp_path
         held[0].connectionLost()
         assert factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 1)) is not None
         assert gateway.per_address == {"192.0.2.1": 2, "192.0.2.2": 1}
+
+
+# --- 8: every JSON body of every API is refused with 4xx and a reason, never 500 --------------
+
+
+@pytest.fixture
+def web_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    synchronous_threads(monkeypatch)
+    with gateway_on(tmp_path, config(WEB)) as gateway:
+        add_staff(gateway)
+        yield gateway
+
+
+HOSTILE_BODIES = {
+    "deeply nested": (b"[" * 100_000, 400, "nest deeper"),
+    "nested objects": (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, 400, "nest deeper"),
+    "just too deep": (b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), 400, "nest"),
+    "not JSON": (b"{'form': }", 400, "not JSON"),
+    "not UTF-8": (b'{"form": {"title": "\xff\xfe"}}', 400, "UTF-8"),
+    "lone surrogate": (b'{"form": {"title": "\\ud800"}}', 400, "UTF-8"),
+    "NaN": (b'{"form": {"cost_limit": NaN}}', 400, "not JSON"),
+    "huge number": (b"[" + b"9" * 100_000 + b"]", 400, "not JSON"),
+    "oversized": (b'["' + b"x" * (MAX_BODY + 10) + b'"]', 413, "over"),
+}
+
+
+@pytest.mark.parametrize(("path", "auth"), JSON_ENDPOINTS, ids=[p for p, _ in JSON_ENDPOINTS])
+@pytest.mark.parametrize("kind", list(HOSTILE_BODIES))
+def test_a_hostile_json_body_is_refused_with_a_reason(
+    web_gateway: Gateway, path: str, auth: tuple[str, str] | None, kind: str
+) -> None:
+    """The issue's case (100,000 ``[`` answered 500 with a RecursionError) and its kin, on
+    every endpoint that reads JSON: each refused by the one body reader with its status and
+    a reason, before any handler sees it; the gateway counts no internal error."""
+    body, status, reason = HOSTILE_BODIES[kind]
+    answer = call(web_gateway, path, body, auth)
+    assert answer.status == status, answer.body[:300]
+    assert reason in answer.json()["error"]
+    assert web_gateway.metrics.errors["http_internal"] == 0
+
+
+def test_nesting_within_the_limit_is_parsed(web_gateway: Gateway) -> None:
+    inner = b"[" * (MAX_JSON_DEPTH - 2) + b"]" * (MAX_JSON_DEPTH - 2)
+    body = b'{"form": {"title": ' + inner + b"}}"
+    answer = call(web_gateway, "/api/libraries/centre/requests", body, STAFF)
+    assert answer.status == 400
+    assert answer.json()["error"] == "bad form"  # parsed, then refused for what it says
+    brackets = b'{"form": {"title": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}}'
+    answer = call(web_gateway, "/api/libraries/centre/requests", brackets, STAFF)
+    assert answer.json()["error"] == "bad form"  # brackets in a string are text
+
+
+def test_a_good_body_is_still_taken(web_gateway: Gateway) -> None:
+    body = json.dumps({"form": GOOD_FORM}).encode()
+    answer = call(web_gateway, "/api/libraries/centre/requests", body, STAFF)
+    assert answer.status == 201, answer.body
+    assert answer.json()["form"]["title"] == GOOD_FORM["title"]
