@@ -10,6 +10,7 @@ Most tests run a real gateway in process, on Twisted's memory reactor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import socket
@@ -202,6 +203,53 @@ def test_an_out_of_step_stream_whose_answer_fails_is_still_answered_and_closed(
         association.dataReceived(b"\x47junk that is no APDU")
         (report,) = written(association)
         assert report.error_report is not None
+        assert association.transport.disconnecting  # type: ignore[union-attr]
+
+
+def test_a_mixed_stream_gets_one_answer_per_apdu_and_the_association_stays_open(
+    tmp_path: Path,
+) -> None:
+    """The rule behind 3b and 5: every delimited APDU read is answered (an error report, a
+    status report or, for a relayed request, its acknowledgement), whatever it is."""
+    duplicate = ask("M1")
+    unrouted = ask("M4", responder_id=isoill.SystemId.institution("NOWHERE:1"))
+    stream = [
+        (isoill.encode(ask("M1")), "acknowledged"),
+        (undecodable(500), "error"),
+        (hel_o("M2"), "either"),  # refused until the codec writes $, then relayed
+        (isoill.encode(duplicate), "acknowledged"),  # an exact repeat: acknowledged again
+        (isoill.encode(dataclasses.replace(duplicate, requester_note="changed")), "error"),
+        (isoill.encode(unrouted), "error"),
+        (with_edifact(isoill.encode(ask("MXX")), "MXX"), "either"),
+        (isoill.encode(ask("M3")), "acknowledged"),
+    ]
+    with gateway_on(tmp_path) as gateway:
+        association = connect(gateway)
+        data = b"".join(apdu for apdu, _ in stream)
+        for start in range(0, len(data), 97):  # in pieces that split APDUs anywhere
+            association.dataReceived(data[start : start + 97])
+        answers = written(association)
+        assert len(answers) == len(stream)
+        for answer, (_, expected) in zip(answers, stream, strict=True):
+            assert isinstance(answer, isoill.StatusOrErrorReport)
+            if expected != "either":
+                assert (answer.error_report is None) == (expected == "acknowledged"), answer
+        assert still_open(association)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="StreamDecoder.feed_frames loses the APDUs it framed before bytes out of step in"
+    " the same read (isoill/apdu/stream.py: the DecodeError drops its list); for the codec",
+)
+def test_apdus_read_together_with_junk_are_answered_before_the_association_closes(
+    tmp_path: Path,
+) -> None:
+    with gateway_on(tmp_path) as gateway:
+        association = connect(gateway)
+        association.dataReceived(isoill.encode(ask("J1")) + b"\x00 junk")
+        answers = written(association)
+        assert [a.error_report is None for a in answers] == [True, False]
         assert association.transport.disconnecting  # type: ignore[union-attr]
 
 
