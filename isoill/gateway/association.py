@@ -40,9 +40,15 @@ if TYPE_CHECKING:
 log = Logger()
 
 
-@implementer(interfaces.IPushProducer)
+@implementer(interfaces.IPushProducer, interfaces.IHalfCloseableProtocol)
 class Association(Protocol, TimeoutMixin):
-    """Feeds the gateway what a peer sends and writes what the gateway answers."""
+    """Feeds the gateway what a peer sends and writes what the gateway answers.
+
+    A peer may send its APDUs and close its side of the connection (``shutdown(SHUT_WR)``,
+    what a client that has nothing more to say does): it is still owed an answer to each.
+    So the association takes the half-close as the end of what it will read, not as the
+    end of the association: Twisted, told nothing, would close at once and drop the
+    replies it had not yet written."""
 
     def __init__(self, gateway: Gateway, peers: tuple[str, ...] = ()) -> None:
         self.gateway = gateway
@@ -60,6 +66,9 @@ class Association(Protocol, TimeoutMixin):
         #: Twisted never clears ``connected`` on a protocol; this is cleared when the
         #: connection is lost.
         self.alive = False
+        #: The peer has closed its side; the association closes once its answers are
+        #: written, so nothing new (outbox items) goes out on it.
+        self.closing = False
 
     # --- Twisted's callbacks ------------------------------------------------------------
 
@@ -77,11 +86,29 @@ class Association(Protocol, TimeoutMixin):
             items = self.decoder.feed_frames(data)
         except DecodeError as err:
             self.gateway.out_of_step(self, data, err)
-            self.transport.loseConnection()  # type: ignore[union-attr]
+            self._close()
             return
         for frame, item in items:
             self.gateway.handle(self, item, frame)
         self._watch_partial()
+
+    def readConnectionLost(self) -> None:
+        """The peer closed its side: everything it sent has been read and answered (the
+        gateway answers each APDU before reading on), so close once those answers are
+        written. An APDU cut off by the close is answered with an error report first."""
+        self.closing = True
+        if self._apdu_deadline is not None and self._apdu_deadline.active():
+            self._apdu_deadline.cancel()
+        self._apdu_deadline = None
+        try:
+            self.decoder.close()
+        except DecodeError as err:
+            # The bytes stay in the decoder; the error says how many there were.
+            self.gateway.out_of_step(self, b"", err)
+        self._close()
+
+    def writeConnectionLost(self) -> None:
+        """Only the peer half-closes; the gateway closes the whole connection."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.alive = False
@@ -122,6 +149,14 @@ class Association(Protocol, TimeoutMixin):
     def send(self, data: bytes) -> None:
         self.transport.write(data)  # type: ignore[union-attr]
 
+    def _close(self) -> None:
+        """Close once what is written has gone out. The association stops being the
+        transport's producer first: a paused producer still registered would hold the
+        close back for good."""
+        self.closing = True
+        self.transport.unregisterProducer()  # type: ignore[union-attr]
+        self.transport.loseConnection()  # type: ignore[union-attr]
+
     def _watch_partial(self) -> None:
         """Give a started APDU the APDU timeout to complete."""
         if self.decoder.buffered == 0:
@@ -141,16 +176,23 @@ class Association(Protocol, TimeoutMixin):
 
 
 class ListenerFactory(Factory):
-    """Accepts associations, up to the configured number; more are closed at once."""
+    """Accepts associations, up to the configured number in all and from one address;
+    more are closed at once."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
     def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol | None:
-        if len(self.gateway.associations) >= self.gateway.config.limits.max_associations:
+        limits = self.gateway.config.limits
+        if len(self.gateway.associations) >= limits.max_associations:
             self.gateway.metrics.error("too_many_associations")
             return None
         host = getattr(addr, "host", "")
+        if self.gateway.per_address[host] >= limits.max_associations_per_address:
+            # Without this one address could hold every slot (idle, each until the idle
+            # timeout) and lock every other peer out; now it can hold only its share.
+            self.gateway.metrics.error("too_many_from_address")
+            return None
         peers = tuple(p.name for p in self.gateway.config.peers_at(host))
         return Association(self.gateway, peers)
 

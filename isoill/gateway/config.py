@@ -38,6 +38,19 @@ The file form is TOML::
     symbols = ["OCLC:*"]
     connect = "tcp:host=ill.example.org:port=499"
     addresses = ["192.0.2.10"]
+
+    [limits]                                   # every key optional; the defaults shown
+    idle_timeout = 300.0                       # seconds an association may stay silent
+    apdu_timeout = 30.0                        # seconds to finish an APDU once begun
+    max_apdu_size = 1048576                    # bytes; a longer length claim closes it
+    max_send_buffer = 1048576                  # bytes unread by a peer before backpressure
+    max_associations = 2000                    # associations open at once, in all
+    max_associations_per_address = 50          # ... and from one source address
+
+    [apdu_log]                                 # the raw APDU log, pruned oldest first
+    max_age = 7776000.0                        # seconds an entry is kept (90 days); 0: no limit
+    max_bytes = 1073741824                     # APDU bytes kept in all (1 GiB); 0: no limit
+    prune_every = 300.0                        # seconds between prunes
 """
 
 from __future__ import annotations
@@ -132,6 +145,24 @@ class Limits:
     max_send_buffer: int = 1 << 20
     #: Associations open at once; more are refused.
     max_associations: int = 2000
+    #: Associations open at once with one (source) address; more from it are refused, so
+    #: that one address holding idle connections cannot lock every other peer out.
+    max_associations_per_address: int = 50
+
+
+@dataclass(frozen=True)
+class ApduLog:
+    """How long the raw APDU log keeps what crossed the wire, and how much of it.
+
+    Anyone who can connect adds to the log (an undecodable APDU, a refused sender are
+    logged too), so it is bounded both ways; the gateway prunes it every ``prune_every``
+    seconds, the oldest entries first."""
+
+    #: Seconds an entry is kept; 0: no age limit.
+    max_age: float = 90 * 86400.0
+    #: Bytes of logged APDUs kept in all; 0: no size limit.
+    max_bytes: int = 1 << 30
+    prune_every: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -184,6 +215,7 @@ class Config:
     retry: Retry = field(default_factory=Retry)
     tls: TLS | None = None
     mail: Mail = field(default_factory=Mail)
+    apdu_log: ApduLog = field(default_factory=ApduLog)
     #: Bearer tokens that open the operations pages, status and records API to a program
     #: (monitoring, the NACSIS side's system); people log in as operator accounts instead.
     operator_tokens: tuple[str, ...] = ()
@@ -274,7 +306,7 @@ def load(path: str | Path) -> Config:
 def parse(data: dict[str, Any], where: str = "config") -> Config:
     problems: list[str] = []
     gateway = _table(data, "gateway", where, problems)
-    known = {"gateway", "network", "peer", "limits", "retry", "tls", "mail"}
+    known = {"gateway", "network", "peer", "limits", "retry", "tls", "mail", "apdu_log"}
     problems += [f"{where}: unknown section [{name}]" for name in data if name not in known]
     ill = gateway.get("ill", list(Config.ill))
     if isinstance(ill, str):
@@ -312,6 +344,11 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     tls_table = data.get("tls")
     tls = None if tls_table is None else _dataclass(TLS, tls_table, where, problems)
     mail = _dataclass(Mail, _table(data, "mail", where, problems), where, problems)
+    apdu_log = _dataclass(ApduLog, _table(data, "apdu_log", where, problems), where, problems)
+    per_address = ("max_associations", "max_associations_per_address")
+    problems += _numbers(limits, f"{where}: [limits]", per_address)
+    problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("prune_every",))
+    problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("max_age", "max_bytes"), zero=True)
     for network in networks:
         owner = next((p for p in peers if network.symbol and p.owns(network.symbol)), None)
         if network.kind == "library" and owner is not None:
@@ -332,8 +369,26 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
         retry=retry,
         tls=tls,
         mail=mail,
+        apdu_log=apdu_log,
         operator_tokens=tuple(tokens),
     )
+
+
+def _numbers(value: Any, where: str, names: tuple[str, ...], zero: bool = False) -> list[str]:
+    """Problems with settings that must be numbers above 0 (a limit of 0 would refuse
+    everyone, a prune every 0 seconds would never stop), or 0 or more where 0 means none."""
+    least = "0 or more" if zero else "above 0"
+    problems = []
+    for name in names:
+        number = getattr(value, name)
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or number < 0
+            or (number == 0 and not zero)
+        ):
+            problems.append(f"{where} {name} must be a number {least}")
+    return problems
 
 
 def _table(data: dict[str, Any], name: str, where: str, problems: list[str]) -> dict[str, Any]:

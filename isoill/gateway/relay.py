@@ -26,6 +26,7 @@ far side are kept in that leg's history, not relayed: the sender had its acknowl
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,6 +35,7 @@ from typing import Any
 from isoill.apdu import encode
 from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
+from isoill.apdu.errors import EncodeError
 from isoill.apdu.types import SystemId
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
 from isoill.gateway.desk import Desk
@@ -52,6 +54,9 @@ Loader = Callable[[str, str], StoredLeg | None]
 
 #: The peer name of a records network's side of the log.
 RECORDS_PEER = "records"
+
+#: Bytes of an undecodable APDU kept in the APDU log (with the length and digest of all).
+UNDECODABLE_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,17 @@ class Relay:
             return self._refusal(peer, network, apdu, data, refused.reply, refused.reasons, at)
 
     def undecodable(self, sender: Sender, data: bytes, why: str, at: datetime) -> Step:
+        """The error report owed for bytes that did not decode, and what the log keeps of
+        them: the first :data:`UNDECODABLE_KEPT` bytes, with the length and SHA-256 of the
+        whole. Anyone may send such bytes, before any check of who they are, so keeping them
+        whole would let a stranger fill the disk (40 APDUs of 1 MiB grew the store by
+        42 MB); the prefix is enough to see what was sent, the digest to match a copy."""
         reply = reports.undecodable(f"the APDU could not be decoded: {why}", at)
-        entry = LogEntry("in", sender.address, "", "undecodable", "", data, why[:500])
+        kept = data[:UNDECODABLE_KEPT]
+        size = f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}"
+        if len(kept) < len(data):
+            size += f", the first {len(kept)} kept"
+        entry = LogEntry("in", sender.address, "", "undecodable", "", kept, f"{why[:300]} ({size})")
         return Step(
             Change(log=(entry, self._out_entry(sender.address, "", reply))), reply, refused=[why]
         )
@@ -344,7 +358,14 @@ class Relay:
                 apdu, refused.transaction.state, refused.transaction.role, at
             )
             return partner, (), report
-        data = encode(mapped, tcp_safe=True)
+        try:
+            data = encode(mapped, tcp_safe=True)
+        except EncodeError as err:
+            # A value the codec read from the sender but cannot write for the other network
+            # (a character outside a string type's alphabet, a size the standard does not
+            # allow): that network cannot take it, and the sender is told why.
+            why = f"{network.name} cannot take it: {err}"
+            return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
         sequence = len(sent.apdus(type(mapped)))
         item = OutboxItem(
             dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",

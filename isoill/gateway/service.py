@@ -20,7 +20,7 @@ import hashlib
 import socket
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -41,6 +41,7 @@ from twisted.python.failure import Failure
 
 import isoill
 from isoill.apdu import APDU, UndecodableAPDU, encode
+from isoill.apdu.enums import UnableToPerform
 from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
 from isoill.gateway.accounts import (
@@ -66,6 +67,7 @@ from isoill.gateway.store import (
     StoredLeg,
     open_store,
 )
+from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
@@ -109,6 +111,10 @@ class Gateway:
         self._arrived: dict[str, float] = {}
         self._poll = task.LoopingCall(self.deliver)
         self._poll.clock = reactor
+        self._prune = task.LoopingCall(self.prune_log)
+        self._prune.clock = reactor
+        #: Associations open with each address, for the per-address limit.
+        self.per_address: Counter[str] = Counter()
 
     # --- life -----------------------------------------------------------------------------
 
@@ -144,11 +150,14 @@ class Gateway:
             pending=pending,
         )
         self._poll.start(1.0, now=True)
+        self._prune.start(self.config.apdu_log.prune_every, now=True)
 
     @defer.inlineCallbacks
     def stop(self) -> Any:
         if self._poll.running:
             self._poll.stop()
+        if self._prune.running:
+            self._prune.stop()
         for port in self.ports:
             yield port.stopListening()
         for association in list(self.associations):
@@ -167,10 +176,27 @@ class Gateway:
         """The first ISO ILL port actually bound (tests listen on port 0)."""
         return int(self.ports[0].getHost().port)  # type: ignore[attr-defined]
 
+    def prune_log(self, now: float | None = None) -> int:
+        """Keep the APDU log within its configured age and size (every ``prune_every``
+        seconds, from the reactor); how many entries went. A failure is logged and the next
+        prune tries again: an exception would stop the LoopingCall for good."""
+        retention = self.config.apdu_log
+        try:
+            dropped = self.store.prune_log(
+                time.time() if now is None else now, retention.max_age, retention.max_bytes
+            )
+        except Exception:
+            log.failure("cannot prune the APDU log")
+            return 0
+        if dropped:
+            log.info("pruned {dropped} entries from the APDU log", dropped=dropped)
+        return dropped
+
     # --- associations ---------------------------------------------------------------------
 
     def opened(self, association: Association) -> None:
         self.associations.add(association)
+        self.per_address[association.address] += 1
         self.metrics.associations(1)
         for peer in association.serves:
             self.by_peer[peer].add(association)
@@ -179,13 +205,32 @@ class Gateway:
     def closed(self, association: Association) -> None:
         if association in self.associations:
             self.associations.discard(association)
+            self.per_address[association.address] -= 1
+            if self.per_address[association.address] <= 0:
+                del self.per_address[association.address]
             self.metrics.associations(-1)
         for peer in association.serves:
             self.by_peer[peer].discard(association)
 
     def handle(self, association: Association, item: APDU | UndecodableAPDU, data: bytes) -> None:
         """One APDU off an association (``data``: its bytes as they came): decide, commit,
-        answer, deliver."""
+        answer, deliver.
+
+        This is the one place where an association hands an APDU to the relay, so it is the
+        one place that catches what nobody foresaw (a value the codec decodes but will not
+        encode again, a store that fails, a bug in a mapping). Uncaught, such an exception
+        escapes into Twisted, which drops the connection: the sender is never answered,
+        the APDUs after it in the same read are lost and nothing is logged. Caught here, it
+        becomes an error report to the sender, a log record with the traceback and an entry
+        in the APDU log, and the association goes on with the next APDU."""
+        try:
+            self._relay_one(association, item, data)
+        except Exception:
+            self._fault(association, item, data, Failure())
+
+    def _relay_one(
+        self, association: Association, item: APDU | UndecodableAPDU, data: bytes
+    ) -> None:
         arrived = time.perf_counter()
         now = datetime.now()
         if isinstance(item, UndecodableAPDU):
@@ -202,6 +247,8 @@ class Gateway:
                 lambda: self.relay.inbound(association.sender, item, data, self._load, now)
             )
             self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
+        answer = step.reply
+        reply = None if answer is None else encode(answer, tcp_safe=True)
         if step.peer is not None and step.refused is None and step.peer not in association.serves:
             association.serves.add(step.peer)
             self.by_peer[step.peer].add(association)
@@ -212,23 +259,87 @@ class Gateway:
                 address=association.address,
                 reasons="; ".join(step.refused),
             )
-        if step.reply is not None:
-            association.send(encode(step.reply, tcp_safe=True))
-            self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
         self._queued(queued, arrived)
+        # The answer goes last: whatever fails before it is answered by _fault instead, so
+        # the sender gets exactly one answer either way.
+        if answer is not None and reply is not None:
+            association.send(reply)
+            self.metrics.apdu_out(SERVICE_NAMES[answer.apdu_type], step.peer or "")
+
+    def _fault(
+        self,
+        association: Association,
+        item: APDU | UndecodableAPDU,
+        data: bytes,
+        failure: Failure,
+    ) -> None:
+        """The answer to an APDU whose handling failed unexpectedly: a log record with the
+        traceback (for the operator), the APDU and the answer in the APDU log (for the
+        transaction's history), and an error report to the sender (who may try again: the
+        step was not committed, or if it was, a repeat is recognised as one). Nothing here
+        may raise in turn: each part that fails is logged and the rest still done."""
+        self.metrics.error("internal")
+        now = datetime.now()
+        what = "undecodable" if isinstance(item, UndecodableAPDU) else SERVICE_NAMES[item.apdu_type]
+        kind = getattr(failure.type, "__name__", "error")
+        why = f"internal error: {kind}: {failure.getErrorMessage()}"[:500]
+        log.failure(
+            "internal error handling {apdu} from {address}; answered with an error report",
+            failure,
+            apdu=what,
+            address=association.address,
+            error=why,
+            traceback=failure.getTraceback(),
+        )
+        note = "the gateway could not handle this APDU (an internal error); it was logged"
+        reply: APDU | None = None
+        reply_data = b""
+        candidates: list[Callable[[], APDU]] = [lambda: reports.undecodable(note, now)]
+        if isinstance(item, APDU):
+            apdu = item
+            # Echoing the APDU's ids lets the sender file the report, unless those ids are
+            # what cannot be encoded: then the report with an empty transaction-id.
+            candidates.insert(0, lambda: reports.user_error(apdu, UnableToPerform.OTHER, note, now))
+        for make in candidates:
+            try:
+                reply = make()
+                reply_data = encode(reply, tcp_safe=True)
+                break
+            except Exception:
+                log.failure("cannot encode the error report for {apdu}", apdu=what)
+                reply = None
+        try:
+            if isinstance(item, UndecodableAPDU):
+                entry = self.relay.undecodable(
+                    association.sender, item.data, str(item.error), now
+                ).change.log[0]
+                entry = replace(entry, note=f"{why}; {entry.note}"[:500])
+            else:
+                entry = log_entry("in", association.address, "", item, data, why)
+            entries = [entry]
+            if reply is not None:
+                entries.append(
+                    log_entry("out", association.address, "", reply, reply_data, "reply")
+                )
+            self.store.log(entries, time.time())
+        except Exception:
+            log.failure(
+                "cannot log the APDU that failed from {address}", address=association.address
+            )
+        if reply is not None:
+            association.send(reply_data)
+            self.metrics.apdu_out(SERVICE_NAMES[reply.apdu_type], "")
 
     def out_of_step(self, association: Association, data: bytes, error: DecodeError) -> None:
-        """Bytes that are no APDU at all: answered, logged, and the association closes."""
-        step = self.relay.undecodable(association.sender, data[:4096], str(error), datetime.now())
-        self.store.commit(step.change, time.time())
+        """Bytes that are no APDU at all: answered and logged as an undecodable APDU would
+        be (through :meth:`handle`), and the association closes."""
         self.metrics.error("out_of_step")
         log.warn(
             "closing association from {address}: {error}",
             address=association.address,
             error=str(error),
         )
-        if step.reply is not None:
-            association.send(encode(step.reply, tcp_safe=True))
+        self.handle(association, UndecodableAPDU(data, error), data)
 
     def _load(self, network: str, key: str) -> StoredLeg | None:
         return self.store.load(network, key)
@@ -618,7 +729,7 @@ class Gateway:
         self.deliver_soon()
 
     def _association_for(self, peer: str, now: float) -> Association | None:
-        live = [a for a in self.by_peer.get(peer, ()) if a.alive]
+        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.closing]
         if live:
             return live[0]
         configured = self.config.peer(peer)

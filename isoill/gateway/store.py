@@ -232,6 +232,7 @@ CREATE TABLE IF NOT EXISTS apdu_log (
     note TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS apdu_log_key ON apdu_log (tkey);
+CREATE INDEX IF NOT EXISTS apdu_log_at ON apdu_log (at);
 CREATE TABLE IF NOT EXISTS outbox (
     id {serial},
     dedup TEXT NOT NULL UNIQUE,
@@ -683,6 +684,43 @@ class Store(ABC):
                 ),
                 rows,
             )
+
+    def prune_log(self, now: float, max_age: float, max_bytes: int) -> int:
+        """Drop APDU log entries older than ``max_age`` seconds, then the oldest entries
+        until the APDUs kept come to ``max_bytes`` at most (0: no limit of that kind); how
+        many entries went. The log is the record of what crossed the wire, and anyone who
+        can connect adds to it, so unbounded it is a way to fill the disk; the legs keep
+        each transaction's history, so what is pruned here is the raw bytes only."""
+        with self._transaction() as cur:
+            dropped = 0
+            if max_age > 0:
+                cur.execute(self._sql("DELETE FROM apdu_log WHERE at < ?"), (now - max_age,))
+                dropped += max(cur.rowcount, 0)
+            if max_bytes > 0:
+                cur.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM apdu_log")
+                (total,) = cur.fetchone()
+                if int(total) > max_bytes:
+                    # The newest entry that no longer fits, counting back from the newest.
+                    cur.execute(
+                        self._sql(
+                            "SELECT id FROM (SELECT id, SUM(LENGTH(data)) OVER (ORDER BY id DESC)"
+                            " AS kept FROM apdu_log) AS newest WHERE kept > ?"
+                            " ORDER BY id DESC LIMIT 1"
+                        ),
+                        (max_bytes,),
+                    )
+                    row = cur.fetchone()
+                    if row is not None:
+                        cur.execute(self._sql("DELETE FROM apdu_log WHERE id <= ?"), (row[0],))
+                        dropped += max(cur.rowcount, 0)
+        return dropped
+
+    def log_bytes(self) -> int:
+        """Bytes of APDUs in the log (what :meth:`prune_log` bounds)."""
+        with self._transaction() as cur:
+            cur.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM apdu_log")
+            (total,) = cur.fetchone()
+        return int(total)
 
     # --- the outbox -----------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ POST bodies must say ``Content-Type: application/json``: a browser cannot send t
 another site without asking first, so a web page a librarian visits cannot order on their
 behalf from the loopback gateway. Bodies are kept to :data:`MAX_BODY` bytes while they arrive
 (what is beyond is dropped and answered 413), so a huge upload costs neither memory nor disk.
+Every JSON body goes through one reader (``_json_body``), which answers 400 with the reason
+for what is not UTF-8 JSON text or nests deeper than :data:`MAX_JSON_DEPTH`.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ import html
 import io
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -66,6 +70,9 @@ log = Logger()
 
 #: The largest request body read, bytes.
 MAX_BODY = 1 << 20
+#: The deepest nesting of arrays and objects in a JSON body: the APIs take two or three
+#: levels (a record's holdings, a form in an object); this leaves room and no more.
+MAX_JSON_DEPTH = 16
 #: Rows on the transactions page: the most recently changed first.
 PAGE_ROWS = 200
 #: The accounts that use the library API: each library's readers, group accounts and staff.
@@ -141,17 +148,56 @@ class _Site(server.Site):
         return _CappedBody()
 
 
-class _TooBig(Exception):
-    pass
+#: JSON strings, removed before the nesting is measured (brackets in them are text).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[^\[\]{}]+")
+#: +1 for an opening bracket, -1 for a closing one.
+_NESTING = [0] * 256
+_NESTING[ord("[")] = _NESTING[ord("{")] = 1
+_NESTING[ord("]")] = _NESTING[ord("}")] = -1
 
 
-def _read_json(request: Request) -> Any:
-    """The JSON body. _TooBig over MAX_BODY, ValueError when it is not JSON."""
+def _nesting(data: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text, measured without parsing it and
+    without recursion, so that no body is too deep to be measured."""
+    brackets = _BRACKETS.sub(b"", _JSON_STRING.sub(b"", data))
+    return max(accumulate(_NESTING[b] for b in brackets), default=0)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_body(request: Request) -> tuple[Any, bytes | None]:
+    """The JSON body of a request, or the answer that refuses it: 415 when it is not said
+    to be JSON, 413 over :data:`MAX_BODY`, 400 with the reason when it is not UTF-8 JSON
+    text, nests deeper than :data:`MAX_JSON_DEPTH` or holds what is not Unicode text.
+
+    The one reader of JSON bodies for every API (records, libraries), so each refuses the
+    same things the same way, before any handler sees them. Python's JSON reader recurses
+    once per level: 100,000 ``[`` raised RecursionError and were answered 500 with a
+    traceback; a body within Python's limit could still nest deeper than anything after it
+    expects. The nesting is measured first, without recursion, and a body too deep for
+    these APIs is refused before it is parsed."""
+    if not _is_json(request):
+        return None, _error(request, 415, "send the body as Content-Type: application/json")
     assert request.content is not None
     data = request.content.read(MAX_BODY + 1)
     if len(data) > MAX_BODY:
-        raise _TooBig
-    return json.loads(data)
+        return None, _error(request, 413, f"the body is over {MAX_BODY} bytes")
+    if _nesting(data) > MAX_JSON_DEPTH:
+        why = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
+        return None, _error(request, 400, f"not JSON this API takes: {why}")
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        # A lone surrogate (\ud800) parses, but is no text: it could be neither stored
+        # nor answered.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError) as err:
+        return None, _error(request, 400, f"not JSON: not UTF-8 text ({err.reason})")
+    except (ValueError, RecursionError) as err:
+        return None, _error(request, 400, f"not JSON: {err}")
+    return value, None
 
 
 def _is_json(request: Request) -> bool:
@@ -245,19 +291,8 @@ class Records(_Leaf):
             return _error(request, 404, f"no record {record_id}")
         return _json(request, 200, leg_json(leg))
 
-    def _body(self, request: Request) -> tuple[Any, bytes | None]:
-        """The JSON body, or the answer that refuses it."""
-        if not _is_json(request):
-            return None, _error(request, 415, "send the body as Content-Type: application/json")
-        try:
-            return _read_json(request), None
-        except _TooBig:
-            return None, _error(request, 413, f"the body is over {MAX_BODY} bytes")
-        except ValueError as err:
-            return None, _error(request, 400, f"not JSON: {err}")
-
     def _post_record(self, request: Request) -> bytes:
-        body, refused = self._body(request)
+        body, refused = _json_body(request)
         if refused is not None:
             return refused
 
@@ -271,9 +306,9 @@ class Records(_Leaf):
         return _carry_out(request, post, ok=201)
 
     def _command(self, request: Request, record_id: str) -> bytes:
-        body, refused = self._body(request)
-        if refused is not None:
-            return refused
+        body, refusal = _json_body(request)
+        if refusal is not None:
+            return refusal
         usage = 'give {"command": "ORDER", "options": {...}}'
         if not isinstance(body, dict) or not isinstance(body.get("command"), str):
             return _error(request, 400, usage)
@@ -406,14 +441,9 @@ class LibraryRequests(_Leaf):
         return _json(request, 200, request_json(one))
 
     def _submit(self, request: Request, account: Account) -> bytes:
-        if not _is_json(request):
-            return _error(request, 415, "send the body as Content-Type: application/json")
-        try:
-            body = _read_json(request)
-        except _TooBig:
-            return _error(request, 413, f"the body is over {MAX_BODY} bytes")
-        except ValueError as err:
-            return _error(request, 400, f"not JSON: {err}")
+        body, refusal = _json_body(request)
+        if refusal is not None:
+            return refusal
         usage = 'give {"form": {"title": "...", ...}}'
         if (
             not isinstance(body, dict)

@@ -26,6 +26,9 @@ open = true
 idle_timeout = 4.0
 apdu_timeout = 2.0
 max_apdu_size = 65536
+# test_five_hundred_idle_connections opens 500 from 127.0.0.1: above the default share
+# of one address (50), which the per-address tests in tests/gateway test on their own.
+max_associations_per_address = 600
 
 [[network]]
 name = "local"
