@@ -19,6 +19,8 @@ report and the association goes on; bytes out of step close it.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.internet import interfaces
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
     from isoill.gateway.service import Gateway
 
 log = Logger()
+
+#: Answers an association may owe (APDUs read whose steps are not committed yet) before
+#: the peer stops being read: a peer that sends faster than the store commits waits.
+MAX_OWED = 256
+
+
+class _Owed:
+    __slots__ = ("data", "ready")
+
+    def __init__(self) -> None:
+        self.data: bytes | None = None
+        self.ready = False
 
 
 @implementer(interfaces.IPushProducer, interfaces.IHalfCloseableProtocol)
@@ -69,6 +83,11 @@ class Association(Protocol, TimeoutMixin):
         #: The peer has closed its side; the association closes once its answers are
         #: written, so nothing new (outbox items) goes out on it.
         self.closing = False
+        #: Answers owed, in the order their APDUs came: each is filled when its step has
+        #: been committed, and written once every answer before it is.
+        self._owed: deque[_Owed] = deque()
+        self._close_when_answered = False
+        self._held_for_answers = False
 
     # --- Twisted's callbacks ------------------------------------------------------------
 
@@ -93,9 +112,9 @@ class Association(Protocol, TimeoutMixin):
         self._watch_partial()
 
     def readConnectionLost(self) -> None:
-        """The peer closed its side: everything it sent has been read and answered (the
-        gateway answers each APDU before reading on), so close once those answers are
-        written. An APDU cut off by the close is answered with an error report first."""
+        """The peer closed its side: everything it sent has been read, so close once the
+        answers owed for it are written. An APDU cut off by the close is answered with an
+        error report first."""
         self.closing = True
         if self._apdu_deadline is not None and self._apdu_deadline.active():
             self._apdu_deadline.cancel()
@@ -130,7 +149,8 @@ class Association(Protocol, TimeoutMixin):
 
     def resumeProducing(self) -> None:
         self._paused = False
-        self.transport.resumeProducing()  # type: ignore[union-attr]
+        if not self._held_for_answers:
+            self.transport.resumeProducing()  # type: ignore[union-attr]
 
     def stopProducing(self) -> None:
         pass
@@ -149,11 +169,51 @@ class Association(Protocol, TimeoutMixin):
     def send(self, data: bytes) -> None:
         self.transport.write(data)  # type: ignore[union-attr]
 
+    def owe(self) -> Callable[[bytes | None], None]:
+        """A place in the order of answers for one APDU just read. The gateway calls what
+        this returns with the answer's bytes (None: the APDU has no answer) once the APDU's
+        step is committed; answers go out in the order the APDUs came, whichever commit
+        returns first. While too many answers are owed, the peer is not read."""
+        owed = _Owed()
+        self._owed.append(owed)
+        if len(self._owed) >= MAX_OWED and not self._held_for_answers:
+            self._held_for_answers = True
+            self.transport.pauseProducing()  # type: ignore[union-attr]
+
+        def answer(data: bytes | None) -> None:
+            owed.data, owed.ready = data, True
+            self._answer_in_order()
+
+        return answer
+
+    @property
+    def owed(self) -> int:
+        """Answers not written yet."""
+        return len(self._owed)
+
+    def _answer_in_order(self) -> None:
+        while self._owed and self._owed[0].ready:
+            data = self._owed.popleft().data
+            if data is not None and self.alive:
+                self.send(data)
+        if self._held_for_answers and len(self._owed) < MAX_OWED // 2:
+            self._held_for_answers = False
+            if not self._paused and self.alive:
+                self.transport.resumeProducing()  # type: ignore[union-attr]
+        if self._close_when_answered and not self._owed:
+            self._close_when_answered = False
+            self._close()
+
     def _close(self) -> None:
-        """Close once what is written has gone out. The association stops being the
-        transport's producer first: a paused producer still registered would hold the
-        close back for good."""
+        """Close once every answer owed is written and has gone out. The association
+        stops being the transport's producer first: a paused producer still registered
+        would hold the close back for good."""
         self.closing = True
+        if self._owed:
+            self._close_when_answered = True
+            return
+        if not self.alive:
+            return
         self.transport.unregisterProducer()  # type: ignore[union-attr]
         self.transport.loseConnection()  # type: ignore[union-attr]
 

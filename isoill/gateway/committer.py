@@ -16,6 +16,7 @@ the reactor thread either.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -45,21 +46,29 @@ class GroupCommit:
         store: Store,
         reactor: Any,
         lease: Lease,
+        *,
+        threaded: bool = True,
         on_batch: Callable[[int], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.reactor = reactor
         self.lease = lease
+        #: Without threads (a test's memory reactor), each call runs at once, in order.
+        self.threaded = threaded
         self.on_batch = on_batch
+        self.clock = clock
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="isoill-store")
         self._pending: list[_Waiting[Any]] = []
         self._in_flight = False
 
     def start(self) -> None:
-        self.pool.start()
+        if self.threaded:
+            self.pool.start()
 
     def stop(self) -> None:
-        self.pool.stop()
+        if self.threaded:
+            self.pool.stop()
 
     def submit(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
         """Decide and commit one step in the next group commit. Fires with what was
@@ -72,6 +81,8 @@ class GroupCommit:
 
     def run(self, call: Callable[..., T], *args: Any) -> defer.Deferred[T]:
         """Any other store call, on the storage thread."""
+        if not self.threaded:
+            return defer.maybeDeferred(call, *args)
         result: defer.Deferred[T] = deferToThreadPool(self.reactor, self.pool, call, *args)
         return result
 
@@ -88,7 +99,7 @@ class GroupCommit:
         if self.on_batch is not None:
             self.on_batch(len(batch))
         committing = self.run(
-            self.store.commit_many, [w.decide for w in batch], self.reactor.seconds(), self.lease
+            self.store.commit_many, [w.decide for w in batch], self.clock(), self.lease
         )
         committing.addCallbacks(
             self._committed, self._failed, callbackArgs=(batch,), errbackArgs=(batch,)

@@ -76,6 +76,9 @@ class Metrics:
         self.latency_sum = 0.0
         self.latency_count = 0
         self.open_associations = 0
+        #: Group commits, and the steps they held: their ratio is the fsyncs saved.
+        self.commits = 0
+        self.committed_steps = 0
 
     # --- counting -------------------------------------------------------------------------
 
@@ -90,6 +93,10 @@ class Metrics:
 
     def associations(self, delta: int) -> None:
         self.open_associations += delta
+
+    def group_commit(self, steps: int) -> None:
+        self.commits += 1
+        self.committed_steps += steps
 
     def relay_latency(self, seconds: float) -> None:
         """From an APDU's arrival to its delivery to the other network. A NaN would poison
@@ -140,6 +147,8 @@ class Metrics:
             "apdus_out_by_type": by_type(self.apdus_out),
             "errors": dict(sorted(self.errors.items())),
             "associations": self.open_associations,
+            "commits": self.commits,
+            "committed_steps": self.committed_steps,
             "relayed": self.latency_count,
             "mean_relay_latency": (
                 self.latency_sum / self.latency_count if self.latency_count else None
@@ -183,6 +192,18 @@ class Metrics:
                 ("_sum", {}, self.latency_sum),
                 ("_count", {}, self.latency_count),
             ],
+        )
+        lines += _family(
+            "isoill_commits_total",
+            "counter",
+            "Group commits of the APDU path (one database transaction and fsync each).",
+            [("", {}, self.commits)],
+        )
+        lines += _family(
+            "isoill_committed_steps_total",
+            "counter",
+            "Steps the group commits held (over commits: steps per fsync).",
+            [("", {}, self.committed_steps)],
         )
         lines += _family(
             "isoill_associations",

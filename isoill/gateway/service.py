@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import IO, Any, Protocol, TypeVar
 
 from twisted.internet import defer, endpoints, task
-from twisted.internet.interfaces import IListeningPort, IReactorCore
+from twisted.internet.interfaces import IListeningPort, IReactorCore, IReactorThreads
 from twisted.logger import (
     FilteringLogObserver,
     Logger,
@@ -53,6 +53,7 @@ from isoill.gateway.accounts import (
     session_key,
 )
 from isoill.gateway.association import Association, ListenerFactory, PeerFactory
+from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config, Network
 from isoill.gateway.desk import MAIL_NETWORK, DeskStep, mail_item
 from isoill.gateway.library import ReaderRequest, SupplyRequest, request_key
@@ -60,9 +61,13 @@ from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
     Change,
+    Committed,
     Conflict,
+    Lease,
+    Loader,
     LogEntry,
     OutboxItem,
+    Stats,
     Store,
     StoredLeg,
     open_store,
@@ -77,6 +82,8 @@ log = Logger()
 
 #: How often a step is decided again when another process changed its legs meanwhile.
 CONFLICT_RETRIES = 5
+#: Outbox items claimed at once by the poll.
+DELIVERY_BATCH = 500
 
 
 class _Decided(Protocol):
@@ -113,6 +120,14 @@ class Gateway:
         self._poll.clock = reactor
         self._prune = task.LoopingCall(self.prune_log)
         self._prune.clock = reactor
+        self.committer = GroupCommit(
+            store,
+            reactor,
+            Lease(self.owner, config.retry.lease),
+            threaded=IReactorThreads.providedBy(reactor),
+            on_batch=self.metrics.group_commit,
+        )
+        self._stats = store.stats()
         #: Associations open with each address, for the per-address limit.
         self.per_address: Counter[str] = Counter()
 
@@ -122,6 +137,7 @@ class Gateway:
     def start(self) -> Any:
         """Listen, then resume the outbox (restart recovery)."""
         self.store.release(self.owner)
+        self.committer.start()
         from isoill.gateway.tls import tls_endpoint
 
         factory = ListenerFactory(self)
@@ -162,6 +178,7 @@ class Gateway:
             yield port.stopListening()
         for association in list(self.associations):
             association.transport.loseConnection()  # type: ignore[union-attr]
+        self.committer.stop()
         self.store.release(self.owner)
 
     def listening(self) -> list[str]:
@@ -223,32 +240,64 @@ class Gateway:
         the APDUs after it in the same read are lost and nothing is logged. Caught here, it
         becomes an error report to the sender, a log record with the traceback and an entry
         in the APDU log, and the association goes on with the next APDU."""
-        try:
-            self._relay_one(association, item, data)
-        except Exception:
-            self._fault(association, item, data, Failure())
+        answer = association.owe()
 
-    def _relay_one(
-        self, association: Association, item: APDU | UndecodableAPDU, data: bytes
+        def fault(failure: Failure) -> None:
+            self._fault(association, answer, item, data, failure)
+
+        try:
+            arrived = time.perf_counter()
+            now = datetime.now()
+            if isinstance(item, UndecodableAPDU):
+                self._undecodable(association, answer, item, now)
+                return
+            sender = association.sender
+            committing = self.committer.submit(
+                lambda load: self.relay.inbound(sender, item, data, load, now)
+            )
+        except Exception:
+            fault(Failure())
+            return
+        committing.addCallback(self._answer, association, answer, item, arrived)
+        committing.addErrback(fault)
+
+    def _undecodable(
+        self,
+        association: Association,
+        answer: Callable[[bytes | None], None],
+        item: UndecodableAPDU,
+        now: datetime,
     ) -> None:
-        arrived = time.perf_counter()
-        now = datetime.now()
-        if isinstance(item, UndecodableAPDU):
-            step = self.relay.undecodable(association.sender, item.data, str(item.error), now)
-            queued = self.store.commit(step.change, time.time())
-            self.metrics.error("undecodable")
-            log.warn(
-                "undecodable APDU from {address}: {error}",
-                address=association.address,
-                error=str(item.error),
-            )
-        else:
-            step, queued = self._commit(
-                lambda: self.relay.inbound(association.sender, item, data, self._load, now)
-            )
-            self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
-        answer = step.reply
-        reply = None if answer is None else encode(answer, tcp_safe=True)
+        """Bytes that decode to no APDU commit nothing but the log: the error report goes
+        at once (in its turn), and the log entry joins the next group commit, so a slow
+        store never holds such an answer back."""
+        step = self.relay.undecodable(association.sender, item.data, str(item.error), now)
+        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
+        self.metrics.error("undecodable")
+        log.warn(
+            "undecodable APDU from {address}: {error}",
+            address=association.address,
+            error=str(item.error),
+        )
+        self._write_later(step.change)
+        answer(reply)
+        if step.reply is not None:
+            self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], "")
+
+    def _answer(
+        self,
+        committed: Committed[Step],
+        association: Association,
+        answer: Callable[[bytes | None], None],
+        item: APDU,
+        arrived: float,
+    ) -> None:
+        """The step is committed: answer the sender and deliver what it queued at once."""
+        step = committed.decided
+        if committed.conflicts:
+            self.metrics.error("conflict")
+        self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
+        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
         if step.peer is not None and step.refused is None and step.peer not in association.serves:
             association.serves.add(step.peer)
             self.by_peer[step.peer].add(association)
@@ -259,16 +308,26 @@ class Gateway:
                 address=association.address,
                 reasons="; ".join(step.refused),
             )
-        self._queued(queued, arrived)
+        self._queued(committed.queued, arrived)
         # The answer goes last: whatever fails before it is answered by _fault instead, so
         # the sender gets exactly one answer either way.
-        if answer is not None and reply is not None:
-            association.send(reply)
-            self.metrics.apdu_out(SERVICE_NAMES[answer.apdu_type], step.peer or "")
+        answer(reply)
+        if step.reply is not None:
+            self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
+
+    def _write_later(self, change: Change) -> None:
+        """Join the next group commit with something nobody waits for (a log entry, the
+        delivered mark of items already written); a failure is logged."""
+
+        def failed(failure: Failure) -> None:
+            log.failure("cannot write to the store", failure)
+
+        self.committer.submit(lambda load: _Wrapped(change)).addErrback(failed)
 
     def _fault(
         self,
         association: Association,
+        answer: Callable[[bytes | None], None],
         item: APDU | UndecodableAPDU,
         data: bytes,
         failure: Failure,
@@ -321,13 +380,13 @@ class Gateway:
                 entries.append(
                     log_entry("out", association.address, "", reply, reply_data, "reply")
                 )
-            self.store.log(entries, time.time())
+            self._write_later(Change(log=tuple(entries)))
         except Exception:
             log.failure(
                 "cannot log the APDU that failed from {address}", address=association.address
             )
+        answer(reply_data if reply is not None else None)
         if reply is not None:
-            association.send(reply_data)
             self.metrics.apdu_out(SERVICE_NAMES[reply.apdu_type], "")
 
     def out_of_step(self, association: Association, data: bytes, error: DecodeError) -> None:
@@ -360,10 +419,12 @@ class Gateway:
     # --- the outbox -----------------------------------------------------------------------
 
     def _queued(self, queued: list[OutboxItem], arrived: float) -> None:
+        """Items a step just queued: this process holds their lease, so they go out at once,
+        without reading the outbox again."""
         for item in queued:
             self._arrived[item.dedup] = arrived
         if queued:
-            self.deliver_soon()
+            self._dispatch(queued, time.time())
 
     def deliver_soon(self) -> None:
         if not self._delivery_due:
@@ -371,13 +432,28 @@ class Gateway:
             self.reactor.callLater(0, self.deliver)
 
     def deliver(self) -> None:
-        """Send what is due in the outbox to peers that are connected; connect to the others
-        and try again later, with backoff."""
+        """Send what is due in the outbox (retries, items another process queued, what a
+        restart left) to peers that are connected; connect to the others and try again
+        later, with backoff. The claim is made on the storage thread."""
         self._delivery_due = False
         now = time.time()
+        claiming = self.committer.run(
+            self.store.claim_due, now, self.owner, self.config.retry.lease, DELIVERY_BATCH
+        )
+
+        def claimed(items: list[OutboxItem]) -> None:
+            self._dispatch(items, now)
+            if len(items) == DELIVERY_BATCH:
+                self.deliver_soon()
+
+        claiming.addCallback(claimed)
+        claiming.addErrback(lambda failure: log.failure("cannot claim outbox items", failure))
+        self._overdue(now)
+        self._refresh_stats()
+
+    def _dispatch(self, items: list[OutboxItem], now: float) -> None:
+        """Send items this process holds the lease of."""
         retry = self.config.retry
-        batch = 500
-        items = self.store.claim_due(now, self.owner, retry.lease, limit=batch)
         done: list[tuple[OutboxItem, Association]] = []
         for item in items:
             if item.network == MAIL_NETWORK or self._mailbox(item.peer):
@@ -385,7 +461,12 @@ class Gateway:
                 continue
             association = self._association_for(item.peer, now)
             if association is None:
-                self.store.failed(item, now + retry.delay(item.attempts), "peer not connected")
+                self._store_later(
+                    self.store.failed,
+                    item,
+                    now + retry.delay(item.attempts),
+                    "peer not connected",
+                )
                 continue
             association.send(item.data)
             done.append((item, association))
@@ -398,9 +479,6 @@ class Gateway:
             # in its next I/O pass, which comes before its next timed call. Marked delivered
             # only then, a kill -9 in between leaves them claimed, to go again, not lost.
             self.reactor.callLater(0, self._written, done)
-        if len(items) == batch:
-            self.deliver_soon()
-        self._overdue(now)
 
     def _written(self, sent: list[tuple[OutboxItem, Association]]) -> None:
         """Mark delivered what the reactor has written out. A peer that does not read keeps
@@ -410,28 +488,56 @@ class Gateway:
         flushed = [item for item, a in sent if a.alive and not a.paused]
         waiting = [(item, a) for item, a in sent if a.alive and a.paused]
         if flushed:
-            self.store.delivered(flushed, time.time())
+            self._write_later(Change(delivered=tuple(flushed)))
         if waiting:
             self.reactor.callLater(0.05, self._written, waiting)
 
     def _overdue(self, now: float) -> None:
         """Reader requests whose supplier has not answered by the deadline: the rota moves
-        on (once a second, with the outbox poll)."""
-        for network, key in self.store.overdue(now):
-            arrived = time.perf_counter()
+        on (once a second, with the outbox poll), each in the next group commit."""
 
-            def decide(network: str = network, key: str = key) -> Change:
-                leg = self.store.load(network, key)
-                if leg is None:
-                    return Change()
-                return self.relay.desk.overdue(leg, self._load, datetime.now())
+        def found(due: list[tuple[str, str]]) -> None:
+            for network, key in due:
+                self._move_on(network, key)
 
-            try:
-                _, queued = self._commit(lambda: _Wrapped(decide()))
-            except Exception:  # one bad leg must not stop the others
-                log.failure("cannot move request {key} on", key=key)
-                continue
-            self._queued(queued, arrived)
+        finding = self.committer.run(self.store.overdue, now)
+        finding.addCallback(found)
+        finding.addErrback(lambda failure: log.failure("cannot read deadlines", failure))
+
+    def _move_on(self, network: str, key: str) -> None:
+        arrived = time.perf_counter()
+
+        def decide(load: Loader) -> _Wrapped:
+            leg = load(network, key)
+            if leg is None:
+                return _Wrapped(Change())
+            return _Wrapped(self.relay.desk.overdue(leg, load, datetime.now()))
+
+        def moved(committed: Committed[_Wrapped]) -> None:
+            self._queued(committed.queued, arrived)
+
+        def failed(failure: Failure) -> None:  # one bad leg must not stop the others
+            log.failure("cannot move request {key} on", failure, key=key)
+
+        self.committer.submit(decide).addCallbacks(moved, failed)
+
+    def _store_later(self, call: Callable[..., object], *args: object) -> None:
+        """A store call nobody waits for, on the storage thread; a failure is logged."""
+        self.committer.run(call, *args).addErrback(
+            lambda failure: log.failure("cannot write to the store", failure)
+        )
+
+    def stats(self) -> Stats:
+        """The store's counts as of the last poll: the status page and the metrics never
+        wait for the store (which may be busy with a slow commit)."""
+        return self._stats
+
+    def _refresh_stats(self) -> None:
+        def keep(stats: Stats) -> None:
+            self._stats = stats
+
+        refreshing = self.committer.run(self.store.stats)
+        refreshing.addCallbacks(keep, lambda failure: log.failure("cannot count", failure))
 
     # --- e-mail -------------------------------------------------------------------------------
 
@@ -472,12 +578,14 @@ class Gateway:
         )
 
         def done(_: object) -> None:
-            self.store.delivered([item], time.time())
+            self._write_later(Change(delivered=(item,)))
             self.metrics.apdu_out(item.apdu_type, item.peer)
 
         def failed(reason: Failure) -> None:
             delay = self.config.retry.delay(item.attempts)
-            self.store.failed(item, time.time() + delay, reason.getErrorMessage()[:500])
+            self._store_later(
+                self.store.failed, item, time.time() + delay, reason.getErrorMessage()[:500]
+            )
             self.metrics.error("mail_failed")
             log.warn(
                 "cannot mail {kind} to {to}: {why}",
@@ -751,7 +859,7 @@ class Gateway:
             self._connecting.discard(peer)
             self._next_connect.pop(peer, None)
             self.by_peer[peer].add(association)
-            self.store.wake(peer, time.time())
+            self._store_later(self.store.wake, peer, time.time())
             self.deliver_soon()
 
         def failed(reason: Failure) -> None:

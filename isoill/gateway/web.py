@@ -48,7 +48,7 @@ from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.reader_web import ReaderPages
 from isoill.gateway.staff_web import StaffPages
-from isoill.gateway.store import Conflict, Store, StoredLeg
+from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.gateway.web_common import (
     Desks,
     LoginHeld,
@@ -88,6 +88,10 @@ class Backend(Desks, Protocol):
 
     def status(self) -> dict[str, Any]:
         """JSON-ready: version, uptime, peers, listening ports..."""
+        ...
+
+    def stats(self) -> Stats:
+        """The store's counts as of the last poll (never waits for the store)."""
         ...
 
     def post_record(self, record: Record) -> StoredLeg:
@@ -478,12 +482,12 @@ def request_json(value: ReaderRequest) -> dict[str, Any]:
 class MetricsPage(_Leaf):
     def render_GET(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
-        return self.backend.metrics.render(self.backend.store.stats()).encode("utf-8")
+        return self.backend.metrics.render(self.backend.stats()).encode("utf-8")
 
 
 class Status(_Leaf):
     def render_GET(self, request: Request) -> bytes:
-        stats = self.backend.store.stats()
+        stats = self.backend.stats()
         now = self.backend.metrics.clock()
         store = dataclasses.asdict(stats)
         store["oldest_pending_age"] = (
@@ -635,7 +639,7 @@ class Index(_Leaf):
     def render_GET(self, request: Request) -> bytes:
         query = (request.args or {}).get(b"q", [b""])[0].decode("utf-8", "replace")
         legs = self.backend.store.search(query, limit=PAGE_ROWS)
-        stats = self.backend.store.stats()
+        stats = self.backend.stats()
         rows = [
             [
                 leg.network,

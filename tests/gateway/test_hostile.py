@@ -114,7 +114,7 @@ def _raise_in_mapping(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _raise_in_commit(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gateway.store, "commit", _once(gateway.store.commit))
+    monkeypatch.setattr(gateway.store, "commit_many", _once(gateway.store.commit_many))
 
 
 def _once(real: Any) -> Any:
@@ -179,6 +179,7 @@ def test_a_store_that_fails_outright_still_lets_the_sender_be_answered(
             raise sqlite3.OperationalError("database or disk is full")
 
         monkeypatch.setattr(gateway.store, "commit", full)
+        monkeypatch.setattr(gateway.store, "commit_many", full)
         monkeypatch.setattr(gateway.store, "log", full)
         association = connect(gateway)
         with capturedLogs() as events:
@@ -198,7 +199,7 @@ def test_an_out_of_step_stream_whose_answer_fails_is_still_answered_and_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with gateway_on(tmp_path) as gateway:
-        monkeypatch.setattr(gateway.store, "commit", _once(gateway.store.commit))
+        monkeypatch.setattr(gateway.store, "commit_many", _once(gateway.store.commit_many))
         association = connect(gateway)
         association.dataReceived(b"\x47junk that is no APDU")
         (report,) = written(association)

@@ -64,6 +64,9 @@ class FakeBackend:
     def account(self, library: str, username: str) -> Account | None:
         return self.store.account(library, username)
 
+    def stats(self) -> Stats:
+        return self.store.stats()
+
     def status(self) -> dict[str, Any]:
         return {"version": isoill.__version__, "uptime": 1.5, "listening": ["127.0.0.1:4990"]}
 
