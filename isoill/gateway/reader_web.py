@@ -18,6 +18,7 @@ from typing import Any
 
 from twisted.internet import threads
 from twisted.web.server import Request
+from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.gateway.accounts import (
     Account,
@@ -34,25 +35,27 @@ from isoill.gateway.library import (
     ReaderRequest,
     RequestState,
 )
+from isoill.gateway.pages import link, message_box, table
 from isoill.gateway.web_common import (
     MAX_MAILS,
     READER_COOKIE,
     Area,
     Desks,
+    Page,
     Throttle,
     Words,
     answer_later,
     bad_fields,
     csrf_field,
-    esc,
+    form_row,
     html_page,
-    html_table,
     library_choice,
-    message_box,
     money,
+    options,
     problems_box,
     redirect,
     service_words,
+    star,
 )
 from isoill.mapping.reader_form import (
     LIMITS,
@@ -70,31 +73,51 @@ from isoill.mapping.reader_form import (
 
 
 class ReaderPages(Area):
-    area = "reader"
+    """``/reader/``: the home page (or the login form), and under it ``register``,
+    ``email``, ``request`` (the form), ``requests`` (the list), ``requests/<n>`` (one
+    request) and ``requests/<n>/cancel``, with the area's ``login`` and ``logout``."""
+
+    area_name = "reader"
     cookie = READER_COOKIE
     roles = frozenset({AccountRole.READER, AccountRole.GROUP})
 
     def __init__(self, desks: Desks, throttle: Throttle) -> None:
         super().__init__(desks, throttle)
         self.mails = Throttle(MAX_MAILS, 3600.0)
+        self.putChild(
+            b"register", Page(self, public_get=self._register_page, public_post=self._register)
+        )
+        self.putChild(b"email", Page(self, public_get=self._email_page, public_post=self._email))
+        self.putChild(b"request", Page(self, get=self._request_page, post=self._submit))
+        self.putChild(b"requests", Page(self, get=self._list, child=self._one))
 
-    def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
-        if path == []:
-            return self._home(request, words, who) if who else self._login_form(request, words)
-        if path == ["register"]:
-            return self._register_form(request, words, self._default_library(request))
-        if path == ["email"]:
-            return self._email_form(request, words, who)
+    def _home(self, request: Request, words: Words, who: Account | None) -> bytes:
         if who is None:
-            return self._login_needed(request, words)
+            return self._login_form(request, words)
         library = self._library(who.library)
-        if path == ["request"]:
-            return self._request_form(request, words, who, _prefill(who))
-        if path == ["requests"]:
-            return self._list(request, words, who)
-        if len(path) == 2 and path[0] == "requests" and path[1].isdigit():
+        requests = self.desks.reader_requests(who.library, who.username)
+        waiting = sum(r.state not in FINAL_STATES for r in requests)
+        body = [
+            tags.p(f"{words('welcome')}, {who.name or who.username}."),
+            tags.ul(
+                tags.li(link("/reader/request", words("submit_request"))),
+                tags.li(link("/reader/requests", words("request_list")), f" ({waiting})"),
+                tags.li(link("/reader/email", words("email_mode"))),
+            ),
+        ]
+        return html_page(
+            request, words, "reader", words("reader_gateway"), body, who=who, library=library
+        )
+
+    def _one(self, segment: str) -> Page | None:
+        """``requests/<n>``: one of the reader's requests, and its ``cancel``."""
+        if not (segment.isascii() and segment.isdigit()):
+            return None
+        number = int(segment)
+
+        def show(request: Request, words: Words, who: Account) -> bytes:
             try:
-                found = self.desks.reader_request(who.library, who.username, int(path[1]))
+                found = self.desks.reader_request(who.library, who.username, number)
             except KeyError:
                 return self._not_found(request, words, who)
             return html_page(
@@ -104,41 +127,26 @@ class ReaderPages(Area):
                 f"{words('number')} {found.number}",
                 _request_details(words, found),
                 who=who,
-                library=library,
+                library=self._library(who.library),
             )
-        return self._not_found(request, words, who)
 
-    def post(
-        self,
-        request: Request,
-        words: Words,
-        path: list[str],
-        fields: dict[str, str],
-        who: Account | None,
-    ) -> bytes | int:
-        if path == ["login"]:
-            return self._login(request, words, fields)
-        if path == ["register"]:
-            return self._register(request, words, fields)
-        if path == ["email"]:
-            return self._email(request, words, fields, who)
-        if who is None:
-            return self._login_needed(request, words)
-        if path == ["logout"]:
-            return self._logout(request)
-        if path == ["request"]:
-            return self._submit(request, words, fields, who)
-        if len(path) == 3 and path[0] == "requests" and path[2] == "cancel" and path[1].isdigit():
+        def cancel(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
             try:
-                self.desks.cancel(who.library, who.username, int(path[1]))
+                self.desks.cancel(who.library, who.username, number)
             except KeyError:
                 return self._not_found(request, words, who)
             except DeskRefused as refused:
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
             return redirect(request, "/reader/requests?done=cancelled")
-        return self._not_found(request, words, who)
+
+        one = Page(self, get=show)
+        one.putChild(b"cancel", Page(self, post=cancel))
+        return one
 
     # --- registration -----------------------------------------------------------------------
+
+    def _register_page(self, request: Request, words: Words, who: Account | None) -> bytes:
+        return self._register_form(request, words, self._default_library(request))
 
     def _register_form(
         self,
@@ -154,53 +162,56 @@ class ReaderPages(Area):
         if library is None:
             return self._not_found(request, words, None)
 
-        def row(name: str, label: str, kind: str = "text", required: bool = False) -> str:
-            star = '<span class="req">*</span>' if required else ""
-            value = "" if kind == "password" else fields.get(name, "")
-            css = ' class="bad"' if name in bad else ""
-            need = " required" if required else ""
-            return (
-                f'<div class="row"><label for="{name}">{star}{esc(label)}</label>'
-                f'<input id="{name}" name="{name}" type="{kind}" value="{esc(value)}"'
-                f"{css}{need}></div>"
+        def row(name: str, label: str, kind: str = "text", required: bool = False) -> Tag:
+            field = tags.input(
+                id=name,
+                name=name,
+                type=kind,
+                value="" if kind == "password" else fields.get(name, ""),
             )
+            if name in bad:
+                field(class_="bad")
+            if required:
+                field(required="")
+            return form_row([star() if required else "", label], field, id=name)
 
-        member = ""
+        member: Flattenable = ""
         if library.mode == "central":
-            options = "".join(
-                f'<option value="{esc(m.symbol)}"'
-                f"{' selected' if fields.get('member') == m.symbol else ''}>"
-                f"{esc(m.label or m.symbol)}</option>"
-                for m in library.members
+            member = form_row(
+                [star(), words("member")],
+                tags.select(id="member", name="member")(
+                    options(
+                        ((m.symbol, m.label or m.symbol) for m in library.members),
+                        fields.get("member"),
+                    )
+                ),
+                id="member",
             )
-            member = (
-                f'<div class="row"><label for="member"><span class="req">*</span>'
-                f'{esc(words("member"))}</label><select id="member" name="member">'
-                f"{options}</select></div>"
-            )
-        body = (
-            problems_box(words, problems)
-            + f'<p class="hint">{esc(words("required_note"))}</p>'
-            + '<form method="post" action="/reader/register" id="register-form">'
-            + csrf_field(request)
-            + library_choice(words, self.desks.libraries(), library)
-            + member
-            + row("username", words("username"), required=True)
-            + row("password", words("password"), "password", True)
-            + row("password2", words("password2"), "password", True)
-            + row("name", words.field("name"), required=True)
-            + row("email", words.field("email"), "email", True)
-            + row("phone", words.field("phone"))
-            + row("id_type", words("id_type"))
-            + row("id_number", words("id_number"))
-            + f'<button type="submit" id="register-submit">{esc(words("register_submit"))}'
-            "</button></form>"
-        )
+        body = [
+            problems_box(words, problems),
+            tags.p(class_="hint")(words("required_note")),
+            tags.form(method="post", action="/reader/register", id="register-form")(
+                csrf_field(request),
+                library_choice(words, self.desks.libraries(), library),
+                member,
+                row("username", words("username"), required=True),
+                row("password", words("password"), "password", True),
+                row("password2", words("password2"), "password", True),
+                row("name", words.field("name"), required=True),
+                row("email", words.field("email"), "email", True),
+                row("phone", words.field("phone")),
+                row("id_type", words("id_type")),
+                row("id_number", words("id_number")),
+                tags.button(type="submit", id="register-submit")(words("register_submit")),
+            ),
+        ]
         return html_page(
             request, words, "reader", words("register_title"), body, library=library, status=status
         )
 
-    def _register(self, request: Request, words: Words, fields: dict[str, str]) -> int | bytes:
+    def _register(
+        self, request: Request, words: Words, who: Account | None, fields: dict[str, str]
+    ) -> int | bytes:
         library = self._library(fields.get("library", ""))
         if library is None:
             return self._not_found(request, words, None)
@@ -220,28 +231,16 @@ class ReaderPages(Area):
                 words,
                 "reader",
                 words("register_title"),
-                message_box(words("registered"))
-                + f'<p><a href="/reader/">{esc(words("log_in"))}</a></p>',
+                [message_box(words("registered")), tags.p(link("/reader/", words("log_in")))],
                 library=library,
             )
 
         return answer_later(request, work)
 
-    # --- home, form and list -------------------------------------------------------------------
+    # --- the form and the list -----------------------------------------------------------------
 
-    def _home(self, request: Request, words: Words, who: Account) -> bytes:
-        library = self._library(who.library)
-        requests = self.desks.reader_requests(who.library, who.username)
-        waiting = sum(r.state not in FINAL_STATES for r in requests)
-        body = (
-            f"<p>{esc(words('welcome'))}, {esc(who.name or who.username)}.</p>"
-            f'<ul><li><a href="/reader/request">{esc(words("submit_request"))}</a></li>'
-            f'<li><a href="/reader/requests">{esc(words("request_list"))}</a> ({waiting})</li>'
-            f'<li><a href="/reader/email">{esc(words("email_mode"))}</a></li></ul>'
-        )
-        return html_page(
-            request, words, "reader", words("reader_gateway"), body, who=who, library=library
-        )
+    def _request_page(self, request: Request, words: Words, who: Account) -> bytes:
+        return self._request_form(request, words, who, _prefill(who))
 
     def _request_form(
         self,
@@ -252,18 +251,22 @@ class ReaderPages(Area):
         problems: Sequence[str] = (),
         *,
         action: str = "/reader/request",
-        extra: str = "",
+        extra: Flattenable = "",
         title: str = "",
         status: int = 200,
     ) -> bytes:
         library = None if who is None else self._library(who.library)
-        body = problems_box(words, problems) + (
-            f'<form method="post" action="{esc(action)}" id="request-form">'
-            f"{csrf_field(request)}{extra}"
-            + reader_form_fields(words, fields, bad_fields(problems), self._symbols())
-            + f'<button type="submit" id="submit">{esc(words("submit"))}</button> '
-            f'<a href="/reader/">{esc(words("back"))}</a></form>'
-        )
+        body = [
+            problems_box(words, problems),
+            tags.form(method="post", action=action, id="request-form")(
+                csrf_field(request),
+                extra,
+                reader_form_fields(words, fields, bad_fields(problems), self._symbols()),
+                tags.button(type="submit", id="submit")(words("submit")),
+                " ",
+                link("/reader/", words("back")),
+            ),
+        ]
         return html_page(
             request,
             words,
@@ -283,7 +286,7 @@ class ReaderPages(Area):
         return sorted(set(found))
 
     def _submit(
-        self, request: Request, words: Words, fields: dict[str, str], who: Account
+        self, request: Request, words: Words, who: Account, fields: dict[str, str]
     ) -> bytes:
         try:
             form = read_form(fields, today=date.today())
@@ -300,7 +303,7 @@ class ReaderPages(Area):
         found = self.desks.reader_requests(who.library, who.username)
         done = (request.args or {}).get(b"done", [b""])[0]
         number = (request.args or {}).get(b"n", [b""])[0].decode("ascii", "replace")
-        message = ""
+        message: Flattenable = ""
         if done == b"submitted":
             message = message_box(f"{words('submitted')} {number if number.isdigit() else ''}")
         elif done == b"cancelled":
@@ -317,20 +320,21 @@ class ReaderPages(Area):
             words("action"),
         ]
         rows = [_list_row(words, request, r) for r in found]
-        table = (
-            html_table(head, rows, id="requests") if rows else f"<p>{esc(words('no_requests'))}</p>"
-        )
+        shown = table(head, rows, id="requests") if rows else tags.p(words("no_requests"))
         return html_page(
             request,
             words,
             "reader",
             words("request_list"),
-            message + table,
+            [message, shown],
             who=who,
             library=library,
         )
 
     # --- CALIS e-mail mode --------------------------------------------------------------------
+
+    def _email_page(self, request: Request, words: Words, who: Account | None) -> bytes:
+        return self._email_form(request, words, who)
 
     def _email_form(
         self,
@@ -344,14 +348,12 @@ class ReaderPages(Area):
         libraries = [n for n in self.desks.libraries() if n.staff_email]
         own = None if who is None else who.library
         chosen = (fields or {}).get("to_library") or own or (libraries[0].name if libraries else "")
-        options = "".join(
-            f'<option value="{esc(n.name)}"{" selected" if n.name == chosen else ""}>'
-            f"{esc(n.label or n.symbol)}</option>"
-            for n in libraries
-        )
-        extra = (
-            f'<div class="row"><label for="to_library">{esc(words("to_library"))}</label>'
-            f'<select id="to_library" name="to_library">{options}</select></div>'
+        extra = form_row(
+            words("to_library"),
+            tags.select(id="to_library", name="to_library")(
+                options(((n.name, n.label or n.symbol) for n in libraries), chosen)
+            ),
+            id="to_library",
         )
         prefill = fields if fields is not None else _prefill(who)
         return self._request_form(
@@ -367,7 +369,7 @@ class ReaderPages(Area):
         )
 
     def _email(
-        self, request: Request, words: Words, fields: dict[str, str], who: Account | None
+        self, request: Request, words: Words, who: Account | None, fields: dict[str, str]
     ) -> bytes:
         to_library = fields.get("to_library", "")
         # Logged in, the reader's library is the account's; otherwise the one chosen. The mail
@@ -397,7 +399,7 @@ class ReaderPages(Area):
             words,
             "reader",
             words("email_mode"),
-            message_box(words("mailed")) + f'<p><a href="/reader/">{esc(words("back"))}</a></p>',
+            [message_box(words("mailed")), tags.p(link("/reader/", words("back")))],
             who=who,
             library=library,
         )
@@ -409,55 +411,57 @@ def _prefill(who: Account | None) -> dict[str, str]:
     return {"name": who.name, "email": who.email, "phone": who.phone}
 
 
-def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[str]:
-    action = ""
+def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
+    action: Flattenable = ""
     if r.state is RequestState.UNPROCESSED:
-        action = (
-            f'<form method="post" action="/reader/requests/{r.number}/cancel"'
-            f' data-confirm="{esc(words("cancel_confirm"))}">{csrf_field(request)}'
-            f'<button type="submit" class="cancel" id="cancel-{r.number}">'
-            f"{esc(words('cancel'))}</button></form>"
+        action = tags.form(
+            method="post",
+            action=f"/reader/requests/{r.number}/cancel",
+            **{"data-confirm": words("cancel_confirm")},
+        )(
+            csrf_field(request),
+            tags.button(type="submit", class_="cancel", id=f"cancel-{r.number}")(words("cancel")),
         )
     return [
-        f'<a href="/reader/requests/{r.number}">{r.number}</a>',
-        esc(r.form.reference),
-        esc(r.form.title),
-        esc(r.submitted.date().isoformat()),
-        esc(service_words(words, r.form.service)),
-        esc("" if r.return_date is None else r.return_date.isoformat()),
-        esc(words.pick(STATE_LABELS[r.state])),
-        esc(money(r.total_cost)),
+        link(f"/reader/requests/{r.number}", str(r.number)),
+        r.form.reference,
+        r.form.title,
+        r.submitted.date().isoformat(),
+        service_words(words, r.form.service),
+        "" if r.return_date is None else r.return_date.isoformat(),
+        words.pick(STATE_LABELS[r.state]),
+        money(r.total_cost),
         action,
     ]
 
 
-def _request_details(words: Words, r: ReaderRequest) -> str:
+def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
     fields = to_fields(r.form)
     rows = [
-        [esc(words.field(name)), esc(_shown(words, r.form, name, value))]
+        [words.field(name), _shown(words, r.form, name, value)]
         for name, value in fields.items()
         if value
     ]
-    summary = html_table(
+    summary = table(
         [words("state"), words("total_cost"), words("return_date")],
         [
             [
-                esc(words.pick(STATE_LABELS[r.state])),
-                esc(money(r.total_cost)),
-                esc("" if r.return_date is None else r.return_date.isoformat()),
+                words.pick(STATE_LABELS[r.state]),
+                money(r.total_cost),
+                "" if r.return_date is None else r.return_date.isoformat(),
             ]
         ],
     )
-    history = "".join(
-        f"<li>{esc(at.isoformat(sep=' ', timespec='seconds'))} {esc(text)}</li>"
-        for at, text in r.history
+    history = tags.ol(
+        [tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {text}") for at, text in r.history]
     )
-    return (
-        summary
-        + html_table([words("kind"), ""], rows)
-        + f"<h2>{esc(words('history'))}</h2><ol>{history}</ol>"
-        + f'<p><a href="/reader/requests">{esc(words("back"))}</a></p>'
-    )
+    return [
+        summary,
+        table([words("kind"), ""], rows),
+        tags.h2(words("history")),
+        history,
+        tags.p(link("/reader/requests", words("back"))),
+    ]
 
 
 def _shown(words: Words, form: ReaderForm, name: str, value: str) -> str:
@@ -469,94 +473,100 @@ def _shown(words: Words, form: ReaderForm, name: str, value: str) -> str:
 
 def reader_form_fields(
     words: Words, fields: dict[str, str], bad: set[str], symbols: Sequence[str]
-) -> str:
+) -> list[Flattenable]:
     """The Tsinghua form's fields, in its sections and order, filled with ``fields``."""
 
-    def label(name: str) -> str:
-        star = '<span class="req">*</span>' if name in REQUIRED else ""
-        return f'<label for="{name}">{star}{esc(words.field(name))}</label>'
+    def label(name: str) -> Tag:
+        return tags.label(for_=name)(star() if name in REQUIRED else "", words.field(name))
 
-    def text(name: str, hint: str = "", kind: str = "text", extra: str = "") -> str:
-        css = ' class="bad"' if name in bad else ""
-        need = " required" if name in REQUIRED else ""
-        limit = LIMITS.get(name, MAX_LENGTH)
-        note = f' <span class="hint">{esc(hint)}</span>' if hint else ""
-        return (
-            f'<div class="row">{label(name)}<input id="{name}" name="{name}" type="{kind}"'
-            f' value="{esc(fields.get(name, ""))}" maxlength="{limit}"{css}{need}{extra}>'
-            f"{note}</div>"
+    def marked(field: Tag, name: str) -> Tag:
+        """A field with the marks of its name: wrong in the last post, required."""
+        if name in bad:
+            field(class_="bad")
+        if name in REQUIRED:
+            field(required="")
+        return field
+
+    def text(name: str, hint: str = "", kind: str = "text", **extra: str) -> Tag:
+        field = tags.input(
+            id=name,
+            name=name,
+            type=kind,
+            value=fields.get(name, ""),
+            maxlength=str(LIMITS.get(name, MAX_LENGTH)),
         )
+        note: Flattenable = [" ", tags.span(class_="hint")(hint)] if hint else ""
+        return tags.div(class_="row")(label(name), marked(field, name)(**extra), note)
 
-    def area(name: str) -> str:
-        css = ' class="bad"' if name in bad else ""
-        limit = LIMITS.get(name, MAX_LENGTH)
-        return (
-            f'<div class="row">{label(name)}<textarea id="{name}" name="{name}" rows="2"'
-            f' cols="50" maxlength="{limit}"{css}>{esc(fields.get(name, ""))}</textarea></div>'
+    def area(name: str) -> Tag:
+        field = tags.textarea(
+            id=name, name=name, rows="2", cols="50", maxlength=str(LIMITS.get(name, MAX_LENGTH))
         )
+        if name in bad:
+            field(class_="bad")
+        return tags.div(class_="row")(label(name), field(fields.get(name, "")))
 
-    def radios(name: str, values: Sequence[Any], default: Any) -> str:
+    def radios(name: str, values: Sequence[Any], default: Any) -> Tag:
         chosen = fields.get(name) or default.value
-        boxes = "".join(
-            f'<label><input type="radio" name="{name}" value="{esc(v.value)}" id="{name}-{v.value}"'
-            f"{' checked' if v.value == chosen else ''}> {esc(words.value(v))}</label> "
-            for v in values
-        )
-        return f'<div class="row">{label(name)}{boxes}</div>'
+        boxes: list[Flattenable] = []
+        for v in values:
+            box = tags.input(type="radio", name=name, value=v.value, id=f"{name}-{v.value}")
+            if v.value == chosen:
+                box(checked="")
+            boxes += [tags.label(box, f" {words.value(v)}"), " "]
+        return tags.div(class_="row")(label(name), boxes)
 
-    def select(name: str, values: Sequence[Any], default: Any) -> str:
+    def select(name: str, values: Sequence[Any], default: Any) -> Tag:
         chosen = fields.get(name) or default.value
-        css = ' class="bad"' if name in bad else ""
-        options = "".join(
-            f'<option value="{esc(v.value)}"{" selected" if v.value == chosen else ""}>'
-            f"{esc(words.value(v))}</option>"
-            for v in values
-        )
-        return (
-            f'<div class="row">{label(name)}<select id="{name}" name="{name}"{css}>'
-            f"{options}</select></div>"
-        )
+        field = tags.select(id=name, name=name)
+        if name in bad:
+            field(class_="bad")
+        choices = options(((v.value, words.value(v)) for v in values), chosen)
+        return tags.div(class_="row")(label(name), field(choices))
 
-    holdings = "".join(f'<option value="{esc(s)}">' for s in symbols)
-    return (
-        f'<p class="hint">{esc(words("required_note"))}</p>'
-        f"<fieldset><legend>{esc(words('request_info'))}</legend>"
-        + radios("service", list(ServiceType), ServiceType.COPY)
-        + "</fieldset>"
-        f"<fieldset><legend>{esc(words('document_info'))}</legend>"
-        + select("document_type", list(DocumentType), DocumentType.JOURNAL_ARTICLE)
-        + text("author")
-        + text("title")
-        + text("volume_issue", words.pick(("如: 9卷, 3期", "e.g. vol. 9, no. 3")))
-        + text("edition")
-        + text("article_title")
-        + text("place")
-        + text("publisher")
-        + text("year")
-        + text("pages", words.pick(("如: 35-42页", "e.g. 35-42")))
-        + text("issn")
-        + text("isbn")
-        + text("doi")
-        + text("calis_oid")
-        + text("language", words.pick(("如: 英语, eng", "e.g. English, eng")))
-        + "</fieldset>"
-        f"<fieldset><legend>{esc(words('ill_info'))}</legend>"
-        + text("valid_until", words("valid_hint"), "date")
-        + select("delivery", list(Delivery), Delivery.EMAIL)
-        + text("cost_limit", words("cost_hint"), extra=' inputmode="decimal"')
-        + radios("urgency", list(Urgency), Urgency.NORMAL)
-        + f'<p class="hint" id="rush-hint">{esc(words("rush_hint"))}</p>'
-        + text("reference", words("reference_hint"))
-        + text("holding_library", extra=' list="holding-libraries"')
-        + f'<datalist id="holding-libraries">{holdings}</datalist>'
-        + "</fieldset>"
-        f"<fieldset><legend>{esc(words('user_info'))}</legend>"
-        + text("name")
-        + area("address")
-        + text("postcode")
-        + text("email", kind="email")
-        + text("phone", kind="tel")
-        + text("fax", kind="tel")
-        + "</fieldset>"
-        f"<fieldset><legend>{esc(words('notes_section'))}</legend>" + area("notes") + "</fieldset>"
-    )
+    def section(title: str, *rows: Flattenable) -> Tag:
+        return tags.fieldset(tags.legend(title), *rows)
+
+    return [
+        tags.p(class_="hint")(words("required_note")),
+        section(words("request_info"), radios("service", list(ServiceType), ServiceType.COPY)),
+        section(
+            words("document_info"),
+            select("document_type", list(DocumentType), DocumentType.JOURNAL_ARTICLE),
+            text("author"),
+            text("title"),
+            text("volume_issue", words.pick(("如: 9卷, 3期", "e.g. vol. 9, no. 3"))),
+            text("edition"),
+            text("article_title"),
+            text("place"),
+            text("publisher"),
+            text("year"),
+            text("pages", words.pick(("如: 35-42页", "e.g. 35-42"))),
+            text("issn"),
+            text("isbn"),
+            text("doi"),
+            text("calis_oid"),
+            text("language", words.pick(("如: 英语, eng", "e.g. English, eng"))),
+        ),
+        section(
+            words("ill_info"),
+            text("valid_until", words("valid_hint"), "date"),
+            select("delivery", list(Delivery), Delivery.EMAIL),
+            text("cost_limit", words("cost_hint"), inputmode="decimal"),
+            radios("urgency", list(Urgency), Urgency.NORMAL),
+            tags.p(class_="hint", id="rush-hint")(words("rush_hint")),
+            text("reference", words("reference_hint")),
+            text("holding_library", list="holding-libraries"),
+            tags.datalist(id="holding-libraries")([tags.option(value=s) for s in symbols]),
+        ),
+        section(
+            words("user_info"),
+            text("name"),
+            area("address"),
+            text("postcode"),
+            text("email", kind="email"),
+            text("phone", kind="tel"),
+            text("fax", kind="tel"),
+        ),
+        section(words("notes_section"), area("notes")),
+    ]

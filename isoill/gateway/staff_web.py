@@ -9,11 +9,13 @@ which e-mails the reader). Every action is logged with the member of staff who t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
 from twisted.logger import Logger
 from twisted.web.server import Request
+from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.apdu.enums import ReasonUnfilled
 from isoill.gateway.accounts import (
@@ -32,16 +34,18 @@ from isoill.gateway.library import (
     RequestState,
     SupplyState,
 )
+from isoill.gateway.pages import message_box, table
 from isoill.gateway.web_common import (
     STAFF_COOKIE,
     WORDS,
     Area,
+    Desks,
+    Page,
+    Post,
+    Throttle,
     Words,
     csrf_field,
-    esc,
     html_page,
-    html_table,
-    message_box,
     money,
     redirect,
     service_words,
@@ -52,89 +56,120 @@ from isoill.mapping.reader_form import (
 
 log = Logger()
 
+#: A staff action: carried out for the member of staff with the posted form, it answers
+#: which ``done_`` words to show them.
+Act = Callable[[Account, dict[str, str]], str]
+
 
 class StaffPages(Area):
-    area = "staff"
+    """``/staff/``: the desk (or the login form), and the actions its forms post to:
+    ``accounts/<username>/confirm``, ``requests/<n>/send|received|returned`` and
+    ``supply/<key>/ship|unfillable``, with the area's ``login`` and ``logout``."""
+
+    area_name = "staff"
     cookie = STAFF_COOKIE
     roles = frozenset({AccountRole.STAFF})
 
-    def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
-        if who is None:
-            if path == []:
-                return self._login_form(request, words)
-            return self._login_needed(request, words)
-        if path == []:
-            return self._desk(request, words, who)
-        return self._not_found(request, words, who)
+    def __init__(self, desks: Desks, throttle: Throttle) -> None:
+        super().__init__(desks, throttle)
+        self.putChild(b"accounts", Page(self, child=self._account))
+        self.putChild(b"requests", Page(self, child=self._request))
+        self.putChild(b"supply", Page(self, child=self._supply))
 
-    def post(
-        self,
-        request: Request,
-        words: Words,
-        path: list[str],
-        fields: dict[str, str],
-        who: Account | None,
-    ) -> bytes | int:
-        if path == ["login"]:
-            return self._login(request, words, fields)
-        if who is None:
-            return self._login_needed(request, words)
-        if path == ["logout"]:
-            return self._logout(request)
-        try:
-            done = self._act(path, fields, who)
-        except KeyError:
-            return self._not_found(request, words, who)
-        except (DeskRefused, AccountError) as refused:
-            return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
-        except PermissionError:
-            return self._refuse(request, words, 403, words("forbidden"), who)
-        if done is None:
-            return self._not_found(request, words, who)
-        log.info(
-            "staff {user} of {library}: {action} {target}",
-            user=who.username,
-            library=who.library,
-            action=done.removeprefix("done_"),
-            target="/".join(path[:2]),
-        )
-        return redirect(request, "/staff/?" + urlencode({"done": done}))
+    def _home(self, request: Request, words: Words, who: Account | None) -> bytes:
+        return self._login_form(request, words) if who is None else self._desk(request, words, who)
 
-    def _act(self, path: list[str], fields: dict[str, str], who: Account) -> str | None:
-        """Carry out one staff action; what to tell staff, or None for no such action."""
-        library = who.library
-        if len(path) == 3 and path[0] == "accounts" and path[2] == "confirm":
-            self.desks.confirm_account(who, path[1])
+    # --- the actions ---------------------------------------------------------------------------
+
+    def _actions(self, target: str, acts: dict[bytes, Act]) -> Page:
+        """The page of one account or request, whose children are the actions on it."""
+        found = Page(self)
+        for name, act in acts.items():
+            found.putChild(name, Page(self, post=self._action(target, act)))
+        return found
+
+    def _action(self, target: str, act: Act) -> Post:
+        """Carry out one staff action, log it with who took it, and show the desk again."""
+
+        def post(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
+            try:
+                done = act(who, fields)
+            except KeyError:
+                return self._not_found(request, words, who)
+            except (DeskRefused, AccountError) as refused:
+                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+            except PermissionError:
+                return self._refuse(request, words, 403, words("forbidden"), who)
+            log.info(
+                "staff {user} of {library}: {action} {target}",
+                user=who.username,
+                library=who.library,
+                action=done.removeprefix("done_"),
+                target=target,
+            )
+            return redirect(request, "/staff/?" + urlencode({"done": done}))
+
+        return post
+
+    def _account(self, username: str) -> Page:
+        def confirm(who: Account, fields: dict[str, str]) -> str:
+            self.desks.confirm_account(who, username)
             return "done_confirmed"
-        if len(path) == 3 and path[0] == "requests" and path[1].isdigit():
-            number = int(path[1])
-            request = self.desks.library_request(library, number)
-            if not sees(who, self.desks.account(library, request.reader)):
-                raise KeyError(number)
-            if path[2] == "send":
-                named = fields.get("suppliers", "").replace(";", ",").split(",")
-                self.desks.send_request(library, number, [s.strip() for s in named if s.strip()])
-                return "done_sent"
-            if path[2] == "received":
-                self.desks.mark_received(library, number)
-                return "done_received"
-            if path[2] == "returned":
-                self.desks.mark_returned(library, number, fields.get("via", ""))
-                return "done_returned"
+
+        return self._actions(f"accounts/{username}", {b"confirm": confirm})
+
+    def _request(self, segment: str) -> Page | None:
+        if not (segment.isascii() and segment.isdigit()):
             return None
-        if len(path) == 3 and path[0] == "supply":
+        number = int(segment)
+
+        def seen(who: Account) -> None:
+            """A request of a reader this member of staff does not serve is not found."""
+            found = self.desks.library_request(who.library, number)
+            if not sees(who, self.desks.account(who.library, found.reader)):
+                raise KeyError(number)
+
+        def send(who: Account, fields: dict[str, str]) -> str:
+            seen(who)
+            named = fields.get("suppliers", "").replace(";", ",").split(",")
+            self.desks.send_request(who.library, number, [s.strip() for s in named if s.strip()])
+            return "done_sent"
+
+        def received(who: Account, fields: dict[str, str]) -> str:
+            seen(who)
+            self.desks.mark_received(who.library, number)
+            return "done_received"
+
+        def returned(who: Account, fields: dict[str, str]) -> str:
+            seen(who)
+            self.desks.mark_returned(who.library, number, fields.get("via", ""))
+            return "done_returned"
+
+        return self._actions(
+            f"requests/{segment}",
+            {b"send": send, b"received": received, b"returned": returned},
+        )
+
+    def _supply(self, key: str) -> Page:
+        def member(who: Account) -> None:
             if who.member:
-                raise PermissionError(path[1])  # the centre's requests are the centre's
-            if path[2] == "ship":
-                cost = _cost(fields.get("total_cost", ""))
-                self.desks.ship(library, path[1], cost, fields.get("note", "").strip()[:200])
-                return "done_shipped"
-            if path[2] == "unfillable":
-                reason = fields.get("reason", "")
-                note = fields.get("note", "").strip()[:200]
-                self.desks.unfillable(library, path[1], reason, note)
-                return "done_unfillable"
-        return None
+                raise PermissionError(key)  # the centre's requests are the centre's
+
+        def ship(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            cost = _cost(fields.get("total_cost", ""))
+            self.desks.ship(who.library, key, cost, fields.get("note", "").strip()[:200])
+            return "done_shipped"
+
+        def unfillable(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            note = fields.get("note", "").strip()[:200]
+            self.desks.unfillable(who.library, key, fields.get("reason", ""), note)
+            return "done_unfillable"
+
+        return self._actions(f"supply/{key}", {b"ship": ship, b"unfillable": unfillable})
+
+    # --- the desk ----------------------------------------------------------------------------
 
     def _desk(self, request: Request, words: Words, who: Account) -> bytes:
         library = self._library(who.library)
@@ -145,27 +180,25 @@ class StaffPages(Area):
         everyone = self.desks.accounts(library.name)
         # Accounts waiting for this member of staff.
         pending = [a for a in everyone if not a.confirmed and can_confirm(who, a)]
-        account_rows = [
+        account_rows: list[list[Flattenable]] = [
             [
-                esc(a.username),
-                esc(a.name),
-                esc(a.email),
-                esc(a.phone),
-                esc(a.member),
-                esc(
-                    words("group_account")
-                    if a.role is AccountRole.GROUP
-                    else words("reader_account")
+                a.username,
+                a.name,
+                a.email,
+                a.phone,
+                a.member,
+                words("group_account") if a.role is AccountRole.GROUP else words("reader_account"),
+                tags.form(
+                    method="post", action=f"/staff/accounts/{quote(a.username, safe='')}/confirm"
+                )(
+                    csrf,
+                    tags.button(type="submit", id=f"confirm-{a.username}")(words("confirm")),
                 ),
-                f'<form method="post" action="/staff/accounts/'
-                f'{esc(quote(a.username, safe=""))}/confirm">'
-                f'{csrf}<button type="submit" id="confirm-{esc(a.username)}">'
-                f"{esc(words('confirm'))}</button></form>",
             ]
             for a in pending
         ]
         accounts = (
-            html_table(
+            table(
                 [
                     words("username"),
                     words.field("name"),
@@ -179,7 +212,7 @@ class StaffPages(Area):
                 id="accounts",
             )
             if account_rows
-            else f"<p>{esc(words('none'))}</p>"
+            else tags.p(words("none"))
         )
         owners = {a.username: a for a in everyone}
         readers = [
@@ -188,18 +221,18 @@ class StaffPages(Area):
         request_rows = [
             [
                 str(r.number),
-                esc(r.reader),
-                esc(r.form.title),
-                esc(r.submitted.date().isoformat()),
-                esc(service_words(words, r.form.service)),
-                esc(words.pick(STATE_LABELS[r.state])),
-                esc(money(r.total_cost)),
+                r.reader,
+                r.form.title,
+                r.submitted.date().isoformat(),
+                service_words(words, r.form.service),
+                words.pick(STATE_LABELS[r.state]),
+                money(r.total_cost),
                 _reader_actions(words, csrf, library, r),
             ]
             for r in readers
         ]
         reader_table = (
-            html_table(
+            table(
                 [
                     words("number"),
                     words("reader"),
@@ -214,59 +247,71 @@ class StaffPages(Area):
                 id="reader-requests",
             )
             if request_rows
-            else f"<p>{esc(words('none'))}</p>"
+            else tags.p(words("none"))
         )
         supply = "" if who.member else self._supply_table(words, csrf, library)
-        body = (
-            message
-            + f"<h2>{esc(words('accounts_pending'))}</h2>{accounts}"
-            + f"<h2>{esc(words('readers_requests'))}</h2>{reader_table}"
-            + supply
-        )
+        body = [
+            message,
+            tags.h2(words("accounts_pending")),
+            accounts,
+            tags.h2(words("readers_requests")),
+            reader_table,
+            supply,
+        ]
         return html_page(
             request, words, "staff", words("staff_pages"), body, who=who, library=library
         )
 
-    def _supply_table(self, words: Words, csrf: str, library: Network) -> str:
+    def _supply_table(self, words: Words, csrf: Tag, library: Network) -> list[Flattenable]:
         found = self.desks.supply_requests(library.name)
-        reasons = "".join(
-            f'<option value="{r.name.lower().replace("_", "-")}">'
-            f"{esc(r.name.lower().replace('_', '-'))}</option>"
-            for r in ReasonUnfilled
-        )
-        rows = []
+        reasons = [r.name.lower().replace("_", "-") for r in ReasonUnfilled]
+        rows: list[list[Flattenable]] = []
         for s in found:
-            action = esc(words.pick(SUPPLY_LABELS[s.state]))
+            state = words.pick(SUPPLY_LABELS[s.state])
+            action: Flattenable = state
             if s.state is SupplyState.PENDING:
                 where = f"/staff/supply/{quote(s.key, safe='')}"
-                action = (
-                    f'<form method="post" action="{esc(where)}/ship">{csrf}'
-                    f'{esc(words("total_cost"))} <input name="total_cost" size="6" value="0"'
-                    ' inputmode="decimal" required> 元 '
-                    f'<input name="note" size="12" placeholder="{esc(words("note"))}">'
-                    f'<button type="submit">{esc(words("ship"))}</button></form>'
-                    f'<form method="post" action="{esc(where)}/unfillable">{csrf}'
-                    f'<select name="reason">{reasons}</select> '
-                    f'<input name="note" size="12" placeholder="{esc(words("note"))}">'
-                    f'<button type="submit">{esc(words("unfillable"))}</button></form>'
-                )
+                action = [
+                    tags.form(method="post", action=f"{where}/ship")(
+                        csrf,
+                        words("total_cost"),
+                        " ",
+                        tags.input(
+                            name="total_cost",
+                            size="6",
+                            value="0",
+                            inputmode="decimal",
+                            required="",
+                        ),
+                        " 元 ",
+                        tags.input(name="note", size="12", placeholder=words("note")),
+                        tags.button(type="submit")(words("ship")),
+                    ),
+                    tags.form(method="post", action=f"{where}/unfillable")(
+                        csrf,
+                        tags.select(name="reason")([tags.option(value=r)(r) for r in reasons]),
+                        " ",
+                        tags.input(name="note", size="12", placeholder=words("note")),
+                        tags.button(type="submit")(words("unfillable")),
+                    ),
+                ]
             elif s.state is SupplyState.UNFILLABLE:
-                action += f" ({esc(s.reason)})"
+                action = f"{state} ({s.reason})"
             elif s.state is SupplyState.SHIPPED:
-                action += f" ({esc(money(s.total_cost))})"
+                action = f"{state} ({money(s.total_cost)})"
             rows.append(
                 [
-                    esc(s.key),
-                    esc(s.requester),
-                    esc(s.form.title),
-                    esc(s.form.name),
-                    esc(s.note),
-                    esc(s.arrived.isoformat(sep=" ", timespec="minutes")),
+                    s.key,
+                    s.requester,
+                    s.form.title,
+                    s.form.name,
+                    s.note,
+                    s.arrived.isoformat(sep=" ", timespec="minutes"),
                     action,
                 ]
             )
-        table = (
-            html_table(
+        shown = (
+            table(
                 [
                     "transaction-id",
                     words("requester"),
@@ -280,25 +325,27 @@ class StaffPages(Area):
                 id="supply-requests",
             )
             if rows
-            else f"<p>{esc(words('none'))}</p>"
+            else tags.p(words("none"))
         )
-        return f"<h2>{esc(words('supply_requests'))}</h2>{table}"
+        return [tags.h2(words("supply_requests")), shown]
 
 
-def _reader_actions(words: Words, csrf: str, library: Network, r: ReaderRequest) -> str:
+def _reader_actions(words: Words, csrf: Tag, library: Network, r: ReaderRequest) -> Flattenable:
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
-        return (
-            f'<form method="post" action="{base}/send">{csrf}'
-            f'<input name="suppliers" size="20" placeholder="{esc(words("suppliers"))}"'
-            f' value="{esc(r.form.holding_library)}">'
-            f'<button type="submit" id="send-{r.number}">{esc(words("send_on"))}</button></form>'
+        return tags.form(method="post", action=f"{base}/send")(
+            csrf,
+            tags.input(
+                name="suppliers",
+                size="20",
+                placeholder=words("suppliers"),
+                value=r.form.holding_library,
+            ),
+            tags.button(type="submit", id=f"send-{r.number}")(words("send_on")),
         )
     if r.state is RequestState.SHIPPED and library.mode != "central":
-        return (
-            f'<form method="post" action="{base}/received">{csrf}'
-            f'<button type="submit" id="received-{r.number}">{esc(words("received"))}</button>'
-            "</form>"
+        return tags.form(method="post", action=f"{base}/received")(
+            csrf, tags.button(type="submit", id=f"received-{r.number}")(words("received"))
         )
     if (
         r.state is RequestState.RECEIVED
@@ -306,14 +353,13 @@ def _reader_actions(words: Words, csrf: str, library: Network, r: ReaderRequest)
         and library.mode != "central"
     ):
         # A loan came to the library (distributed mode): the library sends it back.
-        return (
-            f'<form method="post" action="{base}/returned">{csrf}'
-            f'<input name="via" size="12" placeholder="{esc(words("returned_via"))}">'
-            f'<button type="submit" id="returned-{r.number}">{esc(words("returned"))}</button>'
-            "</form>"
+        return tags.form(method="post", action=f"{base}/returned")(
+            csrf,
+            tags.input(name="via", size="12", placeholder=words("returned_via")),
+            tags.button(type="submit", id=f"returned-{r.number}")(words("returned")),
         )
     if r.rota.tried:
-        return esc("; ".join(f"{t.symbol}: {t.reason}" for t in r.rota.tried))
+        return "; ".join(f"{t.symbol}: {t.reason}" for t in r.rota.tried)
     return ""
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import html
 import io
 import ipaddress
 import json
@@ -41,11 +40,13 @@ from twisted.logger import Logger
 from twisted.web import pages, resource, server
 from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
+from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.gateway.accounts import OPERATORS, Account, AccountRole, sees
 from isoill.gateway.desk import DeskRefused
 from isoill.gateway.library import STATE_LABELS, ReaderRequest
 from isoill.gateway.metrics import Metrics
+from isoill.gateway.pages import Chrome, link, page, table
 from isoill.gateway.reader_web import ReaderPages
 from isoill.gateway.staff_web import StaffPages
 from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
@@ -575,47 +576,23 @@ class OperatorsOnly(resource.Resource):
         )
 
 
-# --- pages ------------------------------------------------------------------------------------
+# --- pages ----------------------------------------------------------------------------------
 
-
-class Html(str):
-    """Text that is HTML already; every other string put in a page is escaped."""
-
-
-def _cell(value: str) -> str:
-    return value if isinstance(value, Html) else html.escape(value)
-
-
-def _table(head: list[str], rows: Iterable[list[str]]) -> Html:
-    top = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return Html(f"<table><tr>{top}</tr>{body}</table>")
-
-
-_STYLE = (
-    "body{font-family:sans-serif;margin:1.5em;color:#222}"
-    "table{border-collapse:collapse;margin-bottom:1em}"
-    "td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}"
-    "th{background:#eee}code{font-size:90%}nav a{margin-right:1em}"
-)
-#: The pages show text from peers and libraries: even if some escaping were missed, nothing
-#: in them may run or load.
+#: The pages show text from peers and libraries: even were some of it markup, nothing in them
+#: may run or load (they have no script, unlike the libraries' pages).
 _CSP = b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
-def _page(request: Request, title: str, body: str, status: int = 200) -> bytes:
-    request.setResponseCode(status)
-    request.setHeader(b"content-type", b"text/html; charset=utf-8")
-    request.setHeader(b"content-security-policy", _CSP)
-    nav = (
-        '<nav><a href="/">transactions</a><a href="/status">status</a>'
-        '<a href="/metrics">metrics</a></nav>'
+def _page(request: Request, title: str, body: Flattenable, status: int = 200) -> bytes:
+    """An operations page in the gateway's one shell: English, headed by the gateway, with
+    the operations' nav."""
+    chrome = Chrome(
+        lang="en",
+        heading="isoill gateway",
+        csp=_CSP,
+        nav=(link("/", "transactions"), link("/status", "status"), link("/metrics", "metrics")),
     )
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body>{nav}<h1>{html.escape(title)}</h1>{body}</body></html>"
-    ).encode()
+    return page(request, chrome, title, body, status=status)
 
 
 def _when(at: datetime | float) -> str:
@@ -624,9 +601,8 @@ def _when(at: datetime | float) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")
 
 
-def _link(leg: StoredLeg) -> Html:
-    href = f"/transactions/{quote(leg.network, safe='')}/{quote(leg.key, safe='')}"
-    return Html(f'<a href="{html.escape(href)}">{html.escape(leg.key)}</a>')
+def _link(leg: StoredLeg) -> Tag:
+    return link(f"/transactions/{quote(leg.network, safe='')}/{quote(leg.key, safe='')}", leg.key)
 
 
 def _last_change(txn: Transaction) -> str:
@@ -640,7 +616,7 @@ class Index(_Leaf):
         query = (request.args or {}).get(b"q", [b""])[0].decode("utf-8", "replace")
         legs = self.backend.store.search(query, limit=PAGE_ROWS)
         stats = self.backend.stats()
-        rows = [
+        rows: list[list[Flattenable]] = [
             [
                 leg.network,
                 _link(leg),
@@ -652,22 +628,25 @@ class Index(_Leaf):
             ]
             for leg in legs
         ]
-        form = (
-            '<form method="get" action="/"><input name="q" size="40" '
-            f'placeholder="transaction id or record ID" value="{html.escape(query)}"> '
-            "<button>Search</button></form>"
+        form = tags.form(method="get", action="/")(
+            tags.input(name="q", size="40", placeholder="transaction id or record ID", value=query),
+            " ",
+            tags.button("Search"),
         )
-        summary = (
-            f"<p>{stats.legs} legs; {stats.outbox_pending} APDU(s) waiting in the outbox. "
+        summary = tags.p(
+            f"{stats.legs} legs; {stats.outbox_pending} APDU(s) waiting in the outbox. "
             f"Showing {len(legs)}{' matching' if query else ''}, most recently changed first"
-            f"{f' (at most {PAGE_ROWS})' if len(legs) == PAGE_ROWS else ''}.</p>"
+            f"{f' (at most {PAGE_ROWS})' if len(legs) == PAGE_ROWS else ''}."
         )
         head = ["network", "transaction id", "peer", "role", "state", "record ID", "last change"]
-        return _page(request, "isoill gateway", form + summary + _table(head, rows))
+        return _page(request, "isoill gateway", [form, summary, table(head, rows)])
 
 
 class TransactionPage(_Leaf):
-    """``/transactions/<network>/<key>``: everything known about one leg."""
+    """``/transactions/<network>/<key>``: everything known about one leg.
+
+    Routed by hand rather than by child resources: the key holds ``/``, written as is or as
+    ``%2F``, and the segments after the network are joined again."""
 
     takes_path = True
 
@@ -676,23 +655,23 @@ class TransactionPage(_Leaf):
         network, key = (path[0], "/".join(path[1:])) if len(path) >= 2 else ("", "")
         leg = self.backend.store.load(network, key) if key else None
         if leg is None:
-            text = f"<p>No transaction {html.escape(key)} on network {html.escape(network)}.</p>"
+            text = tags.p(f"No transaction {key} on network {network}.")
             return _page(request, "Not found", text, status=404)
-        sections = [
+        sections: list[Flattenable] = [
             _summary(leg),
-            "<h2>History</h2>",
+            tags.h2("History"),
             _history(leg.transaction),
-            "<h2>Raw APDUs</h2>",
+            tags.h2("Raw APDUs"),
             _raw_log(self.backend.store.log_for(leg.key)),
         ]
         if leg.record is not None:
-            sections += ["<h2>Record</h2>", _record(leg.record)]
-        return _page(request, f"Transaction {key}", "".join(sections))
+            sections += [tags.h2("Record"), _record(leg.record)]
+        return _page(request, f"Transaction {key}", sections)
 
 
-def _summary(leg: StoredLeg) -> str:
+def _summary(leg: StoredLeg) -> Tag:
     txn = leg.transaction
-    facts = [
+    facts: list[list[Flattenable]] = [
         ["network", leg.network],
         ["role", txn.role.value],
         ["state", txn.state.value],
@@ -710,13 +689,11 @@ def _summary(leg: StoredLeg) -> str:
                 facts.append([label, text])
     if leg.record_id is not None:
         href = f"/api/records/{quote(leg.record_id, safe='')}"
-        facts.append(
-            ["record", Html(f'<a href="{html.escape(href)}">{html.escape(leg.record_id)}</a>')]
-        )
-    return _table(["", ""], facts)
+        facts.append(["record", link(href, leg.record_id)])
+    return table(["", ""], facts)
 
 
-def _history(txn: Transaction) -> str:
+def _history(txn: Transaction) -> Tag:
     rows = [
         [
             _when(e.at),
@@ -727,36 +704,39 @@ def _history(txn: Transaction) -> str:
         ]
         for e in txn.history
     ]
-    return _table(["time", "direction", "APDU", "state before -> after", "row"], rows)
+    return table(["time", "direction", "APDU", "state before -> after", "row"], rows)
 
 
-def _raw_log(entries: Iterable[tuple[float, str, str, str, bytes]]) -> str:
-    rows = [
+def _raw_log(entries: Iterable[tuple[float, str, str, str, bytes]]) -> Tag:
+    rows: list[list[Flattenable]] = [
         [
             _when(at),
             direction,
             peer,
             kind,
             str(len(data)),
-            Html(f"<code>{data[:32].hex(' ')}{' ...' if len(data) > 32 else ''}</code>"),
+            tags.code(f"{data[:32].hex(' ')}{' ...' if len(data) > 32 else ''}"),
         ]
         for at, direction, peer, kind, data in entries
     ]
-    return _table(["time", "direction", "peer", "APDU", "bytes", "first 32 bytes (hex)"], rows)
+    return table(["time", "direction", "peer", "APDU", "bytes", "first 32 bytes (hex)"], rows)
 
 
-def _record(record: Record) -> str:
+def _record(record: Record) -> list[Flattenable]:
     value = record.to_json()
     history = value.pop("HISTORY", [])
-    rows: list[list[str]] = []
+    rows: list[list[Flattenable]] = []
     for name, field in value.items():
         if isinstance(field, list):  # HOLDINGS, FEES: one row per group
             for n, group in enumerate(field, 1):
                 rows.append([f"{name} {n}", ", ".join(f"{k}={v}" for k, v in group.items())])
         else:
-            rows.append([name, field])
-    lines = "".join(f"<li>{html.escape(line)}</li>" for line in history)
-    return _table(["field", "value"], rows) + "<h3>HISTORY</h3>" + f"<ol>{lines}</ol>"
+            rows.append([name, str(field)])
+    return [
+        table(["field", "value"], rows),
+        tags.h3("HISTORY"),
+        tags.ol([tags.li(line) for line in history]),
+    ]
 
 
 # --- the site ---------------------------------------------------------------------------------

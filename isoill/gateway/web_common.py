@@ -1,6 +1,7 @@
 """What the reader pages (:mod:`isoill.gateway.reader_web`) and the staff pages
-(:mod:`isoill.gateway.staff_web`) share: their words in Chinese and English, the page
-layout, reading form posts, logins, sessions and the CSRF check.
+(:mod:`isoill.gateway.staff_web`) share: their words in Chinese and English, their frame in
+the gateway's one page shell (:mod:`isoill.gateway.pages`), their pages as a resource tree,
+reading form posts, logins, sessions and the CSRF check.
 
 What the pages show is people's personal data, so:
 
@@ -18,7 +19,6 @@ What the pages show is people's personal data, so:
 
 from __future__ import annotations
 
-import html
 import secrets
 import time
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
@@ -32,7 +32,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.server import Request
+from twisted.web.template import Flattenable, Tag, tags
 
+from isoill.gateway import pages
 from isoill.gateway.accounts import (
     MAX_PASSWORD,
     Account,
@@ -47,6 +49,7 @@ from isoill.gateway.library import (
     SupplyRequest,
 )
 from isoill.gateway.metrics import Metrics
+from isoill.gateway.pages import Chrome, link
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
     VALUE_LABELS,
@@ -260,25 +263,6 @@ def words_for(request: Request) -> Words:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-_STYLE = (
-    "body{font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei',sans-serif;margin:0;color:#222}"
-    "header{background:#5a2d82;color:#fff;padding:.6em 1.2em;display:flex;"
-    "justify-content:space-between;align-items:center}header a{color:#fff}"
-    "nav{background:#eee;padding:.4em 1.2em}nav a,nav form{margin-right:1.2em;display:inline}"
-    "main{padding:1em 1.2em}table{border-collapse:collapse;margin:.5em 0 1em}"
-    "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}"
-    "th{background:#f0ecf5}fieldset{margin-bottom:1em;border:1px solid #ccc}"
-    "legend{font-weight:bold}.row>label:first-child{display:inline-block;min-width:9em}"
-    ".row{margin:.35em 0}.hint{color:#666;font-size:90%}.req{color:#c00}"
-    ".problems{border:1px solid #c00;background:#fee;padding:.5em 1em}"
-    ".message{border:1px solid #393;background:#efe;padding:.5em 1em}"
-    "button{cursor:pointer}input.bad,select.bad,textarea.bad{border:2px solid #c00}"
-)
 _CSP = (
     b"default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self';"
     b" form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -310,74 +294,72 @@ def html_page(
     words: Words,
     area: str,
     title: str,
-    body: str,
+    body: Flattenable,
     *,
     who: Account | None = None,
     library: Network | None = None,
     status: int = 200,
 ) -> bytes:
-    request.setResponseCode(status)
-    request.setHeader(b"content-type", b"text/html; charset=utf-8")
-    request.setHeader(b"content-security-policy", _CSP)
-    request.setHeader(b"x-frame-options", b"DENY")
-    request.setHeader(b"x-content-type-options", b"nosniff")
-    request.setHeader(b"referrer-policy", b"same-origin")
-    request.setHeader(b"cache-control", b"no-store")
+    """A reader or staff page in the gateway's one shell: headed by the library's name, with
+    the switch to the other language, and once logged in the area's links, the logout form
+    and who is logged in."""
     heading = words("reader_gateway") if area == "reader" else words("staff_pages")
     if library is not None:
         heading = f"{library.label or library.symbol} {heading}"
     switch = "en" if words.index == 0 else "zh"
     here = (request.path or b"/").decode("utf-8", "replace")
-    nav = ""
+    nav: tuple[Flattenable, ...] = ()
     if who is not None:
-        csrf = csrf_field(request)
         if area == "reader":
             links = [
-                ("/reader/request", words("submit_request")),
-                ("/reader/requests", words("request_list")),
+                link("/reader/request", words("submit_request")),
+                link("/reader/requests", words("request_list")),
             ]
         else:
-            links = [("/staff/", words("staff_pages"))]
-        nav = (
-            "<nav>"
-            + "".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in links)
-            + f'<form method="post" action="/{area}/logout">{csrf}'
-            f'<button type="submit">{esc(words("log_out"))}</button></form>'
-            f"<span>{esc(who.name or who.username)}</span></nav>"
+            links = [link("/staff/", words("staff_pages"))]
+        logout = tags.form(method="post", action=f"/{area}/logout")(
+            csrf_field(request), tags.button(type="submit")(words("log_out"))
         )
-    page = (
-        f'<!doctype html><html lang="{words.code}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{_STYLE}</style>"
-        '<script src="/static/isoill.js" defer></script></head><body>'
-        f"<header><strong>{esc(heading)}</strong>"
-        f'<a href="{esc(here)}?lang={switch}" id="lang">{esc(words("switch"))}</a></header>'
-        f"{nav}<main><h1>{esc(title)}</h1>{body}</main></body></html>"
+        nav = (*links, logout, tags.span(who.name or who.username))
+    chrome = Chrome(
+        lang=words.code,
+        heading=heading,
+        csp=_CSP,
+        nav=nav,
+        switch=link(f"{here}?lang={switch}", words("switch"), id="lang"),
+        script="/static/isoill.js",
     )
-    return page.encode("utf-8")
+    return pages.page(request, chrome, title, body, status=status)
 
 
-def html_table(head: Sequence[str], rows: Iterable[Sequence[str]], *, id: str = "") -> str:
-    """Cells are HTML already (callers escape what they put in)."""
-    top = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    ident = f' id="{esc(id)}"' if id else ""
-    return f"<table{ident}><thead><tr>{top}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def problems_box(words: Words, problems: Sequence[str]) -> str:
-    if not problems:
-        return ""
-    items = "".join(f"<li>{esc(p)}</li>" for p in problems)
-    return f'<div class="problems" role="alert">{esc(words("problems"))}<ul>{items}</ul></div>'
-
-
-def message_box(text: str) -> str:
-    return f'<p class="message" role="status">{esc(text)}</p>' if text else ""
+def problems_box(words: Words, problems: Sequence[str]) -> Flattenable:
+    return pages.problems_box(words("problems"), problems)
 
 
 def bad_fields(problems: Sequence[str]) -> set[str]:
     return {p.partition(":")[0].strip() for p in problems}
+
+
+def form_row(label: Flattenable, *content: Flattenable, id: str = "") -> Tag:
+    """One line of a form: its label (for the field ``id``) and the field."""
+    caption = tags.label(for_=id)(label) if id else tags.label(label)
+    return tags.div(class_="row")(caption, *content)
+
+
+def options(choices: Iterable[tuple[str, str]], chosen: str | None) -> list[Tag]:
+    """A select's options, ``(value, text)``, the chosen one selected."""
+    out = []
+    for value, text in choices:
+        option = tags.option(value=value)
+        if value == chosen:
+            option(selected="")
+        out.append(option(text))
+    return out
+
+
+def star() -> Tag:
+    """The mark of a required field."""
+    return tags.span(class_="req")("*")
 
 
 # --- requests in and out ----------------------------------------------------------------------
@@ -435,10 +417,12 @@ def _anon_csrf(request: Request) -> str:
     return token
 
 
-def csrf_field(request: Request) -> str:
+def csrf_field(request: Request) -> Tag:
+    """The hidden field every form of the pages posts: the session's token, or the
+    visitor's double-submit one."""
     session: Session | None = getattr(request, "_isoill_session", None)
     token = session.csrf if session is not None else _anon_csrf(request)
-    return f'<input type="hidden" name="csrf" value="{esc(token)}">'
+    return tags.input(type="hidden", name="csrf", value=token)
 
 
 def redirect(request: Request, to: str) -> bytes:
@@ -547,21 +531,79 @@ def answer_later(request: Request, work: Callable[[], Coroutine[Any, Any, bytes]
 
 # --- the areas -------------------------------------------------------------------------------
 
+#: What a page answers: to a logged-in account, or (a page anyone may use) to whoever asks.
+Get = Callable[[Request, Words, Account], bytes]
+Post = Callable[[Request, Words, Account, dict[str, str]], bytes | int]
+PublicGet = Callable[[Request, Words, Account | None], bytes]
+PublicPost = Callable[[Request, Words, Account | None, dict[str, str]], bytes | int]
 
-class Area(resource.Resource):
-    """``/reader/`` or ``/staff/``: routes by path and method, with the login of its
-    own cookie."""
 
-    isLeaf = True
-    area = ""
+class Page(resource.Resource):
+    """One page of an area, at its place in the resource tree: what it answers to GET and
+    POST, its fixed children (``putChild``) and the ones named by a number or key
+    (``child``). Every page answers through :meth:`Area.answer`, so the checks of the area
+    (language, login, Origin, CSRF, errors) are in one place for all of them.
+
+    A method the page has no answer for is "not found", as a path nothing is at; a method
+    without a ``public_`` answer needs the area's login first, even on a path nothing is at,
+    so that what is there cannot be probed without one. A path may end in slashes, which
+    change nothing (``/reader/requests/`` is the list), but not hold an empty segment inside.
+    """
+
+    def __init__(
+        self,
+        area: Area,
+        *,
+        get: Get | None = None,
+        post: Post | None = None,
+        public_get: PublicGet | None = None,
+        public_post: PublicPost | None = None,
+        child: Callable[[str], Page | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.area = area
+        self.get = get
+        self.post = post
+        self.public_get = public_get
+        self.public_post = public_post
+        self.child = child
+
+    def getChild(self, path: bytes, request: Request) -> resource.IResource:
+        """Twisted's hook for a path segment no ``putChild`` named."""
+        if path == b"":
+            # The same answers, but nothing under it: a slash may end a path, not sit inside.
+            return Page(
+                self.area,
+                get=self.get,
+                post=self.post,
+                public_get=self.public_get,
+                public_post=self.public_post,
+            )
+        found = self.child(path.decode("utf-8", "replace")) if self.child else None
+        return found if found is not None else Page(self.area)
+
+    def render(self, request: Request) -> bytes | int:
+        return self.area.answer(request, self)
+
+
+class Area(Page):
+    """``/reader/`` or ``/staff/``: the area's home page and the root of its pages, with the
+    login of its own cookie."""
+
+    area_name = ""
     cookie = b""
     #: The accounts that log in here.
     roles: frozenset[AccountRole] = frozenset()
 
     def __init__(self, desks: Desks, throttle: Throttle) -> None:
-        super().__init__()
+        super().__init__(self, public_get=self._home)
         self.desks = desks
         self.throttle = throttle
+        self.putChild(b"login", Page(self, public_post=self._login))
+        self.putChild(b"logout", Page(self, post=self._logout))
+
+    def _home(self, request: Request, words: Words, who: Account | None) -> bytes:
+        raise NotImplementedError
 
     # --- the login of this request ----------------------------------------------------------
 
@@ -586,11 +628,9 @@ class Area(resource.Resource):
         libraries = self.desks.libraries()
         return self._library(asked) or (libraries[0] if libraries else None)
 
-    def render(self, request: Request) -> bytes | int:
+    def answer(self, request: Request, target: Page) -> bytes | int:
+        """Answer a request for one of this area's pages."""
         words = words_for(request)
-        path = [p.decode("utf-8", "replace") for p in request.postpath or []]
-        while path and path[-1] == "":
-            path.pop()
         try:
             who = self._who(request)
             if request.method == b"POST":
@@ -604,40 +644,39 @@ class Area(resource.Resource):
                 expected = session.csrf if session is not None else _anon_csrf(request)
                 if not same_token(fields.get("csrf", ""), expected):
                     return self._refuse(request, words, 403, words("csrf"), who)
-                return self.post(request, words, path, fields, who)
+                if target.public_post is not None:
+                    return target.public_post(request, words, who, fields)
+                if who is None:
+                    return self._login_needed(request, words)
+                if target.post is None:
+                    return self._not_found(request, words, who)
+                return target.post(request, words, who, fields)
             if request.method not in (b"GET", b"HEAD"):
                 request.setHeader(b"allow", b"GET, HEAD, POST")
                 return self._refuse(request, words, 405, "GET, HEAD, POST", who)
-            return self.get(request, words, path, who)
+            if target.public_get is not None:
+                return target.public_get(request, words, who)
+            if who is None:
+                return self._login_needed(request, words)
+            if target.get is None:
+                return self._not_found(request, words, who)
+            return target.get(request, words, who)
         except Exception:
-            log.failure("{area} page {uri}", area=self.area, uri=request.uri)
+            log.failure("{area} page {uri}", area=self.area_name, uri=request.uri)
             self.desks.metrics.error("http_internal")
             return self._refuse(request, words, 500, "internal error", None)
-
-    def get(self, request: Request, words: Words, path: list[str], who: Account | None) -> bytes:
-        raise NotImplementedError
-
-    def post(
-        self,
-        request: Request,
-        words: Words,
-        path: list[str],
-        fields: dict[str, str],
-        who: Account | None,
-    ) -> bytes | int:
-        raise NotImplementedError
 
     def _refuse(
         self, request: Request, words: Words, status: int, text: str, who: Account | None
     ) -> bytes:
         library = None if who is None else self._library(who.library)
-        back = f'<p><a href="/{self.area}/">{esc(words("back"))}</a></p>'
+        back = tags.p(link(f"/{self.area_name}/", words("back")))
         return html_page(
             request,
             words,
-            self.area,
+            self.area_name,
             text,
-            problems_box(words, [text]) + back,
+            [problems_box(words, [text]), back],
             who=who,
             library=library,
             status=status,
@@ -649,7 +688,7 @@ class Area(resource.Resource):
     def _login_needed(self, request: Request, words: Words) -> bytes:
         if request.method == b"GET":
             target = (request.uri or b"/").decode("utf-8", "replace")
-            return redirect(request, f"/{self.area}/?" + urlencode({"next": target}))
+            return redirect(request, f"/{self.area_name}/?" + urlencode({"next": target}))
         return self._refuse(request, words, 401, words("login_needed"), None)
 
     # --- logging in and out ------------------------------------------------------------------
@@ -659,28 +698,49 @@ class Area(resource.Resource):
     ) -> bytes:
         library = self._default_library(request)
         nxt = (request.args or {}).get(b"next", [b""])[0].decode("utf-8", "replace")
-        title = words("login") if self.area == "reader" else words("staff_login")
-        body = problems_box(words, problems) + (
-            f'<form method="post" action="/{self.area}/login" id="login">{csrf_field(request)}'
-            f'<input type="hidden" name="next" value="{esc(_local(nxt, self.area))}">'
-            + library_choice(words, self.desks.libraries(), library)
-            + f'<div class="row"><label for="username">{esc(words("username"))}</label>'
-            f'<input id="username" name="username" value="{esc(username)}" required'
-            ' autocomplete="username"></div>'
-            f'<div class="row"><label for="password">{esc(words("password"))}</label>'
-            '<input id="password" name="password" type="password" required'
-            ' autocomplete="current-password"></div>'
-            f'<button type="submit" id="log-in">{esc(words("log_in"))}</button></form>'
+        title = words("login") if self.area_name == "reader" else words("staff_login")
+        form = tags.form(method="post", action=f"/{self.area_name}/login", id="login")(
+            csrf_field(request),
+            tags.input(type="hidden", name="next", value=_local(nxt, self.area_name)),
+            library_choice(words, self.desks.libraries(), library),
+            form_row(
+                words("username"),
+                tags.input(
+                    id="username",
+                    name="username",
+                    value=username,
+                    required="",
+                    autocomplete="username",
+                ),
+                id="username",
+            ),
+            form_row(
+                words("password"),
+                tags.input(
+                    id="password",
+                    name="password",
+                    type="password",
+                    required="",
+                    autocomplete="current-password",
+                ),
+                id="password",
+            ),
+            tags.button(type="submit", id="log-in")(words("log_in")),
         )
-        if self.area == "reader":
-            body += (
-                f'<p><a href="/reader/register" id="register">{esc(words("register"))}</a></p>'
-                f'<p><a href="/reader/email">{esc(words("email_mode"))}</a></p>'
-            )
+        body: list[Flattenable] = [problems_box(words, problems), form]
+        if self.area_name == "reader":
+            body += [
+                tags.p(link("/reader/register", words("register"), id="register")),
+                tags.p(link("/reader/email", words("email_mode"))),
+            ]
         status = 401 if problems else 200
-        return html_page(request, words, self.area, title, body, library=library, status=status)
+        return html_page(
+            request, words, self.area_name, title, body, library=library, status=status
+        )
 
-    def _login(self, request: Request, words: Words, fields: dict[str, str]) -> int:
+    def _login(
+        self, request: Request, words: Words, who: Account | None, fields: dict[str, str]
+    ) -> int:
         library = fields.get("library", "")
         username = fields.get("username", "").strip()
         password = fields.get("password", "")
@@ -698,21 +758,23 @@ class Area(resource.Resource):
             request.addCookie(
                 self.cookie,
                 token.encode("ascii"),
-                path=f"/{self.area}/".encode(),
+                path=f"/{self.area_name}/".encode(),
                 httpOnly=True,
                 sameSite="lax",
                 secure=request.isSecure() or None,
             )
-            return redirect(request, _local(fields.get("next", ""), self.area))
+            return redirect(request, _local(fields.get("next", ""), self.area_name))
 
         return answer_later(request, work)
 
-    def _logout(self, request: Request) -> bytes:
+    def _logout(
+        self, request: Request, words: Words, who: Account, fields: dict[str, str]
+    ) -> bytes:
         token = request.getCookie(self.cookie)
         if token:
             self.desks.close_session(token.decode("ascii", "replace"))
-        request.addCookie(self.cookie, b"", path=f"/{self.area}/".encode(), max_age=b"0")
-        return redirect(request, f"/{self.area}/")
+        request.addCookie(self.cookie, b"", path=f"/{self.area_name}/".encode(), max_age=b"0")
+        return redirect(request, f"/{self.area_name}/")
 
 
 #: A hash checked when a login names no account, so that it takes as long as a real one.
@@ -721,17 +783,19 @@ DUMMY_HASH = (
 )
 
 
-def library_choice(words: Words, libraries: Sequence[Network], chosen: Network | None) -> str:
+def library_choice(words: Words, libraries: Sequence[Network], chosen: Network | None) -> Tag:
+    """The library a login or registration is for: a choice only when there is one."""
     if len(libraries) == 1:
-        return f'<input type="hidden" name="library" value="{esc(libraries[0].name)}">'
-    options = "".join(
-        f'<option value="{esc(n.name)}"{" selected" if chosen is n else ""}>'
-        f"{esc(n.label or n.symbol)}</option>"
-        for n in libraries
-    )
-    return (
-        f'<div class="row"><label for="library">{esc(words("library"))}</label>'
-        f'<select id="library" name="library">{options}</select></div>'
+        return tags.input(type="hidden", name="library", value=libraries[0].name)
+    return form_row(
+        words("library"),
+        tags.select(id="library", name="library")(
+            options(
+                ((n.name, n.label or n.symbol) for n in libraries),
+                None if chosen is None else chosen.name,
+            )
+        ),
+        id="library",
     )
 
 
