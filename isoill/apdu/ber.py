@@ -8,6 +8,7 @@ before anything is read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from isoill.apdu.errors import DecodeError, IncompleteAPDU
@@ -175,15 +176,36 @@ def skip_tlv(data: bytes, off: int, limit: int, limits: Limits, depth: int = 0) 
     return p + 2
 
 
+#: Octets one sub-identifier of an OBJECT IDENTIFIER may take. 19 octets carry 133 bits:
+#: room for any 128-bit arc (the UUID arcs under 2.25 are the largest any registration
+#: authority assigns); ILL's own OIDs use arcs of one to three octets. Without a bound a peer
+#: could send a single arc of a megabyte, and turning that into decimal text costs time
+#: quadratic in its size (and past 4,300 digits Python refuses with a bare ValueError).
+MAX_OID_ARC_OCTETS = 19
+_MAX_ARC = 1 << (7 * MAX_OID_ARC_OCTETS)
+_ARC_TEXT = re.compile(r"0|[1-9][0-9]{0,40}")
+
+
 def encode_oid(dotted: str) -> bytes:
-    try:
-        arcs = [int(arc) for arc in dotted.split(".")]
-    except ValueError:
-        raise ValueError(f"{dotted!r} is not an object identifier") from None
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
+    """The content octets of an OBJECT IDENTIFIER given as dotted decimal text.
+
+    Refuses (ValueError) exactly what :func:`decode_oid` would refuse to read back, and only
+    accepts the text :func:`decode_oid` writes (plain ASCII digits, no sign, no leading
+    zeros), so that an OID that encodes decodes to the same text.
+    """
+    parts = dotted.split(".")
+    if not all(_ARC_TEXT.fullmatch(part) for part in parts):
+        raise ValueError(f"{dotted!r} is not an object identifier")
+    arcs = [int(arc) for arc in parts]
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
         raise ValueError(f"{dotted!r} is not an object identifier")
     out = bytearray()
     for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        if arc >= _MAX_ARC:
+            raise ValueError(
+                f"{dotted!r}: an arc needs more than {MAX_OID_ARC_OCTETS} octets "
+                "(no registration authority assigns one that large)"
+            )
         groups = [arc & 0x7F]
         arc >>= 7
         while arc:
@@ -193,18 +215,37 @@ def encode_oid(dotted: str) -> bytes:
     return bytes(out)
 
 
-def decode_oid(content: bytes, off: int) -> str:
+def decode_oid(content: bytes | bytearray, off: int) -> str:
+    """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``.
+
+    Each sub-identifier is refused when it is padded (a leading 0x80 octet, which X.690
+    8.19.2 forbids and which would give two encodings of one OID) or longer than
+    :data:`MAX_OID_ARC_OCTETS`, so the work is linear in the content and every arc's text
+    is short.
+    """
     if not content:
         raise DecodeError("empty object identifier", off)
     arcs: list[int] = []
     value = 0
-    for octet in content:
+    start = 0  # index of the current sub-identifier's first octet
+    for index, octet in enumerate(content):
+        if index == start and octet == 0x80:
+            raise DecodeError(
+                "object identifier sub-identifier starts with a padding octet 0x80",
+                off + index,
+            )
         value = (value << 7) | (octet & 0x7F)
         if not octet & 0x80:
             arcs.append(value)
             value = 0
+            start = index + 1
+        elif index - start + 1 >= MAX_OID_ARC_OCTETS:
+            raise DecodeError(
+                f"object identifier sub-identifier longer than {MAX_OID_ARC_OCTETS} octets",
+                off + start,
+            )
     if content[-1] & 0x80:
-        raise DecodeError("object identifier ends inside a sub-identifier", off)
+        raise DecodeError("object identifier ends inside a sub-identifier", off + start)
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(arc) for arc in head + arcs[1:])
