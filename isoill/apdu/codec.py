@@ -50,7 +50,7 @@ from isoill.apdu.ber import (
     tag_key,
 )
 from isoill.apdu.enums import ASN1Enum, set_asn1_names
-from isoill.apdu.errors import DecodeError, EncodeError
+from isoill.apdu.errors import DecodeError, EncodeError, JSONFormError
 
 # A decoder reads the TLV starting at ``off`` (its end bounded by ``limit``) and returns the
 # value and the offset after it. An encoder returns the whole TLV.
@@ -1435,12 +1435,21 @@ class Codec:
         return result
 
     def from_plain(self, value: Any) -> apdu_module.APDU:
-        """The inverse of :meth:`to_plain`; errors name the component."""
+        """The inverse of :meth:`to_plain`; errors name the component.
+
+        Whatever is wrong with ``value`` (it comes from outside: a file, a web form, a
+        stored transaction) is a :class:`JSONFormError`, never a bare TypeError or
+        ValueError from deep inside.
+        """
         try:
             result: apdu_module.APDU = self._apdu.unplain(value)
         except EncodeError as err:
             _name_apdu(err.path)
-            raise
+            if isinstance(err, JSONFormError):
+                raise
+            raise JSONFormError(err.reason, err.path) from err
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as err:
+            raise JSONFormError(f"not an APDU's JSON form ({type(err).__name__}: {err})") from err
         return result
 
 
