@@ -11,7 +11,14 @@ asn1tools' own dict codec (see bench/codec.py).
 Doing it this way also settles asn1tools' codec limits in isoill's code, per node:
 DEFAULT-valued components are written (YAZ insists on them) unless ``omit_defaults`` is
 asked for; ANY DEFINED BY is resolved wherever it stands; EXTERNALs decode to registered
-types; every error carries the byte offset and the component path. Any disagreement between
+types; every error carries the byte offset and the component path.
+
+Two rules hold for hostile input, because a gateway relays what it decodes. Every read is
+bounded by the enclosing definite length, so a value never depends on the bytes after its
+parent. And what decodes re-encodes, to bytes that decode to the same value: a value outside
+the encoder's rules (SIZE, alphabets, value ranges, version 2 parameters in a version 1 APDU)
+is refused at decode with the reason, the offset and the path, unless the model has a way
+to keep it byte-identical (ISO-Date text, UnknownExternal). Any disagreement between
 the ASN.1 and the dataclasses (a component with no field, an enum with other numbers, a
 DEFAULT that differs) stops the binder with a message, so the two cannot drift.
 """
