@@ -37,7 +37,7 @@ from isoill.apdu.apdus import (
 )
 from isoill.apdu.ber import DEFAULT_LIMITS, Limits
 from isoill.apdu.codec import Codec, get_codec
-from isoill.apdu.errors import DecodeError, EncodeError, IncompleteAPDU
+from isoill.apdu.errors import DecodeError, EncodeError, IncompleteAPDU, JSONFormError
 from isoill.apdu.externals import register_external
 from isoill.apdu.stream import StreamDecoder, UndecodableAPDU
 
@@ -68,7 +68,8 @@ def to_json(apdu: APDU) -> dict[str, Any]:
 
 
 def from_json(value: Any) -> APDU:
-    """The APDU that :func:`to_json` gave ``value`` for."""
+    """The APDU that :func:`to_json` gave ``value`` for; :class:`JSONFormError` (a
+    DecodeError) for anything else."""
     return get_codec().from_plain(value)
 
 
@@ -92,6 +93,7 @@ __all__ = [
     "ILLAnswer",
     "ILLRequest",
     "IncompleteAPDU",
+    "JSONFormError",
     "Limits",
     "Lost",
     "Message",

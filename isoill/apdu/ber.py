@@ -8,6 +8,7 @@ before anything is read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from isoill.apdu.errors import DecodeError, IncompleteAPDU
@@ -74,21 +75,34 @@ def describe_tag(key: int) -> str:
     return f"[{cls}{number}]{form} (0x{encode_tag_key(key).hex()})"
 
 
-def read_tag(data: bytes, off: int) -> tuple[int, int]:
-    """(tag key, offset after the identifier octets)."""
-    try:
-        first = data[off]
-    except IndexError:
-        raise IncompleteAPDU("data ends where a tag should start", off) from None
+def overrun(reason: str, off: int, data: bytes | bytearray, limit: int) -> DecodeError:
+    """The error for a read that would cross ``limit``: more data may complete it when the
+    limit is the end of the data, never when it is the end of an enclosing encoding."""
+    if limit >= len(data):
+        return IncompleteAPDU(f"data ends {reason}", off)
+    return DecodeError(f"the enclosing encoding ends {reason}", off)
+
+
+def read_tag(data: bytes | bytearray, off: int, limit: int | None = None) -> tuple[int, int]:
+    """(tag key, offset after the identifier octets).
+
+    ``limit`` (default: the end of the data) is where the enclosing encoding ends: no octet
+    at or past it is read, so that what a component decodes to never depends on the bytes
+    after its parent.
+    """
+    if limit is None or limit > len(data):
+        limit = len(data)
+    if off >= limit:
+        raise overrun("where a tag should start", off, data, limit)
+    first = data[off]
     if first & 0x1F != 0x1F:
         return first, off + 1
     number = 0
     p = off + 1
     while True:
-        try:
-            octet = data[p]
-        except IndexError:
-            raise IncompleteAPDU("data ends inside a multi-octet tag", off) from None
+        if p >= limit:
+            raise overrun("inside a multi-octet tag", off, data, limit)
+        octet = data[p]
         p += 1
         number = (number << 7) | (octet & 0x7F)
         if not octet & 0x80:
@@ -98,12 +112,16 @@ def read_tag(data: bytes, off: int) -> tuple[int, int]:
     return (first << 24) | number, p
 
 
-def read_raw_length(data: bytes, off: int, constructed: bool) -> tuple[int, int]:
-    """(length as claimed, or INDEFINITE; content start offset), checked only for form."""
-    try:
-        first = data[off]
-    except IndexError:
-        raise IncompleteAPDU("data ends where a length should start", off) from None
+def read_raw_length(
+    data: bytes | bytearray, off: int, constructed: bool, limit: int | None = None
+) -> tuple[int, int]:
+    """(length as claimed, or INDEFINITE; content start offset), checked only for form.
+    The length octets themselves must lie before ``limit`` (default: the end of the data)."""
+    if limit is None or limit > len(data):
+        limit = len(data)
+    if off >= limit:
+        raise overrun("where a length should start", off, data, limit)
+    first = data[off]
     p = off + 1
     if first < 0x80:
         return first, p
@@ -114,12 +132,14 @@ def read_raw_length(data: bytes, off: int, constructed: bool) -> tuple[int, int]
     count = first & 0x7F
     if count > 4 or first == 0xFF:
         raise DecodeError(f"length of length is {count} octets; at most 4 are accepted", off)
-    if p + count > len(data):
-        raise IncompleteAPDU("data ends inside a length", off)
+    if p + count > limit:
+        raise overrun("inside a length", off, data, limit)
     return int.from_bytes(data[p : p + count], "big"), p + count
 
 
-def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[int, int]:
+def read_length(
+    data: bytes | bytearray, off: int, constructed: bool, limit: int
+) -> tuple[int, int]:
     """(content end offset, or INDEFINITE; content start offset).
 
     ``limit`` is where the enclosing encoding ends, never past the data. A content end past
@@ -127,7 +147,7 @@ def read_length(data: bytes, off: int, constructed: bool, limit: int) -> tuple[i
     :class:`IncompleteAPDU` when the limit is the end of the data (more bytes may complete
     it), as :class:`DecodeError` when it is an enclosing encoding's end.
     """
-    length, p = read_raw_length(data, off, constructed)
+    length, p = read_raw_length(data, off, constructed, limit)
     if length == INDEFINITE:
         return INDEFINITE, p
     end = p + length
@@ -153,37 +173,65 @@ def encode_length(length: int) -> bytes:
     return bytes((0x80 | len(octets),)) + octets
 
 
-def is_end_of_contents(data: bytes, off: int) -> bool:
-    """True at the end-of-contents octets (00 00) that close an indefinite length."""
-    if off + 2 > len(data):
-        raise IncompleteAPDU("data ends before the end-of-contents octets", off)
+def is_end_of_contents(data: bytes | bytearray, off: int, limit: int | None = None) -> bool:
+    """True at the end-of-contents octets (00 00) that close an indefinite length.
+
+    ``limit`` is where the enclosing encoding ends (default: the end of the data): an
+    indefinite-length encoding inside a definite-length one must close before its parent
+    does, so the octets are never looked for past it.
+    """
+    if limit is None or limit > len(data):
+        limit = len(data)
+    if off + 2 > limit:
+        raise overrun("before the end-of-contents octets", off, data, limit)
     return data[off] == 0 and data[off + 1] == 0
 
 
-def skip_tlv(data: bytes, off: int, limit: int, limits: Limits, depth: int = 0) -> int:
+def skip_tlv(data: bytes | bytearray, off: int, limit: int, limits: Limits, depth: int = 0) -> int:
     """Offset just after the TLV at ``off``: walks indefinite-length encodings, bounded by
     ``limits.max_depth`` so that nested indefinite lengths cannot recurse without end."""
     if depth > limits.max_depth:
         raise DecodeError(f"nesting deeper than {limits.max_depth} levels", off)
-    key, p = read_tag(data, off)
+    key, p = read_tag(data, off, limit)
     first = key if key < 0x100 else key >> 24
     end, p = read_length(data, p, bool(first & CONSTRUCTED), limit)
     if end != INDEFINITE:
         return end
-    while not is_end_of_contents(data, p):
+    while not is_end_of_contents(data, p, limit):
         p = skip_tlv(data, p, limit, limits, depth + 1)
     return p + 2
 
 
+#: Octets one sub-identifier of an OBJECT IDENTIFIER may take. 19 octets carry 133 bits:
+#: room for any 128-bit arc (the UUID arcs under 2.25 are the largest any registration
+#: authority assigns); ILL's own OIDs use arcs of one to three octets. Without a bound a peer
+#: could send a single arc of a megabyte, and turning that into decimal text costs time
+#: quadratic in its size (and past 4,300 digits Python refuses with a bare ValueError).
+MAX_OID_ARC_OCTETS = 19
+_MAX_ARC = 1 << (7 * MAX_OID_ARC_OCTETS)
+_ARC_TEXT = re.compile(r"0|[1-9][0-9]{0,40}")
+
+
 def encode_oid(dotted: str) -> bytes:
-    try:
-        arcs = [int(arc) for arc in dotted.split(".")]
-    except ValueError:
-        raise ValueError(f"{dotted!r} is not an object identifier") from None
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
+    """The content octets of an OBJECT IDENTIFIER given as dotted decimal text.
+
+    Refuses (ValueError) exactly what :func:`decode_oid` would refuse to read back, and only
+    accepts the text :func:`decode_oid` writes (plain ASCII digits, no sign, no leading
+    zeros), so that an OID that encodes decodes to the same text.
+    """
+    parts = dotted.split(".")
+    if not all(_ARC_TEXT.fullmatch(part) for part in parts):
+        raise ValueError(f"{dotted!r} is not an object identifier")
+    arcs = [int(arc) for arc in parts]
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
         raise ValueError(f"{dotted!r} is not an object identifier")
     out = bytearray()
     for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        if arc >= _MAX_ARC:
+            raise ValueError(
+                f"{dotted!r}: an arc needs more than {MAX_OID_ARC_OCTETS} octets "
+                "(no registration authority assigns one that large)"
+            )
         groups = [arc & 0x7F]
         arc >>= 7
         while arc:
@@ -193,18 +241,37 @@ def encode_oid(dotted: str) -> bytes:
     return bytes(out)
 
 
-def decode_oid(content: bytes, off: int) -> str:
+def decode_oid(content: bytes | bytearray, off: int) -> str:
+    """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``.
+
+    Each sub-identifier is refused when it is padded (a leading 0x80 octet, which X.690
+    8.19.2 forbids and which would give two encodings of one OID) or longer than
+    :data:`MAX_OID_ARC_OCTETS`, so the work is linear in the content and every arc's text
+    is short.
+    """
     if not content:
         raise DecodeError("empty object identifier", off)
     arcs: list[int] = []
     value = 0
-    for octet in content:
+    start = 0  # index of the current sub-identifier's first octet
+    for index, octet in enumerate(content):
+        if index == start and octet == 0x80:
+            raise DecodeError(
+                "object identifier sub-identifier starts with a padding octet 0x80",
+                off + index,
+            )
         value = (value << 7) | (octet & 0x7F)
         if not octet & 0x80:
             arcs.append(value)
             value = 0
+            start = index + 1
+        elif index - start + 1 >= MAX_OID_ARC_OCTETS:
+            raise DecodeError(
+                f"object identifier sub-identifier longer than {MAX_OID_ARC_OCTETS} octets",
+                off + start,
+            )
     if content[-1] & 0x80:
-        raise DecodeError("object identifier ends inside a sub-identifier", off)
+        raise DecodeError("object identifier ends inside a sub-identifier", off + start)
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(str(arc) for arc in head + arcs[1:])

@@ -11,7 +11,14 @@ asn1tools' own dict codec (see bench/codec.py).
 Doing it this way also settles asn1tools' codec limits in isoill's code, per node:
 DEFAULT-valued components are written (YAZ insists on them) unless ``omit_defaults`` is
 asked for; ANY DEFINED BY is resolved wherever it stands; EXTERNALs decode to registered
-types; every error carries the byte offset and the component path. Any disagreement between
+types; every error carries the byte offset and the component path.
+
+Two rules hold for hostile input, because a gateway relays what it decodes. Every read is
+bounded by the enclosing definite length, so a value never depends on the bytes after its
+parent. And what decodes re-encodes, to bytes that decode to the same value: a value outside
+the encoder's rules (SIZE, alphabets, value ranges, version 2 parameters in a version 1 APDU)
+is refused at decode with the reason, the offset and the path, unless the model has a way
+to keep it byte-identical (ISO-Date text, UnknownExternal). Any disagreement between
 the ASN.1 and the dataclasses (a component with no field, an enum with other numbers, a
 DEFAULT that differs) stops the binder with a message, so the two cannot drift.
 """
@@ -42,6 +49,7 @@ from isoill.apdu.ber import (
     encode_length,
     encode_oid,
     is_end_of_contents,
+    overrun,
     read_length,
     read_raw_length,
     read_tag,
@@ -49,7 +57,7 @@ from isoill.apdu.ber import (
     tag_key,
 )
 from isoill.apdu.enums import ASN1Enum, set_asn1_names
-from isoill.apdu.errors import DecodeError, EncodeError, IncompleteAPDU
+from isoill.apdu.errors import DecodeError, EncodeError, JSONFormError
 
 # A decoder reads the TLV starting at ``off`` (its end bounded by ``limit``) and returns the
 # value and the offset after it. An encoder returns the whole TLV.
@@ -98,7 +106,7 @@ def _header(data: bytes, off: int, limit: int, expected: int, what: str) -> tupl
 
 
 def _header_slow(data: bytes, off: int, limit: int, expected: int, what: str) -> tuple[int, int]:
-    key, p = read_tag(data, off)
+    key, p = read_tag(data, off, limit)
     if key != expected:
         raise DecodeError(
             f"expected {what} with tag {describe_tag(expected)}, found tag {describe_tag(key)}",
@@ -113,14 +121,23 @@ def _constructed(key: int) -> int:
     return key | CONSTRUCTED if key < 0x100 else key | (CONSTRUCTED << 24)
 
 
-def _peek(data: bytes, off: int) -> int:
-    try:
-        first = data[off]
-    except IndexError:
-        raise IncompleteAPDU("data ends where a component should start", off) from None
+def _peek(data: bytes, off: int, limit: int) -> int:
+    """The tag key at ``off``, reading nothing at or past ``limit``."""
+    if off >= limit:
+        raise overrun("where a component should start", off, data, limit)
+    first = data[off]
     if first & 0x1F != 0x1F:
         return first
-    return read_tag(data, off)[0]
+    return read_tag(data, off, limit)[0]
+
+
+def _shown(text: str) -> str:
+    """A peer's text for an error message: its repr, cut short (it may be 64 KiB)."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def _allowed(size: tuple[int, int]) -> str:
+    return str(size[0]) if size[0] == size[1] else f"{size[0]} to {size[1]}"
 
 
 def _same(value: Any) -> Any:
@@ -492,14 +509,14 @@ def _sequence_coder(
         i = 0
         while True:
             if end == INDEFINITE:
-                if is_end_of_contents(data, p):
+                if is_end_of_contents(data, p, inner_limit):
                     p += 2
                     break
             elif p >= end:
                 break
             tag = data[p]
             if tag & 0x1F == 0x1F:
-                tag = _peek(data, p)
+                tag = _peek(data, p, inner_limit)
             entry = entries.get(tag)
             if entry is None or entry[0] < i:
                 where = "unexpected" if entry is None else "out of order or repeated"
@@ -629,7 +646,7 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
         items: list[Any] = []
         while True:
             if end == INDEFINITE:
-                if is_end_of_contents(data, p):
+                if is_end_of_contents(data, p, inner_limit):
                     p += 2
                     break
             elif p >= end:
@@ -640,6 +657,10 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
                 err.path.insert(0, f"[{len(items)}]")
                 raise
             items.append(item)
+        if size is not None and not size[0] <= len(items) <= size[1]:
+            raise DecodeError(
+                f"{len(items)} entries; the standard allows {size[0]} to {size[1]}", off
+            )
         return tuple(items), p
 
     def enc(value: Any) -> bytes:
@@ -688,7 +709,7 @@ def _explicit(key: int, inner: Coder, what: str, fuse: bool = True) -> Coder:
         end, p = _header(data, off, limit, key, what)
         value, p = inner_decode(data, p, limit if end == INDEFINITE else end)
         if end == INDEFINITE:
-            if not is_end_of_contents(data, p):
+            if not is_end_of_contents(data, p, limit):
                 raise DecodeError("expected end-of-contents after the tagged value", p)
             return value, p + 2
         if p != end:
@@ -709,6 +730,7 @@ def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
     general = _explicit(key, inner, what, fuse=False)
     slow = general.decode
     charset = getattr(inner.decode, "ill_string")  # noqa: B009
+    low, high = getattr(inner.decode, "ill_string_size") or (0, 1 << 31)  # noqa: B009
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
         if off + 3 < limit and data[off] == key and data[off + 2] == GENERAL_STRING:
@@ -716,10 +738,12 @@ def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
             length = data[off + 3]
             if outer == length + 2 and length < 0x80 and off + 4 + length <= limit:
                 try:
-                    return data[off + 4 : off + 4 + length].decode(charset), off + 4 + length
+                    text = data[off + 4 : off + 4 + length].decode(charset)
                 except UnicodeDecodeError:
-                    pass
-        return slow(data, off, limit)
+                    text = None
+                if text is not None and low <= len(text) <= high:
+                    return text, off + 4 + length
+        return slow(data, off, limit)  # which names whatever is wrong
 
     return Coder(frozenset((key,)), dec, general.encode, what, general.plain, general.unplain)
 
@@ -771,7 +795,7 @@ def _choice_coder(arms: list[tuple[str, Any, Coder]], what: str) -> Coder:
     names = ", ".join(name for name, _t, _c in arms)
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
-        tag = _peek(data, off)
+        tag = _peek(data, off, limit)
         try:
             name, decode = by_tag[tag]
         except KeyError:
@@ -828,36 +852,51 @@ def _ill_string_coder(
     edifact = bytes((EDIFACT_STRING,))
 
     def dec(data: bytes, off: int, limit: int) -> tuple[str, int]:
-        key = data[off] if off < len(data) else -1
+        key = _peek(data, off, limit)
         if key in (GENERAL_STRING, EDIFACT_STRING):
             end, p = read_length(data, off + 1, False, limit)
             raw = data[p:end]
         elif key in (GENERAL_STRING | CONSTRUCTED, EDIFACT_STRING | CONSTRUCTED):
             raw, end = _segments(data, off, limit, limits)
             key &= ~CONSTRUCTED
-        elif key == -1:
-            raise IncompleteAPDU("data ends where an ILL-String should start", off)
         else:
             raise DecodeError(
                 f"expected ILL-String (GeneralString or EDIFACTString), found tag "
-                f"{describe_tag(_peek(data, off))}",
+                f"{describe_tag(key)}",
                 off,
             )
         if len(raw) > max_len:
             raise DecodeError(f"string of {len(raw)} bytes exceeds the limit of {max_len}", off)
+        text: str
         if key == GENERAL_STRING:
             try:
-                return raw.decode(charset), end
+                text = raw.decode(charset)
             except UnicodeDecodeError as err:
                 raise DecodeError(
                     f"GeneralString is not valid {charset} (byte {err.start}); decode with "
                     "the charset this peer uses, e.g. charset='latin-1'",
                     off,
                 ) from None
-        try:
-            return model.EDIFACTString(raw.decode("ascii")), end
-        except UnicodeDecodeError:
-            raise DecodeError("EDIFACTString holds a non-ASCII byte", off) from None
+        else:
+            # The peer chose EDIFACTString, whose alphabet is its definition: a character
+            # outside it is refused here, as the encoder refuses it, rather than relayed as
+            # something isoill would never write itself (GeneralString carries any text).
+            bad = set(raw.decode("latin-1")) - model.EDIFACT_ALPHABET
+            if bad:
+                raise DecodeError(
+                    f"characters {sorted(bad)} are not in the EDIFACTString alphabet", off
+                )
+            text = model.EDIFACTString(raw.decode("ascii"))
+        if size is not None and not size[0] <= len(text) <= size[1]:
+            # SIZE constraints (ISBN 10, ISSN 8, level-of-service 1, record number 1..50)
+            # are refused, as the encoder refuses them: an ISBN-13 in the ISBN-10 slot is
+            # not something isoill can relay without writing what the standard forbids,
+            # and the sender is better told which component to fix.
+            raise DecodeError(
+                f"{len(text)} characters ({_shown(text)}); the standard allows {_allowed(size)}",
+                off,
+            )
+        return text, end
 
     def enc(value: Any) -> bytes:
         if not isinstance(value, str):
@@ -890,6 +929,7 @@ def _ill_string_coder(
         raise EncodeError(f'expected str (or {{"EDIFACTString": str}}), got {type(value).__name__}')
 
     dec.ill_string = charset  # type: ignore[attr-defined]  # lets [n] ILL-String fuse
+    dec.ill_string_size = size  # type: ignore[attr-defined]
 
     tags = frozenset(
         (GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED, EDIFACT_STRING | CONSTRUCTED)
@@ -899,19 +939,19 @@ def _ill_string_coder(
 
 def _segments(data: bytes, off: int, limit: int, limits: Limits) -> tuple[bytes, int]:
     """A constructed string's content: the concatenated primitive segments."""
-    key, p = read_tag(data, off)
+    key, p = read_tag(data, off, limit)
     end, p = read_length(data, p, True, limit)
     inner_limit = limit if end == INDEFINITE else end
     pieces = []
     total = 0
     while True:
         if end == INDEFINITE:
-            if is_end_of_contents(data, p):
+            if is_end_of_contents(data, p, inner_limit):
                 p += 2
                 break
         elif p >= end:
             break
-        seg_key, q = read_tag(data, p)
+        seg_key, q = read_tag(data, p, inner_limit)
         if seg_key not in (OCTET_STRING, key & ~CONSTRUCTED):
             raise DecodeError(f"string segment with tag {describe_tag(seg_key)}", p)
         seg_end, q = read_length(data, q, False, inner_limit)
@@ -940,7 +980,7 @@ def _text_coder(
     constructed_key = _constructed(key)
 
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
-        found = _peek(data, off)
+        found = _peek(data, off, limit)
         if found == constructed_key:
             raw, end = _segments(data, off, limit, limits)
         else:
@@ -953,21 +993,34 @@ def _text_coder(
         except UnicodeDecodeError:
             raise DecodeError(f"{type_name} holds a non-ASCII byte", off) from None
         try:
-            return parse(text), end
+            value = parse(text)
+            # What the encoder would write for this value must pass the encoder's own
+            # checks: a currency code of 4 letters, or an amount whose plain decimal
+            # form is longer than AmountString allows ("1E+20"), is refused here with the
+            # reason instead of decoding to a value that cannot be sent on.
+            written(value)
         except ValueError as err:
             raise DecodeError(str(err), off) from None
+        return value, end
+
+    def written(value: Any) -> str:
+        """The text the encoder writes for ``value``; ValueError with the reason if none."""
+        text = format_(value)
+        if size is not None and not size[0] <= len(text) <= size[1]:
+            raise ValueError(
+                f"{len(text)} characters ({_shown(text)}); the standard allows {_allowed(size)}"
+            )
+        if not text.isascii():
+            raise ValueError(f"{_shown(text)} is not ASCII, as {type_name} must be")
+        return text
 
     def enc(value: Any) -> bytes:
         if not isinstance(value, accepts):
             raise EncodeError(f"expected {type_name}, got {type(value).__name__}")
-        text = format_(value)
-        if size is not None and not size[0] <= len(text) <= size[1]:
-            allowed = str(size[0]) if size[0] == size[1] else f"{size[0]} to {size[1]}"
-            raise EncodeError(f"{len(text)} characters ({text!r}); the standard allows {allowed}")
         try:
-            raw = text.encode("ascii")
-        except UnicodeEncodeError:
-            raise EncodeError(f"{text!r} is not ASCII, as {type_name} must be") from None
+            raw = written(value).encode("ascii")
+        except ValueError as err:
+            raise EncodeError(str(err)) from None
         return tag + encode_length(len(raw)) + raw
 
     def unplain(value: Any) -> Any:
@@ -992,7 +1045,12 @@ def _integer_coder(key: int, value_range: tuple[int, int] | None, what: str) -> 
             raise DecodeError("INTEGER with no content octets", off)
         if len(content) > 8:
             raise DecodeError(f"INTEGER of {len(content)} octets is too large", off)
-        return int.from_bytes(content, "big", signed=True), end
+        value = int.from_bytes(content, "big", signed=True)
+        if value_range is not None and not value_range[0] <= value <= value_range[1]:
+            # chargeable-units 0, no-of-units -5: a count the standard bounds is refused
+            # with the reason (as the encoder refuses it), not passed on to the machine.
+            raise DecodeError(f"{value} is outside {value_range[0]}..{value_range[1]}", off)
+        return value, end
 
     def enc(value: Any) -> bytes:
         if type(value) is bool or not isinstance(value, int):
@@ -1016,6 +1074,7 @@ def _enumerated_coder(
     members = {int(m): m for m in cls}
     encoded = {m: tag + _integer_content(int(m)) for m in cls}
     names = ", ".join(f"{m.asn1_name} ({int(m)})" for m in cls)
+    allowed = " or ".join(m.asn1_name for m in sorted(permitted or (), key=int))
 
     def dec(data: bytes, off: int, limit: int) -> tuple[ASN1Enum, int]:
         content, p, end = _primitive(data, off, limit, key, what)
@@ -1023,11 +1082,17 @@ def _enumerated_coder(
             raise DecodeError(f"ENUMERATED with {len(content)} content octets", off)
         number = int.from_bytes(content, "big", signed=True)
         try:
-            return members[number], end
+            member = members[number]
         except KeyError:
             raise DecodeError(
                 f"{number} is not a {cls.__name__}; expected one of {names}", p
             ) from None
+        if permitted is not None and member not in permitted:
+            # Shipped-Service-Type is ILL-Service-Type restricted to loan and
+            # copy-non-returnable: "locations" shipped makes no sense to any state machine,
+            # so it is refused as the encoder refuses it.
+            raise DecodeError(f"{member.asn1_name} is not allowed here; only {allowed}", p)
+        return member, end
 
     def enc(value: Any) -> bytes:
         try:
@@ -1037,7 +1102,6 @@ def _enumerated_coder(
         if type(value) is not cls:
             raise EncodeError(f"expected {cls.__name__}, got {value!r}")
         if permitted is not None and value not in permitted:
-            allowed = " or ".join(m.asn1_name for m in permitted)
             raise EncodeError(f"{value.asn1_name} is not allowed here; only {allowed}")
         return out
 
@@ -1111,26 +1175,35 @@ def _external_coder(binder: Binder, what: str) -> Coder:
     def dec(data: bytes, off: int, limit: int) -> tuple[Any, int]:
         end, p = _header(data, off, limit, EXTERNAL_TAG, "EXTERNAL")
         after = skip_tlv(data, off, limit, limits)
-        inner_limit = limit if end == INDEFINITE else end
+        # Every read below stays inside the EXTERNAL's own contents. A single-ASN1-type
+        # that claims an indefinite length (a0 80) inside a definite-length EXTERNAL must
+        # find its end-of-contents before the EXTERNAL ends: looking past it would make the
+        # value depend on whatever follows (an enclosing 00 00 in one encoding, nothing in
+        # the re-encoding), so that what decodes would not decode again.
+        contents_end = after - 2 if end == INDEFINITE else end
         oid = None
-        if p < len(data) and data[p] == 0x06:
-            seg_end, q = read_length(data, p + 1, False, inner_limit)
+        if p < contents_end and data[p] == 0x06:
+            seg_end, q = read_length(data, p + 1, False, contents_end)
             oid = decode_oid(data[q:seg_end], q)
             p = seg_end
         registered = externals.get(oid) if oid is not None else None
-        if registered is not None and p < len(data) and data[p] == 0xA0:
+        if registered is not None and p < contents_end and data[p] == 0xA0:
             cls, coder = registered
-            single_end, q = read_length(data, p + 1, True, inner_limit)
-            single_limit = inner_limit if single_end == INDEFINITE else single_end
+            single_end, q = read_length(data, p + 1, True, contents_end)
+            single_limit = contents_end if single_end == INDEFINITE else single_end
             try:
                 value, q = coder.decode(data, q, single_limit)
             except DecodeError as err:
                 err.path.insert(0, f"{cls.asn1_type}")
                 raise
             if single_end == INDEFINITE:
-                q = q + 2 if is_end_of_contents(data, q) else -1
-            if q == (after - 2 if end == INDEFINITE else end):
+                closed = q + 2 <= contents_end and data[q] == 0 and data[q + 1] == 0
+                q = q + 2 if closed else -1
+            if q == contents_end:
                 return value, after
+        # Not the shape isoill types (an unregistered OID, other encodings, or one that is
+        # malformed inside, such as an unclosed a0 80, which YAZ accepts): kept as the exact
+        # bytes, so that relaying it re-sends what the peer sent and decodes the same again.
         return model.UnknownExternal(direct_reference=oid, ber=data[off:after]), after
 
     def enc(value: Any) -> bytes:
@@ -1293,6 +1366,17 @@ class Codec:
             raise
         except (IndexError, RecursionError) as err:  # belt and braces: never a bare crash
             raise DecodeError(f"malformed encoding ({type(err).__name__})", offset) from err
+        if getattr(value, "protocol_version_num", None) == 1:
+            # A version 1 APDU carrying a version 2 parameter is refused as the encoder
+            # refuses to write one: the peer contradicts itself, and relaying it would send
+            # a version 1 partner something it cannot know.
+            problem = version_2_only(value)
+            if problem:
+                raise DecodeError(
+                    "present, but only protocol version 2 has it (protocol-version-num is 1)",
+                    offset,
+                    [APDU_TYPE_NAME_BY_CLASS[type(value)], *problem],
+                )
         return value, end
 
     def decode(self, data: bytes) -> apdu_module.APDU:
@@ -1358,12 +1442,21 @@ class Codec:
         return result
 
     def from_plain(self, value: Any) -> apdu_module.APDU:
-        """The inverse of :meth:`to_plain`; errors name the component."""
+        """The inverse of :meth:`to_plain`; errors name the component.
+
+        Whatever is wrong with ``value`` (it comes from outside: a file, a web form, a
+        stored transaction) is a :class:`JSONFormError`, never a bare TypeError or
+        ValueError from deep inside.
+        """
         try:
             result: apdu_module.APDU = self._apdu.unplain(value)
         except EncodeError as err:
             _name_apdu(err.path)
-            raise
+            if isinstance(err, JSONFormError):
+                raise
+            raise JSONFormError(err.reason, err.path) from err
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as err:
+            raise JSONFormError(f"not an APDU's JSON form ({type(err).__name__}: {err})") from err
         return result
 
 

@@ -54,3 +54,19 @@ class IncompleteAPDU(DecodeError):
 
 class EncodeError(ILLCodecError):
     """A value that cannot be encoded as the standard requires; names the component."""
+
+
+class JSONFormError(DecodeError, EncodeError):
+    """A JSON form (:func:`isoill.from_json`) that is no APDU; names the component.
+
+    Reading the JSON form is decoding, so this is a :class:`DecodeError` and whoever decodes
+    input from outside catches one class of error for bytes and JSON alike; it stays an
+    :class:`EncodeError`, which is what it was before, for code that catches that. JSON has
+    no byte offsets: ``offset`` is 0 and the path says where.
+    """
+
+    def __init__(self, reason: str, path: list[str] | None = None) -> None:
+        super().__init__(reason, 0, path)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"

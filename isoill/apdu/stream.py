@@ -22,7 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isoill.apdu.apdus import APDU
-from isoill.apdu.ber import CONSTRUCTED, INDEFINITE, read_raw_length, read_tag, skip_tlv
+from isoill.apdu.ber import (
+    CONSTRUCTED,
+    INDEFINITE,
+    read_raw_length,
+    read_tag,
+)
 from isoill.apdu.codec import Codec, get_codec
 from isoill.apdu.errors import DecodeError, IncompleteAPDU
 
@@ -42,6 +47,12 @@ class StreamDecoder:
     >>> for chunk in chunks:                          # doctest: +SKIP
     ...     for item in decoder.feed(chunk):
     ...         handle(item)
+
+    Finding where an indefinite-length APDU ends means walking its TLVs. The walk is
+    resumable: the decoder remembers how far it got (the offset of the next TLV header and
+    the stack of indefinite-length constructions still open), so every byte of the stream is
+    looked at a bounded number of times however it is chunked, and the buffer is never
+    copied per read. A megabyte fed one byte at a time costs what it costs in one piece.
     """
 
     def __init__(self, codec: Codec | None = None) -> None:
@@ -50,6 +61,14 @@ class StreamDecoder:
         self._buffer = bytearray()
         self._consumed = 0  # bytes of the stream handed out so far, for error offsets
         self._broken: DecodeError | None = None
+        self._reset_walk()
+
+    def _reset_walk(self) -> None:
+        """Forget the walk: the next APDU's header starts at the front of the buffer."""
+        self._frame_length: int | None = None  # known once a definite outer length is read
+        self._walking = False  # inside an indefinite-length APDU
+        self._scan = 0  # where the next TLV header (or end-of-contents) is expected
+        self._open = 0  # indefinite-length constructions not yet closed, the APDU's included
 
     @property
     def buffered(self) -> int:
@@ -70,7 +89,8 @@ class StreamDecoder:
             if end is None:
                 break
             frame = bytes(self._buffer[:end])
-            del self._buffer[:end]
+            del self._buffer[:end]  # O(1) at the front of a bytearray
+            self._reset_walk()
             start = self._consumed
             self._consumed += end
             try:
@@ -90,9 +110,27 @@ class StreamDecoder:
 
     def _frame_end(self) -> int | None:
         """Length of the first complete TLV in the buffer, or None if more is needed."""
-        data = bytes(self._buffer)
-        max_size = self._limits.max_apdu_size
         try:
+            return self._advance()
+        except IncompleteAPDU:
+            return None
+        except DecodeError as err:
+            err.offset += self._consumed
+            self._broken = err
+            raise
+
+    def _advance(self) -> int | None:
+        """Carry the walk on as far as the buffer allows; the APDU's length once known.
+
+        Raises :class:`IncompleteAPDU` (or returns None) where more bytes are needed, having
+        kept what it learnt, and :class:`DecodeError` where the APDU's end cannot be found
+        within the size limit.
+        """
+        data = self._buffer
+        max_size = self._limits.max_apdu_size
+        if self._frame_length is not None:
+            return self._frame_length if self._frame_length <= len(data) else None
+        if not self._walking:
             key, p = read_tag(data, 0)
             if not 0x61 <= key <= 0x74:
                 raise DecodeError(
@@ -104,20 +142,39 @@ class StreamDecoder:
                     raise DecodeError(
                         f"APDU of {p + length} bytes exceeds the size limit of {max_size}", 0
                     )
-                return p + length if p + length <= len(data) else None
-            try:
-                return skip_tlv(data, 0, min(len(data), max_size), self._limits)
-            except IncompleteAPDU:
-                raise
-            except DecodeError as err:
-                if len(data) > max_size:
-                    raise DecodeError(
-                        f"APDU larger than the size limit of {max_size} bytes", 0
-                    ) from err
-                raise
-        except IncompleteAPDU:
+                self._frame_length = p + length
+                return self._frame_length if self._frame_length <= len(data) else None
+            self._walking, self._scan, self._open = True, p, 1
+        # Inside an indefinite-length APDU: step over one TLV header (or end-of-contents) at
+        # a time, from where the last read stopped. Everything the APDU holds must lie
+        # within the size limit, so a header or a content end past it is refused at once,
+        # before any of it is waited for.
+        max_depth = self._limits.max_depth
+        scan, open_ = self._scan, self._open
+        try:
+            while open_:
+                if scan + 2 > max_size:
+                    raise DecodeError(f"APDU larger than the size limit of {max_size} bytes", 0)
+                if scan + 2 > len(data):
+                    break  # the common wait, without raising IncompleteAPDU per read
+                if data[scan] == 0 and data[scan + 1] == 0:  # end-of-contents
+                    scan += 2
+                    open_ -= 1
+                    continue
+                if open_ > max_depth:
+                    raise DecodeError(f"nesting deeper than {max_depth} levels", scan)
+                key, p = read_tag(data, scan)
+                first = key if key < 0x100 else key >> 24
+                length, p = read_raw_length(data, p, bool(first & CONSTRUCTED))
+                if length == INDEFINITE:
+                    length = 0
+                    open_ += 1
+                if p + length > max_size:
+                    raise DecodeError(f"APDU larger than the size limit of {max_size} bytes", 0)
+                scan = p + length  # a definite content need not have arrived yet
+        finally:
+            self._scan, self._open = scan, open_
+        if open_ or scan > len(data):
             return None
-        except DecodeError as err:
-            err.offset += self._consumed
-            self._broken = err
-            raise
+        self._frame_length = scan
+        return scan

@@ -328,7 +328,12 @@ class Amount:
 
     @staticmethod
     def format_monetary_value(value: Decimal) -> str:
+        """Plain decimal text. A fraction whose ``0.`` form is one character too long is
+        written ``.000000001``, as a peer may send it, so that every amount read from ten
+        characters fits in ten again."""
         text = format(value, "f")
+        if len(text) == 11 and text.startswith("0."):
+            text = text[1:]
         if not _AMOUNT_TEXT.fullmatch(text):
             raise ValueError(
                 f"monetary-value {text!r} must be 1 to 10 characters of digits, space, '.' "

@@ -13,6 +13,7 @@ drawn without anyone touching this module; only constrained fields are listed he
 from __future__ import annotations
 
 import dataclasses
+import random
 import types
 import typing
 from datetime import date, time
@@ -28,7 +29,7 @@ from isoill.apdu.ber import encode_length, encode_oid
 from isoill.apdu.codec import version_2_only
 from isoill.apdu.enums import ASN1Enum, ILLServiceType
 
-__all__ = ["apdus", "for_type", "ill_strings"]
+__all__ = ["apdus", "for_type", "ill_strings", "mutants", "mutate"]
 
 _SHIPPED = st.sampled_from([ILLServiceType.LOAN, ILLServiceType.COPY_NON_RETURNABLE])
 
@@ -222,3 +223,206 @@ def _version_consistent(apdu: Any) -> Any:
     if apdu.protocol_version_num == 1 and version_2_only(apdu):
         return dataclasses.replace(apdu, protocol_version_num=2)
     return apdu
+
+
+# --- mutants: hostile variations of valid encodings ----------------------------------------
+
+#: Octet values that mean something to a BER reader: end-of-contents, the indefinite-length
+#: octet, long-form length prefixes, the constructed bit, common string and sequence tags.
+_INTERESTING_OCTETS: tuple[int, ...] = (
+    *(0x00, 0x01, 0x02, 0x7F, 0x80, 0x81, 0x84, 0xFF, 0x20, 0x30, 0xA0),
+    *(0x1A, 0x1B, 0x04, 0x06, 0x28, 0x41, 0x23, 0x7E, 0x1F),
+)
+
+
+@dataclasses.dataclass
+class _Node:
+    """One TLV of a parsed encoding: primitive (``content``) or constructed (``children``).
+    ``length_form`` is how its length is written back: "definite", "indefinite", or
+    "unclosed" (indefinite without the end-of-contents octets, a malformed shape that a
+    careless decoder resolves by reading past the enclosing encoding)."""
+
+    tag: bytes
+    content: bytes | None
+    children: list[_Node]
+    length_form: str = "definite"
+
+    def clone(self) -> _Node:
+        children = [child.clone() for child in self.children]
+        return _Node(self.tag, self.content, children, self.length_form)
+
+    def write(self) -> bytes:
+        if self.content is not None:
+            return self.tag + encode_length(len(self.content)) + self.content
+        inner = b"".join(child.write() for child in self.children)
+        if self.length_form == "indefinite":
+            return self.tag + b"\x80" + inner + b"\x00\x00"
+        if self.length_form == "unclosed":
+            return self.tag + b"\x80" + inner
+        return self.tag + encode_length(len(inner)) + inner
+
+
+def _parse_tlvs(data: bytes, off: int, end: int) -> tuple[list[_Node], int]:
+    """Well-formed BER (definite or indefinite) into nodes; ValueError if it is not."""
+    nodes: list[_Node] = []
+    while off < end:
+        if data[off] == 0 and data[off + 1 : off + 2] == b"\x00":
+            return nodes, off + 2
+        start = off
+        first = data[off]
+        off += 1
+        if first & 0x1F == 0x1F:
+            while off < end and data[off] & 0x80:
+                off += 1
+            off += 1
+        tag = data[start:off]
+        if off >= end:
+            raise ValueError("truncated")
+        length = data[off]
+        off += 1
+        if length == 0x80:
+            children, off = _parse_tlvs(data, off, end)
+            nodes.append(_Node(tag, None, children, "indefinite"))
+            continue
+        if length > 0x80:
+            count = length & 0x7F
+            length = int.from_bytes(data[off : off + count], "big")
+            off += count
+        if off + length > end:
+            raise ValueError("truncated")
+        if first & 0x20:
+            children, _ = _parse_tlvs(data, off, off + length)
+            nodes.append(_Node(tag, None, children))
+        else:
+            nodes.append(_Node(tag, data[off : off + length], []))
+        off += length
+    return nodes, off
+
+
+def _all_nodes(node: _Node) -> list[_Node]:
+    out = [node]
+    for child in node.children:
+        out.extend(_all_nodes(child))
+    return out
+
+
+def _flip_tag(node: _Node, rng: random.Random) -> None:
+    tag = bytearray(node.tag)
+    tag[0] ^= 1 << rng.randrange(8)
+    if tag[0] & 0x1F == 0x1F and len(tag) == 1:
+        tag.append(rng.randrange(0x80))  # a high tag number needs its octet
+    node.tag = bytes(tag)
+    if tag[0] & 0x20 and node.content is not None:  # now constructed: parse what it held
+        try:
+            node.children, _ = _parse_tlvs(node.content, 0, len(node.content))
+            node.content = None
+        except (ValueError, IndexError):
+            node.children, node.content = [], None
+    elif not tag[0] & 0x20 and node.content is None:  # now primitive: hold the octets
+        node.content = b"".join(child.write() for child in node.children)
+        node.children = []
+
+
+def _mutate_tree(root: _Node, rng: random.Random) -> None:
+    """One structure-aware change; the lengths of every enclosing TLV follow it."""
+    nodes = _all_nodes(root)
+    node = rng.choice(nodes[1:] or nodes)
+    choice = rng.randrange(10)
+    if choice == 9:
+        _flip_tag(node, rng)
+    elif node.content is not None:
+        content = bytearray(node.content)
+        octet = rng.choice((*_INTERESTING_OCTETS, rng.randrange(256)))
+        where = rng.randrange(len(content) + 1)
+        if choice == 0 and content:
+            content[where % len(content)] ^= 1 << rng.randrange(8)
+        elif choice == 1 and content:
+            content[where % len(content)] = octet
+        elif choice == 2 and content:
+            del content[where % len(content)]
+        elif choice == 3:
+            content.insert(where, octet)
+        elif choice == 4:
+            del content[where:]
+        elif choice == 5:
+            content += content[-1:] * rng.randrange(1, 12)
+        elif choice == 6:
+            content = bytearray()
+        else:
+            content = bytearray(rng.randrange(256) for _ in range(rng.randrange(1, 6)))
+        node.content = bytes(content)
+    else:
+        children = node.children
+        where = rng.randrange(len(children) + 1)
+        if choice == 0 and children:
+            del children[where % len(children)]
+        elif choice == 1 and children:
+            children.insert(where, children[where % len(children)].clone())
+        elif choice == 2 and len(children) > 1:
+            i = rng.randrange(len(children) - 1)
+            children[i], children[i + 1] = children[i + 1], children[i]
+        elif choice == 3:
+            children.insert(where, rng.choice(nodes).clone())
+        elif choice == 4 and children:
+            children[where % len(children)] = rng.choice(nodes).clone()
+        elif choice in (5, 6):
+            node.length_form = "indefinite" if node.length_form == "definite" else "definite"
+        elif choice == 7:
+            node.length_form = "unclosed"
+        else:
+            node.children = [_Node(b"\xa0", None, children)]  # one more level of nesting
+
+
+def _mutate_octets(data: bytearray, rng: random.Random) -> None:
+    """One change of the raw octets, lengths left as they were."""
+    if not data:
+        data.append(rng.choice(_INTERESTING_OCTETS))
+        return
+    where = rng.randrange(len(data))
+    choice = rng.randrange(6)
+    if choice == 0:
+        data[where] ^= 1 << rng.randrange(8)
+    elif choice == 1:
+        data[where] = rng.choice(_INTERESTING_OCTETS)
+    elif choice == 2:
+        del data[where : where + rng.randint(1, 4)]
+    elif choice == 3:
+        data.insert(where, rng.choice(_INTERESTING_OCTETS))
+    elif choice == 4:
+        del data[where:]
+    else:
+        data[where] = (data[where] + rng.choice((-2, -1, 1, 2))) % 256
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    """A hostile variation of an encoding: one to three structure-aware changes (content
+    octets, tags, components deleted, repeated, swapped or grafted from elsewhere, lengths
+    made indefinite or left unclosed, extra nesting) with the lengths kept consistent, and
+    sometimes raw octet changes on top (flips, inserts, deletes, truncation, length octets
+    nudged). Most mutants are refused by the decoder; the rest are the interesting ones."""
+    if rng.random() < 0.7:
+        try:
+            roots, end = _parse_tlvs(data, 0, len(data))
+        except (ValueError, IndexError):
+            roots, end = [], 0
+        if len(roots) == 1 and end == len(data):
+            for _ in range(rng.randint(1, 3)):
+                _mutate_tree(roots[0], rng)
+            data = roots[0].write()
+    if rng.random() < 0.4 or not data:
+        octets = bytearray(data)
+        for _ in range(rng.randint(1, 3)):
+            _mutate_octets(octets, rng)
+        data = bytes(octets)
+    return data
+
+
+def mutants(source: st.SearchStrategy[apdu_module.APDU] | None = None) -> st.SearchStrategy[bytes]:
+    """Mutated encodings (see :func:`mutate`) of APDUs drawn from ``source`` (any APDU)."""
+    from isoill.apdu import encode
+
+    return st.builds(
+        lambda apdu, rng: mutate(encode(apdu), rng),
+        source if source is not None else apdus(),
+        st.randoms(use_true_random=False),
+    )
