@@ -39,7 +39,7 @@ from isoill.apdu.ber import DEFAULT_LIMITS, Limits
 from isoill.apdu.codec import Codec, get_codec
 from isoill.apdu.errors import DecodeError, EncodeError, IncompleteAPDU, JSONFormError
 from isoill.apdu.externals import register_external
-from isoill.apdu.stream import StreamDecoder, UndecodableAPDU
+from isoill.apdu.stream import OutOfStep, StreamDecoder, UndecodableAPDU
 
 
 def encode(
@@ -97,6 +97,7 @@ __all__ = [
     "Limits",
     "Lost",
     "Message",
+    "OutOfStep",
     "Overdue",
     "Recall",
     "Received",

@@ -40,6 +40,18 @@ class UndecodableAPDU:
     error: DecodeError
 
 
+class OutOfStep(DecodeError):
+    """Bytes whose boundaries cannot be found: the stream is out of step. ``framed`` holds
+    the APDUs (with their bytes) that were complete before the bad bytes in the same feed:
+    they came whole and are owed their answers before the connection closes."""
+
+    def __init__(
+        self, cause: DecodeError, framed: list[tuple[bytes, APDU | UndecodableAPDU]]
+    ) -> None:
+        super().__init__(cause.reason, cause.offset, cause.path)
+        self.framed = framed
+
+
 class StreamDecoder:
     """Feed bytes, get back what became complete.
 
@@ -76,6 +88,8 @@ class StreamDecoder:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[APDU | UndecodableAPDU]:
+        """What became complete; :class:`OutOfStep` (a :class:`DecodeError`) when the
+        stream cannot be delimited any more, with what was complete before it."""
         return [item for _, item in self.feed_frames(data)]
 
     def feed_frames(self, data: bytes) -> list[tuple[bytes, APDU | UndecodableAPDU]]:
@@ -85,7 +99,10 @@ class StreamDecoder:
         self._buffer += data
         out: list[tuple[bytes, APDU | UndecodableAPDU]] = []
         while self._buffer:
-            end = self._frame_end()
+            try:
+                end = self._frame_end()
+            except DecodeError as err:
+                raise OutOfStep(err, out) from err
             if end is None:
                 break
             frame = bytes(self._buffer[:end])

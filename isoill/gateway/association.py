@@ -34,6 +34,7 @@ from zope.interface import implementer
 from isoill.apdu import Limits, StreamDecoder
 from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError
+from isoill.apdu.stream import OutOfStep
 from isoill.gateway.relay import Sender
 
 if TYPE_CHECKING:
@@ -103,6 +104,13 @@ class Association(Protocol, TimeoutMixin):
         self.resetTimeout()
         try:
             items = self.decoder.feed_frames(data)
+        except OutOfStep as err:
+            # The APDUs that came whole before the bad bytes are answered first.
+            for frame, item in err.framed:
+                self.gateway.handle(self, item, frame)
+            self.gateway.out_of_step(self, data, err)
+            self._close()
+            return
         except DecodeError as err:
             self.gateway.out_of_step(self, data, err)
             self._close()

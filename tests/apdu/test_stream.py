@@ -149,3 +149,15 @@ def test_random_bytes(data: bytes) -> None:
 def test_random_bytes_after_a_valid_header(tail: bytes) -> None:
     _decode_or_error(b"\x61\x80\x30\x80" + tail)
     _decode_or_error(b"\x73" + bytes([len(tail) & 0x7F]) + tail)
+
+
+def test_apdus_complete_before_bytes_out_of_step_come_with_the_error(yaz_trace: bytes) -> None:
+    decoder = isoill.StreamDecoder()
+    with pytest.raises(isoill.apdu.OutOfStep) as caught:
+        decoder.feed(yaz_trace + yaz_trace + b"\x00 junk")
+    assert [isoill.encode(item) for _, item in caught.value.framed] == [  # type: ignore[arg-type]
+        isoill.encode(isoill.decode(yaz_trace))
+    ] * 2
+    assert caught.value.offset == 2 * len(yaz_trace)
+    with pytest.raises(isoill.DecodeError, match="out of step"):
+        decoder.feed(yaz_trace)
