@@ -277,8 +277,8 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
+    from isoill.gateway.app import run
     from isoill.gateway.config import DEFAULT, ConfigError, load
-    from isoill.gateway.service import run
     from isoill.gateway.store import StoreError
 
     try:

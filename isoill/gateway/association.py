@@ -87,6 +87,11 @@ class Association(Protocol, TimeoutMixin):
         #: Answers owed, in the order their APDUs came: each is filled when its step has
         #: been committed, and written once every answer before it is.
         self._owed: deque[_Owed] = deque()
+        #: The gateway's own association to its peer (kept up by a ``ClientService``), as
+        #: against one the peer opened.
+        self.kept = False
+        #: When the peer last sent something (reactor seconds).
+        self.last_read = 0.0
         self._close_when_answered = False
         self._held_for_answers = False
 
@@ -102,6 +107,7 @@ class Association(Protocol, TimeoutMixin):
 
     def dataReceived(self, data: bytes) -> None:
         self.resetTimeout()
+        self.last_read = self.gateway.reactor.seconds()
         try:
             items = self.decoder.feed_frames(data)
         except OutOfStep as err:
@@ -275,4 +281,5 @@ class PeerFactory(Factory):
     def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol:
         association = Association(self.gateway, (self.peer,))
         association.serves.add(self.peer)
+        association.kept = True
         return association

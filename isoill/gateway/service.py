@@ -27,8 +27,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any, Protocol, TypeVar
 
-from twisted.internet import defer, endpoints, task
-from twisted.internet.interfaces import IListeningPort, IReactorCore, IReactorThreads
+from twisted.internet import defer
+from twisted.internet.interfaces import IListeningPort, IReactorThreads
 from twisted.logger import (
     FilteringLogObserver,
     Logger,
@@ -52,7 +52,7 @@ from isoill.gateway.accounts import (
     new_session,
     session_key,
 )
-from isoill.gateway.association import Association, ListenerFactory, PeerFactory
+from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config, Network
 from isoill.gateway.desk import MAIL_NETWORK, DeskStep, mail_item
@@ -70,7 +70,6 @@ from isoill.gateway.store import (
     Stats,
     Store,
     StoredLeg,
-    open_store,
 )
 from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
@@ -112,14 +111,8 @@ class Gateway:
         self.by_peer: dict[str, set[Association]] = defaultdict(set)
         self.ports: list[IListeningPort] = []
         self.started = time.time()
-        self._connecting: set[str] = set()
-        self._next_connect: dict[str, float] = {}
         self._delivery_due = False
         self._arrived: dict[str, float] = {}
-        self._poll = task.LoopingCall(self.deliver)
-        self._poll.clock = reactor
-        self._prune = task.LoopingCall(self.prune_log)
-        self._prune.clock = reactor
         self.committer = GroupCommit(
             store,
             reactor,
@@ -131,55 +124,7 @@ class Gateway:
         #: Associations open with each address, for the per-address limit.
         self.per_address: Counter[str] = Counter()
 
-    # --- life -----------------------------------------------------------------------------
-
-    @defer.inlineCallbacks
-    def start(self) -> Any:
-        """Listen, then resume the outbox (restart recovery)."""
-        self.store.release(self.owner)
-        self.committer.start()
-        from isoill.gateway.tls import tls_endpoint
-
-        factory = ListenerFactory(self)
-        for description in self.config.ill:
-            endpoint = endpoints.serverFromString(self.reactor, description)
-            port = yield endpoint.listen(factory)
-            self.ports.append(port)
-        if self.config.tls is not None:
-            port = yield tls_endpoint(self.reactor, self.config.tls).listen(factory)
-            self.ports.append(port)
-        if self.config.http:
-            from isoill.gateway.web import site
-
-            endpoint = endpoints.serverFromString(self.reactor, self.config.http)
-            self.http_port = yield endpoint.listen(site(self))
-            self.ports.append(self.http_port)
-        if self.config.mail.listen:
-            endpoint = endpoints.serverFromString(self.reactor, self.config.mail.listen)
-            smtp = mail.MailServerFactory(self._mail_domain, self.mail_arrived, self._for_me)
-            self.mail_port = yield endpoint.listen(smtp)
-            self.ports.append(self.mail_port)
-        pending = self.store.stats().outbox_pending
-        log.info(
-            "isoill gateway listening on {ports}; {pending} APDU(s) waiting in the outbox",
-            ports=self.listening(),
-            pending=pending,
-        )
-        self._poll.start(1.0, now=True)
-        self._prune.start(self.config.apdu_log.prune_every, now=True)
-
-    @defer.inlineCallbacks
-    def stop(self) -> Any:
-        if self._poll.running:
-            self._poll.stop()
-        if self._prune.running:
-            self._prune.stop()
-        for port in self.ports:
-            yield port.stopListening()
-        for association in list(self.associations):
-            association.transport.loseConnection()  # type: ignore[union-attr]
-        self.committer.stop()
-        self.store.release(self.owner)
+    # --- life (the services of isoill.gateway.app start and stop the parts) -----------
 
     def listening(self) -> list[str]:
         out = []
@@ -188,26 +133,26 @@ class Gateway:
             out.append(f"{getattr(host, 'host', '')}:{getattr(host, 'port', '')}")
         return out
 
-    @property
-    def ill_port(self) -> int:
-        """The first ISO ILL port actually bound (tests listen on port 0)."""
-        return int(self.ports[0].getHost().port)  # type: ignore[attr-defined]
-
-    def prune_log(self, now: float | None = None) -> int:
+    def prune_log(self, now: float | None = None) -> defer.Deferred[int]:
         """Keep the APDU log within its configured age and size (every ``prune_every``
-        seconds, from the reactor); how many entries went. A failure is logged and the next
-        prune tries again: an exception would stop the LoopingCall for good."""
+        seconds, on the storage thread); fires with how many entries went. A failure is
+        logged and the next prune tries again: an exception would stop the timer for good."""
         retention = self.config.apdu_log
-        try:
-            dropped = self.store.prune_log(
-                time.time() if now is None else now, retention.max_age, retention.max_bytes
-            )
-        except Exception:
-            log.failure("cannot prune the APDU log")
+        at = time.time() if now is None else now
+        pruning = self.committer.run(
+            self.store.prune_log, at, retention.max_age, retention.max_bytes
+        )
+
+        def pruned(dropped: int) -> int:
+            if dropped:
+                log.info("pruned {dropped} entries from the APDU log", dropped=dropped)
+            return dropped
+
+        def failed(failure: Failure) -> int:
+            log.failure("cannot prune the APDU log", failure)
             return 0
-        if dropped:
-            log.info("pruned {dropped} entries from the APDU log", dropped=dropped)
-        return dropped
+
+        return pruning.addCallbacks(pruned, failed)
 
     # --- associations ---------------------------------------------------------------------
 
@@ -404,12 +349,16 @@ class Gateway:
         return self.store.load(network, key)
 
     def _commit(self, decide: Callable[[], Decided]) -> tuple[Decided, list[OutboxItem]]:
-        """Decide a step and commit it; decided again from the fresh legs when another
-        process sharing the store changed them in between."""
+        """Decide a step and commit it at once, on this thread (the HTTP side's actions);
+        decided again from the fresh legs when another process sharing the store changed
+        them in between. What it queued is this process's to deliver, and goes at once."""
+        arrived = time.perf_counter()
         for attempt in range(CONFLICT_RETRIES):
             step = decide()
             try:
-                return step, self.store.commit(step.change, time.time())
+                queued = self.store.commit(step.change, time.time(), self.committer.lease)
+                self._queued(queued, arrived)
+                return step, queued
             except Conflict:
                 self.metrics.error("conflict")
                 if attempt == CONFLICT_RETRIES - 1:
@@ -542,14 +491,14 @@ class Gateway:
     # --- e-mail -------------------------------------------------------------------------------
 
     @property
-    def _mail_domain(self) -> str:
+    def mail_domain(self) -> str:
         return self.config.mail.address.rpartition("@")[2] or "localhost"
 
     def _mailbox(self, peer: str) -> str | None:
         configured = self.config.peer(peer)
         return None if configured is None else configured.mail
 
-    def _for_me(self, address: str) -> bool:
+    def for_me(self, address: str) -> bool:
         return address.strip().lower() == self.config.mail.address.lower()
 
     def _send_mail(self, item: OutboxItem) -> None:
@@ -565,7 +514,7 @@ class Gateway:
                 sender=self.config.mail.address,
                 recipient=recipient,
                 subject=f"ISO ILL {item.apdu_type} {item.key}",
-                message_id=f"<{digest}@{self._mail_domain}>",
+                message_id=f"<{digest}@{self.mail_domain}>",
                 at=datetime.now(),
             )
         sent = mail.send_message(
@@ -574,7 +523,7 @@ class Gateway:
             self.config.mail.address,
             [recipient],
             data,
-            helo=self._mail_domain,
+            helo=self.mail_domain,
         )
 
         def done(_: object) -> None:
@@ -602,7 +551,6 @@ class Gateway:
         is not ISO ILL, or from a sender the gateway does not know, is refused (the sending
         MTA bounces it) and kept in the log as it came."""
         peer = self.config.peer_by_mail(sender)
-        arrived = time.perf_counter()
         try:
             if peer is None and not self.config.open:
                 raise mail.MailRejected(f"{sender} is not a configured ISO ILL peer")
@@ -637,9 +585,8 @@ class Gateway:
                 change = replace(step.change, outbox=(*step.change.outbox, item))
                 return replace(step, change=change, reply=None)
 
-            step, queued = self._commit(decide)
+            step, _ = self._commit(decide)
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
-            self._queued(queued, arrived)
 
     # --- library desks, for the reader and staff pages ----------------------------------------
 
@@ -647,9 +594,7 @@ class Gateway:
         return self.config.libraries()
 
     def _desk(self, decide: Callable[[], DeskStep]) -> DeskStep:
-        arrived = time.perf_counter()
-        step, queued = self._commit(decide)
-        self._queued(queued, arrived)
+        step, _ = self._commit(decide)
         return step
 
     def _reader_leg(self, number: int, library: str) -> StoredLeg:
@@ -780,7 +725,6 @@ class Gateway:
             return _Wrapped(Change(outbox=(notice,), accounts=(account,)))
 
         self._commit(decide)
-        self.deliver_soon()
         return account
 
     def confirm_account(self, staff: Account, username: str) -> Account:
@@ -795,7 +739,6 @@ class Gateway:
             return _Wrapped(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
 
         step, _ = self._commit(decide)
-        self.deliver_soon()
         assert step.account is not None
         return step.account
 
@@ -834,43 +777,22 @@ class Gateway:
     def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
         item = self.relay.desk.mail_request(library, to_library, form, reader, datetime.now())
         self._commit(lambda: _Wrapped(Change(outbox=(item,))))
-        self.deliver_soon()
 
     def _association_for(self, peer: str, now: float) -> Association | None:
+        """A live association serving ``peer``: one it opened, or the one the gateway keeps
+        to it (``ClientService`` in :mod:`isoill.gateway.app`, which reconnects by itself)."""
         live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.closing]
-        if live:
-            return live[0]
-        configured = self.config.peer(peer)
-        if (
-            configured is not None
-            and configured.connect
-            and peer not in self._connecting
-            and self._next_connect.get(peer, 0.0) <= now
-        ):
-            self._connect(peer, configured.connect)
-        return None
+        # The association the peer itself used last comes first: it is the one the peer's
+        # system reads; the one the gateway keeps to the peer is the way when there is none.
+        live.sort(key=lambda a: (a.kept, -a.last_read))
+        return live[0] if live else None
 
-    def _connect(self, peer: str, description: str) -> None:
-        self._connecting.add(peer)
-        endpoint = endpoints.clientFromString(self.reactor, description)
-        attempt = endpoint.connect(PeerFactory(self, peer))
-
-        def connected(association: Association) -> None:
-            self._connecting.discard(peer)
-            self._next_connect.pop(peer, None)
-            self.by_peer[peer].add(association)
-            self._store_later(self.store.wake, peer, time.time())
-            self.deliver_soon()
-
-        def failed(reason: Failure) -> None:
-            self._connecting.discard(peer)
-            self._next_connect[peer] = time.time() + self.config.retry.first
-            self.metrics.error("connect_failed")
-            log.warn(
-                "cannot reach peer {peer}: {reason}", peer=peer, reason=reason.getErrorMessage()
-            )
-
-        attempt.addCallbacks(connected, failed)
+    def peer_connected(self, peer: str, association: Association) -> None:
+        """The association the gateway keeps to ``peer`` is up (again): what waits for the
+        peer is due now, whatever its backoff said."""
+        self.by_peer[peer].add(association)
+        self._store_later(self.store.wake, peer, time.time())
+        self.deliver_soon()
 
     # --- the records network (HTTP), for isoill.gateway.web -------------------------------
 
@@ -884,13 +806,11 @@ class Gateway:
     def record_command(
         self, record_id: str, command: Command, options: dict[str, Any]
     ) -> StoredLeg:
-        arrived = time.perf_counter()
-        step, queued = self._commit(
+        step, _ = self._commit(
             lambda: self.relay.command(
                 record_id, command, options, self.store.find_record, self._load, datetime.now()
             )
         )
-        self._queued(queued, arrived)
         assert step.leg is not None
         return step.leg
 
@@ -932,31 +852,3 @@ def start_logging(stream: IO[str] | None = None, level: LogLevel = LogLevel.info
         [LogLevelFilterPredicate(defaultLogLevel=level)],
     )
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
-
-
-def run(config: Config, log_stream: IO[str] | None = None) -> int:
-    """Run a gateway until it is stopped (SIGINT / SIGTERM)."""
-    from twisted.internet import reactor
-
-    start_logging(log_stream)
-    store = open_store(config.store)
-    gateway = Gateway(config, store, reactor)
-    core: IReactorCore = reactor
-    failure: list[Failure] = []
-
-    def startup() -> None:
-        def cannot(reason: Failure) -> None:
-            failure.append(reason)
-            log.failure("the gateway cannot start", reason)
-            core.stop()
-
-        gateway.start().addErrback(cannot)
-
-    core.callWhenRunning(startup)
-    core.addSystemEventTrigger("before", "shutdown", gateway.stop)
-    core.run()
-    store.close()
-    if failure:
-        print(f"isoill gateway: {failure[0].getErrorMessage()}", file=sys.stderr)
-        return 1
-    return 0

@@ -393,12 +393,12 @@ class Store(ABC):
 
     # --- the atomic step ------------------------------------------------------------------
 
-    def commit(self, change: Change, at: float) -> list[OutboxItem]:
+    def commit(self, change: Change, at: float, lease: Lease | None = None) -> list[OutboxItem]:
         """Write a relay step in one transaction; the outbox items newly queued (with their
-        ids). Raises :class:`Conflict` when a leg changed since it was loaded: nothing of
-        the step is written then."""
+        ids, leased to ``lease``'s owner when given). Raises :class:`Conflict` when a leg
+        changed since it was loaded: nothing of the step is written then."""
         with self._transaction() as cur:
-            return self._write_change(cur, change, at, None)
+            return self._write_change(cur, change, at, lease)
 
     def commit_many(
         self,

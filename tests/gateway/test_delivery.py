@@ -82,3 +82,21 @@ def test_an_item_cut_off_with_its_association_goes_again(
     # Claimed until the lease runs out (or the gateway restarts), then due again.
     later = time.time() + CONFIG.retry.lease + 1
     assert [i.id for i in gateway.store.claim_due(later, "another", 10)] == [left.id]
+
+
+def test_an_item_committed_here_goes_out_once_though_the_poll_runs_too(
+    wired: tuple[Gateway, Association, MemoryReactorClock],
+) -> None:
+    """What this process commits is leased to it and sent at once; the outbox poll, running
+    before the delivered mark is written, must not claim and send it a second time."""
+    from isoill.gateway.service import _Wrapped
+
+    gateway, association, reactor = wired
+    item = OutboxItem("west-lib|k|ILL-REQUEST|1", "west-lib", "west", "ILL-REQUEST", "k", b"x")
+    gateway._commit(lambda: _Wrapped(Change(outbox=(item,))))
+    gateway.deliver()  # the poll, in between
+    assert association.transport.value() == b"x"  # type: ignore[union-attr]
+    reactor.advance(0)
+    gateway.deliver()
+    assert association.transport.value() == b"x"  # type: ignore[union-attr]
+    assert gateway.store.pending() == []

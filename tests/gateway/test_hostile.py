@@ -27,6 +27,7 @@ from twisted.logger import capturedLogs, eventAsJSON
 import isoill
 from isoill.apdu.enums import UnableToPerform
 from isoill.gateway import relay as relay_module
+from isoill.gateway.app import GatewayService
 from isoill.gateway.association import ListenerFactory
 from isoill.gateway.relay import UNDECODABLE_KEPT
 from isoill.gateway.service import Gateway
@@ -337,7 +338,8 @@ def test_the_log_is_pruned_by_size_oldest_first(store: Store) -> None:
 def test_the_gateway_prunes_its_log_on_its_own_clock(tmp_path: Path) -> None:
     settings = config(apdu_log={"max_bytes": 20_000, "prune_every": 60.0})
     with gateway_on(tmp_path, settings) as gateway:
-        gateway.start()
+        service = GatewayService(gateway)
+        service.startService()
         association = connect(gateway)
         for _ in range(20):
             association.dataReceived(undecodable(3000))
@@ -346,7 +348,7 @@ def test_the_gateway_prunes_its_log_on_its_own_clock(tmp_path: Path) -> None:
         assert gateway.store.log_bytes() > 20_000  # not yet
         gateway.reactor.advance(1)
         assert 0 < gateway.store.log_bytes() <= 20_000
-        gateway.stop()
+        service.stopService()
 
 
 # --- 7: a peer that half-closes still gets every answer ---------------------------------------
