@@ -425,9 +425,12 @@ class Gateway:
                 self.metrics.relay_latency(time.perf_counter() - arrived)
         if done:
             # The bytes are in Twisted's buffer, not yet the kernel's: the reactor writes them
-            # in its next I/O pass, which comes before its next timed call. Marked delivered
-            # only then, a kill -9 in between leaves them claimed, to go again, not lost.
-            self.reactor.callLater(0, self._written, done)
+            # in an I/O pass to come. They are marked delivered only after one has passed, so
+            # that a kill -9 in between leaves them claimed, to go again, not lost. Two hops:
+            # a delayed call made here may run before the next I/O pass (here may be a
+            # callback from the storage thread, run in the reactor's timed-call pass), but
+            # one made from a delayed call always runs after it.
+            self.reactor.callLater(0, self.reactor.callLater, 0, self._written, done)
 
     def _written(self, sent: list[tuple[OutboxItem, Association]]) -> None:
         """Mark delivered what the reactor has written out. A peer that does not read keeps
