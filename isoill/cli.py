@@ -277,12 +277,13 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
+    import isoill.library  # noqa: F401  (registers the library kind before the config is read)
     from isoill.gateway.app import run
-    from isoill.gateway.config import DEFAULT, ConfigError, load
+    from isoill.gateway.config import ConfigError, default, load
     from isoill.gateway.store import StoreError
 
     try:
-        config = load(args.config) if args.config else DEFAULT
+        config = load(args.config) if args.config else default()
         config = config.with_ports(args.ill_port, args.http_port, args.store)
         log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
         return run(config, log)
@@ -320,18 +321,15 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     import getpass
     from datetime import datetime
 
-    from isoill.gateway.accounts import (
-        AccountError,
-        check_password,
-        hash_password,
-        operator_account,
-        staff_account,
-    )
-    from isoill.gateway.config import DEFAULT, ConfigError, load
+    import isoill.library  # noqa: F401  (registers the library kind before the config is read)
+    from isoill.gateway.config import ConfigError, default, load
+    from isoill.gateway.logins import AccountError, check_password, hash_password, operator_account
     from isoill.gateway.store import Change, Conflict, StoreError, open_store
+    from isoill.library.accounts import staff_account
+    from isoill.library.settings import libraries
 
     try:
-        config = load(args.config) if args.config else DEFAULT
+        config = load(args.config) if args.config else default()
     except ConfigError as err:
         print(f"isoill staff: {err}", file=sys.stderr)
         return 2
@@ -339,9 +337,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     if args.operator == bool(args.library) or (args.operator and args.member):
         print("isoill staff: give either --library LIBRARY or --operator", file=sys.stderr)
         return 2
-    library = next((n for n in config.libraries() if n.name == args.library), None)
+    library = next((n for n in libraries(config) if n.name == args.library), None)
     if library is None and not args.operator:
-        names = ", ".join(n.name for n in config.libraries()) or "none"
+        names = ", ".join(n.name for n in libraries(config)) or "none"
         print(
             f"isoill staff: no library network {args.library!r} (there are: {names})",
             file=sys.stderr,

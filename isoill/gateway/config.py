@@ -62,10 +62,8 @@ from pathlib import Path
 from typing import Any
 
 from isoill.errors import IsoillError
+from isoill.gateway.kinds import kind_of, named, registered
 
-KINDS = ("iso", "records", "library")
-MODES = ("distributed", "central")
-ACCOUNT_KINDS = ("individual", "group")
 PROFILES = ("iso", "oclc", "nacsis")
 #: The shortest operator bearer token accepted (e.g. ``openssl rand -hex 24`` gives 48).
 MIN_TOKEN = 32
@@ -76,41 +74,16 @@ class ConfigError(IsoillError, ValueError):
 
 
 @dataclass(frozen=True)
-class Member:
-    """A member library of a CALIS centre (central mode): its readers' accounts are
-    confirmed by its own staff, and its readers' requests go out under the centre's name."""
-
-    symbol: str
-    label: str = ""
-    staff_email: str = ""
-
-
-@dataclass(frozen=True)
 class Network:
     name: str
+    #: What the network is (:mod:`isoill.gateway.kinds`): ``iso``, ``records``, or a kind
+    #: registered by what builds on the gateway (``library``).
     kind: str = "iso"
     profile: str = "iso"
     #: Requests for a symbol no peer owns go to the default network.
     default: bool = False
-    # --- a ``library`` network: a library (or a CALIS centre) whose readers and staff use
-    # the gateway's web pages.
-    #: Its institution symbol: the requester-id of its requests, the responder-id it answers to.
-    symbol: str = ""
-    #: Its name as readers read it.
-    label: str = ""
-    #: ``distributed``: staff send each reader's request on, documents come to the library;
-    #: ``central``: the centre sends every request on at once by the holdings table and the
-    #: supplier ships straight to the reader.
-    mode: str = "distributed"
-    #: Central mode: ``individual`` reader accounts or one ``group`` account per member.
-    accounts: str = "individual"
-    #: Where readers' requests in CALIS e-mail mode go, and who is told of new accounts.
-    staff_email: str = ""
-    #: CSV of holdings (issn,isbn,title,library) that chooses the suppliers to ask.
-    holdings: str = ""
-    #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
-    deadline: float = 7 * 86400.0
-    members: tuple[Member, ...] = ()
+    #: The kind's own settings, read from the rest of the network's table by its kind.
+    settings: Any = None
 
 
 @dataclass(frozen=True)
@@ -237,13 +210,14 @@ class Config:
         """The configured peer that owns an institution symbol."""
         return next((p for p in self.peers if p.owns(symbol)), None)
 
-    def libraries(self) -> list[Network]:
-        return [n for n in self.networks if n.kind == "library"]
-
-    def library_for(self, symbol: str) -> Network | None:
-        """The library network on this gateway that answers to an institution symbol."""
+    def answering(self, symbol: str) -> Network | None:
+        """The network on this gateway that answers for an institution symbol itself (a
+        library hosted here), by its kind."""
         wanted = symbol.strip().upper()
-        return next((n for n in self.libraries() if n.symbol.upper() == wanted), None)
+        return next(
+            (n for n in self.networks if any(s.upper() == wanted for s in kind_of(n).symbols(n))),
+            None,
+        )
 
     def peer_by_mail(self, address: str) -> Peer | None:
         wanted = address.strip().lower()
@@ -266,21 +240,19 @@ class Config:
         return changed
 
 
-#: Open, one records network answering for every symbol: what ``isoill gateway`` runs.
-DEFAULT = Config(
-    open=True,
-    networks=(
-        Network("local", kind="records", profile="iso", default=True),
-        Network("peers", kind="iso", profile="iso"),
-        Network(
-            "library",
-            kind="library",
-            symbol="ISOILL:LIBRARY",
-            label="本馆 (this library)",
-            staff_email="ill-staff@localhost",
-        ),
-    ),
+#: The embedded default's own networks: one records network answering for every symbol.
+_DEFAULT_NETWORKS: tuple[dict[str, Any], ...] = (
+    {"name": "local", "kind": "records", "profile": "iso", "default": True},
+    {"name": "peers", "kind": "iso", "profile": "iso"},
 )
+
+
+def default() -> Config:
+    """What ``isoill gateway`` runs without a file: open, the records network answering for
+    every symbol, and whatever networks the registered kinds add (a library)."""
+    tables = [*_DEFAULT_NETWORKS, *(t for k in registered() for t in k.defaults())]
+    return parse({"gateway": {"open": True}, "network": [dict(t) for t in tables]}, "default")
+
 
 #: The network of ISO ILL clients that are not configured (open gateways only).
 ANONYMOUS_NETWORK = "peers"
@@ -293,17 +265,12 @@ def load(path: str | Path) -> Config:
         raise ConfigError(f"{path}: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {err}") from err
-    config = parse(data, str(path))
-    # A holdings table named in the file is found beside the file, wherever the gateway
-    # is started from.
-    here = Path(path).resolve().parent
-    networks = tuple(
-        replace(n, holdings=str(here / n.holdings)) if n.holdings else n for n in config.networks
-    )
-    return replace(config, networks=networks)
+    # Files the file names (a library's holdings table) are found beside it, wherever the
+    # gateway is started from.
+    return parse(data, str(path), Path(path).resolve().parent)
 
 
-def parse(data: dict[str, Any], where: str = "config") -> Config:
+def parse(data: dict[str, Any], where: str = "config", here: Path | None = None) -> Config:
     problems: list[str] = []
     gateway = _table(data, "gateway", where, problems)
     known = {"gateway", "network", "peer", "limits", "retry", "tls", "mail", "apdu_log"}
@@ -312,7 +279,7 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     if isinstance(ill, str):
         ill = [ill]
     networks = tuple(
-        _network(n, f"{where}: [[network]] {i + 1}", problems)
+        _network(n, f"{where}: [[network]] {i + 1}", problems, here)
         for i, n in enumerate(_list(data, "network", where, problems))
     )
     peers = tuple(
@@ -327,8 +294,8 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     for peer in peers:
         if peer.network not in names:
             problems.append(f"{where}: peer {peer.name!r} names unknown network {peer.network!r}")
-        elif next(n for n in networks if n.name == peer.network).kind != "iso":
-            problems.append(f"{where}: peer {peer.name!r} is on a records network")
+        elif not _has_peers(next(n for n in networks if n.name == peer.network)):
+            problems.append(f"{where}: peer {peer.name!r} is on a network without peers")
     tokens = gateway.get("operator_tokens", [])
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
         problems.append(f"{where}: operator_tokens must be a list of strings")
@@ -339,23 +306,24 @@ def parse(data: dict[str, Any], where: str = "config") -> Config:
     open_ = bool(gateway.get("open", False))
     if open_ and ANONYMOUS_NETWORK not in names:
         networks += (Network(ANONYMOUS_NETWORK),)
-    limits = _dataclass(Limits, _table(data, "limits", where, problems), where, problems)
-    retry = _dataclass(Retry, _table(data, "retry", where, problems), where, problems)
+    limits = dataclass_from(Limits, _table(data, "limits", where, problems), where, problems)
+    retry = dataclass_from(Retry, _table(data, "retry", where, problems), where, problems)
     tls_table = data.get("tls")
-    tls = None if tls_table is None else _dataclass(TLS, tls_table, where, problems)
-    mail = _dataclass(Mail, _table(data, "mail", where, problems), where, problems)
-    apdu_log = _dataclass(ApduLog, _table(data, "apdu_log", where, problems), where, problems)
+    tls = None if tls_table is None else dataclass_from(TLS, tls_table, where, problems)
+    mail = dataclass_from(Mail, _table(data, "mail", where, problems), where, problems)
+    apdu_log = dataclass_from(ApduLog, _table(data, "apdu_log", where, problems), where, problems)
     per_address = ("max_associations", "max_associations_per_address")
     problems += _numbers(limits, f"{where}: [limits]", per_address)
     problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("prune_every",))
     problems += _numbers(apdu_log, f"{where}: [apdu_log]", ("max_age", "max_bytes"), zero=True)
     for network in networks:
-        owner = next((p for p in peers if network.symbol and p.owns(network.symbol)), None)
-        if network.kind == "library" and owner is not None:
-            problems.append(
-                f"{where}: library {network.name}'s symbol {network.symbol} is also peer"
-                f" {owner.name}'s: requests for it would have two homes"
-            )
+        for symbol in _symbols(network):
+            owner = next((p for p in peers if p.owns(symbol)), None)
+            if owner is not None:
+                problems.append(
+                    f"{where}: {network.kind} {network.name}'s symbol {symbol} is also peer"
+                    f" {owner.name}'s: requests for it would have two homes"
+                )
     if problems:
         raise ConfigError("\n".join(problems))
     return Config(
@@ -407,30 +375,35 @@ def _list(data: dict[str, Any], name: str, where: str, problems: list[str]) -> l
     return value
 
 
-def _network(value: dict[str, Any], where: str, problems: list[str]) -> Network:
-    value = dict(value)
-    members = value.get("members", [])
-    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
-        problems.append(f"{where}: members must be a list of tables {{symbol=..., label=...}}")
-        members = []
-    value["members"] = tuple(
-        _dataclass(Member, m, f"{where} member {i + 1}", problems) for i, m in enumerate(members)
-    )
-    network: Network = _dataclass(Network, value, where, problems)
-    if network.kind == "library":
-        if not network.symbol:
-            problems.append(f"{where}: a library network needs its institution symbol")
-        if network.mode not in MODES:
-            problems.append(f"{where}: mode must be one of {', '.join(MODES)}")
-        if network.accounts not in ACCOUNT_KINDS:
-            problems.append(f"{where}: accounts must be one of {', '.join(ACCOUNT_KINDS)}")
-        if network.deadline <= 0:
-            problems.append(f"{where}: deadline must be a positive number of seconds")
-    if network.kind not in KINDS:
-        problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
+def _network(value: dict[str, Any], where: str, problems: list[str], here: Path | None) -> Network:
+    """A network: its core settings here, the rest read by its kind."""
+    core = {k: v for k, v in value.items() if k in ("name", "kind", "profile", "default")}
+    network: Network = dataclass_from(Network, core, where, problems)
+    try:
+        kind = named(network.kind)
+    except KeyError:
+        kinds = ", ".join(k.name for k in registered())
+        problems.append(f"{where}: kind must be one of {kinds}")
+        return network
+    own = {k: v for k, v in value.items() if k not in core}
+    settings = kind.settings(network.name, own, where, problems, here)
     if network.profile not in PROFILES:
         problems.append(f"{where}: profile must be one of {', '.join(PROFILES)}")
-    return network
+    return replace(network, settings=settings)
+
+
+def _has_peers(network: Network) -> bool:
+    try:
+        return kind_of(network).has_peers
+    except KeyError:  # an unknown kind, reported already
+        return False
+
+
+def _symbols(network: Network) -> list[str]:
+    try:
+        return [s for s in kind_of(network).symbols(network) if s]
+    except KeyError:
+        return []
 
 
 def _peer(value: dict[str, Any], where: str, problems: list[str]) -> Peer:
@@ -438,13 +411,15 @@ def _peer(value: dict[str, Any], where: str, problems: list[str]) -> Peer:
     for name in ("symbols", "addresses"):
         if isinstance(value.get(name), list):
             value[name] = tuple(str(v) for v in value[name])
-    peer: Peer = _dataclass(Peer, value, where, problems)
+    peer: Peer = dataclass_from(Peer, value, where, problems)
     if not peer.symbols:
         problems.append(f"{where}: peer {peer.name!r} needs its institution symbols")
     return peer
 
 
-def _dataclass(cls: Any, value: dict[str, Any], where: str, problems: list[str]) -> Any:
+def dataclass_from(cls: Any, value: dict[str, Any], where: str, problems: list[str]) -> Any:
+    """A settings dataclass from its TOML table, every unknown key a problem (a kind reads
+    its own settings with it too)."""
     fields = cls.__dataclass_fields__
     unknown = [key for key in value if key not in fields]
     if unknown:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import string
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import errors
 from email.header import Header
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import default
 from email.utils import format_datetime
@@ -76,6 +77,7 @@ from zope.interface import implementer
 from isoill.apdu import APDU, Codec, DecodeError
 from isoill.apdu.codec import get_codec
 from isoill.apdu.types import SystemId
+from isoill.gateway.store import OutboxItem
 from isoill.machine.events import SERVICE_NAMES
 
 log = Logger()
@@ -101,6 +103,8 @@ _MAX_RECIPIENTS = 100
 _MAX_REPLY = 400
 # RFC 5321 §4.5.3.2.7: a server waits at least five minutes for the next command.
 _SERVER_TIMEOUT = 300
+#: The outbox's pseudo-network of e-mails to people (not ISO ILL mail to peers).
+MAIL_NETWORK = "mail"
 
 # A plain ASCII addr-spec: dot-atom local part and a host name. Quoted local parts, domain
 # literals, display names and comments are refused: nothing an ILL peer needs, and each is
@@ -125,6 +129,23 @@ _STRUCTURAL_DEFECTS = (
 CRLF = "\r\n"
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _DOT_LINE = re.compile(rb"^\.", re.MULTILINE)
+
+
+def mail_item(recipient: str, message: EmailMessage, purpose: str) -> OutboxItem:
+    """An e-mail to a person as an outbox entry, written in the same database transaction
+    as the change it reports, so none is lost or sent for a change that did not happen.
+    ``purpose`` names the event it reports, so a step decided twice (a Conflict) queues it
+    once."""
+    data = bytes(message)
+    dedup = f"mail|{recipient}|{purpose}"
+    return OutboxItem(
+        dedup=dedup if len(dedup) < 400 else "mail|" + hashlib.sha256(dedup.encode()).hexdigest(),
+        peer=f"mail:{recipient}",
+        network=MAIL_NETWORK,
+        apdu_type="mail",
+        key=purpose[:200],
+        data=data,
+    )
 
 
 # --- the pure half ------------------------------------------------------------------------

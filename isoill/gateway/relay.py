@@ -35,10 +35,10 @@ from typing import Any
 from isoill.apdu import encode
 from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
-from isoill.apdu.errors import EncodeError
 from isoill.apdu.types import SystemId
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
-from isoill.gateway.desk import Desk
+from isoill.gateway.kinds import Desk, kind_of, registered
+from isoill.gateway.networks import replace_leg
 from isoill.gateway.profiles import MappingRefused, into
 from isoill.gateway.store import Change, LogEntry, OutboxItem, StoredLeg
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
@@ -46,9 +46,8 @@ from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
 from isoill.machine.registry import is_new_request
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping.commands import CommandRefused, Leg
-from isoill.mapping.holdings import Holdings
 from isoill.mapping.record import Command, Record, RecordError
-from isoill.mapping.to_iso import order_request, record_from_request
+from isoill.mapping.to_iso import order_request
 
 Loader = Callable[[str, str], StoredLeg | None]
 
@@ -110,9 +109,23 @@ class Relay:
     """The gateway's decisions, given its configuration. Stateless: every fact about a
     transaction comes from ``load`` (the store)."""
 
-    def __init__(self, config: Config, holdings: dict[str, Holdings] | None = None) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.desk = Desk(config, self.forward, holdings)
+        #: The decisions of each network kind that makes its own (a library's desk), by name.
+        self.desks: dict[str, Desk] = {}
+        for kind in registered():
+            desk = kind.desk(config, self.forward)
+            if desk is not None:
+                self.desks[kind.name] = desk
+
+    def desk_of(self, network: str) -> Desk | None:
+        """The desk that decides for a network's legs, if its kind has one."""
+        return self.desks.get(self.config.network(network).kind)
+
+    def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:
+        """A leg's deadline has passed: what its network's desk does about it."""
+        desk = self.desk_of(leg.network)
+        return Change() if desk is None else desk.overdue(leg, load, at)
 
     # --- APDUs from ISO ILL peers ---------------------------------------------------------
 
@@ -228,10 +241,11 @@ class Relay:
                 ),
                 [f"leg {leg.partner} {leg.other_key} is missing"],
             )
-        if partner.desk is not None:
+        desk = self.desk_of(partner.network)
+        if desk is not None:
             # A library's request on this gateway: its desk decides (the rota, the staff's
             # view), and answers the supplier itself when it must.
-            legs, queued = self.desk.arrived(apdu, after, partner, at)
+            legs, queued = desk.arrived(apdu, after, partner, at)
             return self._step(peer, network, legs, (received,), queued, None)
         moved, items, reply = self.forward(apdu, partner, at)
         if reply is not None:
@@ -263,28 +277,12 @@ class Relay:
                 [why],
             )
         items: tuple[OutboxItem, ...] = ()
-        if target_network.kind == "library":
+        desk = self.desk_of(target_network.name)
+        if desk is not None:
             # A request to a library on this gateway: it waits for that library's staff.
-            moved = self.desk.new_supply(apdu, key, network, target_network, at)
+            moved = desk.new_request(apdu, key, network, target_network, at)
         else:
-            if target_network.kind == "records":
-                there = StoredLeg(
-                    target_network.name,
-                    key,
-                    "",
-                    network,
-                    Transaction(Role.RESPONDER, apdu.transaction_id),
-                    self._incoming_record(apdu, key),
-                )
-            else:
-                assert target is not None
-                there = StoredLeg(
-                    target_network.name,
-                    key,
-                    target,
-                    network,
-                    Transaction(Role.REQUESTER, apdu.transaction_id),
-                )
+            there = kind_of(target_network).open_leg(apdu, key, network, target_network, target)
             moved, items, reply = self.forward(apdu, there, at)
             if reply is not None:
                 raise Refused(reply, [reply.note or "refused by the other leg"])
@@ -298,9 +296,9 @@ class Relay:
         """Where a new request goes: the peer that owns the responder's symbol, in another
         network, or the default network when no peer does."""
         symbol = symbol_text(request.responder_id)
-        library = self.config.library_for(symbol) if symbol else None
-        if library is not None and library.name != network:
-            return None, library
+        here = self.config.answering(symbol) if symbol else None
+        if here is not None and here.name != network:
+            return None, here
         owner = self.config.owner(symbol) if symbol else None
         if owner is not None:
             if owner.network == network:
@@ -316,10 +314,6 @@ class Relay:
                 reports.user_error(request, UnableToPerform.NOT_AVAILABLE, why, at), [why]
             )
         return None, default
-
-    def _incoming_record(self, request: ILLRequest, key: str) -> Record:
-        record = record_from_request(request)
-        return record.replace(ID=record.ID or key)
 
     def _ack(self, txn: Transaction, request: APDU, at: datetime) -> StatusOrErrorReport:
         me = request.responder_id or SystemId()
@@ -338,49 +332,12 @@ class Relay:
         except MappingRefused as refused:
             why = f"{network.name} cannot take it: " + "; ".join(refused.reasons)
             return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
-        if network.kind == "records":
-            assert partner.record is not None
-            leg, outcome = Leg(partner.record, partner.transaction).receive(mapped, at=at)
-            if not outcome.accepted and not outcome.repeated:
-                return (
-                    partner,
-                    (),
-                    outcome.reply
-                    or reports.prohibited(
-                        apdu, partner.transaction.state, partner.transaction.role, at
-                    ),
-                )
-            return _replace_leg(partner, leg.transaction, leg.record), (), None
-        try:
-            sent = machine.send(partner.transaction, mapped, at=at)
-        except ProhibitedTransition as refused:
-            report = reports.prohibited(
-                apdu, refused.transaction.state, refused.transaction.role, at
-            )
-            return partner, (), report
-        try:
-            data = encode(mapped, tcp_safe=True)
-        except EncodeError as err:
-            # A value the codec read from the sender but cannot write for the other network
-            # (a character outside a string type's alphabet, a size the standard does not
-            # allow): that network cannot take it, and the sender is told why.
-            why = f"{network.name} cannot take it: {err}"
-            return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
-        sequence = len(sent.apdus(type(mapped)))
-        item = OutboxItem(
-            dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",
-            peer=partner.peer,
-            network=partner.network,
-            apdu_type=SERVICE_NAMES[mapped.apdu_type],
-            key=partner.key,
-            data=data,
-        )
-        return _replace_leg(partner, sent, partner.record), (item,), None
+        return kind_of(network).cross(apdu, mapped, partner, at)
 
     # --- the records network (record commands over HTTP) ----------------------------------
 
     def records_network(self) -> Network:
-        found = [n for n in self.config.networks if n.kind == "records"]
+        found = [n for n in self.config.networks if kind_of(n).holds_records]
         if not found:
             raise ValueError("this gateway has no records network")
         return next((n for n in found if n.default), found[0])
@@ -426,7 +383,7 @@ class Relay:
         leg, apdus = Leg(stored.record or Record(ID=record_id), stored.transaction).command(
             command, at=at, **options
         )
-        after = _replace_leg(stored, leg.transaction, leg.record)
+        after = replace_leg(stored, leg.transaction, leg.record)
         legs: list[StoredLeg] = [after]
         items: list[OutboxItem] = []
         log: list[LogEntry] = []
@@ -499,9 +456,3 @@ def _sent(txn: Transaction, reply: APDU, at: datetime) -> Transaction:
         return machine.send(txn, reply, at=at)
     except ProhibitedTransition:
         return txn
-
-
-def _replace_leg(leg: StoredLeg, txn: Transaction, record: Record | None) -> StoredLeg:
-    """The leg with a new protocol state (and record); everything else it carries (its
-    partner's key, its desk value, its version) stays."""
-    return replace(leg, transaction=txn, record=record)

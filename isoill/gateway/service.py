@@ -24,7 +24,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import IO, Any, Protocol, TypeVar
 
 from twisted.internet import defer
@@ -44,19 +43,10 @@ from isoill.apdu import APDU, UndecodableAPDU, encode
 from isoill.apdu.enums import UnableToPerform
 from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
-from isoill.gateway.accounts import (
-    Account,
-    AccountError,
-    Session,
-    confirm,
-    new_session,
-    session_key,
-)
 from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
-from isoill.gateway.config import Config, Network
-from isoill.gateway.desk import MAIL_NETWORK, DeskStep, mail_item
-from isoill.gateway.library import ReaderRequest, SupplyRequest, request_key
+from isoill.gateway.config import Config
+from isoill.gateway.logins import Account
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
@@ -73,8 +63,6 @@ from isoill.gateway.store import (
 )
 from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
-from isoill.mapping import calis_mail
-from isoill.mapping.reader_form import ReaderForm
 from isoill.mapping.record import Command, Record
 
 log = Logger()
@@ -405,7 +393,7 @@ class Gateway:
         retry = self.config.retry
         done: list[tuple[OutboxItem, Association]] = []
         for item in items:
-            if item.network == MAIL_NETWORK or self._mailbox(item.peer):
+            if item.network == mail.MAIL_NETWORK or self._mailbox(item.peer):
                 self._send_mail(item)
                 continue
             association = self._association_for(item.peer, now)
@@ -445,8 +433,9 @@ class Gateway:
             self.reactor.callLater(0.05, self._written, waiting)
 
     def _overdue(self, now: float) -> None:
-        """Reader requests whose supplier has not answered by the deadline: the rota moves
-        on (once a second, with the outbox poll), each in the next group commit."""
+        """Legs whose deadline has passed (a reader's request whose supplier has not
+        answered): their network's desk acts (the rota moves on), once a second with the
+        outbox poll, each in the next group commit."""
 
         def found(due: list[tuple[str, str]]) -> None:
             for network, key in due:
@@ -463,7 +452,7 @@ class Gateway:
             leg = load(network, key)
             if leg is None:
                 return _Wrapped(Change())
-            return _Wrapped(self.relay.desk.overdue(leg, load, datetime.now()))
+            return _Wrapped(self.relay.overdue(leg, load, datetime.now()))
 
         def moved(committed: Committed[_Wrapped]) -> None:
             self._queued(committed.queued, arrived)
@@ -507,7 +496,7 @@ class Gateway:
     def _send_mail(self, item: OutboxItem) -> None:
         """An outbox item by SMTP: a message to a person as it was queued, or an APDU for a
         store-and-forward peer, wrapped as RFC 2503 says."""
-        if item.network == MAIL_NETWORK:
+        if item.network == mail.MAIL_NETWORK:
             recipient, data = item.peer.removeprefix("mail:"), item.data
         else:
             recipient = self._mailbox(item.peer) or ""
@@ -591,195 +580,16 @@ class Gateway:
             step, _ = self._commit(decide)
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
 
-    # --- library desks, for the reader and staff pages ----------------------------------------
-
-    def libraries(self) -> list[Network]:
-        return self.config.libraries()
-
-    def _desk(self, decide: Callable[[], DeskStep]) -> DeskStep:
-        step, _ = self._commit(decide)
-        return step
-
-    def _reader_leg(self, number: int, library: str) -> StoredLeg:
-        leg = self.store.load(library, request_key(number))
-        if leg is None or not isinstance(leg.desk, ReaderRequest):
-            raise KeyError(number)
-        return leg
-
-    def _supply_legs(self, library: str, key: str) -> tuple[StoredLeg, StoredLeg]:
-        leg = self.store.load(library, key)
-        if leg is None or not isinstance(leg.desk, SupplyRequest):
-            raise KeyError(key)
-        iso = self.store.load(leg.partner, leg.other_key)
-        if iso is None:
-            raise KeyError(key)
-        return leg, iso
-
-    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
-        number = self.store.next_number("reader-requests")
-        step = self._desk(
-            lambda: self.relay.desk.submit(library, reader, form, number, datetime.now())
-        )
-        assert isinstance(step.value, ReaderRequest)
-        return step.value
-
-    def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]:
-        found = [
-            leg.desk
-            for leg in self.store.legs_of(library, reader)
-            if isinstance(leg.desk, ReaderRequest) and leg.desk.reader == reader
-        ]
-        return sorted(found, key=lambda r: r.number, reverse=True)
-
-    def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest:
-        request = self.library_request(library, number)
-        if request.reader != reader:
-            raise KeyError(number)  # another reader's: as if it did not exist
-        return request
-
-    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
-        step = self._desk(
-            lambda: self.relay.desk.cancel(
-                self._reader_leg(number, library), reader, datetime.now()
-            )
-        )
-        assert isinstance(step.value, ReaderRequest)
-        return step.value
-
-    def library_requests(self, library: str) -> list[ReaderRequest]:
-        found = [
-            leg.desk for leg in self.store.legs_of(library) if isinstance(leg.desk, ReaderRequest)
-        ]
-        return sorted(found, key=lambda r: r.number, reverse=True)
-
-    def library_request(self, library: str, number: int) -> ReaderRequest:
-        request = self._reader_leg(number, library).desk
-        assert isinstance(request, ReaderRequest)
-        return request
-
-    def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest:
-        step = self._desk(
-            lambda: self.relay.desk.send(
-                self._reader_leg(number, library), suppliers, datetime.now()
-            )
-        )
-        assert isinstance(step.value, ReaderRequest)
-        return step.value
-
-    def mark_received(self, library: str, number: int) -> ReaderRequest:
-        step = self._desk(
-            lambda: self.relay.desk.received(
-                self._reader_leg(number, library), self._load, datetime.now()
-            )
-        )
-        assert isinstance(step.value, ReaderRequest)
-        return step.value
-
-    def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest:
-        step = self._desk(
-            lambda: self.relay.desk.returned(
-                self._reader_leg(number, library), self._load, datetime.now(), via
-            )
-        )
-        assert isinstance(step.value, ReaderRequest)
-        return step.value
-
-    def supply_requests(self, library: str) -> list[SupplyRequest]:
-        return [
-            leg.desk for leg in self.store.legs_of(library) if isinstance(leg.desk, SupplyRequest)
-        ]
-
-    def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
-        def decide() -> DeskStep:
-            leg, iso = self._supply_legs(library, key)
-            return self.relay.desk.ship(leg, iso, total_cost, note, datetime.now())
-
-        step = self._desk(decide)
-        assert isinstance(step.value, SupplyRequest)
-        return step.value
-
-    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest:
-        def decide() -> DeskStep:
-            leg, iso = self._supply_legs(library, key)
-            return self.relay.desk.unfillable(leg, iso, reason, note, datetime.now())
-
-        step = self._desk(decide)
-        assert isinstance(step.value, SupplyRequest)
-        return step.value
-
-    # --- accounts and sessions -----------------------------------------------------------------
+    # --- actions asked for over HTTP (a library's desk, accounts) --------------------------
 
     def account(self, library: str, username: str) -> Account | None:
         return self.store.account(library, username)
 
-    def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
-        return self.store.accounts_of(library, confirmed=confirmed)
-
-    def register(self, account: Account) -> Account:
-        """A reader's (or member library's) new account, waiting for staff, and the mail
-        that tells the reader so, in one commit. AccountError when the name is taken."""
-        network = self.config.network(account.library)
-        account = replace(account, created=datetime.now(), confirmed=False, version=0)
-
-        def decide() -> _Wrapped:
-            if self.store.account(account.library, account.username) is not None:
-                raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
-            notice = self._account_notice(network, account, confirmed=False)
-            return _Wrapped(Change(outbox=(notice,), accounts=(account,)))
-
-        self._commit(decide)
-        return account
-
-    def confirm_account(self, staff: Account, username: str) -> Account:
-        network = self.config.network(staff.library)
-
-        def decide() -> _Wrapped:
-            account = self.store.account(staff.library, username)
-            if account is None:
-                raise KeyError(username)
-            confirmed = confirm(staff, account, datetime.now())
-            notice = self._account_notice(network, confirmed, confirmed=True)
-            return _Wrapped(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
-
+    def act(self, decide: Callable[[], Decided]) -> Decided:
+        """Decide and commit an action a page or an API asked for (what builds on the gateway:
+        a library's desk, its accounts); what it queued goes out at once."""
         step, _ = self._commit(decide)
-        assert step.account is not None
-        return step.account
-
-    def _account_notice(self, network: Network, account: Account, *, confirmed: bool) -> OutboxItem:
-        message = calis_mail.account_notice(
-            name=account.name,
-            username=account.username,
-            library=network.label or network.symbol,
-            sender=self.config.mail.address,
-            recipient=account.email,
-            confirmed=confirmed,
-            at=datetime.now(),
-        )
-        purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
-        return mail_item(account.email, message, purpose)
-
-    def open_session(self, account: Account) -> tuple[str, Session]:
-        token, session = new_session(account, time.time())
-        self.store.open_session(session, time.time())
-        return token, session
-
-    def session(self, token: str) -> tuple[Session, Account] | None:
-        """The live session of a cookie's token and its account, while the account may
-        still log in."""
-        session = self.store.session(session_key(token), time.time())
-        if session is None:
-            return None
-        account = self.store.account(session.library, session.username)
-        if account is None or not account.confirmed:
-            return None
-        return session, account
-
-    def close_session(self, token: str) -> None:
-        self.store.close_session(session_key(token))
-
-    def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
-        item = self.relay.desk.mail_request(library, to_library, form, reader, datetime.now())
-        self._commit(lambda: _Wrapped(Change(outbox=(item,))))
+        return step
 
     def _association_for(self, peer: str, now: float) -> Association | None:
         """A live association serving ``peer``: one it opened, or the one the gateway keeps
@@ -841,11 +651,10 @@ class Gateway:
 
 
 class _Wrapped:
-    """A bare change, committed like a relay step (and the account it writes, if any)."""
+    """A bare change, committed like a relay step."""
 
-    def __init__(self, change: Change, account: Account | None = None) -> None:
+    def __init__(self, change: Change) -> None:
         self.change = change
-        self.account = account
 
 
 def start_logging(stream: IO[str] | None = None, level: LogLevel = LogLevel.info) -> None:

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from isoill.errors import IsoillError
-from isoill.gateway.accounts import Account, Session
-from isoill.gateway.library import ReaderRequest, SupplyRequest, desk_from_json
+from isoill.gateway import kinds
+from isoill.gateway.kinds import Payload
+from isoill.gateway.logins import Account
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
@@ -58,9 +59,10 @@ class StoredLeg:
     the other end of this leg (empty on a records network; the reader on a library
     network); ``partner`` names the network of the other leg, where what arrives here is
     relayed to, and ``partner_key`` its key when that is not this leg's (a reader's request
-    and its attempts). ``record`` is the NACSIS-style record of a records network, ``desk``
-    the reader's or supply request of a library network. ``version`` is what the store had
-    when the leg was loaded (0: not stored yet)."""
+    and its attempts). ``record`` is the NACSIS-style record of a records network,
+    ``payload`` what the leg's network kind keeps on it (:mod:`isoill.gateway.kinds`: a
+    library's reader or supply request). ``version`` is what the store had when the leg was
+    loaded (0: not stored yet)."""
 
     network: str
     key: str
@@ -69,7 +71,7 @@ class StoredLeg:
     transaction: Transaction
     record: Record | None = None
     version: int = 0
-    desk: ReaderRequest | SupplyRequest | None = None
+    payload: Payload | None = None
     partner_key: str = ""
 
     @property
@@ -83,20 +85,18 @@ class StoredLeg:
 
     @property
     def due(self) -> float | None:
-        """When the gateway must act on this leg unasked: a reader's request whose
-        supplier has not answered by its deadline, or whose valid-until date has passed."""
-        if isinstance(self.desk, ReaderRequest):
-            due = self.desk.due
-            return None if due is None else due.timestamp()
-        return None
+        """When the gateway must act on this leg unasked, as its payload says (a reader's
+        request whose supplier has not answered by its deadline)."""
+        due = None if self.payload is None else self.payload.due
+        return None if due is None else due.timestamp()
 
     def body(self) -> str:
         value: dict[str, Any] = {
             "transaction": self.transaction.to_json(),
             "record": None if self.record is None else self.record.to_json(),
         }
-        if self.desk is not None:
-            value["desk"] = self.desk.to_json()
+        if self.payload is not None:
+            value[kinds.payload_owner(self.payload).payload_key] = self.payload.to_json()
         if self.partner_key:
             value["partner_key"] = self.partner_key
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -107,7 +107,9 @@ class StoredLeg:
     ) -> StoredLeg:
         value = json.loads(body)
         record = value.get("record")
-        desk = value.get("desk")
+        owner = next(
+            (k for k in kinds.registered() if k.payload_key and k.payload_key in value), None
+        )
         return cls(
             network=network,
             key=key,
@@ -116,7 +118,7 @@ class StoredLeg:
             transaction=Transaction.from_json(value["transaction"]),
             record=None if record is None else Record.from_json(record),
             version=version,
-            desk=None if desk is None else desk_from_json(desk),
+            payload=None if owner is None else owner.decode_payload(value[owner.payload_key]),
             partner_key=value.get("partner_key", ""),
         )
 
@@ -270,14 +272,6 @@ CREATE TABLE IF NOT EXISTS accounts (
     version INTEGER NOT NULL,
     PRIMARY KEY (library, username)
 );
-CREATE TABLE IF NOT EXISTS sessions (
-    skey TEXT PRIMARY KEY,
-    library TEXT NOT NULL,
-    username TEXT NOT NULL,
-    csrf TEXT NOT NULL,
-    expires DOUBLE PRECISION NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
 """
 
 _LEG_COLUMNS = "network, tkey, peer, partner, body, version"
@@ -331,7 +325,9 @@ class Store(ABC):
         with self._transaction() as cur:
             if self.schema_lock:
                 cur.execute(self.schema_lock)
-            for statement in _SCHEMA.format(serial=self.serial, blob=self.blob).split(";"):
+            # The core's tables, then those of every network kind registered (a library's).
+            schema = ";".join([_SCHEMA, *(k.schema() for k in kinds.registered())])
+            for statement in schema.format(serial=self.serial, blob=self.blob).split(";"):
                 if statement.strip():
                     cur.execute(statement)
 
@@ -570,7 +566,7 @@ class Store(ABC):
         if not self._write_versioned(cur, "accounts", keys, columns, account.version):
             raise Conflict(f"account {account.username} of {account.library} changed or exists")
 
-    # --- accounts and sessions -------------------------------------------------------------
+    # --- accounts (operators' and network kinds') ---------------------------------------
 
     def account(self, library: str, username: str) -> Account | None:
         found = self._accounts("library = ? AND username = ?", (library, username))
@@ -594,39 +590,21 @@ class Store(ABC):
             rows = cur.fetchall()
         return [Account.from_json(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
 
-    def open_session(self, session: Session, now: float) -> None:
-        with self._transaction() as cur:
-            # Expired sessions go as new ones come: no timer, and the table stays small.
-            cur.execute(self._sql("DELETE FROM sessions WHERE expires <= ?"), (now,))
-            cur.execute(
-                self._sql(
-                    "INSERT INTO sessions (skey, library, username, csrf, expires)"
-                    " VALUES (?, ?, ?, ?, ?)"
-                ),
-                (session.key, session.library, session.username, session.csrf, session.expires),
-            )
+    # --- for network kinds -----------------------------------------------------------------
 
-    def session(self, key: str, now: float) -> Session | None:
-        """The session of a cookie's token (its SHA-256), unless it has expired."""
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside one database transaction, for the tables a network kind keeps
+        (:meth:`~isoill.gateway.kinds.NetworkKind.schema`); its SQL goes through :meth:`sql`."""
         with self._transaction() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT skey, library, username, csrf, expires FROM sessions"
-                    " WHERE skey = ? AND expires > ?"
-                ),
-                (key, now),
-            )
-            row = cur.fetchone()
-        return None if row is None else Session(*row)
+            yield cur
 
-    def close_session(self, key: str) -> None:
-        with self._transaction() as cur:
-            cur.execute(self._sql("DELETE FROM sessions WHERE skey = ?"), (key,))
-
-    # --- library networks ------------------------------------------------------------------
+    def sql(self, text: str) -> str:
+        """SQL written with ``?`` placeholders, in the driver's paramstyle."""
+        return self._sql(text)
 
     def legs_of(self, network: str, peer: str | None = None, limit: int = 500) -> list[StoredLeg]:
-        """A network's legs (a library's requests), or one reader's, newest first."""
+        """A network's legs (a library's requests), or one peer's, newest first."""
         where, args = (
             ("network = ?", [network])
             if peer is None

@@ -9,7 +9,8 @@
   {...}}``). A refused command answers 409 with every reason.
 
 All of these answer operators only (:class:`OperatorsOnly`), except ``/metrics`` on a
-loopback listener; the library API and the reader and staff pages have their own logins.
+loopback listener. Network kinds add their own resources (:mod:`isoill.gateway.kinds`): the
+library API and the reader and staff pages (:mod:`isoill.library`), with their own logins.
 
 Transaction ids hold ``/`` (``NACSIS:FA001234/GIF/T1``): in a path it may be written as is
 or as ``%2F``, since the segments after the network (or after ``records``) are joined again.
@@ -31,9 +32,9 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
 from twisted.logger import Logger
@@ -42,26 +43,23 @@ from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
-from isoill.gateway.accounts import OPERATORS, Account, AccountRole, sees
-from isoill.gateway.desk import DeskRefused
-from isoill.gateway.library import STATE_LABELS, ReaderRequest
-from isoill.gateway.metrics import Metrics
-from isoill.gateway.pages import Chrome, link, page, table
-from isoill.gateway.reader_web import ReaderPages
-from isoill.gateway.staff_web import StaffPages
-from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
-from isoill.gateway.web_common import (
-    Desks,
+from isoill.gateway.config import Config
+from isoill.gateway.kinds import registered
+from isoill.gateway.logins import (
+    OPERATORS,
+    Account,
+    AccountRole,
     LoginHeld,
-    Script,
     Throttle,
     answer_later,
     log_in,
 )
+from isoill.gateway.metrics import Metrics
+from isoill.gateway.pages import Chrome, link, page, table
+from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
-from isoill.mapping.reader_form import FormError, read_form
 from isoill.mapping.record import Command, Record, RecordError
 
 if TYPE_CHECKING:
@@ -80,12 +78,18 @@ PAGE_ROWS = 200
 LIBRARY_ROLES = frozenset({AccountRole.READER, AccountRole.GROUP, AccountRole.STAFF})
 
 
-class Backend(Desks, Protocol):
+class Backend(Protocol):
     """What the HTTP side needs of the gateway (:class:`isoill.gateway.service.Gateway`):
-    the records and operations here, the libraries' desks for their pages."""
+    the records and operations here (what network kinds mount, a library's pages, takes the
+    gateway as it is)."""
 
+    config: Config
     store: Store
     metrics: Metrics
+
+    def account(self, library: str, username: str) -> Account | None:
+        """A stored account (an operator's: library :data:`~isoill.gateway.logins.OPERATORS`)."""
+        ...
 
     def status(self) -> dict[str, Any]:
         """JSON-ready: version, uptime, peers, listening ports..."""
@@ -107,7 +111,7 @@ class Backend(Desks, Protocol):
         ...
 
 
-def leg_json(leg: StoredLeg) -> dict[str, Any]:
+def legjson_answer(leg: StoredLeg) -> dict[str, Any]:
     """What the record API answers about one leg, after a POST as after a GET, so a client
     reads one shape whatever it did."""
     txn = leg.transaction
@@ -173,7 +177,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _json_body(request: Request) -> tuple[Any, bytes | None]:
+def json_body(request: Request) -> tuple[Any, bytes | None]:
     """The JSON body of a request, or the answer that refuses it: 415 when it is not said
     to be JSON, 413 over :data:`MAX_BODY`, 400 with the reason when it is not UTF-8 JSON
     text, nests deeper than :data:`MAX_JSON_DEPTH` or holds what is not Unicode text.
@@ -184,28 +188,28 @@ def _json_body(request: Request) -> tuple[Any, bytes | None]:
     traceback; a body within Python's limit could still nest deeper than anything after it
     expects. The nesting is measured first, without recursion, and a body too deep for
     these APIs is refused before it is parsed."""
-    if not _is_json(request):
-        return None, _error(request, 415, "send the body as Content-Type: application/json")
+    if not _isjson_answer(request):
+        return None, error(request, 415, "send the body as Content-Type: application/json")
     assert request.content is not None
     data = request.content.read(MAX_BODY + 1)
     if len(data) > MAX_BODY:
-        return None, _error(request, 413, f"the body is over {MAX_BODY} bytes")
+        return None, error(request, 413, f"the body is over {MAX_BODY} bytes")
     if _nesting(data) > MAX_JSON_DEPTH:
         why = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
-        return None, _error(request, 400, f"not JSON this API takes: {why}")
+        return None, error(request, 400, f"not JSON this API takes: {why}")
     try:
         value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
         # A lone surrogate (\ud800) parses, but is no text: it could be neither stored
         # nor answered.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (UnicodeDecodeError, UnicodeEncodeError) as err:
-        return None, _error(request, 400, f"not JSON: not UTF-8 text ({err.reason})")
+        return None, error(request, 400, f"not JSON: not UTF-8 text ({err.reason})")
     except (ValueError, RecursionError) as err:
-        return None, _error(request, 400, f"not JSON: {err}")
+        return None, error(request, 400, f"not JSON: {err}")
     return value, None
 
 
-def _is_json(request: Request) -> bool:
+def _isjson_answer(request: Request) -> bool:
     kind = request.getHeader(b"content-type") or b""
     return kind.split(b";")[0].strip().lower() == b"application/json"
 
@@ -213,55 +217,58 @@ def _is_json(request: Request) -> bool:
 # --- answers ----------------------------------------------------------------------------------
 
 
-def _json(request: Request, status: int, value: Any) -> bytes:
+def json_answer(request: Request, status: int, value: Any) -> bytes:
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"application/json; charset=utf-8")
     return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _error(request: Request, status: int, error: str, reasons: list[str] | None = None) -> bytes:
-    return _json(request, status, {"error": error, "reasons": reasons or [error]})
+def error(request: Request, status: int, error: str, reasons: list[str] | None = None) -> bytes:
+    return json_answer(request, status, {"error": error, "reasons": reasons or [error]})
 
 
-def _not_allowed(request: Request, allowed: Iterable[bytes]) -> bytes:
+def not_allowed(request: Request, allowed: Iterable[bytes]) -> bytes:
     methods = sorted(set(allowed))
     request.setHeader(b"allow", b", ".join(methods))
-    return _error(request, 405, f"use {', '.join(m.decode() for m in methods)}")
+    return error(request, 405, f"use {', '.join(m.decode() for m in methods)}")
 
 
-def _segments(request: Request) -> list[str]:
+def segments(request: Request) -> list[str]:
     """The path after the resource, URL-decoded; bytes that are not UTF-8 become U+FFFD and
     so match nothing, instead of failing the request."""
     return [p.decode("utf-8", "replace") for p in request.postpath or []]
 
 
-class _Leaf(resource.Resource):
+B = TypeVar("B")
+
+
+class Leaf(resource.Resource, Generic[B]):
     """A resource that answers for its own path only (unless it ``takes_path``), and a wrong
-    method in JSON."""
+    method in JSON; ``backend`` is what it answers from (the gateway, or what builds on it)."""
 
     isLeaf = True
     takes_path = False
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: B) -> None:
         super().__init__()
         self.backend = backend
 
     def render(self, request: Request) -> bytes | int:
-        if not self.takes_path and any(_segments(request)):
-            return _error(request, 404, "no such resource")
+        if not self.takes_path and any(segments(request)):
+            return error(request, 404, "no such resource")
         try:
             body: bytes = super().render(request)
         except UnsupportedMethod as err:
             if request.method == b"HEAD":
                 raise  # twisted.web answers HEAD with GET's headers
-            return _not_allowed(request, err.allowedMethods)
+            return not_allowed(request, err.allowedMethods)
         return body
 
 
 # --- the record API ---------------------------------------------------------------------------
 
 
-class Records(_Leaf):
+class Records(Leaf[Backend]):
     """``/api/records``: the records network's interface.
 
     Routed by hand rather than by child resources, because a record ID, like a transaction
@@ -270,34 +277,34 @@ class Records(_Leaf):
     takes_path = True
 
     def render(self, request: Request) -> bytes:
-        path = _segments(request)
+        path = segments(request)
         method = request.method
         try:
             if path in ([], [""]):
                 if method != b"POST":
-                    return _not_allowed(request, [b"POST"])
+                    return not_allowed(request, [b"POST"])
                 return self._post_record(request)
             if len(path) >= 2 and path[-1] == "commands":
                 if method != b"POST":
-                    return _not_allowed(request, [b"POST"])
+                    return not_allowed(request, [b"POST"])
                 return self._command(request, "/".join(path[:-1]))
             if method not in (b"GET", b"HEAD"):
-                return _not_allowed(request, [b"GET", b"HEAD"])
+                return not_allowed(request, [b"GET", b"HEAD"])
             return self._get(request, "/".join(path))
         except Exception:
             # A client of a JSON API should get JSON, even about a fault of the gateway's.
             log.failure("record API: {method} {uri}", method=method, uri=request.uri)
             self.backend.metrics.error("http_internal")
-            return _error(request, 500, "internal error; the gateway's log says more")
+            return error(request, 500, "internal error; the gateway's log says more")
 
     def _get(self, request: Request, record_id: str) -> bytes:
         leg = self.backend.store.find_record(record_id) if record_id else None
         if leg is None:
-            return _error(request, 404, f"no record {record_id}")
-        return _json(request, 200, leg_json(leg))
+            return error(request, 404, f"no record {record_id}")
+        return json_answer(request, 200, legjson_answer(leg))
 
     def _post_record(self, request: Request) -> bytes:
-        body, refused = _json_body(request)
+        body, refused = json_body(request)
         if refused is not None:
             return refused
 
@@ -311,26 +318,26 @@ class Records(_Leaf):
         return _carry_out(request, post, ok=201)
 
     def _command(self, request: Request, record_id: str) -> bytes:
-        body, refusal = _json_body(request)
+        body, refusal = json_body(request)
         if refusal is not None:
             return refusal
         usage = 'give {"command": "ORDER", "options": {...}}'
         if not isinstance(body, dict) or not isinstance(body.get("command"), str):
-            return _error(request, 400, usage)
+            return error(request, 400, usage)
         unknown = sorted(set(body) - {"command", "options"})
         if unknown:
             # A misspelt "option" silently ignored would run the command without it.
-            return _error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
+            return error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
         try:
             command = Command(body["command"].strip().upper())
         except ValueError:
             known = ", ".join(c.value for c in Command)
-            return _error(request, 400, f"unknown command {body['command']!r}; one of {known}")
+            return error(request, 400, f"unknown command {body['command']!r}; one of {known}")
         options = body.get("options")
         if options is None:
             options = {}
         if not isinstance(options, dict):
-            return _error(request, 400, "options must be an object")
+            return error(request, 400, "options must be an object")
 
         def run() -> StoredLeg:
             return self.backend.record_command(record_id, command, options)
@@ -348,145 +355,30 @@ def _carry_out(
     except KeyError:
         if record_id is None:
             raise
-        return _error(request, 404, f"no record {record_id}")
+        return error(request, 404, f"no record {record_id}")
     except CommandRefused as refused:
-        return _error(request, 409, "refused", list(refused.reasons))
+        return error(request, 409, "refused", list(refused.reasons))
     except RecordError as err:
-        return _error(request, 400, "bad record", list(err.reasons))
+        return error(request, 400, "bad record", list(err.reasons))
     except Conflict:
         # Another gateway process kept changing the same legs: worth trying again shortly.
         request.setHeader(b"retry-after", b"1")
-        return _error(request, 503, "the transaction is busy; try again")
+        return error(request, 503, "the transaction is busy; try again")
     except ValueError as err:
-        return _error(request, 400, str(err))
-    return _json(request, ok, leg_json(leg))
-
-
-# --- readers' requests of a library (group mode, other systems, scripts) ----------------------
-
-
-class LibraryRequests(_Leaf):
-    """``/api/libraries/<library>/requests``: a member library's system (or its staff's
-    script, CALIS group mode) submits readers' requests as JSON and follows them.
-
-    Every call authenticates with HTTP Basic as a confirmed account of that library: a
-    reader's or a member library's group account sees and submits its own requests, a member
-    of staff sees those of the readers it serves (and submits on behalf of readers who have
-    no account, as the CALIS guide lets staff do). The answers hold readers' personal data,
-    so there is no anonymous access; serve it over TLS beyond loopback.
-
-    ``POST`` ``{"form": {field: text, ...}}`` with the reader form's fields (as the reader
-    pages post them) answers 201 with the request; every problem with the form answers 400
-    with each field's reason. ``GET .../requests/<n>`` is one request."""
-
-    takes_path = True
-
-    def __init__(self, backend: Backend, throttle: Throttle) -> None:
-        super().__init__(backend)
-        self.throttle = throttle
-
-    def render(self, request: Request) -> bytes | int:
-        path = _segments(request)
-        if len(path) < 2 or path[1] != "requests" or len(path) > 3:
-            return _error(request, 404, "no such resource")
-        library = path[0]
-        if library not in {n.name for n in self.backend.libraries()}:
-            return _error(request, 404, f"no library network {library}")
-        one = len(path) == 3 and path[2] != ""
-        allowed = [b"GET", b"HEAD"] if one else [b"GET", b"HEAD", b"POST"]
-        if request.method not in allowed:
-            return _not_allowed(request, allowed)
-        username = (request.getUser() or b"").decode("utf-8", "replace")
-        password = (request.getPassword() or b"").decode("utf-8", "replace")
-        if not username:
-            return self._unauthorized(request)
-        key = (library, username.lower())
-
-        async def work() -> bytes:
-            found = self.backend.account(library, username)
-            try:
-                account = await log_in(self.throttle, key, found, password, LIBRARY_ROLES)
-            except LoginHeld:
-                return _error(request, 429, "too many failed logins: wait a quarter of an hour")
-            if account is None:
-                return self._unauthorized(request)
-            try:
-                return self._answer(request, account, path)
-            except Exception:
-                log.failure("library API: {method} {uri}", method=request.method, uri=request.uri)
-                self.backend.metrics.error("http_internal")
-                return _error(request, 500, "internal error; the gateway's log says more")
-
-        return answer_later(request, work)
-
-    def _unauthorized(self, request: Request) -> bytes:
-        request.setHeader(b"www-authenticate", b'Basic realm="isoill", charset="UTF-8"')
-        return _error(request, 401, "log in with HTTP Basic as an account of this library")
-
-    def _answer(self, request: Request, account: Account, path: list[str]) -> bytes:
-        library = account.library
-        if request.method == b"POST":
-            return self._submit(request, account)
-        owners = {a.username: a for a in self.backend.accounts(library)} if account.staff else {}
-
-        def visible(found: ReaderRequest) -> bool:
-            if account.staff:
-                return sees(account, owners.get(found.reader))
-            return found.reader == account.username
-
-        if len(path) == 2 or path[2] == "":
-            found = [r for r in self.backend.library_requests(library) if visible(r)]
-            return _json(request, 200, [request_json(r) for r in found])
-        try:
-            one = self.backend.library_request(library, int(path[2]))
-        except (KeyError, ValueError):
-            one = None
-        if one is None or not visible(one):
-            return _error(request, 404, f"no request {path[2]} in {library}")
-        return _json(request, 200, request_json(one))
-
-    def _submit(self, request: Request, account: Account) -> bytes:
-        body, refusal = _json_body(request)
-        if refusal is not None:
-            return refusal
-        usage = 'give {"form": {"title": "...", ...}}'
-        if (
-            not isinstance(body, dict)
-            or set(body) != {"form"}
-            or not isinstance(body["form"], dict)
-        ):
-            return _error(request, 400, usage)
-        fields = {str(k): "" if v is None else str(v) for k, v in body["form"].items()}
-        try:
-            form = read_form(fields, today=date.today())
-        except FormError as err:
-            return _error(request, 400, "bad form", list(err.reasons))
-        try:
-            submitted = self.backend.submit(account.library, account.username, form)
-        except DeskRefused as refused:
-            return _error(request, 409, "refused", list(refused.reasons))
-        where = f"/api/libraries/{quote(account.library, safe='')}/requests/{submitted.number}"
-        request.setHeader(b"location", where.encode())
-        return _json(request, 201, request_json(submitted))
-
-
-def request_json(value: ReaderRequest) -> dict[str, Any]:
-    """A reader's request as the API answers it: as stored, with the state in words."""
-    out = value.to_json()
-    out["state_label"] = list(STATE_LABELS[value.state])
-    return out
+        return error(request, 400, str(err))
+    return json_answer(request, ok, legjson_answer(leg))
 
 
 # --- operations -------------------------------------------------------------------------------
 
 
-class MetricsPage(_Leaf):
+class MetricsPage(Leaf[Backend]):
     def render_GET(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
         return self.backend.metrics.render(self.backend.stats()).encode("utf-8")
 
 
-class Status(_Leaf):
+class Status(Leaf[Backend]):
     def render_GET(self, request: Request) -> bytes:
         stats = self.backend.stats()
         now = self.backend.metrics.clock()
@@ -494,7 +386,7 @@ class Status(_Leaf):
         store["oldest_pending_age"] = (
             None if stats.oldest_pending is None else round(now - stats.oldest_pending, 3)
         )
-        return _json(
+        return json_answer(
             request,
             200,
             {**self.backend.status(), "store": store, "metrics": self.backend.metrics.snapshot()},
@@ -526,7 +418,7 @@ class OperatorsOnly(resource.Resource):
 
     def __init__(
         self,
-        inner: _Leaf,
+        inner: Leaf[Backend],
         throttle: Throttle,
         tokens: Iterable[str],
         *,
@@ -560,7 +452,7 @@ class OperatorsOnly(resource.Resource):
             try:
                 who = await log_in(self.throttle, key, found, password, {AccountRole.OPERATOR})
             except LoginHeld:
-                return _error(request, 429, "too many failed logins: wait a quarter of an hour")
+                return error(request, 429, "too many failed logins: wait a quarter of an hour")
             if who is None:
                 return self._unauthorized(request)
             body = self.inner.render(request)
@@ -571,7 +463,7 @@ class OperatorsOnly(resource.Resource):
 
     def _unauthorized(self, request: Request) -> bytes:
         request.setHeader(b"www-authenticate", b'Basic realm="isoill operators", charset="UTF-8"')
-        return _error(
+        return error(
             request, 401, "operators only: log in as an operator account or give a bearer token"
         )
 
@@ -609,7 +501,7 @@ def _last_change(txn: Transaction) -> str:
     return _when(txn.history[-1].at) if txn.history else ""
 
 
-class Index(_Leaf):
+class Index(Leaf[Backend]):
     """``/``: the transactions, most recently changed first, searchable."""
 
     def render_GET(self, request: Request) -> bytes:
@@ -642,7 +534,7 @@ class Index(_Leaf):
         return _page(request, "isoill gateway", [form, summary, table(head, rows)])
 
 
-class TransactionPage(_Leaf):
+class TransactionPage(Leaf[Backend]):
     """``/transactions/<network>/<key>``: everything known about one leg.
 
     Routed by hand rather than by child resources: the key holds ``/``, written as is or as
@@ -651,7 +543,7 @@ class TransactionPage(_Leaf):
     takes_path = True
 
     def render_GET(self, request: Request) -> bytes:
-        path = _segments(request)
+        path = segments(request)
         network, key = (path[0], "/".join(path[1:])) if len(path) >= 2 else ("", "")
         leg = self.backend.store.load(network, key) if key else None
         if leg is None:
@@ -759,7 +651,7 @@ def site(backend: Backend) -> server.Site:
     throttle = Throttle()
     tokens = backend.config.operator_tokens
 
-    def operators(inner: _Leaf, open_on_loopback: bool = False) -> OperatorsOnly:
+    def operators(inner: Leaf[Backend], open_on_loopback: bool = False) -> OperatorsOnly:
         return OperatorsOnly(inner, throttle, tokens, open_on_loopback=open_on_loopback)
 
     root = _Directory()
@@ -769,13 +661,20 @@ def site(backend: Backend) -> server.Site:
     root.putChild(b"status", operators(Status(backend)))
     api = _Directory()
     api.putChild(b"records", operators(Records(backend)))
-    api.putChild(b"libraries", LibraryRequests(backend, throttle))
     root.putChild(b"api", api)
-    root.putChild(b"reader", ReaderPages(backend, throttle))
-    root.putChild(b"staff", StaffPages(backend, throttle))
-    static = _Directory()
-    static.putChild(b"isoill.js", Script())
-    root.putChild(b"static", static)
+    root.putChild(b"static", _Directory())
+    # What each network kind adds (a library's pages, its API and their script), each
+    # under its path; the directories on the way are made as needed.
+    for kind in registered():
+        for path, child in kind.resources(backend, throttle):
+            parent: resource.Resource = root
+            for segment in path[:-1]:
+                below = parent.children.get(segment)
+                if not isinstance(below, resource.Resource):
+                    below = _Directory()
+                    parent.putChild(segment, below)
+                parent = below
+            parent.putChild(path[-1], child)
     # Form bodies are never parsed into request.args: the API reads JSON, the pages read
     # their forms themselves, with a size limit and the CSRF check.
     return _Site(root, parsePOSTFormSubmission=False)

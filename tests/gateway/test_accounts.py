@@ -13,29 +13,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isoill.gateway.accounts import (
-    Account,
-    AccountError,
-    AccountRole,
+import isoill.library  # noqa: F401  (the library kind: its sessions table)
+from isoill.gateway.logins import Account, AccountError, AccountRole, hash_password, verify_password
+from isoill.gateway.store import Change, Conflict, Store, open_store
+from isoill.library.accounts import (
+    Sessions,
     can_confirm,
     confirm,
-    hash_password,
     new_session,
     read_registration,
     registration_role,
     sees,
     session_key,
     staff_account,
-    verify_password,
 )
-from isoill.gateway.config import Member, Network
-from isoill.gateway.store import Change, Conflict, Store, open_store
+from isoill.library.settings import Library, Member
 
 AT = datetime(2026, 12, 2, 9, 0)
-DISTRIBUTED = Network("thu", kind="library", symbol="CALIS:THU")
-CENTRAL = Network(
+DISTRIBUTED = Library("thu", symbol="CALIS:THU")
+CENTRAL = Library(
     "centre",
-    kind="library",
     symbol="CALIS:CENTRE",
     mode="central",
     members=(Member("CALIS:M1"), Member("CALIS:M2")),
@@ -113,7 +110,7 @@ def test_central_mode_needs_a_member_and_group_mode_makes_group_accounts() -> No
     assert group.role is AccountRole.GROUP
 
 
-def _staff(network: Network, member: str = "") -> Account:
+def _staff(network: Library, member: str = "") -> Account:
     return staff_account(network, f"staff{member[-2:]}", member, "hash", AT)
 
 
@@ -194,19 +191,20 @@ def test_accounts_are_kept_versioned_and_unique(store: Store) -> None:
 
 
 def test_sessions_expire_and_end(store: Store) -> None:
+    sessions = Sessions(store)
     account = _staff(DISTRIBUTED)
     now = time.time()
     token, session = new_session(account, now)
     assert session.key == session_key(token) and token not in session.key
-    store.open_session(session, now)
-    assert store.session(session_key(token), now) == session
-    assert store.session(session_key(token), session.expires + 1) is None
-    assert store.session(session_key("made-up"), now) is None
+    sessions.open(session, now)
+    assert sessions.get(session_key(token), now) == session
+    assert sessions.get(session_key(token), session.expires + 1) is None
+    assert sessions.get(session_key("made-up"), now) is None
     # An expired session is swept when a new one opens.
     other_token, other = new_session(account, session.expires + 10)
-    store.open_session(other, session.expires + 10)
-    assert store.session(session.key, now) is None
-    assert store.session(other.key, session.expires + 10) == other
-    store.close_session(other.key)
-    assert store.session(other.key, session.expires + 10) is None
+    sessions.open(other, session.expires + 10)
+    assert sessions.get(session.key, now) is None
+    assert sessions.get(other.key, session.expires + 10) == other
+    sessions.close(other.key)
+    assert sessions.get(other.key, session.expires + 10) is None
     assert other_token != token

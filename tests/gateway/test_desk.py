@@ -16,17 +16,15 @@ from decimal import Decimal
 import pytest
 
 import isoill
-from isoill.apdu.enums import (
-    Conditions,
-    ILLServiceType,
-    ReasonNotAvailable,
-    TransactionResults,
-)
-from isoill.gateway.config import Config, Member, Network, Peer
-from isoill.gateway.desk import MAIL_NETWORK, DeskRefused
-from isoill.gateway.library import ReaderRequest, RequestState, SupplyRequest, SupplyState
+import isoill.library
+from isoill.apdu.enums import Conditions, ILLServiceType, ReasonNotAvailable, TransactionResults
+from isoill.gateway.config import Config, Network, Peer
+from isoill.gateway.mail import MAIL_NETWORK
 from isoill.gateway.relay import Relay, Sender
 from isoill.gateway.store import Change, OutboxItem, StoredLeg
+from isoill.library.desk import Desk, DeskRefused
+from isoill.library.requests import ReaderRequest, RequestState, SupplyRequest, SupplyState
+from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
 from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType
@@ -52,14 +50,15 @@ FORM = ReaderForm(
 def config(mode: str = "distributed") -> Config:
     return Config(
         networks=(
-            Network(
-                "thu",
-                kind="library",
-                symbol="CALIS:THU",
-                label="清华大学图书馆",
-                mode=mode,
-                staff_email="ill@lib.example.edu.cn",
-                members=(Member("CALIS:THU-MED"),),
+            library_network(
+                Library(
+                    "thu",
+                    symbol="CALIS:THU",
+                    label="清华大学图书馆",
+                    mode=mode,
+                    staff_email="ill@lib.example.edu.cn",
+                    members=(Member("CALIS:THU-MED"),),
+                )
             ),
             Network("calis", kind="iso"),
         ),
@@ -76,8 +75,11 @@ class World:
     def __init__(self, mode: str = "distributed", holdings: str = "") -> None:
         self.config = config(mode)
         table = {"thu": Holdings.from_csv(holdings)} if holdings else {}
-        self.relay = Relay(self.config, table)
-        self.desk = self.relay.desk
+        self.relay = Relay(self.config)
+        desk = self.relay.desks["library"]
+        assert isinstance(desk, Desk)
+        desk.holdings = table
+        self.desk = desk
         self.legs: dict[tuple[str, str], StoredLeg] = {}
         self.outbox: list[OutboxItem] = []
 
@@ -94,8 +96,8 @@ class World:
 
     def request(self, number: int) -> ReaderRequest:
         leg = self.legs[("thu", f"request:{number}")]
-        assert isinstance(leg.desk, ReaderRequest)
-        return leg.desk
+        assert isinstance(leg.payload, ReaderRequest)
+        return leg.payload
 
     def leg(self, number: int) -> StoredLeg:
         return self.legs[("thu", f"request:{number}")]
@@ -260,7 +262,9 @@ def test_a_request_not_sent_by_its_valid_until_date_ends_by_itself() -> None:
     assert (
         leg.due == datetime.combine(AT.date() + timedelta(days=1), datetime.min.time()).timestamp()
     )
-    assert world.desk.overdue(leg, world.load, AT + timedelta(hours=1)).legs[0].desk == leg.desk
+    assert (
+        world.desk.overdue(leg, world.load, AT + timedelta(hours=1)).legs[0].payload == leg.payload
+    )
     world.commit(world.desk.overdue(world.leg(1), world.load, AT + timedelta(days=1)))
     request = world.request(1)
     assert request.state is RequestState.EXPIRED and world.leg(1).due is None
@@ -421,7 +425,7 @@ def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:
 
 
 def supply_legs(world: World) -> tuple[StoredLeg, StoredLeg]:
-    (leg,) = [leg for leg in world.legs.values() if isinstance(leg.desk, SupplyRequest)]
+    (leg,) = [leg for leg in world.legs.values() if isinstance(leg.payload, SupplyRequest)]
     iso = world.load(leg.partner, leg.other_key)
     assert iso is not None
     return leg, iso
@@ -434,10 +438,10 @@ def test_a_request_for_the_library_waits_for_its_staff_who_ship_it() -> None:
     requester.sent(request)
     world.answer("pku", request)
     leg, iso = supply_legs(world)
-    assert isinstance(leg.desk, SupplyRequest)
-    assert leg.desk.state is SupplyState.PENDING
-    assert leg.desk.note == "从CCC检索到的文献!"
-    assert leg.desk.form.title == "Interlending & Document Supply"
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.PENDING
+    assert leg.payload.note == "从CCC检索到的文献!"
+    assert leg.payload.form.title == "Interlending & Document Supply"
     step = world.desk.ship(leg, iso, Decimal("8.00"), "", AT)
     world.commit(step.change)
     shipped = world.sent_to("pku")[-1]
@@ -480,7 +484,7 @@ def test_a_cancel_before_staff_act_is_agreed_at_once() -> None:
     reply = world.sent_to("pku")[-1]
     assert isinstance(reply, isoill.CancelReply) and reply.answer is True
     leg, _ = supply_legs(world)
-    assert isinstance(leg.desk, SupplyRequest) and leg.desk.state is SupplyState.CANCELLED
+    assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.CANCELLED
 
 
 def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
@@ -497,7 +501,9 @@ def test_request_values_survive_the_store() -> None:
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
     leg = world.leg(1)
     again = StoredLeg.from_row(leg.network, leg.key, leg.peer, leg.partner, leg.body(), 1)
-    assert again.desk == leg.desk
+    assert again.payload == leg.payload
     assert again.due == leg.due
-    assert isinstance(again.desk, ReaderRequest)
-    assert again.desk.form.valid_until is None or isinstance(again.desk.form.valid_until, date)
+    assert isinstance(again.payload, ReaderRequest)
+    assert again.payload.form.valid_until is None or isinstance(
+        again.payload.form.valid_until, date
+    )

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from isoill.gateway.accounts import Account, AccountRole, hash_password
+from isoill.gateway.logins import MAX_FAILURES, Account, AccountRole, hash_password
 from isoill.gateway.store import Change, SQLiteStore
-from isoill.gateway.web_common import MAX_FAILURES
 from tests.gateway.support import OPERATOR, GatewayProcess
 
 #: Every resource that shows more than one library's data.

@@ -26,12 +26,15 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 import isoill
-from isoill.gateway.accounts import Account, AccountRole
-from isoill.gateway.config import Config, Network
+import isoill.library
+from isoill.gateway.config import Config
+from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.pages import STYLE
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, LogEntry, SQLiteStore, StoredLeg
 from isoill.gateway.web import site
+from isoill.library.service import LibraryService
+from isoill.library.settings import Library, library_network
 from isoill.machine import Role, Transaction, machine
 from isoill.mapping.reader_form import read_form
 
@@ -39,7 +42,7 @@ TOKEN = "test-operator-token-0123456789abcdef"
 #: Markup in what readers, peers and the configuration give the pages.
 EVIL = '<script>alert("x")</script>'
 ESCAPED = '&lt;script&gt;alert("x")&lt;/script&gt;'
-LIBRARY = Network(name="thu", kind="library", symbol="CALIS:THU", label=f"清华 {EVIL}")
+LIBRARY = library_network(Library("thu", symbol="CALIS:THU", label=f"清华 {EVIL}"))
 
 
 @dataclass
@@ -98,7 +101,7 @@ def account(gateway: Gateway, username: str, role: AccountRole, *, confirmed: bo
 
 
 def logged_in(gateway: Gateway, made: Account, area: str) -> str:
-    token, _ = gateway.open_session(made)
+    token, _ = LibraryService(gateway).open_session(made)
     return f"isoill_{area}={token}"
 
 
@@ -113,7 +116,7 @@ def submitted(gateway: Gateway, reader: Account) -> int:
         "phone": "010-62780000",
     }
     form = read_form(fields, today=date.today())
-    return gateway.submit(LIBRARY.name, reader.username, form).number
+    return LibraryService(gateway).submit(LIBRARY.name, reader.username, form).number
 
 
 def stored_leg(gateway: Gateway) -> StoredLeg:

@@ -154,7 +154,7 @@ def test_what_the_other_network_cannot_take_is_refused_with_every_reason() -> No
 
 
 def test_the_default_gateway_answers_for_any_symbol_with_a_record() -> None:
-    relay, legs = Relay(gwconfig.DEFAULT), Legs()
+    relay, legs = Relay(gwconfig.default()), Legs()
     step = run(relay, legs, Sender("127.0.0.1"), copy_request())
     assert step.refused is None and step.peer == "client:NACSIS:FA001234"
     assert step.reply.status_report is not None  # type: ignore[union-attr]

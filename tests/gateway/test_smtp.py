@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from isoill.gateway.library import SupplyRequest
 from isoill.gateway.store import SQLiteStore
+from isoill.library.requests import SupplyRequest
 from tests.gateway.support import GatewayProcess, free_port, wait_for_port
 from tests.gateway.test_central import FORM
 
@@ -125,7 +125,11 @@ def test_a_request_goes_by_mail_and_its_acknowledgement_comes_back(
     def supplied() -> list[SupplyRequest]:
         store = SQLiteStore(b.workdir / "isoill-gateway.db")
         try:
-            return [leg.desk for leg in store.legs_of("fdu") if isinstance(leg.desk, SupplyRequest)]
+            return [
+                leg.payload
+                for leg in store.legs_of("fdu")
+                if isinstance(leg.payload, SupplyRequest)
+            ]
         finally:
             store.close()
 

@@ -24,8 +24,8 @@ from twisted.internet.testing import StringTransport
 from twisted.web.server import Site
 
 import isoill
-from isoill.gateway.accounts import Account
 from isoill.gateway.config import Config
+from isoill.gateway.logins import Account
 from isoill.gateway.metrics import BUCKETS, Metrics
 from isoill.gateway.store import (
     Change,

@@ -26,10 +26,11 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 import isoill
-from isoill.gateway import web_common
-from isoill.gateway.accounts import Account, AccountRole
+import isoill.library
+from isoill.gateway import logins
 from isoill.gateway.association import Association, ListenerFactory
 from isoill.gateway.config import Config, parse
+from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, SQLiteStore
 from isoill.gateway.web import site
@@ -227,7 +228,7 @@ def call(
 def synchronous_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """``deferToThread`` in the HTTP side runs its function at once: no reactor runs."""
     monkeypatch.setattr(
-        web_common.threads, "deferToThread", lambda f, *a, **k: defer.maybeDeferred(f, *a, **k)
+        logins.threads, "deferToThread", lambda f, *a, **k: defer.maybeDeferred(f, *a, **k)
     )
 
 

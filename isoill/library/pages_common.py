@@ -1,7 +1,8 @@
-"""What the reader pages (:mod:`isoill.gateway.reader_web`) and the staff pages
-(:mod:`isoill.gateway.staff_web`) share: their words in Chinese and English, their frame in
+"""What the reader pages (:mod:`isoill.library.reader_pages`) and the staff pages
+(:mod:`isoill.library.staff_pages`) share: their words in Chinese and English, their frame in
 the gateway's one page shell (:mod:`isoill.gateway.pages`), their pages as a resource tree,
-reading form posts, logins, sessions and the CSRF check.
+reading form posts, logins (the password check is the gateway's one,
+:func:`isoill.gateway.logins.log_in`), sessions and the CSRF check.
 
 What the pages show is people's personal data, so:
 
@@ -20,42 +21,26 @@ What the pages show is people's personal data, so:
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from twisted.internet import defer, threads
 from twisted.logger import Logger
-from twisted.python.failure import Failure
-from twisted.web import resource, server
+from twisted.web import resource
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.gateway import pages
-from isoill.gateway.accounts import (
-    MAX_PASSWORD,
-    Account,
-    AccountRole,
-    Session,
-    same_token,
-    verify_password,
-)
-from isoill.gateway.config import Config, Network
-from isoill.gateway.library import (
-    ReaderRequest,
-    SupplyRequest,
-)
+from isoill.gateway.config import Config
+from isoill.gateway.logins import Account, AccountRole, LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link
-from isoill.mapping.reader_form import (
-    FIELD_LABELS,
-    VALUE_LABELS,
-    ReaderForm,
-    ServiceType,
-)
+from isoill.library.accounts import Session, same_token
+from isoill.library.requests import ReaderRequest, SupplyRequest
+from isoill.library.settings import Library
+from isoill.mapping.reader_form import FIELD_LABELS, VALUE_LABELS, ReaderForm, ServiceType
 
 log = Logger()
 
@@ -79,7 +64,7 @@ class Desks(Protocol):
     config: Config
     metrics: Metrics
 
-    def libraries(self) -> list[Network]: ...
+    def libraries(self) -> list[Library]: ...
     def account(self, library: str, username: str) -> Account | None: ...
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
     def register(self, account: Account) -> Account: ...
@@ -297,7 +282,7 @@ def html_page(
     body: Flattenable,
     *,
     who: Account | None = None,
-    library: Network | None = None,
+    library: Library | None = None,
     status: int = 200,
 ) -> bytes:
     """A reader or staff page in the gateway's one shell: headed by the library's name, with
@@ -440,95 +425,6 @@ def _local(target: str, area: str) -> str:
     return target
 
 
-class Throttle:
-    """At most ``limit`` events per key in ``window`` seconds, counted in memory: enough to
-    stop password guessing, or a stranger mailing a library's staff from the e-mail page
-    without end (one process's count; several processes each hold their own)."""
-
-    def __init__(self, limit: int = MAX_FAILURES, window: float = LOCKOUT_WINDOW) -> None:
-        self.limit = limit
-        self.window = window
-        self.events: dict[tuple[str, str], list[float]] = {}
-
-    def held(self, key: tuple[str, str], now: float) -> bool:
-        recent = [t for t in self.events.get(key, ()) if now - t < self.window]
-        if recent:
-            self.events[key] = recent
-        else:
-            self.events.pop(key, None)
-        return len(recent) >= self.limit
-
-    def count(self, key: tuple[str, str], now: float) -> None:
-        self.events.setdefault(key, []).append(now)
-        if len(self.events) > 10000:  # a flood of made-up keys must not grow this for ever
-            oldest = min(self.events, key=lambda k: self.events[k][-1])
-            del self.events[oldest]
-
-    def clear(self, key: tuple[str, str]) -> None:
-        self.events.pop(key, None)
-
-    def attempt(self, key: tuple[str, str], now: float) -> bool:
-        """Count one attempt and say whether it may go ahead. Counted *before* the password
-        is checked, in one step on the reactor thread: a burst of concurrent guesses cannot
-        all pass the hold while their checks are still running in threads."""
-        if self.held(key, now):
-            return False
-        self.count(key, now)
-        return True
-
-
-class LoginHeld(Exception):
-    """Too many attempts for this account in the window: nothing was checked."""
-
-
-async def log_in(
-    throttle: Throttle,
-    key: tuple[str, str],
-    account: Account | None,
-    password: str,
-    roles: Collection[AccountRole],
-) -> Account | None:
-    """The one password check of every login: the reader and staff pages, the library
-    API's HTTP Basic and the operators'. The account when the password is its own and it is
-    confirmed and of one of ``roles``; None otherwise; :class:`LoginHeld` when the key has
-    had its attempts. A success clears the key's count; a failure stays counted."""
-    if not throttle.attempt(key, time.time()):
-        raise LoginHeld
-    # The same scrypt work when there is no such account, so that the answer's timing does
-    # not tell which user names exist; a password longer than any account may have is
-    # checked against nothing real.
-    stored = DUMMY_HASH
-    if account is not None and len(password) <= MAX_PASSWORD:
-        stored = account.password
-    good = await threads.deferToThread(verify_password, password, stored)
-    if not good or account is None or not account.confirmed or account.role not in roles:
-        return None
-    throttle.clear(key)
-    return account
-
-
-def answer_later(request: Request, work: Callable[[], Coroutine[Any, Any, bytes]]) -> int:
-    """Answer from a coroutine (one that waits for a password check in a thread)."""
-    gone: list[bool] = []
-    request.notifyFinish().addErrback(lambda _: gone.append(True))
-
-    def done(body: bytes) -> None:
-        if not gone:
-            request.write(body)
-            request.finish()
-
-    def failed(reason: Failure) -> None:
-        log.failure("page {uri}", reason, uri=request.uri)
-        if not gone:
-            request.setResponseCode(500)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            request.write(b"internal error; the gateway's log says more")
-            request.finish()
-
-    defer.ensureDeferred(work()).addCallbacks(done, failed)
-    return server.NOT_DONE_YET
-
-
 # --- the areas -------------------------------------------------------------------------------
 
 #: What a page answers: to a logged-in account, or (a page anyone may use) to whoever asks.
@@ -620,10 +516,10 @@ class Area(Page):
         request._isoill_session = session  # type: ignore[attr-defined]
         return account
 
-    def _library(self, name: str) -> Network | None:
+    def _library(self, name: str) -> Library | None:
         return next((n for n in self.desks.libraries() if n.name == name), None)
 
-    def _default_library(self, request: Request) -> Network | None:
+    def _default_library(self, request: Request) -> Library | None:
         asked = (request.args or {}).get(b"library", [b""])[0].decode("utf-8", "replace")
         libraries = self.desks.libraries()
         return self._library(asked) or (libraries[0] if libraries else None)
@@ -777,13 +673,7 @@ class Area(Page):
         return redirect(request, f"/{self.area_name}/")
 
 
-#: A hash checked when a login names no account, so that it takes as long as a real one.
-DUMMY_HASH = (
-    "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-)
-
-
-def library_choice(words: Words, libraries: Sequence[Network], chosen: Network | None) -> Tag:
+def library_choice(words: Words, libraries: Sequence[Library], chosen: Library | None) -> Tag:
     """The library a login or registration is for: a choice only when there is one."""
     if len(libraries) == 1:
         return tags.input(type="hidden", name="library", value=libraries[0].name)

@@ -18,31 +18,17 @@ from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.apdu.enums import ReasonUnfilled
-from isoill.gateway.accounts import (
-    Account,
-    AccountError,
-    AccountRole,
-    can_confirm,
-    sees,
-)
-from isoill.gateway.config import Network
-from isoill.gateway.desk import DeskRefused
-from isoill.gateway.library import (
-    STATE_LABELS,
-    SUPPLY_LABELS,
-    ReaderRequest,
-    RequestState,
-    SupplyState,
-)
+from isoill.gateway.logins import Account, AccountError, AccountRole, Throttle
 from isoill.gateway.pages import message_box, table
-from isoill.gateway.web_common import (
+from isoill.library.accounts import can_confirm, sees
+from isoill.library.desk import DeskRefused
+from isoill.library.pages_common import (
     STAFF_COOKIE,
     WORDS,
     Area,
     Desks,
     Page,
     Post,
-    Throttle,
     Words,
     csrf_field,
     html_page,
@@ -50,9 +36,15 @@ from isoill.gateway.web_common import (
     redirect,
     service_words,
 )
-from isoill.mapping.reader_form import (
-    ServiceType,
+from isoill.library.requests import (
+    STATE_LABELS,
+    SUPPLY_LABELS,
+    ReaderRequest,
+    RequestState,
+    SupplyState,
 )
+from isoill.library.settings import Library
+from isoill.mapping.reader_form import ServiceType
 
 log = Logger()
 
@@ -262,7 +254,7 @@ class StaffPages(Area):
             request, words, "staff", words("staff_pages"), body, who=who, library=library
         )
 
-    def _supply_table(self, words: Words, csrf: Tag, library: Network) -> list[Flattenable]:
+    def _supply_table(self, words: Words, csrf: Tag, library: Library) -> list[Flattenable]:
         found = self.desks.supply_requests(library.name)
         reasons = [r.name.lower().replace("_", "-") for r in ReasonUnfilled]
         rows: list[list[Flattenable]] = []
@@ -330,7 +322,7 @@ class StaffPages(Area):
         return [tags.h2(words("supply_requests")), shown]
 
 
-def _reader_actions(words: Words, csrf: Tag, library: Network, r: ReaderRequest) -> Flattenable:
+def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest) -> Flattenable:
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
         return tags.form(method="post", action=f"{base}/send")(

@@ -20,31 +20,24 @@ from twisted.internet import threads
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
-from isoill.gateway.accounts import (
+from isoill.gateway.logins import (
     Account,
     AccountError,
     AccountRole,
+    Throttle,
+    answer_later,
     hash_password,
-    read_registration,
-)
-from isoill.gateway.config import Network
-from isoill.gateway.desk import DeskRefused
-from isoill.gateway.library import (
-    FINAL_STATES,
-    STATE_LABELS,
-    ReaderRequest,
-    RequestState,
 )
 from isoill.gateway.pages import link, message_box, table
-from isoill.gateway.web_common import (
+from isoill.library.accounts import read_registration
+from isoill.library.desk import DeskRefused
+from isoill.library.pages_common import (
     MAX_MAILS,
     READER_COOKIE,
     Area,
     Desks,
     Page,
-    Throttle,
     Words,
-    answer_later,
     bad_fields,
     csrf_field,
     form_row,
@@ -57,6 +50,8 @@ from isoill.gateway.web_common import (
     service_words,
     star,
 )
+from isoill.library.requests import FINAL_STATES, STATE_LABELS, ReaderRequest, RequestState
+from isoill.library.settings import Library, libraries
 from isoill.mapping.reader_form import (
     LIMITS,
     MAX_LENGTH,
@@ -152,7 +147,7 @@ class ReaderPages(Area):
         self,
         request: Request,
         words: Words,
-        library: Network | None,
+        library: Library | None,
         fields: dict[str, str] | None = None,
         problems: Sequence[str] = (),
         status: int = 200,
@@ -282,7 +277,7 @@ class ReaderPages(Area):
         """Libraries a reader may name as the holding library: the configured suppliers."""
         config = self.desks.config
         found = [s for p in config.peers for s in p.symbols if "*" not in s and "?" not in s]
-        found += [n.symbol for n in config.libraries()]
+        found += [n.symbol for n in libraries(config)]
         return sorted(set(found))
 
     def _submit(

@@ -9,8 +9,9 @@ own transaction-id (group qualifier = the request number, so a supplier's staff 
 gateway's log see the attempts belong together). Requests from other libraries that this
 library is to supply are :class:`SupplyRequest` values on the responder's leg.
 
-These are immutable values, stored with their leg (:class:`isoill.gateway.store.StoredLeg`);
-:mod:`isoill.gateway.desk` decides how they change.
+These are immutable values, stored with their leg as its payload
+(:class:`isoill.gateway.store.StoredLeg`, through the library kind, :mod:`isoill.library.kind`);
+:mod:`isoill.library.desk` decides how they change.
 """
 
 from __future__ import annotations
@@ -268,6 +269,11 @@ class SupplyRequest:
     total_cost: Decimal | None = None
     reason: str = ""  # why it cannot be supplied
     note: str = ""  # the requester's note ("从CCC检索到的文献!" marks a CCC request)
+
+    @property
+    def due(self) -> datetime | None:
+        """Never: a request to supply waits for this library's staff, without a deadline."""
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {

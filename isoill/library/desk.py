@@ -1,7 +1,7 @@
 """The ILL desk of a library on the gateway: readers' requests, the lender rota, and the
 requests other libraries ask it to supply. Decisions only, no I/O, like the relay.
 
-A reader's request (:class:`~isoill.gateway.library.ReaderRequest`) goes out as one ISO
+A reader's request (:class:`~isoill.library.requests.ReaderRequest`) goes out as one ISO
 ILL transaction per supplier tried, an *attempt*. Which suppliers, in which order, is the
 *rota*: the holding library the reader chose, then the holdings table's libraries (the CALIS
 centre routes by 馆藏址). When a supplier answers Unfilled, Retry, Expired, declines with
@@ -28,12 +28,10 @@ or sent for a change that did not happen.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 
 from isoill.apdu.apdus import (
     APDU,
@@ -63,7 +61,9 @@ from isoill.apdu.types import (
 )
 from isoill.errors import IsoillError
 from isoill.gateway.config import Config, Network
-from isoill.gateway.library import (
+from isoill.gateway.mail import mail_item
+from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
+from isoill.library.requests import (
     Attempt,
     ReaderRequest,
     RequestState,
@@ -73,7 +73,7 @@ from isoill.gateway.library import (
     Tried,
     request_key,
 )
-from isoill.gateway.store import Change, OutboxItem, StoredLeg
+from isoill.library.settings import Library, libraries, library_named
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
@@ -87,10 +87,7 @@ Forward = Callable[
     [APDU, StoredLeg, datetime],
     tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None],
 ]
-Loader = Callable[[str, str], StoredLeg | None]
 
-#: The outbox's pseudo-network of e-mails to people (not ISO ILL mail to peers).
-MAIL_NETWORK = "mail"
 #: How long a supplier lends an item when staff ship a loan without saying.
 LOAN_PERIOD = timedelta(days=28)
 
@@ -105,21 +102,6 @@ class DeskStep:
 
     change: Change
     value: ReaderRequest | SupplyRequest
-
-
-def mail_item(recipient: str, message: EmailMessage, purpose: str) -> OutboxItem:
-    """An e-mail as an outbox entry. ``purpose`` names the event it reports, so a step
-    decided twice (a Conflict) queues it once."""
-    data = bytes(message)
-    dedup = f"mail|{recipient}|{purpose}"
-    return OutboxItem(
-        dedup=dedup if len(dedup) < 400 else "mail|" + hashlib.sha256(dedup.encode()).hexdigest(),
-        peer=f"mail:{recipient}",
-        network=MAIL_NETWORK,
-        apdu_type="mail",
-        key=purpose[:200],
-        data=data,
-    )
 
 
 def reason_text(apdu: ILLAnswer | Expired) -> str:
@@ -180,7 +162,7 @@ class Desk:
             reader,
             "",
             Transaction(Role.REQUESTER, _local_id(network, number)),
-            desk=request,
+            payload=request,
         )
         if network.mode == "central":
             return self._advance(leg, request, at)
@@ -315,7 +297,7 @@ class Desk:
         """An APDU from a supplier (already accepted by the ISO leg's machine, ``iso`` is
         that leg after it) for a request of this library: what it does to the request, the
         APDUs the desk answers with, the next attempt."""
-        if isinstance(leg.desk, SupplyRequest):
+        if isinstance(leg.payload, SupplyRequest):
             return self._supply_arrived(apdu, iso, leg, at)
         request = _reader(leg)
         current = request.rota.current
@@ -484,7 +466,7 @@ class Desk:
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
     def _candidates(
-        self, network: Network, form: ReaderForm, named: Sequence[str]
+        self, network: Library, form: ReaderForm, named: Sequence[str]
     ) -> tuple[str, ...]:
         """The rota: the suppliers staff named, else the holding library the reader chose
         followed by the holdings table's; never the library itself."""
@@ -506,8 +488,8 @@ class Desk:
 
     # --- requests to supply ------------------------------------------------------------------
 
-    def new_supply(
-        self, request: ILLRequest, key: str, sender_network: str, library: Network, at: datetime
+    def new_request(
+        self, request: ILLRequest, key: str, sender_network: str, network: Network, at: datetime
     ) -> StoredLeg:
         """The library's own leg of a request another library sent it: the form staff see,
         and the responder's machine, which their actions must satisfy."""
@@ -517,13 +499,13 @@ class Desk:
         requester = request.requester_id or request.transaction_id.initial_requester_id
         supply = SupplyRequest(
             key=key,
-            library=library.name,
+            library=network.name,
             requester=(requester.symbol or requester.name or "") if requester else "",
             form=from_request(request),
             arrived=at,
             note=request.requester_note or "",
         )
-        return StoredLeg(library.name, key, "", sender_network, outcome.transaction, desk=supply)
+        return StoredLeg(network.name, key, "", sender_network, outcome.transaction, payload=supply)
 
     def ship(
         self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
@@ -558,7 +540,7 @@ class Desk:
         iso, items = self._send(iso, shipped, at)
         supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost)
         mirrored = _mirror_send(leg, shipped, at)
-        return DeskStep(Change(legs=(replace(mirrored, desk=supply), iso), outbox=items), supply)
+        return DeskStep(Change(legs=(replace(mirrored, payload=supply), iso), outbox=items), supply)
 
     def unfillable(
         self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
@@ -580,7 +562,7 @@ class Desk:
         )
         iso, items = self._send(iso, answer, at)
         supply = replace(supply, state=SupplyState.UNFILLABLE, reason=reason_text(answer))
-        mirrored = replace(_mirror_send(leg, answer, at), desk=supply)
+        mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
         queued = list(items)
         if supply.form.email:
             library = self._library(supply.library)
@@ -609,7 +591,7 @@ class Desk:
             iso, items = self._send(iso, reply, at)
             mirrored = _mirror_send(mirrored, reply, at)
             cancelled = replace(supply, state=SupplyState.CANCELLED)
-            return (iso, replace(mirrored, desk=cancelled)), items
+            return (iso, replace(mirrored, payload=cancelled)), items
         return (iso, mirrored), ()
 
     # --- CALIS e-mail mode -----------------------------------------------------------------
@@ -642,11 +624,8 @@ class Desk:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _library(self, name: str) -> Network:
-        network = self.config.network(name)
-        if network.kind != "library":
-            raise KeyError(name)
-        return network
+    def _library(self, name: str) -> Library:
+        return library_named(self.config, name)
 
     def _attempt_leg(self, request: ReaderRequest, load: Loader) -> StoredLeg:
         current = request.rota.current
@@ -672,7 +651,7 @@ class Desk:
 
     def _notice(
         self,
-        network: Network,
+        network: Library,
         request: ReaderRequest,
         outcome: str,
         reasons: Sequence[str],
@@ -694,7 +673,7 @@ class Desk:
 
     @staticmethod
     def _with(leg: StoredLeg, request: ReaderRequest) -> StoredLeg:
-        return replace(leg, desk=request)
+        return replace(leg, payload=request)
 
 
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
@@ -703,18 +682,18 @@ def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxIte
 
 
 def _reader(leg: StoredLeg) -> ReaderRequest:
-    if not isinstance(leg.desk, ReaderRequest):
+    if not isinstance(leg.payload, ReaderRequest):
         raise KeyError(leg.key)
-    return leg.desk
+    return leg.payload
 
 
 def _supply(leg: StoredLeg) -> SupplyRequest:
-    if not isinstance(leg.desk, SupplyRequest):
+    if not isinstance(leg.payload, SupplyRequest):
         raise KeyError(leg.key)
-    return leg.desk
+    return leg.payload
 
 
-def _local_id(network: Network, number: int) -> TransactionId:
+def _local_id(network: Library, number: int) -> TransactionId:
     """The id the reader's request is known by before (and besides) its attempts."""
     return TransactionId(
         initial_requester_id=SystemId.institution(network.symbol),
@@ -738,4 +717,4 @@ def _mirror_send(leg: StoredLeg, apdu: APDU, at: datetime) -> StoredLeg:
 
 
 def _load_holdings(config: Config) -> dict[str, Holdings]:
-    return {n.name: Holdings.load(n.holdings) for n in config.libraries() if n.holdings}
+    return {n.name: Holdings.load(n.holdings) for n in libraries(config) if n.holdings}

@@ -1,0 +1,115 @@
+"""The core's two network kinds (:mod:`isoill.gateway.kinds`): ``iso`` and ``records``.
+
+An ``iso`` network's legs go to peers that speak ISO ILL: an APDU crossing onto one is sent
+by the leg's protocol machine and queued in the outbox for its peer. A ``records`` network's
+legs hold a NACSIS-style record whose library acts through record commands: an APDU crossing
+onto one changes the record (state, history lines) instead of going to an outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from isoill.apdu import encode
+from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
+from isoill.apdu.enums import UnableToPerform
+from isoill.apdu.errors import EncodeError
+from isoill.gateway.config import Network
+from isoill.gateway.kinds import NetworkKind, register
+from isoill.gateway.store import OutboxItem, StoredLeg
+from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
+from isoill.machine.events import SERVICE_NAMES
+from isoill.mapping.commands import Leg
+from isoill.mapping.record import Record
+from isoill.mapping.to_iso import record_from_request
+
+
+class IsoKind(NetworkKind):
+    name = "iso"
+    has_peers = True
+
+    def open_leg(
+        self, request: ILLRequest, key: str, sender_network: str, network: Network, peer: str | None
+    ) -> StoredLeg:
+        assert peer is not None
+        return StoredLeg(
+            network.name,
+            key,
+            peer,
+            sender_network,
+            Transaction(Role.REQUESTER, request.transaction_id),
+        )
+
+    def cross(
+        self, original: APDU, mapped: APDU, partner: StoredLeg, at: datetime
+    ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
+        try:
+            sent = machine.send(partner.transaction, mapped, at=at)
+        except ProhibitedTransition as refused:
+            report = reports.prohibited(
+                original, refused.transaction.state, refused.transaction.role, at
+            )
+            return partner, (), report
+        try:
+            data = encode(mapped, tcp_safe=True)
+        except EncodeError as err:
+            # A value the codec read from the sender but cannot write for the other network
+            # (a character outside a string type's alphabet, a size the standard does not
+            # allow): that network cannot take it, and the sender is told why.
+            why = f"{partner.network} cannot take it: {err}"
+            return partner, (), reports.user_error(original, UnableToPerform.OTHER, why, at)
+        sequence = len(sent.apdus(type(mapped)))
+        item = OutboxItem(
+            dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",
+            peer=partner.peer,
+            network=partner.network,
+            apdu_type=SERVICE_NAMES[mapped.apdu_type],
+            key=partner.key,
+            data=data,
+        )
+        return replace_leg(partner, sent, partner.record), (item,), None
+
+
+class RecordsKind(NetworkKind):
+    name = "records"
+    holds_records = True
+
+    def open_leg(
+        self, request: ILLRequest, key: str, sender_network: str, network: Network, peer: str | None
+    ) -> StoredLeg:
+        record = record_from_request(request)
+        return StoredLeg(
+            network.name,
+            key,
+            "",
+            sender_network,
+            Transaction(Role.RESPONDER, request.transaction_id),
+            record.replace(ID=record.ID or key),
+        )
+
+    def cross(
+        self, original: APDU, mapped: APDU, partner: StoredLeg, at: datetime
+    ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
+        assert partner.record is not None
+        leg, outcome = Leg(partner.record, partner.transaction).receive(mapped, at=at)
+        if not outcome.accepted and not outcome.repeated:
+            return (
+                partner,
+                (),
+                outcome.reply
+                or reports.prohibited(
+                    original, partner.transaction.state, partner.transaction.role, at
+                ),
+            )
+        return replace_leg(partner, leg.transaction, leg.record), (), None
+
+
+def replace_leg(leg: StoredLeg, txn: Transaction, record: Record | None) -> StoredLeg:
+    """The leg with a new protocol state (and record); everything else it carries (its
+    partner's key, its payload, its version) stays."""
+    return replace(leg, transaction=txn, record=record)
+
+
+register(IsoKind())
+register(RecordsKind())

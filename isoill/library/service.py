@@ -1,0 +1,254 @@
+"""What a library's pages and API ask of the gateway: the desk's actions on readers' and
+supply requests, accounts and login sessions, each decided by the desk
+(:mod:`isoill.library.desk`) or the account rules (:mod:`isoill.library.accounts`) and
+committed through the gateway (:meth:`isoill.gateway.service.Gateway.act`), with the mails it
+owes in the same commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from isoill.gateway.config import Config
+from isoill.gateway.logins import Account, AccountError
+from isoill.gateway.mail import mail_item
+from isoill.gateway.metrics import Metrics
+from isoill.gateway.relay import Relay
+from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
+from isoill.library.accounts import Session, Sessions, confirm, new_session, session_key
+from isoill.library.desk import Desk, DeskStep
+from isoill.library.kind import LIBRARY
+from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
+from isoill.library.settings import Library, libraries, library_named
+from isoill.mapping import calis_mail
+from isoill.mapping.reader_form import ReaderForm
+
+
+class Gateway(Protocol):
+    """What the library needs of the gateway (:class:`isoill.gateway.service.Gateway`)."""
+
+    config: Config
+    store: Store
+    relay: Relay
+    metrics: Metrics
+
+    def account(self, library: str, username: str) -> Account | None: ...
+
+    def act(self, decide: Callable[[], Decided]) -> Decided: ...
+
+
+class LibraryService:
+    """The libraries of one gateway, for their pages and API."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.config = gateway.config
+        self.metrics = gateway.metrics
+        self.sessions = Sessions(gateway.store)
+
+    @property
+    def desk(self) -> Desk:
+        """The relay's library desk, looked up when an action needs it: the pages are
+        mounted on every site, also one whose gateway is only what a test stands in for."""
+        desk = self.gateway.relay.desks[LIBRARY.name]
+        assert isinstance(desk, Desk)
+        return desk
+
+    # --- the desks --------------------------------------------------------------------------
+
+    def libraries(self) -> list[Library]:
+        return libraries(self.gateway.config)
+
+    def _desk(self, decide: Callable[[], DeskStep]) -> DeskStep:
+        return self.gateway.act(decide)
+
+    def _reader_leg(self, number: int, library: str) -> StoredLeg:
+        leg = self.gateway.store.load(library, request_key(number))
+        if leg is None or not isinstance(leg.payload, ReaderRequest):
+            raise KeyError(number)
+        return leg
+
+    def _supply_legs(self, library: str, key: str) -> tuple[StoredLeg, StoredLeg]:
+        leg = self.gateway.store.load(library, key)
+        if leg is None or not isinstance(leg.payload, SupplyRequest):
+            raise KeyError(key)
+        iso = self.gateway.store.load(leg.partner, leg.other_key)
+        if iso is None:
+            raise KeyError(key)
+        return leg, iso
+
+    def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
+        number = self.gateway.store.next_number("reader-requests")
+        step = self._desk(lambda: self.desk.submit(library, reader, form, number, datetime.now()))
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]:
+        found = [
+            leg.payload
+            for leg in self.gateway.store.legs_of(library, reader)
+            if isinstance(leg.payload, ReaderRequest) and leg.payload.reader == reader
+        ]
+        return sorted(found, key=lambda r: r.number, reverse=True)
+
+    def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest:
+        request = self.library_request(library, number)
+        if request.reader != reader:
+            raise KeyError(number)  # another reader's: as if it did not exist
+        return request
+
+    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.cancel(self._reader_leg(number, library), reader, datetime.now())
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def library_requests(self, library: str) -> list[ReaderRequest]:
+        found = [
+            leg.payload
+            for leg in self.gateway.store.legs_of(library)
+            if isinstance(leg.payload, ReaderRequest)
+        ]
+        return sorted(found, key=lambda r: r.number, reverse=True)
+
+    def library_request(self, library: str, number: int) -> ReaderRequest:
+        request = self._reader_leg(number, library).payload
+        assert isinstance(request, ReaderRequest)
+        return request
+
+    def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.send(self._reader_leg(number, library), suppliers, datetime.now())
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def mark_received(self, library: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.received(
+                self._reader_leg(number, library), self.gateway.store.load, datetime.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.returned(
+                self._reader_leg(number, library), self.gateway.store.load, datetime.now(), via
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def supply_requests(self, library: str) -> list[SupplyRequest]:
+        return [
+            leg.payload
+            for leg in self.gateway.store.legs_of(library)
+            if isinstance(leg.payload, SupplyRequest)
+        ]
+
+    def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.ship(leg, iso, total_cost, note, datetime.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.unfillable(leg, iso, reason, note, datetime.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    # --- accounts and sessions -----------------------------------------------------------------
+
+    def account(self, library: str, username: str) -> Account | None:
+        return self.gateway.account(library, username)
+
+    def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
+        return self.gateway.store.accounts_of(library, confirmed=confirmed)
+
+    def register(self, account: Account) -> Account:
+        """A reader's (or member library's) new account, waiting for staff, and the mail
+        that tells the reader so, in one commit. AccountError when the name is taken."""
+        network = library_named(self.gateway.config, account.library)
+        account = replace(account, created=datetime.now(), confirmed=False, version=0)
+
+        def decide() -> _Written:
+            if self.gateway.store.account(account.library, account.username) is not None:
+                raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
+            notice = self._account_notice(network, account, confirmed=False)
+            return _Written(Change(outbox=(notice,), accounts=(account,)))
+
+        self.gateway.act(decide)
+        return account
+
+    def confirm_account(self, staff: Account, username: str) -> Account:
+        network = library_named(self.gateway.config, staff.library)
+
+        def decide() -> _Written:
+            account = self.gateway.store.account(staff.library, username)
+            if account is None:
+                raise KeyError(username)
+            confirmed = confirm(staff, account, datetime.now())
+            notice = self._account_notice(network, confirmed, confirmed=True)
+            return _Written(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
+
+        step = self.gateway.act(decide)
+        assert step.account is not None
+        return step.account
+
+    def _account_notice(self, network: Library, account: Account, *, confirmed: bool) -> OutboxItem:
+        message = calis_mail.account_notice(
+            name=account.name,
+            username=account.username,
+            library=network.label or network.symbol,
+            sender=self.gateway.config.mail.address,
+            recipient=account.email,
+            confirmed=confirmed,
+            at=datetime.now(),
+        )
+        purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
+        return mail_item(account.email, message, purpose)
+
+    def open_session(self, account: Account) -> tuple[str, Session]:
+        token, session = new_session(account, time.time())
+        self.sessions.open(session, time.time())
+        return token, session
+
+    def session(self, token: str) -> tuple[Session, Account] | None:
+        """The live session of a cookie's token and its account, while the account may
+        still log in."""
+        session = self.sessions.get(session_key(token), time.time())
+        if session is None:
+            return None
+        account = self.gateway.store.account(session.library, session.username)
+        if account is None or not account.confirmed:
+            return None
+        return session, account
+
+    def close_session(self, token: str) -> None:
+        self.sessions.close(session_key(token))
+
+    def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
+        item = self.desk.mail_request(library, to_library, form, reader, datetime.now())
+        self.gateway.act(lambda: _Written(Change(outbox=(item,))))
+
+
+class _Written:
+    """A bare change, committed like a desk step (and the account it writes, if any)."""
+
+    def __init__(self, change: Change, account: Account | None = None) -> None:
+        self.change = change
+        self.account = account

@@ -1,0 +1,113 @@
+"""A library network's settings: what ``kind = "library"`` adds to a ``[[network]]`` table.
+
+A library (or a CALIS centre) whose readers and staff use the gateway's web pages::
+
+    [[network]]
+    name = "thu"
+    kind = "library"
+    symbol = "CALIS:THU"        # its requester-id, and the responder-id it answers to
+    label = "清华大学图书馆"
+    mode = "distributed"        # or "central" (a CALIS centre for its member libraries)
+    accounts = "individual"     # central mode: or "group", one account per member library
+    staff_email = "ill@lib.example"
+    holdings = "holdings.csv"   # issn,isbn,title,library: the suppliers to ask
+    deadline = 604800.0         # seconds a supplier has to answer before the rota moves on
+    members = [{symbol = "CALIS:M1", label = "..."}]
+
+The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway.kinds`);
+:func:`libraries` and :func:`library_named` find them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from isoill.gateway.config import Config, Network, dataclass_from
+
+#: The kind name of library networks.
+KIND = "library"
+MODES = ("distributed", "central")
+ACCOUNT_KINDS = ("individual", "group")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member library of a CALIS centre (central mode): its readers' accounts are
+    confirmed by its own staff, and its readers' requests go out under the centre's name."""
+
+    symbol: str
+    label: str = ""
+    staff_email: str = ""
+
+
+@dataclass(frozen=True)
+class Library:
+    """A library network on the gateway: its name (the network's) and its own settings."""
+
+    name: str
+    #: Its institution symbol: the requester-id of its requests, the responder-id it answers to.
+    symbol: str = ""
+    #: Its name as readers read it.
+    label: str = ""
+    #: ``distributed``: staff send each reader's request on, documents come to the library;
+    #: ``central``: the centre sends every request on at once by the holdings table and the
+    #: supplier ships straight to the reader.
+    mode: str = "distributed"
+    #: Central mode: ``individual`` reader accounts or one ``group`` account per member.
+    accounts: str = "individual"
+    #: Where readers' requests in CALIS e-mail mode go, and who is told of new accounts.
+    staff_email: str = ""
+    #: CSV of holdings (issn,isbn,title,library) that chooses the suppliers to ask.
+    holdings: str = ""
+    #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
+    deadline: float = 7 * 86400.0
+    members: tuple[Member, ...] = ()
+
+
+def read_library(
+    name: str, table: dict[str, Any], where: str, problems: list[str], here: Path | None
+) -> Library:
+    """A library's settings from its network table; every problem at once."""
+    value = dict(table, name=name)
+    members = value.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        problems.append(f"{where}: members must be a list of tables {{symbol=..., label=...}}")
+        members = []
+    value["members"] = tuple(
+        dataclass_from(Member, m, f"{where} member {i + 1}", problems)
+        for i, m in enumerate(members)
+    )
+    library: Library = dataclass_from(Library, value, where, problems)
+    if not library.symbol:
+        problems.append(f"{where}: a library network needs its institution symbol")
+    if library.mode not in MODES:
+        problems.append(f"{where}: mode must be one of {', '.join(MODES)}")
+    if library.accounts not in ACCOUNT_KINDS:
+        problems.append(f"{where}: accounts must be one of {', '.join(ACCOUNT_KINDS)}")
+    if library.deadline <= 0:
+        problems.append(f"{where}: deadline must be a positive number of seconds")
+    if library.holdings and here is not None:
+        # A holdings table named in the file is found beside the file, wherever the gateway
+        # is started from.
+        library = replace(library, holdings=str(here / library.holdings))
+    return library
+
+
+def library_network(library: Library, profile: str = "iso") -> Network:
+    """The network of a library, as the configuration holds it."""
+    return Network(library.name, kind=KIND, profile=profile, settings=library)
+
+
+def libraries(config: Config) -> list[Library]:
+    """The library networks of a configuration, in its order."""
+    return [n.settings for n in config.networks if isinstance(n.settings, Library)]
+
+
+def library_named(config: Config, name: str) -> Library:
+    """The library network of that name; KeyError when there is none."""
+    found = next((n for n in libraries(config) if n.name == name), None)
+    if found is None:
+        raise KeyError(name)
+    return found
