@@ -187,7 +187,12 @@ class Binder:
 
     def bind_external(self, cls: type[model.ExternalValue]) -> None:
         coder = self.bind_type(cls.asn1_type, cls)
-        self.externals[cls.oid] = (cls, coder)
+        from isoill.apdu.compiled import CompiledCodec
+
+        # The EXTERNAL's own type gets the specialised code too (OCLC's extension is in most
+        # requests); its slow path is the interpreter's, like everywhere else.
+        fast = CompiledCodec(coder, self.options.omit_defaults)
+        self.externals[cls.oid] = (cls, fast.compiled_coder(coder))
 
     # --- the walk ------------------------------------------------------------------------
 

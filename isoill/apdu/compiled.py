@@ -86,6 +86,10 @@ class CompiledCodec:
         self.decode: _Decode = self._ns[dec]
         self.encode: _Encode = self._ns[enc]
 
+    def compiled_coder(self, coder: Any) -> Any:
+        """``coder`` with the generated decoder and encoder (for a typed EXTERNAL's type)."""
+        return dataclasses.replace(coder, decode=self.decode, encode=self.encode)
+
     # --- names and constants -------------------------------------------------------------
 
     def _const(self, value: Any, hint: str) -> str:
@@ -121,8 +125,6 @@ class CompiledCodec:
         the interpreter's own for the rest."""
         shape = coder.shape
         kind = shape[0] if shape else None
-        if kind == "seq" and shape[4]:  # ANY DEFINED BY (Extension): the interpreter's
-            kind = None
         if kind not in ("seq", "seqof", "choice", "explicit"):
             return self._const(coder.decode, "dec_")
         if id(coder) in self._dec_fns:
@@ -199,11 +201,22 @@ class CompiledCodec:
         ]
 
     def _seq_body(self, shape: tuple[Any, ...]) -> list[str]:
-        _kind, _key, cls, members, _defined_by = shape
+        _kind, _key, cls, members, defined_by = shape
         lines = [f"o = _new({self._const(cls, 'CLS_')})", "d = o.__dict__"]
         for m in members:
             lines.append(f"if p < end and {self._tags_test(m.coder.tags, 'p')}:")
-            lines += ["    " + line for line in self._dec_member(m.coder, "x")]
+            member = self._dec_member(m.coder, "x")
+            if m.field in defined_by:  # ANY DEFINED BY an earlier component (Extension.item)
+                by, choices = defined_by[m.field]
+                table = self._table({v: self._dec_fn(c) for v, c in choices.items()})
+                member = [
+                    f"f = {table}.get(getattr(o, {by!r}))",
+                    "if f is not None:",
+                    "    x, p = f(data, p, end)",
+                    "else:",
+                    *("    " + line for line in member),
+                ]
+            lines += ["    " + line for line in member]
             lines.append(f"    d[{m.field!r}] = x")
             if m.required:
                 lines += ["else:", "    raise _Bail"]
@@ -326,8 +339,6 @@ class CompiledCodec:
     def _enc_fn(self, coder: Any) -> str:
         shape = coder.shape
         kind = shape[0] if shape else None
-        if kind == "seq" and shape[4]:
-            kind = None
         if kind not in ("seq", "seqof", "choice", "explicit"):
             return self._const(coder.encode, "enc_")
         if id(coder) in self._enc_fns:
@@ -361,7 +372,7 @@ class CompiledCodec:
         if kind == "explicit":
             body = [f"c = {self._enc_fn(shape[2])}(v)"]
         elif kind == "seq":
-            _k, _key, cls, members, _d = shape
+            _k, _key, cls, members, defined_by = shape
             body = [f"if type(v) is not {self._const(cls, 'CLS_')}:", "    raise _Bail"]
             body += ["parts = []", "a = parts.append"]
             for m in members:
@@ -370,7 +381,18 @@ class CompiledCodec:
                 if self.omit_defaults and m.default is not dataclasses.MISSING:
                     test += f" and x != {self._const(m.default, 'DEF_')}"
                 body.append(f"if {test}:")
-                body += ["    " + line for line in self._enc_member(m.coder)]
+                member = self._enc_member(m.coder)
+                if m.field in defined_by:
+                    by, choices = defined_by[m.field]
+                    by_value = self._table({v: self._enc_fn(c) for v, c in choices.items()})
+                    member = [
+                        f"f = None if type(x) is bytes else {by_value}.get(v.{by})",
+                        "if f is not None:",
+                        "    a(f(x))",
+                        "else:",
+                        *("    " + line for line in member),
+                    ]
+                body += ["    " + line for line in member]
                 if m.required:
                     body += ["elif x is None:", "    raise _Bail"]
             body.append("c = b''.join(parts)")
