@@ -56,7 +56,7 @@ from isoill.apdu.ber import (
     skip_tlv,
     tag_key,
 )
-from isoill.apdu.enums import ASN1Enum, set_asn1_names
+from isoill.apdu.enums import ASN1Enum, ILLAPDUType, set_asn1_names
 from isoill.apdu.errors import DecodeError, EncodeError, JSONFormError
 
 # A decoder reads the TLV starting at ``off`` (its end bounded by ``limit``) and returns the
@@ -155,6 +155,10 @@ class Coder:
     what: str
     plain: Callable[[Any], Any] = _same
     unplain: Callable[[Any], Any] = _same
+    #: What the node is, for the specialising compiler (:mod:`isoill.apdu.compiled`):
+    #: ``("seq", key, cls, members, defined_by)``, ``("explicit", key, inner)``, ... or
+    #: None for a node it leaves to this interpreter (OIDs, EXTERNALs, ANYs).
+    shape: tuple[Any, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +176,7 @@ class Binder:
         self.externals: dict[str, tuple[type[model.ExternalValue], Coder]] = {}
         self._enum_names: dict[type[ASN1Enum], dict[int, str]] = {}
         self._sequences: dict[tuple[int, type], Coder] = {}
+        self._bound: dict[tuple[Any, ...], Coder] = {}
 
     # --- entry points --------------------------------------------------------------------
 
@@ -182,12 +187,35 @@ class Binder:
 
     def bind_external(self, cls: type[model.ExternalValue]) -> None:
         coder = self.bind_type(cls.asn1_type, cls)
-        self.externals[cls.oid] = (cls, coder)
+        from isoill.apdu.compiled import CompiledCodec
+
+        # The EXTERNAL's own type gets the specialised code too (OCLC's extension is in most
+        # requests); its slow path is the interpreter's, like everywhere else.
+        fast = CompiledCodec(coder, self.options.omit_defaults)
+        self.externals[cls.oid] = (cls, fast.compiled_coder(coder))
 
     # --- the walk ------------------------------------------------------------------------
 
     def bind(self, node: Any, desc: dict[str, Any], pytype: Any, module: str, what: str) -> Coder:
         pytype = _strip_none(pytype)
+        # asn1tools compiles every use of a type afresh; binding each use once per distinct
+        # (description, tag, Python type, name) keeps the coder tree, and the code the
+        # specialiser generates from it, as small as the schema.
+        memo_key = (
+            module,
+            repr({k: v for k, v in desc.items() if k not in ("name", "optional", "default")}),
+            bytes(node.tag) if getattr(node, "tag", None) is not None else None,
+            type(node),
+            pytype,
+            what,
+        )
+        coder = self._bound.get(memo_key)
+        if coder is None:
+            coder = self._bind(node, desc, pytype, module, what)
+            self._bound[memo_key] = coder
+        return coder
+
+    def _bind(self, node: Any, desc: dict[str, Any], pytype: Any, module: str, what: str) -> Coder:
         if isinstance(node, atb.ExplicitTag):
             inner = self.bind(node.inner, _untagged(desc), pytype, module, what)
             return _explicit(tag_key(node.tag), inner, what)
@@ -626,7 +654,8 @@ def _sequence_coder(
                 raise EncodeError(str(err), [name]) from err
         return cls(**kwargs)
 
-    return Coder(frozenset((key,)), dec, enc, what, plain, unplain)
+    shape = ("seq", key, cls, members, defined_by)
+    return Coder(frozenset((key,)), dec, enc, what, plain, unplain, shape)
 
 
 def _expect_key(value: Any, key: str, what: str) -> Any:
@@ -693,9 +722,8 @@ def _sequence_of_coder(key: int, element: Coder, size: tuple[int, int] | None, w
                 raise
         return tuple(out)
 
-    return Coder(
-        frozenset((key,)), dec, enc, what, lambda v: [element_plain(x) for x in v], unplain
-    )
+    plain = lambda v: [element_plain(x) for x in v]  # noqa: E731
+    return Coder(frozenset((key,)), dec, enc, what, plain, unplain, ("seqof", key, element, size))
 
 
 def _explicit(key: int, inner: Coder, what: str, fuse: bool = True) -> Coder:
@@ -720,7 +748,9 @@ def _explicit(key: int, inner: Coder, what: str, fuse: bool = True) -> Coder:
         content = inner_encode(value)
         return tag + encode_length(len(content)) + content
 
-    return Coder(frozenset((key,)), dec, enc, what, inner.plain, inner.unplain)
+    return Coder(
+        frozenset((key,)), dec, enc, what, inner.plain, inner.unplain, ("explicit", key, inner)
+    )
 
 
 def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
@@ -745,7 +775,7 @@ def _explicit_ill_string(key: int, inner: Coder, what: str) -> Coder:
                     return text, off + 4 + length
         return slow(data, off, limit)  # which names whatever is wrong
 
-    return Coder(frozenset((key,)), dec, general.encode, what, general.plain, general.unplain)
+    return dataclasses.replace(general, decode=dec)
 
 
 def _wrapped(inner: Coder, cls: Any) -> Coder:
@@ -773,6 +803,7 @@ def _wrapped(inner: Coder, cls: Any) -> Coder:
         inner.what,
         lambda v: inner_plain(getattr(v, name)),
         lambda v: cls(**{name: inner_unplain(v)}),
+        ("wrapped", inner, cls, name),
     )
 
 
@@ -841,7 +872,7 @@ def _choice_coder(arms: list[tuple[str, Any, Coder]], what: str) -> Coder:
             err.path.insert(0, name)
             raise
 
-    return Coder(frozenset(by_tag), dec, enc, what, plain, unplain)
+    return Coder(frozenset(by_tag), dec, enc, what, plain, unplain, ("choice", arms))
 
 
 def _ill_string_coder(
@@ -934,7 +965,7 @@ def _ill_string_coder(
     tags = frozenset(
         (GENERAL_STRING, EDIFACT_STRING, GENERAL_STRING | CONSTRUCTED, EDIFACT_STRING | CONSTRUCTED)
     )
-    return Coder(tags, dec, enc, what, plain, unplain)
+    return Coder(tags, dec, enc, what, plain, unplain, ("ill_string", charset, size, max_len))
 
 
 def _segments(data: bytes, off: int, limit: int, limits: Limits) -> tuple[bytes, int]:
@@ -989,19 +1020,23 @@ def _text_coder(
         if len(raw) > max_len:
             raise DecodeError(f"string of {len(raw)} bytes exceeds the limit of {max_len}", off)
         try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError:
-            raise DecodeError(f"{type_name} holds a non-ASCII byte", off) from None
-        try:
-            value = parse(text)
-            # What the encoder would write for this value must pass the encoder's own
-            # checks: a currency code of 4 letters, or an amount whose plain decimal
-            # form is longer than AmountString allows ("1E+20"), is refused here with the
-            # reason instead of decoding to a value that cannot be sent on.
-            written(value)
+            return convert(raw), end
         except ValueError as err:
             raise DecodeError(str(err), off) from None
-        return value, end
+
+    def convert(raw: bytes) -> Any:
+        """The value of the content octets; ValueError with the reason if there is none."""
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"{type_name} holds a non-ASCII byte") from None
+        value = parse(text)
+        # What the encoder would write for this value must pass the encoder's own
+        # checks: a currency code of 4 letters, or an amount whose plain decimal
+        # form is longer than AmountString allows ("1E+20"), is refused here with the
+        # reason instead of decoding to a value that cannot be sent on.
+        written(value)
+        return value
 
     def written(value: Any) -> str:
         """The text the encoder writes for ``value``; ValueError with the reason if none."""
@@ -1028,7 +1063,8 @@ def _text_coder(
             raise EncodeError(f"expected a string for {type_name}, got {type(value).__name__}")
         return parse(value)
 
-    return Coder(frozenset((key, constructed_key)), dec, enc, what, format_, unplain)
+    shape = ("text", key, convert, written, accepts, max_len, type_name)
+    return Coder(frozenset((key, constructed_key)), dec, enc, what, format_, unplain, shape)
 
 
 def _primitive(data: bytes, off: int, limit: int, key: int, what: str) -> tuple[bytes, int, int]:
@@ -1059,7 +1095,7 @@ def _integer_coder(key: int, value_range: tuple[int, int] | None, what: str) -> 
             raise EncodeError(f"{value} is outside {value_range[0]}..{value_range[1]}")
         return tag + _integer_content(int(value))
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    return Coder(frozenset((key,)), dec, enc, what, shape=("int", key, value_range))
 
 
 def _integer_content(value: int) -> bytes:
@@ -1113,7 +1149,8 @@ def _enumerated_coder(
         except ValueError as err:
             raise EncodeError(str(err)) from None
 
-    return Coder(frozenset((key,)), dec, enc, what, lambda v: v.asn1_name, unplain)
+    shape = ("enum", key, cls, permitted)
+    return Coder(frozenset((key,)), dec, enc, what, lambda v: v.asn1_name, unplain, shape)
 
 
 def _boolean(key: int, what: str) -> Coder:
@@ -1130,7 +1167,7 @@ def _boolean(key: int, what: str) -> Coder:
             raise EncodeError(f"expected a bool, got {type(value).__name__}")
         return true if value else false
 
-    return Coder(frozenset((key,)), dec, enc, what)
+    return Coder(frozenset((key,)), dec, enc, what, shape=("bool", key))
 
 
 def _object_identifier(key: int, what: str) -> Coder:
@@ -1163,7 +1200,8 @@ def _null(key: int, pytype: Any, what: str) -> Coder:
             raise EncodeError(f"expected {pytype.__name__}, got {type(value).__name__}")
         return tag
 
-    return Coder(frozenset((key,)), dec, enc, what, lambda v: None, lambda v: pytype())
+    shape = ("null", key, pytype)
+    return Coder(frozenset((key,)), dec, enc, what, lambda v: None, lambda v: pytype(), shape)
 
 
 def _external_coder(binder: Binder, what: str) -> Coder:
@@ -1338,10 +1376,14 @@ class Codec:
         binder = Binder(options)
         from isoill.apdu import externals
 
-        for cls in externals.registered():
-            binder.bind_external(cls)
+        externals.attach(binder)
         self._apdu = binder.bind_type("ILL-APDU", apdu_module.APDU)
         self._binder = binder
+        from isoill.apdu.compiled import CompiledCodec
+
+        self.compiled = CompiledCodec(self._apdu, options.omit_defaults)
+        self._decode_apdu = self.compiled.decode
+        self._encode_apdu = self.compiled.encode
 
     def decode_prefix(self, data: bytes, offset: int = 0) -> tuple[apdu_module.APDU, int]:
         """Decode the APDU starting at ``offset``; return it and the offset after it.
@@ -1360,7 +1402,7 @@ class Codec:
             )
         limit = min(len(data), offset + max_size)
         try:
-            value, end = self._apdu.decode(data, offset, limit)
+            value, end = self._decode_apdu(data, offset, limit)
         except DecodeError as err:
             _name_apdu(err.path)
             raise
@@ -1422,7 +1464,7 @@ class Codec:
                     [APDU_TYPE_NAME_BY_CLASS[type(apdu)], *problem],
                 )
         try:
-            encoded = self._apdu.encode(apdu)
+            encoded = self._encode_apdu(apdu)
         except EncodeError as err:
             _name_apdu(err.path)
             raise
@@ -1481,37 +1523,14 @@ def version_2_only(apdu: Any) -> list[str]:
     return []
 
 
-#: The standard's type name of each APDU, by its ILL-APDU alternative name.
-APDU_TYPE_NAMES = {
-    name.lower(): name
-    for name in (
-        "ILL-Request",
-        "Forward-Notification",
-        "Shipped",
-        "ILL-Answer",
-        "Conditional-Reply",
-        "Cancel",
-        "Cancel-Reply",
-        "Received",
-        "Recall",
-        "Returned",
-        "Checked-In",
-        "Overdue",
-        "Renew",
-        "Renew-Answer",
-        "Lost",
-        "Damaged",
-        "Message",
-        "Status-Query",
-        "Status-Or-Error-Report",
-        "Expired",
-    )
+#: The standard's type name of each APDU, by its ILL-APDU alternative name (derived from
+#: :class:`~isoill.apdu.enums.ILLAPDUType`, the one table of APDU names).
+APDU_TYPE_NAMES = {t.type_name.lower(): t.type_name for t in ILLAPDUType}
+
+
+APDU_TYPE_NAME_BY_CLASS: dict[type, str] = {
+    cls: cls.apdu_type.type_name for cls in apdu_module.APDU_CLASSES
 }
-
-
-APDU_TYPE_NAME_BY_CLASS: dict[type, str] = dict(
-    zip(apdu_module.APDU_CLASSES, APDU_TYPE_NAMES.values(), strict=True)
-)
 
 
 def _name_apdu(path: list[str]) -> None:

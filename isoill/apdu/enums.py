@@ -255,6 +255,15 @@ class CurrentState(ASN1Enum):
 
 
 class ILLAPDUType(ASN1Enum):
+    """The 20 APDU types: the one table of APDU names. Each member's name gives the
+    standard's type name (:attr:`type_name`), which the codec's error paths, the state
+    tables (upper case) and the reports derive from it rather than keep lists of their own."""
+
+    @property
+    def type_name(self) -> str:
+        """The standard's type name: ``ILL-Request``, ``Status-Or-Error-Report``."""
+        return "-".join(w if w == "ILL" else w.capitalize() for w in self.name.split("_"))
+
     ILL_REQUEST = 1
     FORWARD_NOTIFICATION = 2
     SHIPPED = 3

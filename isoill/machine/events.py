@@ -86,9 +86,7 @@ class Timer(StrEnum):
 
 
 #: The standard's names of the APDU types, as the tables and reports print them.
-SERVICE_NAMES: dict[ILLAPDUType, str] = {
-    member: member.name.replace("_", "-") for member in ILLAPDUType
-}
+SERVICE_NAMES: dict[ILLAPDUType, str] = {member: member.type_name.upper() for member in ILLAPDUType}
 SERVICES_BY_NAME: dict[str, ILLAPDUType] = {name: t for t, name in SERVICE_NAMES.items()}
 
 #: Qualifiers an event can carry, per APDU type; the other APDU types have none.

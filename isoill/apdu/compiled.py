@@ -1,0 +1,540 @@
+"""The specialised codec: straight-line Python for each SEQUENCE, CHOICE and SEQUENCE OF.
+
+The interpreter in :mod:`isoill.apdu.codec` is general: a loop per SEQUENCE that looks each
+component's tag up in a table, a function call and a tuple per header, a dict of defaults
+copied into every value. This module turns the interpreter's bound tree into Python source
+with one function per constructed node, written for exactly its components: tag octets
+compared as constants, definite short lengths read inline, the common leaves (``[n]
+ILL-String``, ENUMERATED, BOOLEAN, small INTEGERs, dates) decoded in place, values built by
+filling the dataclass's ``__dict__`` with the components present (absent ones fall back to
+the class attribute ``dataclasses`` leaves for a default), encodings written from tables of
+precomputed octets. The source is compiled once per codec at first use; it stays inspectable
+as :attr:`CompiledCodec.source`.
+
+Every generated function has the interpreter's function for the same node as its slow path,
+and takes it whenever anything is not the common case: a long or indefinite length it does
+not read inline, a constructed string, an EDIFACTString, an unexpected tag, an error of any
+kind. The slow path then decodes (or encodes) the node from its start, so every error -- its
+kind, offset, component path and reason -- and every uncommon encoding is exactly the
+interpreter's. The fast path only ever returns what the interpreter would have returned;
+``tests/apdu/test_fast_codec.py`` checks that against the pre-change codec kept as an
+oracle. Re-decoding on error costs at most one extra pass per nesting level, which the
+schema bounds, so decoding stays linear in the input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date, time
+from typing import Any, get_origin
+
+from isoill.apdu import types as model
+from isoill.apdu.ber import encode_length, encode_tag_key
+
+_Decode = Callable[[bytes, int, int], tuple[Any, int]]
+_Encode = Callable[[Any], bytes]
+
+
+class _Bail(Exception):
+    """Raised inside a fast path to hand the node to its slow path."""
+
+
+def _long_length(data: bytes, at: int) -> tuple[int, int]:
+    """(content end, content start) for a definite long-form length at ``at``; (-1, 0) for
+    the indefinite form or anything odd, which the caller leaves to the slow path."""
+    first = data[at]
+    if first == 0x81:
+        return at + 2 + data[at + 1], at + 2
+    if first == 0x82:
+        return at + 3 + (data[at + 1] << 8 | data[at + 2]), at + 3
+    if first == 0x83:
+        return at + 4 + int.from_bytes(data[at + 1 : at + 4], "big"), at + 4
+    return -1, 0
+
+
+def _headers(key: int) -> tuple[bytes, ...]:
+    """Tag and short length octets for every content length below 128."""
+    tag = encode_tag_key(key)
+    return tuple(tag + bytes((n,)) for n in range(128))
+
+
+class CompiledCodec:
+    """Generated decoder and encoder for one bound ILL-APDU coder tree."""
+
+    def __init__(self, root: Any, omit_defaults: bool = False) -> None:
+        self.omit_defaults = omit_defaults
+        self._ns: dict[str, Any] = {
+            "_Bail": _Bail,
+            "_long": _long_length,
+            "_enclen": encode_length,
+            "_new": object.__new__,
+        }
+        self._names: dict[Any, str] = {}
+        self._dec_fns: dict[int, str] = {}
+        self._enc_fns: dict[int, str] = {}
+        self._out: list[str] = []
+        self._keep: list[Any] = []  # coders whose ids name generated functions
+        self._tables: dict[str, dict[Any, str]] = {}  # dispatch tables, filled after exec
+        dec = self._dec_fn(root)
+        enc = self._enc_fn(root)
+        #: The generated Python source, for reading and debugging.
+        self.source = "\n".join(self._out) + "\n"
+        exec(compile(self.source, "<isoill.apdu.compiled>", "exec"), self._ns)
+        for table, functions in self._tables.items():
+            self._ns[table] = {key: self._ns[name] for key, name in functions.items()}
+        self.decode: _Decode = self._ns[dec]
+        self.encode: _Encode = self._ns[enc]
+
+    def compiled_coder(self, coder: Any) -> Any:
+        """``coder`` with the generated decoder and encoder (for a typed EXTERNAL's type)."""
+        return dataclasses.replace(coder, decode=self.decode, encode=self.encode)
+
+    # --- names and constants -------------------------------------------------------------
+
+    def _const(self, value: Any, hint: str) -> str:
+        """A name in the generated module's namespace bound to ``value``."""
+        plain = isinstance(value, int | bytes | str)
+        key = (hint, type(value), value) if plain else (hint, id(value))
+        name = self._names.get(key)
+        if name is None:
+            name = f"{hint}{len(self._names)}"
+            self._names[key] = name
+            self._ns[name] = value
+            self._keep.append(value)
+        return name
+
+    @staticmethod
+    def _tag_test(key: int, at: str) -> str:
+        octets = encode_tag_key(key)
+        return " and ".join(
+            f"data[{at}{f' + {i}' if i else ''}] == {octet:#04x}" for i, octet in enumerate(octets)
+        )
+
+    def _tags_test(self, tags: frozenset[int], at: str) -> str:
+        if len(tags) == 1:
+            return self._tag_test(next(iter(tags)), at)
+        if all(key < 0x100 for key in tags):
+            return f"data[{at}] in {self._const(tags, 'TAGS')}"
+        return "(" + " or ".join(f"({self._tag_test(key, at)})" for key in sorted(tags)) + ")"
+
+    # --- decoding ------------------------------------------------------------------------
+
+    def _dec_fn(self, coder: Any) -> str:
+        """Name of a function decoding ``coder``'s node: generated for constructed nodes,
+        the interpreter's own for the rest."""
+        shape = coder.shape
+        kind = shape[0] if shape else None
+        if kind not in ("seq", "seqof", "choice", "explicit"):
+            return self._const(coder.decode, "dec_")
+        if id(coder) in self._dec_fns:
+            return self._dec_fns[id(coder)]
+        name = f"d{len(self._dec_fns)}_{kind}"
+        self._dec_fns[id(coder)] = name
+        self._keep.append(coder)
+        slow = self._const(coder.decode, "slow_")
+        body: list[str] = []
+        if kind == "choice":
+            table = {}
+            for _arm_name, _arm_type, arm in shape[1]:
+                for key in arm.tags:
+                    if key < 0x100:
+                        table[key] = self._dec_fn(arm)
+            body += [
+                f"f = {self._table(table)}.get(data[off])",
+                "if f is not None and off < limit:",
+                "    return f(data, off, limit)",
+            ]
+        elif kind == "explicit" and (inline := self._explicit_leaf_dec(shape[1], shape[2])):
+            cond, value, after = inline
+            body += [
+                "p = off",
+                "end = limit",
+                f"if data[p] == {shape[1]:#04x} and {cond}:",
+                f"    return {value}, {after}",
+            ]
+        else:
+            key = shape[1]
+            tl = len(encode_tag_key(key))
+            body += [
+                f"if not ({self._tag_test(key, 'off')}):",
+                "    raise _Bail",
+                *self._length("off", tl, "p", "end"),
+                "if end < 0 or end > limit:",
+                "    raise _Bail",
+            ]
+            if kind == "seq":
+                body += self._seq_body(shape)
+            elif kind == "seqof":
+                body += self._seqof_body(shape)
+            else:
+                inner = self._dec_fn(shape[2])
+                body += [f"x, p = {inner}(data, p, end)", "if p == end:", "    return x, p"]
+        self._out += [
+            f"def {name}(data, off, limit):",
+            "    try:",
+            *("        " + line for line in body),
+            "    except Exception:",
+            "        pass",
+            f"    return {slow}(data, off, limit)",
+            "",
+        ]
+        return name
+
+    def _table(self, functions: dict[Any, str]) -> str:
+        """A dispatch table of generated functions, which exist only after the exec."""
+        name = f"ARMS{len(self._tables)}"
+        self._tables[name] = functions
+        return name
+
+    @staticmethod
+    def _length(off: str, tl: int, start: str, end: str) -> list[str]:
+        """Read the length after a ``tl``-octet tag at ``off``: short form inline."""
+        at = f"{off} + {tl}"
+        return [
+            f"n = data[{at}]",
+            "if n < 0x80:",
+            f"    {start} = {at} + 1",
+            f"    {end} = {start} + n",
+            "else:",
+            f"    {end}, {start} = _long(data, {at})",
+        ]
+
+    def _seq_body(self, shape: tuple[Any, ...]) -> list[str]:
+        _kind, _key, cls, members, defined_by = shape
+        lines = [f"o = _new({self._const(cls, 'CLS_')})", "d = o.__dict__"]
+        for m in members:
+            lines.append(f"if p < end and {self._tags_test(m.coder.tags, 'p')}:")
+            member = self._dec_member(m.coder, "x")
+            if m.field in defined_by:  # ANY DEFINED BY an earlier component (Extension.item)
+                by, choices = defined_by[m.field]
+                table = self._table({v: self._dec_fn(c) for v, c in choices.items()})
+                member = [
+                    f"f = {table}.get(getattr(o, {by!r}))",
+                    "if f is not None:",
+                    "    x, p = f(data, p, end)",
+                    "else:",
+                    *("    " + line for line in member),
+                ]
+            lines += ["    " + line for line in member]
+            lines.append(f"    d[{m.field!r}] = x")
+            if m.required:
+                lines += ["else:", "    raise _Bail"]
+            elif m.field not in vars(cls):  # no class attribute to fall back on
+                default = None if m.default is dataclasses.MISSING else m.default
+                lines += ["else:", f"    d[{m.field!r}] = {self._const(default, 'DEF_')}"]
+        lines += ["if p == end:", "    return o, p"]
+        return lines
+
+    def _seqof_body(self, shape: tuple[Any, ...]) -> list[str]:
+        _kind, _key, element, size = shape
+        lines = [
+            "items = []",
+            "while p < end:",
+            f"    if not ({self._tags_test(element.tags, 'p')}):",
+            "        raise _Bail",
+            *("    " + line for line in self._dec_member(element, "x")),
+            "    items.append(x)",
+        ]
+        if size is not None:
+            lines += [f"if not {size[0]} <= len(items) <= {size[1]}:", "    raise _Bail"]
+        lines += ["if p == end:", "    return tuple(items), p"]
+        return lines
+
+    def _dec_member(self, coder: Any, var: str) -> list[str]:
+        """Decode the TLV at ``p`` (its tag already matched), bounded by ``end``, into
+        ``var``, and move ``p`` past it."""
+        generic = f"{var}, p = {self._dec_fn(coder)}(data, p, end)"
+        shape = coder.shape
+        if not shape:
+            return [generic]
+        kind = shape[0]
+        if kind in ("enum", "bool", "int", "text", "null"):
+            inline = self._leaf_dec(shape, "p")
+        elif kind == "explicit":
+            inline = self._explicit_leaf_dec(shape[1], shape[2])
+        else:
+            return [generic]
+        if inline is None:
+            return [generic]
+        cond, value, after = inline
+        return [
+            f"if {cond}:",
+            f"    {var} = {value}",
+            f"    p = {after}",
+            "else:",
+            f"    {generic}",
+        ]
+
+    def _leaf_dec(self, shape: tuple[Any, ...], at: str) -> tuple[str, str, str] | None:
+        """(condition, value expression, offset after) for a primitive leaf in short form
+        whose tag is at ``at`` and already matched; None when there is no inline form."""
+        kind, key = shape[0], shape[1]
+        if kind not in ("enum", "bool", "int", "text", "null") or key >= 0x100:
+            return None
+        n = f"data[{at} + 1]"
+        tag = f"data[{at}] == {key:#04x}"
+        if kind in ("enum", "bool", "int"):
+            table = self._leaf_table(shape)
+            return (
+                f"{tag} and {n} == 1 and data[{at} + 2] in {table} and {at} + 3 <= end",
+                f"{table}[data[{at} + 2]]",
+                f"{at} + 3",
+            )
+        if kind == "null":
+            return (f"{tag} and {n} == 0", f"{self._const(shape[2], 'CLS_')}()", f"{at} + 2")
+        if kind == "text":
+            convert = self._const(_FAST_CONVERT.get(shape[6], _same)(shape[2]), "conv_")
+            return (
+                f"{tag} and {n} < 0x80 and {n} <= {shape[5]} and {at} + 2 + {n} <= end",
+                f"{convert}(data[{at} + 2 : {at} + 2 + {n}])",
+                f"{at} + 2 + {n}",
+            )
+        return None
+
+    def _leaf_table(self, shape: tuple[Any, ...]) -> str:
+        """Content octet (one, 0..127) -> value, for the values the node accepts."""
+        kind = shape[0]
+        if kind == "enum":
+            cls, permitted = shape[2], shape[3]
+            table = {int(m): m for m in cls if 0 <= m < 0x80 and (not permitted or m in permitted)}
+        elif kind == "bool":
+            table = {octet: octet != 0 for octet in range(0x80)}
+        else:
+            low, high = shape[2] or (0, 0x7F)
+            table = {v: v for v in range(max(low, 0), min(high, 0x7F) + 1)}
+        return self._const(table, "VAL_")
+
+    def _explicit_leaf_dec(self, key: int, inner: Any) -> tuple[str, str, str] | None:
+        """``[n] EXPLICIT`` around a leaf, both headers in short form, as one test (the
+        outer tag already matched)."""
+        ishape = inner.shape
+        if key >= 0x100 or not ishape:
+            return None
+        wrap = None
+        if ishape[0] == "wrapped" and ishape[1].shape and ishape[1].shape[0] == "ill_string":
+            wrap, ishape = ishape, ishape[1].shape
+        if ishape[0] == "ill_string":
+            charset, size, max_len = ishape[1], ishape[2], ishape[3]
+            n = "data[p + 3]"
+            text = f"data[p + 4 : p + 4 + {n}].decode({charset!r})"
+            cond = f"data[p + 2] == 0x1b and {n} < 0x7e and data[p + 1] == {n} + 2"
+            cond += f" and p + 4 + {n} <= end"
+            if max_len < 0x7E:
+                cond += f" and {n} <= {max_len}"
+            if size is not None:
+                check = self._const(_sized(size), "size_")
+                text = f"{check}({text})"
+            if wrap is not None:
+                text = f"{self._const(_wrapper(wrap[2], wrap[3]), 'wrap_')}({text})"
+            return cond, text, f"p + 4 + {n}"
+        leaf = self._leaf_dec(ishape, "p + 2")
+        if leaf is None:
+            return None
+        cond, value, after = leaf
+        return f"data[p + 1] < 0x80 and {after} == p + 2 + data[p + 1] and {cond}", value, after
+
+    # --- encoding ------------------------------------------------------------------------
+
+    def _enc_fn(self, coder: Any) -> str:
+        shape = coder.shape
+        kind = shape[0] if shape else None
+        if kind not in ("seq", "seqof", "choice", "explicit"):
+            return self._const(coder.encode, "enc_")
+        if id(coder) in self._enc_fns:
+            return self._enc_fns[id(coder)]
+        name = f"e{len(self._enc_fns)}_{kind}"
+        self._enc_fns[id(coder)] = name
+        self._keep.append(coder)
+        slow = self._const(coder.encode, "eslow_")
+        if kind == "choice":
+            table: dict[Any, str] = {}
+            for _arm_name, arm_type, arm in shape[1]:
+                origin = get_origin(arm_type) or arm_type
+                table[origin] = self._enc_fn(arm)
+                if origin is str:
+                    table[model.EDIFACTString] = table[origin]
+            self._out += [
+                f"def {name}(v):",
+                f"    f = {self._table(table)}.get(type(v))",
+                "    if f is not None:",
+                "        try:",
+                "            return f(v)",
+                "        except Exception:",
+                "            pass",
+                f"    return {slow}(v)",
+                "",
+            ]
+            return name
+        key = shape[1]
+        headers = self._const(_headers(key), "H_")
+        tag = self._const(encode_tag_key(key), "TAG_")
+        if kind == "explicit":
+            body = [f"c = {self._enc_fn(shape[2])}(v)"]
+        elif kind == "seq":
+            _k, _key, cls, members, defined_by = shape
+            body = [f"if type(v) is not {self._const(cls, 'CLS_')}:", "    raise _Bail"]
+            body += ["parts = []", "a = parts.append"]
+            for m in members:
+                body.append(f"x = v.{m.field}")
+                test = "x is not None"
+                if self.omit_defaults and m.default is not dataclasses.MISSING:
+                    test += f" and x != {self._const(m.default, 'DEF_')}"
+                body.append(f"if {test}:")
+                member = self._enc_member(m.coder)
+                if m.field in defined_by:
+                    by, choices = defined_by[m.field]
+                    by_value = self._table({v: self._enc_fn(c) for v, c in choices.items()})
+                    member = [
+                        f"f = None if type(x) is bytes else {by_value}.get(v.{by})",
+                        "if f is not None:",
+                        "    a(f(x))",
+                        "else:",
+                        *("    " + line for line in member),
+                    ]
+                body += ["    " + line for line in member]
+                if m.required:
+                    body += ["elif x is None:", "    raise _Bail"]
+            body.append("c = b''.join(parts)")
+        else:
+            _k, _key, element, size = shape
+            body = ["if type(v) is not tuple:", "    raise _Bail"]
+            if size is not None:
+                body += [f"if not {size[0]} <= len(v) <= {size[1]}:", "    raise _Bail"]
+            body += ["parts = []", "a = parts.append", "for x in v:"]
+            body += ["    " + line for line in self._enc_member(element)]
+            body.append("c = b''.join(parts)")
+        body += [
+            "n = len(c)",
+            f"return ({headers}[n] if n < 0x80 else {tag} + _enclen(n)) + c",
+        ]
+        self._out += [
+            f"def {name}(v):",
+            "    try:",
+            *("        " + line for line in body),
+            "    except Exception:",
+            "        pass",
+            f"    return {slow}(v)",
+            "",
+        ]
+        return name
+
+    def _enc_member(self, coder: Any) -> list[str]:
+        """Append the encoding of ``x`` (not None) to ``parts``."""
+        generic = f"a({self._enc_fn(coder)}(x))"
+        shape = coder.shape
+        if not shape:
+            return [generic]
+        table = self._enc_table(coder)
+        if table is not None:
+            check, name = table
+            return [f"a({name}[x] if {check} and x in {name} else {self._enc_fn(coder)}(x))"]
+        if shape[0] == "explicit" and shape[2].shape and shape[2].shape[0] == "ill_string":
+            _i, charset, size, _max = shape[2].shape
+            headers = self._const(
+                tuple(encode_tag_key(shape[1]) + bytes((n + 2, 0x1B, n)) for n in range(0x7E)),
+                "HS_",
+            )
+            test = "type(x) is str"
+            if size is not None:
+                test += f" and {size[0]} <= len(x) <= {size[1]}"
+            return [
+                f"if {test}:",
+                f"    r = x.encode({charset!r})",
+                "    if len(r) < 0x7e:",
+                f"        a({headers}[len(r)] + r)",
+                "    else:",
+                f"        {generic}",
+                "else:",
+                f"    {generic}",
+            ]
+        return [generic]
+
+    def _enc_table(self, coder: Any) -> tuple[str, str] | None:
+        """(type test, table name) when the node's every accepted value (or every small
+        one) has its whole encoding precomputed: ENUMERATED, BOOLEAN, small INTEGERs, with or
+        without an explicit tag around them."""
+        shape = coder.shape
+        outer = None
+        if shape[0] == "explicit" and shape[2].shape:
+            outer, shape = shape[1], shape[2].shape
+        if shape[0] not in ("enum", "bool", "int"):
+            return None
+        if shape[0] == "enum":
+            values: list[Any] = [
+                m for m in shape[2] if 0 <= m < 0x80 and (not shape[3] or m in shape[3])
+            ]
+            check = f"type(x) is {self._const(shape[2], 'CLS_')}"
+        elif shape[0] == "bool":
+            values, check = [True, False], "type(x) is bool"
+        else:
+            low, high = shape[2] or (0, 0x7F)
+            values, check = list(range(max(low, 0), min(high, 0x7F) + 1)), "type(x) is int"
+        inner_tag = encode_tag_key(shape[1])
+        table = {}
+        for value in values:
+            content = b"\xff" if value is True else int(value).to_bytes(1, "big", signed=True)
+            octets = inner_tag + bytes((len(content),)) + content
+            if outer is not None:
+                octets = encode_tag_key(outer) + bytes((len(octets),)) + octets
+            table[value] = octets
+        return check, self._const(table, "ENC_")
+
+
+def _same(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    return convert
+
+
+def _fast_date(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """ISO-Date content to a value: YYYYMMDD without the generic text path."""
+    make = date
+
+    def fast(raw: bytes) -> Any:
+        if len(raw) == 8 and raw.isdigit():
+            try:
+                return make(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+            except ValueError:
+                pass
+        return convert(raw)  # the peer's own text, as the interpreter keeps it
+
+    return fast
+
+
+def _fast_time(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """ISO-Time content to a value: HHMMSS without the generic text path."""
+    make = time
+
+    def fast(raw: bytes) -> Any:
+        if len(raw) == 6 and raw.isdigit():
+            try:
+                return make(int(raw[:2]), int(raw[2:4]), int(raw[4:]))
+            except ValueError:
+                pass
+        return convert(raw)
+
+    return fast
+
+
+_FAST_CONVERT = {"ISO-Date": _fast_date, "ISO-Time": _fast_time}
+
+
+def _sized(size: tuple[int, int]) -> Callable[[str], str]:
+    low, high = size
+
+    def check(text: str) -> str:
+        if not low <= len(text) <= high:
+            raise _Bail
+        return text
+
+    return check
+
+
+def _wrapper(cls: type, name: str) -> Callable[[Any], Any]:
+    new = object.__new__
+
+    def wrap(value: Any) -> Any:
+        obj: Any = new(cls)
+        obj.__dict__[name] = value
+        return obj
+
+    return wrap
