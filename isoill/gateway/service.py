@@ -39,7 +39,8 @@ from twisted.logger import (
 from twisted.python.failure import Failure
 
 import isoill
-from isoill.apdu import APDU, UndecodableAPDU, encode
+from isoill.apdu import APDU, Limits, UndecodableAPDU, encode
+from isoill.apdu.codec import get_codec
 from isoill.apdu.enums import UnableToPerform
 from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
@@ -109,6 +110,11 @@ class Gateway:
             on_batch=self.metrics.group_commit,
         )
         self._stats = store.stats()
+        # Build the codecs before the first APDU: building one takes a tenth of a second or
+        # more, which the first association's answer (and every other association, waiting
+        # on the reactor meanwhile) would otherwise pay.
+        get_codec()
+        get_codec(limits=Limits(max_apdu_size=config.limits.max_apdu_size))
         #: Associations open with each address, for the per-address limit.
         self.per_address: Counter[str] = Counter()
 

@@ -73,7 +73,7 @@ def _reader_session(gateway: GatewayProcess) -> str:
         store.commit(Change(accounts=(reader,)), time.time())
     finally:
         store.close()
-    from tests.gateway.test_reader_pages import Client
+    from tests.library.support import Client
 
     client = Client(gateway)
     status, url = client.log_in("reader", "library", *READER)
@@ -102,7 +102,7 @@ def test_a_readers_session_and_library_staff_are_not_operators(gateway: GatewayP
         assert _get(gateway, path, _basic(*READER))[0] == 401, path
         assert _get(gateway, path, _basic(*STAFF))[0] == 401, path
     # Nor does an operator account open a library's pages.
-    from tests.gateway.test_reader_pages import Client
+    from tests.library.support import Client
 
     status, url = Client(gateway).log_in("staff", "library", *OPERATOR)
     assert status == 401 and "/staff/login" in url

@@ -23,32 +23,17 @@ import pytest
 import isoill
 from tests.gateway.slow_store import COMMIT_DELAY
 from tests.gateway.support import REPO, Connection, FakePeer, free_port, wait_for_port
+from tests.gateway.test_e2e import CONFIG as E2E_CONFIG
 from tests.machine.support import TID, request
 
 TOKEN = "slow-store-operator-token-0123456789"
 
-CONFIG = """
-[gateway]
-ill = ["tcp:{ill}:interface=127.0.0.1"]
-http = "tcp:{http}:interface=127.0.0.1"
-operator_tokens = ["{token}"]
-
-[[network]]
-name = "east"
-[[network]]
-name = "west"
-
-[[peer]]
-name = "east-lib"
-network = "east"
-symbols = ["NACSIS:*"]
-
-[[peer]]
-name = "west-lib"
-network = "west"
-symbols = ["OCLC:*"]
-connect = "tcp:host=127.0.0.1:port={west}"
-"""
+#: The two networks of the end-to-end tests, on given ports, with an operator's token.
+CONFIG = E2E_CONFIG.replace(
+    "open = false",
+    'open = false\nill = ["tcp:{ill}:interface=127.0.0.1"]\n'
+    'http = "tcp:{http}:interface=127.0.0.1"\noperator_tokens = ["{token}"]',
+)
 
 
 @pytest.fixture
@@ -56,7 +41,7 @@ def slow_gateway(tmp_path: Path) -> Iterator[tuple[int, int]]:
     west = FakePeer()
     ill, http = free_port(), free_port()
     config = tmp_path / "gateway.toml"
-    config.write_text(CONFIG.format(ill=ill, http=http, token=TOKEN, west=west.port))
+    config.write_text(CONFIG.format(ill=ill, http=http, token=TOKEN, port=west.port))
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.gateway.slow_store", str(config), str(tmp_path / "g.db")],
         cwd=tmp_path,

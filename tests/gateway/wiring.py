@@ -34,6 +34,7 @@ from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, SQLiteStore
 from isoill.gateway.web import site
+from tests.library.support import FORM
 from tests.machine.support import request
 
 #: Two ISO networks, one peer in each: east's requests for OCLC symbols go to west.
@@ -233,23 +234,7 @@ def synchronous_threads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 #: A reader's request form the library API takes.
-GOOD_FORM = {
-    "service": "copy",
-    "document_type": "journal-article",
-    "title": "Interlending & Document Supply",
-    "article_title": "Licence to Deny? Publisher Restrictions on Document Delivery",
-    "volume_issue": "32(2)",
-    "pages": "94-101",
-    "year": "2004",
-    "issn": "0264-1615",
-    "cost_limit": "50",
-    "delivery": "email",
-    "name": "张三",
-    "address": "北京市海淀区清华园1号",
-    "postcode": "100084",
-    "email": "zhangsan@example.edu.cn",
-    "phone": "010-62780000",
-}
+GOOD_FORM = FORM
 
 #: Every endpoint that reads a JSON body, with the credentials it needs.
 JSON_ENDPOINTS: list[tuple[str, tuple[str, str] | str | None]] = [

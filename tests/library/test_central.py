@@ -23,6 +23,7 @@ import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
 from tests.gateway.support import FakePeer, GatewayProcess, Side, free_port
+from tests.library.support import FORM
 
 SUPPLIERS = ("CALIS:S1", "CALIS:S2", "CALIS:S3")
 #: The centre's ILL staff, who submit for readers over the API.
@@ -63,24 +64,6 @@ network = "calis"
 symbols = ["{symbol}"]
 connect = "tcp:host=127.0.0.1:port={port}"
 """
-
-FORM = {
-    "service": "copy",
-    "document_type": "journal-article",
-    "title": "Interlending & Document Supply",
-    "article_title": "Licence to Deny? Publisher Restrictions on Document Delivery",
-    "volume_issue": "32(2)",
-    "pages": "94-101",
-    "year": "2004",
-    "issn": "0264-1615",
-    "cost_limit": "50",
-    "delivery": "email",
-    "name": "张三",
-    "address": "北京市海淀区清华园1号",
-    "postcode": "100084",
-    "email": "zhangsan@example.edu.cn",
-    "phone": "010-62780000",
-}
 
 
 def start_centre(tmp_path: Path, deadline: float = 3600) -> tuple[GatewayProcess, list[FakePeer]]:

@@ -20,7 +20,7 @@ import pytest
 from isoill.gateway.store import SQLiteStore
 from isoill.library.requests import SupplyRequest
 from tests.gateway.support import GatewayProcess, free_port, wait_for_port
-from tests.gateway.test_central import FORM
+from tests.library.support import FORM
 
 CENTRE = """
 [gateway]

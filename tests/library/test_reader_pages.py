@@ -25,6 +25,7 @@ import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
 from tests.gateway.support import Connection, FakePeer, GatewayProcess, Side, free_port
+from tests.library.support import Client
 
 CONFIG = """
 [gateway]
@@ -83,76 +84,6 @@ FORM = {
     "email": "wangwu@example.edu.cn",
     "phone": "010-62780000",
 }
-
-
-class Client:
-    """A browser without a screen: cookies, forms and their CSRF tokens."""
-
-    def __init__(self, gateway: GatewayProcess) -> None:
-        self.base = f"http://127.0.0.1:{gateway.http_port}"
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.page = ""
-
-    def get(self, path: str) -> tuple[int, str, str]:
-        return self._open(urllib.request.Request(self.base + path))
-
-    def post(
-        self,
-        path: str,
-        fields: dict[str, str],
-        *,
-        csrf: bool = True,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, str, str]:
-        """Post a form as the last page would: with its CSRF token unless told not to."""
-        if csrf and "csrf" not in fields:
-            fields = {**fields, "csrf": self.csrf()}
-        data = urllib.parse.urlencode(fields).encode()
-        request = urllib.request.Request(
-            self.base + path,
-            data=data,
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
-        )
-        return self._open(request)
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
-        try:
-            with self.opener.open(request, timeout=20) as answer:
-                self.page = answer.read().decode()
-                return answer.status, self.page, answer.url
-        except urllib.error.HTTPError as err:
-            self.page = err.read().decode()
-            return err.code, self.page, err.url
-
-    def csrf(self) -> str:
-        found = re.search(r'name="csrf" value="([^"]+)"', self.page)
-        assert found, "the page has no form"
-        return found.group(1)
-
-    def cookie(self, name: str) -> http.cookiejar.Cookie | None:
-        return next((c for c in self.jar if c.name == name), None)
-
-    def register(self, library: str, username: str, password: str, **extra: str) -> int:
-        self.get(f"/reader/register?library={library}")
-        fields = {
-            "library": library,
-            "username": username,
-            "password": password,
-            "password2": password,
-            "name": extra.pop("name", "王五"),
-            "email": extra.pop("email", f"{username}@example.edu.cn"),
-            **extra,
-        }
-        return self.post("/reader/register", fields)[0]
-
-    def log_in(self, area: str, library: str, username: str, password: str) -> tuple[int, str]:
-        self.get(f"/{area}/?library={library}")
-        status, _page, url = self.post(
-            f"/{area}/login", {"library": library, "username": username, "password": password}
-        )
-        return status, url
 
 
 @pytest.fixture

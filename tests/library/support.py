@@ -1,0 +1,100 @@
+"""Helpers of the library's tests: a browser without a screen, and a reader's form."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from tests.gateway.support import GatewayProcess
+
+#: A reader's request (the Tsinghua form's fields), as the pages and the library API take it.
+FORM = {
+    "service": "copy",
+    "document_type": "journal-article",
+    "title": "Interlending & Document Supply",
+    "article_title": "Licence to Deny? Publisher Restrictions on Document Delivery",
+    "volume_issue": "32(2)",
+    "pages": "94-101",
+    "year": "2004",
+    "issn": "0264-1615",
+    "cost_limit": "50",
+    "delivery": "email",
+    "name": "张三",
+    "address": "北京市海淀区清华园1号",
+    "postcode": "100084",
+    "email": "zhangsan@example.edu.cn",
+    "phone": "010-62780000",
+}
+
+
+class Client:
+    """A browser without a screen: cookies, forms and their CSRF tokens."""
+
+    def __init__(self, gateway: GatewayProcess) -> None:
+        self.base = f"http://127.0.0.1:{gateway.http_port}"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.page = ""
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(
+        self,
+        path: str,
+        fields: dict[str, str],
+        *,
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, str]:
+        """Post a form as the last page would: with its CSRF token unless told not to."""
+        if csrf and "csrf" not in fields:
+            fields = {**fields, "csrf": self.csrf()}
+        data = urllib.parse.urlencode(fields).encode()
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        )
+        return self._open(request)
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
+        try:
+            with self.opener.open(request, timeout=20) as answer:
+                self.page = answer.read().decode()
+                return answer.status, self.page, answer.url
+        except urllib.error.HTTPError as err:
+            self.page = err.read().decode()
+            return err.code, self.page, err.url
+
+    def csrf(self) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.page)
+        assert found, "the page has no form"
+        return found.group(1)
+
+    def cookie(self, name: str) -> http.cookiejar.Cookie | None:
+        return next((c for c in self.jar if c.name == name), None)
+
+    def register(self, library: str, username: str, password: str, **extra: str) -> int:
+        self.get(f"/reader/register?library={library}")
+        fields = {
+            "library": library,
+            "username": username,
+            "password": password,
+            "password2": password,
+            "name": extra.pop("name", "王五"),
+            "email": extra.pop("email", f"{username}@example.edu.cn"),
+            **extra,
+        }
+        return self.post("/reader/register", fields)[0]
+
+    def log_in(self, area: str, library: str, username: str, password: str) -> tuple[int, str]:
+        self.get(f"/{area}/?library={library}")
+        status, _page, url = self.post(
+            f"/{area}/login", {"library": library, "username": username, "password": password}
+        )
+        return status, url
