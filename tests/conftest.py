@@ -30,15 +30,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tool.marker}: needs {tool.what}")
 
 
+def _need(marker: str) -> None:
+    """Skip (or, under ISOILL_REQUIRE_ALL, fail) unless the marker's tool is here."""
+    if present(marker):
+        return
+    hint = TOOLS[marker].hint
+    if required():
+        pytest.fail(f"{hint}; {REQUIRE_ALL} is set, so every test must run", pytrace=False)
+    _skipped_for[marker] += 1
+    pytest.skip(hint)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers():
-        if mark.name not in TOOLS or present(mark.name):
-            continue
-        hint = TOOLS[mark.name].hint
-        if required():
-            pytest.fail(f"{hint}; {REQUIRE_ALL} is set, so every test must run", pytrace=False)
-        _skipped_for[mark.name] += 1
-        pytest.skip(hint)
+        if mark.name in TOOLS:
+            _need(mark.name)
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
@@ -60,13 +66,16 @@ def yaz_trace() -> bytes:
 @pytest.fixture(scope="session")
 def yaz_helper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """YAZ's C codec as a program (``isoill.testing.yaz``), built once a run; tests that use
-    it are marked ``yaz``."""
+    it are marked ``yaz`` (and the fixture checks too, for a test that forgot)."""
+    _need("yaz")
     return build_helper(tmp_path_factory.mktemp("yazill"))
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A real PostgreSQL server for the session (tests that use it are marked ``postgres``)."""
+    """A real PostgreSQL server for the session: tests that use it are marked ``postgres``,
+    and the fixture checks too (a parameter may reach it through ``getfixturevalue``)."""
+    _need("postgres")
     with throwaway_server() as url:
         yield url
 

@@ -298,7 +298,7 @@ def _store_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.glob("store.db*"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         opened = open_store(str(tmp_path / "store.db"))
