@@ -18,7 +18,7 @@ site; and the SQL tables it keeps in the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,14 +29,8 @@ if TYPE_CHECKING:
     from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
     from isoill.gateway.config import Config, Network
     from isoill.gateway.logins import Throttle
-    from isoill.gateway.store import Change, OutboxItem, StoredLeg
-
-    #: The relay's ``forward``: an APDU onto a partner leg, as that leg's network takes it.
-    Forward = Callable[
-        [APDU, StoredLeg, datetime],
-        tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None],
-    ]
-    Loader = Callable[[str, str], StoredLeg | None]
+    from isoill.gateway.relay import Forward
+    from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
 
 
 class Payload(Protocol):

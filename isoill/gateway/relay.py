@@ -40,7 +40,7 @@ from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
 from isoill.gateway.kinds import Desk, kind_of, registered
 from isoill.gateway.networks import replace_leg
 from isoill.gateway.profiles import MappingRefused, into
-from isoill.gateway.store import Change, LogEntry, OutboxItem, StoredLeg
+from isoill.gateway.store import Change, Loader, LogEntry, OutboxItem, StoredLeg
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
 from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
 from isoill.machine.registry import is_new_request
@@ -49,7 +49,13 @@ from isoill.mapping.commands import CommandRefused, Leg
 from isoill.mapping.record import Command, Record, RecordError
 from isoill.mapping.to_iso import order_request
 
-Loader = Callable[[str, str], StoredLeg | None]
+#: Turns an APDU into the partner leg after it, its outbox entries, or the error report
+#: saying why the partner's network cannot take it (:meth:`Relay.forward`); what a desk of
+#: another kind calls to send on the gateway's legs.
+Forward = Callable[
+    [APDU, StoredLeg, datetime],
+    tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None],
+]
 
 #: The peer name of a records network's side of the log.
 RECORDS_PEER = "records"

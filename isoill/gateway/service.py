@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IListeningPort, IReactorThreads
@@ -51,9 +51,11 @@ from isoill.gateway.logins import Account
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
+    CONFLICT_RETRIES,
     Change,
     Committed,
     Conflict,
+    Decided,
     Lease,
     Loader,
     LogEntry,
@@ -68,18 +70,8 @@ from isoill.mapping.record import Command, Record
 
 log = Logger()
 
-#: How often a step is decided again when another process changed its legs meanwhile.
-CONFLICT_RETRIES = 5
 #: Outbox items claimed at once by the poll.
 DELIVERY_BATCH = 500
-
-
-class _Decided(Protocol):
-    @property
-    def change(self) -> Change: ...
-
-
-Decided = TypeVar("Decided", bound=_Decided)
 
 
 class Gateway:

@@ -28,7 +28,7 @@ or sent for a change that did not happen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -45,7 +45,6 @@ from isoill.apdu.apdus import (
     Received,
     Returned,
     Shipped,
-    StatusOrErrorReport,
 )
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.apdu.types import (
@@ -62,6 +61,7 @@ from isoill.apdu.types import (
 from isoill.errors import IsoillError
 from isoill.gateway.config import Config, Network
 from isoill.gateway.mail import mail_item
+from isoill.gateway.relay import Forward
 from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
 from isoill.library.requests import (
     Attempt,
@@ -80,13 +80,6 @@ from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
 from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import ReaderForm, ServiceType, from_request, to_request
-
-#: Turns an APDU the desk sends into the partner ISO leg after it, its outbox entry, or the
-#: error report saying why it cannot go (the relay's ``forward``).
-Forward = Callable[
-    [APDU, StoredLeg, datetime],
-    tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None],
-]
 
 #: How long a supplier lends an item when staff ship a loan without saying.
 LOAN_PERIOD = timedelta(days=28)

@@ -22,7 +22,7 @@ from isoill.library.requests import ReaderRequest, SupplyRequest, desk_from_json
 from isoill.library.settings import KIND, Library, read_library
 
 if TYPE_CHECKING:
-    from isoill.gateway.kinds import Forward
+    from isoill.gateway.relay import Forward
 
 #: The library's own table: login sessions of the reader and staff pages.
 SCHEMA = """
