@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
+import io
 import json
 import os
 import queue
@@ -18,8 +20,14 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.web.server import Site
 
 import isoill
 from isoill.machine import Role, Transaction, machine
@@ -264,3 +272,55 @@ class Side:
         assert outcome.accepted, (apdu, outcome.reply)
         self.txn = outcome.transaction
         return apdu
+
+
+# --- HTTP without a network ---------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """An HTTP answer as a client reads it."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self) -> Any:
+        assert self.headers["content-type"] == "application/json; charset=utf-8"
+        return json.loads(self.body)
+
+
+class _Socket:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.data)
+
+
+def exchange(
+    web: Site,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    listener: str = "127.0.0.1",
+) -> Answer:
+    """One request through a site with no network and no running reactor: Twisted's real
+    HTTP parser and resource tree take the bytes over a StringTransport (its local address
+    ``listener``), and the answer is read back with http.client, as a client would."""
+    web.reactor = Clock()  # the channel's idle timeout, never run
+    channel = web.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    assert channel is not None
+    transport = StringTransport(hostAddress=IPv4Address("TCP", listener, 8499))
+    channel.makeConnection(transport)
+    head = [f"{method} {path} HTTP/1.1", "Host: localhost", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    channel.dataReceived(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+    response = http.client.HTTPResponse(_Socket(transport.value()), method=method)  # type: ignore[arg-type]
+    response.begin()
+    return Answer(response.status, response.headers, response.read())

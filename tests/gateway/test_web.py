@@ -5,23 +5,16 @@ StringTransport, and the answer is read back with http.client, as a client would
 from __future__ import annotations
 
 import dataclasses
-import http.client
-import io
 import json
 import math
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from twisted.internet.address import IPv4Address
-from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
-from twisted.web.server import Site
 
 import isoill
 from isoill.gateway.config import Config
@@ -41,6 +34,7 @@ from isoill.gateway.web import MAX_BODY, site
 from isoill.machine import Role, Transaction, machine
 from isoill.mapping.commands import CommandRefused
 from isoill.mapping.record import Command, Record, RecordError
+from tests.gateway.support import Answer, exchange
 from tests.mapping.support import GIF
 
 #: The operators' bearer token of the fake gateway's configuration.
@@ -116,29 +110,6 @@ def backend(tmp_path: Path) -> Iterator[FakeBackend]:
 # --- HTTP without a network -----------------------------------------------------------------
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def json(self) -> Any:
-        assert self.headers["content-type"] == "application/json; charset=utf-8"
-        return json.loads(self.body)
-
-
-class _Socket:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def makefile(self, mode: str) -> io.BytesIO:
-        return io.BytesIO(self.data)
-
-
 def call(
     backend: FakeBackend,
     method: str,
@@ -152,24 +123,15 @@ def call(
     """One request through ``site(backend)``: Twisted parses it, routes and renders it. By
     default as an operator's program (the configured bearer token) to a listener on a
     non-loopback address."""
-    web: Site = site(backend)
-    web.reactor = Clock()  # the channel's idle timeout, never run
-    channel = web.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
-    assert channel is not None
-    transport = StringTransport(hostAddress=IPv4Address("TCP", listener, 8499))
-    channel.makeConnection(transport)
     data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
-    head = [f"{method} {path} HTTP/1.1", "Host: localhost", "Connection: close"]
+    headers = {}
     if authorization is not None:
-        head.append(f"Authorization: {authorization}")
+        headers["Authorization"] = authorization
     if data or method in ("POST", "PUT"):
-        head.append(f"Content-Length: {len(data)}")
+        headers["Content-Length"] = str(len(data))
         if content_type is not None:
-            head.append(f"Content-Type: {content_type}")
-    channel.dataReceived(("\r\n".join(head) + "\r\n\r\n").encode() + data)
-    response = http.client.HTTPResponse(_Socket(transport.value()), method=method)  # type: ignore[arg-type]
-    response.begin()
-    return Answer(response.status, response.headers, response.read())
+            headers["Content-Type"] = content_type
+    return exchange(site(backend), method, path, data, headers, listener)
 
 
 # --- putting legs in the store --------------------------------------------------------------

@@ -8,21 +8,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import http.client
-import io
-import json
 import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address
-from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 import isoill
@@ -34,6 +28,7 @@ from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, SQLiteStore
 from isoill.gateway.web import site
+from tests.gateway.support import Answer, exchange
 from tests.library.support import FORM
 from tests.machine.support import request
 
@@ -175,23 +170,6 @@ def add_staff(gateway: Gateway) -> None:
     gateway.store.commit(Change(accounts=(account,)), time.time())
 
 
-@dataclass
-class Answer:
-    status: int
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class _Socket:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def makefile(self, mode: str) -> io.BytesIO:
-        return io.BytesIO(self.data)
-
-
 def call(
     gateway: Gateway,
     path: str,
@@ -199,31 +177,16 @@ def call(
     auth: tuple[str, str] | str | None = None,
     content_type: str = "application/json",
 ) -> Answer:
-    """``POST path`` through the gateway's real site: Twisted parses, routes and renders
-    it over a StringTransport. The password check, which goes to a thread in the gateway,
-    runs at once here (``synchronous_threads``)."""
-    web = site(gateway)
-    web.reactor = Clock()  # the channel's idle timeout, never run
-    channel = web.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40001))
-    assert channel is not None
-    transport = StringTransport()
-    channel.makeConnection(transport)
-    head = [
-        f"POST {path} HTTP/1.1",
-        "Host: localhost",
-        "Connection: close",
-        f"Content-Length: {len(body)}",
-        f"Content-Type: {content_type}",
-    ]
+    """``POST path`` through the gateway's real site (:func:`exchange`). The password
+    check, which goes to a thread in the gateway, runs at once here
+    (``synchronous_threads``)."""
+    headers = {"Content-Length": str(len(body)), "Content-Type": content_type}
     if isinstance(auth, str):
-        head.append(f"Authorization: Bearer {auth}")
+        headers["Authorization"] = f"Bearer {auth}"
     elif auth is not None:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        head.append(f"Authorization: Basic {token}")
-    channel.dataReceived(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-    response = http.client.HTTPResponse(_Socket(transport.value()), method="POST")  # type: ignore[arg-type]
-    response.begin()
-    return Answer(response.status, response.read())
+        headers["Authorization"] = f"Basic {token}"
+    return exchange(site(gateway), "POST", path, body, headers)
 
 
 def synchronous_threads(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,20 +10,15 @@ through Twisted's own parser and resource tree with no network, as in test_web.
 
 from __future__ import annotations
 
-import http.client
-import io
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
 
 import isoill
 import isoill.library
@@ -37,27 +32,13 @@ from isoill.library.service import LibraryService
 from isoill.library.settings import Library, library_network
 from isoill.machine import Role, Transaction, machine
 from isoill.mapping.reader_form import read_form
+from tests.gateway.support import Answer, exchange
 
 TOKEN = "test-operator-token-0123456789abcdef"
 #: Markup in what readers, peers and the configuration give the pages.
 EVIL = '<script>alert("x")</script>'
 ESCAPED = '&lt;script&gt;alert("x")&lt;/script&gt;'
 LIBRARY = library_network(Library("thu", symbol="CALIS:THU", label=f"清华 {EVIL}"))
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    text: str
-
-
-class _Socket:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def makefile(self, mode: str) -> io.BytesIO:
-        return io.BytesIO(self.data)
 
 
 @pytest.fixture
@@ -71,18 +52,8 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
 def get(gateway: Gateway, path: str, cookie: str = "") -> Answer:
     """One GET through the gateway's site, as an operator's program unless a cookie logs
     in to the library's pages."""
-    web = site(gateway)
-    web.reactor = Clock()
-    channel = web.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
-    assert channel is not None
-    transport = StringTransport(hostAddress=IPv4Address("TCP", "192.0.2.1", 8499))
-    channel.makeConnection(transport)
-    head = [f"GET {path} HTTP/1.1", "Host: localhost", "Connection: close"]
-    head.append(f"Cookie: {cookie}" if cookie else f"Authorization: Bearer {TOKEN}")
-    channel.dataReceived(("\r\n".join(head) + "\r\n\r\n").encode())
-    response = http.client.HTTPResponse(_Socket(transport.value()), method="GET")  # type: ignore[arg-type]
-    response.begin()
-    return Answer(response.status, response.headers, response.read().decode("utf-8"))
+    login = {"Cookie": cookie} if cookie else {"Authorization": f"Bearer {TOKEN}"}
+    return exchange(site(gateway), "GET", path, headers=login, listener="192.0.2.1")
 
 
 def account(gateway: Gateway, username: str, role: AccountRole, *, confirmed: bool) -> Account:
