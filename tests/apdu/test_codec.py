@@ -17,6 +17,7 @@ from isoill.apdu import schema
 from isoill.apdu.codec import get_codec
 from isoill.demo import gif_copy_request
 from isoill.testing.strategies import apdus, for_type
+from tests.apdu.support import indefinite
 
 
 def _tid() -> isoill.TransactionId:
@@ -127,35 +128,15 @@ def test_no_encoding_starts_with_four_printable_octets(apdu: isoill.APDU) -> Non
     assert not all(0x20 <= b <= 0x7E for b in isoill.encode(apdu)[:4])
 
 
-def _indefinite(encoded: bytes) -> bytes:
-    """Re-write every constructed definite length as indefinite, as YAZ does for big parts."""
-    from isoill.apdu.ber import read_length, read_tag
-
-    def walk(data: bytes, off: int, end: int) -> bytes:
-        out = bytearray()
-        while off < end:
-            key, p = read_tag(data, off)
-            first = key if key < 0x100 else key >> 24
-            content_end, q = read_length(data, p, bool(first & 0x20), end)
-            if first & 0x20:
-                out += data[off:p] + b"\x80" + walk(data, q, content_end) + b"\x00\x00"
-            else:
-                out += data[off:content_end]
-            off = content_end
-        return bytes(out)
-
-    return walk(encoded, 0, len(encoded))
-
-
 @settings(max_examples=100)
 @given(apdus())
 def test_indefinite_lengths_decode_the_same(apdu: isoill.APDU) -> None:
     # Raw BER (unknown EXTERNALs, ANYs) is kept byte for byte, so rewriting inside it would
     # rightly change the value: those APDUs are covered by the byte-identity test instead.
     assume('"ber"' not in json.dumps(isoill.to_json(apdu)))
-    indefinite = _indefinite(isoill.encode(apdu))
-    assert indefinite[1] == 0x80
-    assert isoill.decode(indefinite) == apdu
+    rewritten = indefinite(isoill.encode(apdu))
+    assert rewritten[1] == 0x80
+    assert isoill.decode(rewritten) == apdu
 
 
 def test_gif_request_carries_the_oclc_extension_typed() -> None:

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 import isoill
 from isoill.apdu import codec as fast_codec
-from isoill.apdu.ber import INDEFINITE, read_length, read_tag
 from isoill.demo import gif_copy_request
 from isoill.testing import oracle_codec
 from isoill.testing.strategies import apdus, mutants, mutate
+from tests.apdu.support import indefinite
 
 ORACLE = {omit: oracle_codec.Codec(oracle_codec.Options(omit_defaults=omit)) for omit in (0, 1)}
 FAST = {omit: fast_codec.Codec(fast_codec.Options(omit_defaults=omit)) for omit in (0, 1)}
@@ -30,26 +30,6 @@ LATIN1 = (
     oracle_codec.Codec(oracle_codec.Options(charset="latin-1")),
     fast_codec.Codec(fast_codec.Options(charset="latin-1")),
 )
-
-
-def indefinite(encoded: bytes) -> bytes:
-    """Every constructed length rewritten as indefinite (as YAZ writes large EXTERNALs)."""
-
-    def walk(data: bytes, off: int, end: int) -> bytes:
-        out = bytearray()
-        while off < end:
-            key, p = read_tag(data, off)
-            first = key if key < 0x100 else key >> 24
-            content_end, q = read_length(data, p, bool(first & 0x20), end)
-            assert content_end != INDEFINITE
-            if first & 0x20:
-                out += data[off:p] + b"\x80" + walk(data, q, content_end) + b"\x00\x00"
-            else:
-                out += data[off:content_end]
-            off = content_end
-        return bytes(out)
-
-    return walk(encoded, 0, len(encoded))
 
 
 def outcome(codec: Any, data: bytes) -> tuple[Any, ...]:

@@ -20,37 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import isoill
-from isoill.apdu.ber import INDEFINITE, read_length, read_tag
 from isoill.testing.strategies import for_type, mutate
+from tests.apdu.support import indefinite
 
 
 def _tid() -> isoill.TransactionId:
     return isoill.TransactionId(transaction_group_qualifier="G", transaction_qualifier="T1")
 
 
-def _indefinite(encoded: bytes) -> bytes:
-    """Every constructed length rewritten as indefinite, so that a test can change a
-    primitive's length by replacing its TLV without redoing the lengths around it."""
-
-    def walk(data: bytes, off: int, end: int) -> bytes:
-        out = bytearray()
-        while off < end:
-            key, p = read_tag(data, off)
-            first = key if key < 0x100 else key >> 24
-            content_end, q = read_length(data, p, bool(first & 0x20), end)
-            assert content_end != INDEFINITE
-            if first & 0x20:
-                out += data[off:p] + b"\x80" + walk(data, q, content_end) + b"\x00\x00"
-            else:
-                out += data[off:content_end]
-            off = content_end
-        return bytes(out)
-
-    return walk(encoded, 0, len(encoded))
-
-
 def _patched(apdu: isoill.APDU, old: bytes, new: bytes) -> bytes:
-    data = _indefinite(isoill.encode(apdu))
+    data = indefinite(isoill.encode(apdu))
     assert data.count(old) == 1, (old.hex(), data.hex())
     return data.replace(old, new)
 
