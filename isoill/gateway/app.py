@@ -17,7 +17,12 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-from twisted.application.internet import ClientService, StreamServerEndpointService, TimerService
+from twisted.application.internet import (
+    ClientService,
+    StreamServerEndpointService,
+    TimerService,
+    backoffPolicy,
+)
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorCore
@@ -119,7 +124,9 @@ class GatewayService(MultiService):
         service = ClientService(
             endpoints.clientFromString(self.gateway.reactor, description),
             PeerFactory(self.gateway, peer),
-            retryPolicy=_backoff(retry.first, retry.maximum, retry.factor),
+            retryPolicy=backoffPolicy(
+                initialDelay=retry.first, maxDelay=retry.maximum, factor=retry.factor
+            ),
             clock=self.gateway.reactor,
             prepareConnection=lambda protocol: self._connected(peer, protocol),
         )
@@ -136,12 +143,6 @@ class GatewayService(MultiService):
             ports=self.gateway.listening(),
             pending=self.gateway.stats().outbox_pending,
         )
-
-
-def _backoff(first: float, maximum: float, factor: float) -> Any:
-    from twisted.application.internet import backoffPolicy
-
-    return backoffPolicy(initialDelay=first, maxDelay=maximum, factor=factor)
 
 
 def run(config: Config, log_stream: IO[str] | None = None) -> int:
