@@ -19,9 +19,9 @@ import pytest
 
 import isoill
 from isoill.apdu.ber import encode_length
+from tests.apdu.support import indefinite
 
 from .test_hostile_ber import huge_oid_request, request_with_extension
-from .test_reencode import _indefinite
 
 SMALL, LARGE = 10_000, 1_000_000
 MAX_RATIO = 400  # linear: 100; quadratic: 10,000
@@ -129,7 +129,7 @@ def constructed_string(size: int) -> bytes:
     """A title sent as a constructed GeneralString of one-octet segments (past the 64 KiB
     string limit it is refused)."""
     segments = b"\x1b\x01t" * (size // 3)
-    data = _indefinite(long_title(1))
+    data = indefinite(long_title(1))
     assert data.count(b"\x1b\x01t") == 1
     return data.replace(b"\x1b\x01t", b"\x3b\x80" + segments + b"\x00\x00")
 
@@ -147,7 +147,7 @@ SHAPES: dict[str, Callable[[int], tuple[bytes, Callable[[bytes], Callable[[], ob
     "long title": lambda n: (long_title(n), _decode),
     "constructed string": lambda n: (constructed_string(n), _decode),
     "many small typed TLVs, indefinite": lambda n: (
-        _indefinite(many_small_typed_tlvs(n * 3 // 5)),  # indefinite takes 5/3 the bytes
+        indefinite(many_small_typed_tlvs(n * 3 // 5)),  # indefinite takes 5/3 the bytes
         _decode,
     ),
     "indefinite APDU, 4 KiB chunks": lambda n: (
