@@ -11,6 +11,7 @@
                                 loopback, ISO ILL on 4990, HTTP on 8499)
     isoill send --to HOST:PORT FILE.json|FILE.ber
                                 one APDU to an ISO ILL peer; prints the answer
+    isoill iso18626 check FILE.xml   is this a valid ISO 18626 message? (prints its kind)
     isoill staff add USER --library NAME [--member SYMBOL]  |  isoill staff add USER --operator
                                 a staff account for the /staff/ pages (password from
                                 ISOILL_PASSWORD or asked for)
@@ -19,7 +20,8 @@ Exit status: 0 on success, 1 when the input is not valid (the message names the 
 and the component) or a replay meets a prohibited transition, 2 for usage errors and for a
 NACSIS-ILL record the GIF rules refuse (every reason on stderr, one per line); check-receive
 exits 3 when RECEIVE must not go ahead; send exits 3 when it cannot reach the peer or gets
-no answer, 7 when the answer is an error report (as yaz-illclient does).
+no answer, 7 when the answer is an error report (as yaz-illclient does); ``iso18626 check``
+exits 2 with the line, element and reason of each problem when the message is not valid.
 """
 
 from __future__ import annotations
@@ -276,6 +278,20 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 3
 
 
+def cmd_iso18626_check(args: argparse.Namespace) -> int:
+    from isoill.iso18626 import MessageError, parse
+
+    try:
+        message = parse(_read(args.file))
+    except MessageError as err:
+        for reason in err.reasons:
+            print(f"isoill: {args.file}: {reason}", file=sys.stderr)
+        print(f"isoill: {args.file}: errorType {err.error_type.value}", file=sys.stderr)
+        return 2
+    print(message.TAG)
+    return 0
+
+
 def cmd_gateway(args: argparse.Namespace) -> int:
     import isoill.library  # noqa: F401  (registers the library kind before the config is read)
     from isoill.gateway.app import run
@@ -429,6 +445,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
     check.set_defaults(func=cmd_nacsis_check_receive)
+    iso18626 = sub.add_parser("iso18626", help="ISO 18626 XML messages")
+    iso18626_commands = iso18626.add_subparsers(dest="iso18626_command", required=True)
+    check18626 = iso18626_commands.add_parser(
+        "check", help="valid against the ISO 18626 v1.2 schema? (prints the message's kind)"
+    )
+    check18626.add_argument("file", help="the message (XML), or - for stdin")
+    check18626.set_defaults(func=cmd_iso18626_check)
     gateway = sub.add_parser("gateway", help="run the ISO ILL gateway")
     gateway.add_argument("--config", help="TOML configuration (default: the embedded one)")
     gateway.add_argument("--ill-port", type=int, help="ISO ILL port on loopback (4990)")

@@ -94,3 +94,20 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
         errors = proc.stderr.read()
     assert proc.returncode != 0
     assert errors == b""
+
+
+def test_iso18626_check_names_the_kind_of_a_valid_message() -> None:
+    sample = Path(__file__).parent / "iso18626" / "samples" / "supplyingAgencyMessage.xml"
+    done = run("iso18626", "check", str(sample))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == "supplyingAgencyMessage"
+
+
+def test_iso18626_check_gives_line_element_and_reason_of_an_invalid_one() -> None:
+    sample = Path(__file__).parent / "iso18626" / "samples" / "request.xml"
+    bad = sample.read_bytes().replace(b"<ill:serviceType>Copy", b"<ill:serviceType>Lend")
+    done = run("iso18626", "check", "-", stdin=bad)
+    assert done.returncode == 2
+    error = done.stderr.decode()
+    assert "line 49: Element 'serviceType'" in error and "'Lend'" in error
+    assert "errorType UnrecognisedDataValue" in error

@@ -147,10 +147,11 @@ def parse_datetime(text: str) -> datetime:
 
 
 def format_datetime(moment: datetime) -> str:
-    """The ``xs:dateTime`` of ``moment``: "Z" for UTC, fractions only when there are any."""
-    text = moment.replace(tzinfo=None).isoformat(
-        timespec="microseconds" if moment.microsecond else "seconds"
-    )
+    """The canonical ``xs:dateTime`` of ``moment``: "Z" for UTC, a fraction only when there
+    is one and without trailing zeros."""
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
     offset = moment.utcoffset()
     if offset is None:
         return text
