@@ -99,6 +99,9 @@ class Peer:
     #: An e-mail address: APDUs for this peer go by store-and-forward mail, and mail from
     #: this address is taken as from this peer.
     mail: str | None = None
+    #: An ISO 18626 peer's address: messages for it are POSTed there (``http`` or
+    #: ``https``); only peers on an ``iso18626`` network have one.
+    url: str | None = None
 
     def owns(self, symbol: str) -> bool:
         return any(fnmatch.fnmatchcase(symbol.upper(), pattern.upper()) for pattern in self.symbols)
@@ -296,6 +299,9 @@ def parse(data: dict[str, Any], where: str = "config", here: Path | None = None)
             problems.append(f"{where}: peer {peer.name!r} names unknown network {peer.network!r}")
         elif not _has_peers(next(n for n in networks if n.name == peer.network)):
             problems.append(f"{where}: peer {peer.name!r} is on a network without peers")
+        else:
+            home = next(n for n in networks if n.name == peer.network)
+            problems += [f"{where}: {p}" for p in kind_of(home).peer_problems(peer)]
     tokens = gateway.get("operator_tokens", [])
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
         problems.append(f"{where}: operator_tokens must be a list of strings")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from twisted.web.resource import IResource
 
     from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
-    from isoill.gateway.config import Config, Network
+    from isoill.gateway.config import Config, Network, Peer
     from isoill.gateway.logins import Throttle
     from isoill.gateway.relay import Forward
     from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
@@ -97,6 +97,13 @@ class NetworkKind:
         if table:
             problems.append(f"{where}: unknown setting(s) {', '.join(sorted(table))}")
         return None
+
+    def peer_problems(self, peer: Peer) -> list[str]:
+        """What is wrong with a ``[[peer]]`` of one of its networks (the settings a peer of
+        this kind must or must not have)."""
+        if peer.url is not None:
+            return [f"peer {peer.name!r}: url is for peers on an iso18626 network"]
+        return []
 
     def defaults(self) -> Sequence[dict[str, Any]]:
         """``[[network]]`` tables the kind adds to the embedded default configuration."""
