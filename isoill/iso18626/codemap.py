@@ -14,6 +14,7 @@ sees what happened. The loan-condition markers are the ones ReShare uses.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TypeVar
 
 from isoill.apdu.enums import (
@@ -122,7 +123,7 @@ def unmarked(text: str | None, marker: str) -> tuple[bool, str | None]:
     return True, text[len(marker) :].strip() or None
 
 
-def kept(label: str, code: SchemeValue | None, known: dict[str, object]) -> str | None:
+def kept(label: str, code: SchemeValue | None, known: Collection[str]) -> str | None:
     """The note part that keeps an open-code value the 10161 side has no value for."""
     if code is None or code.value in known:
         return None

@@ -19,6 +19,7 @@ zone the 10161 side lives in (the gateway configures one per peer).
 from __future__ import annotations
 
 from datetime import date, datetime, time, tzinfo
+from typing import Any
 
 from isoill.apdu.apdus import APDUBase
 from isoill.apdu.types import (
@@ -72,7 +73,7 @@ def header(apdu: APDUBase, zone: tzinfo) -> Header:
     )
 
 
-def apdu_base(head: Header, zone: tzinfo) -> dict[str, object]:
+def apdu_base(head: Header, zone: tzinfo) -> dict[str, Any]:
     """The components every APDU has, from an 18626 header (keyword arguments of any
     APDU class)."""
     qualifier = head.requesting_agency_request_id

@@ -119,7 +119,7 @@ def ill_request(message: Request, zone: tzinfo) -> ILLRequest:
         )
     service = message.service_info
     return ILLRequest(
-        **base,  # type: ignore[arg-type]
+        **base,
         item_id=_item(message),
         ill_service_type=_service_types(service.service_type if service else ServiceType.LOAN),
         delivery_address=_delivery_address(message.requested_delivery_info),
