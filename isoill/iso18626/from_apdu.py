@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, tzinfo
+from enum import Enum
 from typing import Any, Literal
 
 from isoill.apdu import apdus
@@ -540,6 +541,8 @@ def _user_error(user: object) -> str:
 def _xml_safe(value: Any) -> Any:
     """``value`` with every text cleaned of characters XML 1.0 cannot carry (a 10161
     string may hold control characters; 18626 would refuse the whole message)."""
+    if isinstance(value, Enum):
+        return value
     if isinstance(value, str):
         return "".join(ch if _xml_char(ch) else "\ufffd" for ch in value)
     if isinstance(value, tuple):

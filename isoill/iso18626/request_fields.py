@@ -34,7 +34,7 @@ from isoill.apdu.types import (
     SystemAddress,
 )
 from isoill.iso18626 import identity
-from isoill.iso18626.codemap import reverse
+from isoill.iso18626.codemap import kept, note, reverse
 from isoill.iso18626.codes import CURRENCY_SCHEME, RequestType, ServiceType
 from isoill.iso18626.identity import MappingError
 from isoill.iso18626.messages import (
@@ -80,6 +80,9 @@ PUBLICATION_TYPES = {
     ItemType.SERIAL: "Journal",
     ItemType.OTHER: "Other",
 }
+#: The code of an item id 10161 holds only as text (additional-no-letters).
+OTHER_NUMBER = "Other"
+NUMBER_SIZES = {"ISBN": 10, "ISSN": 8}
 #: ISO 4217's code for "no currency": a 10161 amount may have none, an 18626 one may not.
 NO_CURRENCY = "XXX"
 
@@ -131,7 +134,7 @@ def ill_request(message: Request, zone: tzinfo) -> ILLRequest:
         if service and service.copyright_compliance
         else None,
         retry_flag=service is not None and service.request_type == RequestType.RETRY,
-        requester_note=service.note if service else None,
+        requester_note=_requester_note(service),
     )
 
 
@@ -141,7 +144,11 @@ def ill_request(message: Request, zone: tzinfo) -> ILLRequest:
 def _bibliographic(item: ItemId) -> BibliographicInfo:
     ids = tuple(
         BibliographicItemId(number, SchemeValue(code))
-        for code, number in (("ISBN", item.isbn), ("ISSN", item.issn))
+        for code, number in (
+            ("ISBN", item.isbn),
+            ("ISSN", item.issn),
+            (OTHER_NUMBER, item.additional_no_letters),
+        )
         if number
     )
     fields = {ours: getattr(item, theirs) for theirs, ours in BIBLIOGRAPHIC.items()}
@@ -258,20 +265,24 @@ def costs(amount: Amount) -> Costs:
 # --- request -> ILL-Request -----------------------------------------------------------------
 
 
-def amount(money: Costs) -> Amount:
+def amount(money: Costs | None) -> Amount | None:
+    """18626 costs as a 10161 amount; None when 10161 cannot write the value (negative, or
+    more than ten characters). A currency code that is not three letters is left out."""
+    if money is None:
+        return None
+    try:
+        Amount.format_monetary_value(money.monetary_value)
+    except ValueError:
+        return None
     code = money.currency_code.value
-    return Amount(
-        monetary_value=money.monetary_value, currency_code=None if code == NO_CURRENCY else code
-    )
+    known = len(code) == 3 and code.isascii() and code.isalpha() and code != NO_CURRENCY
+    return Amount(monetary_value=money.monetary_value, currency_code=code if known else None)
 
 
 def _item(message: Request) -> ItemId:
     bib = message.bibliographic_info
     fields = {theirs: getattr(bib, ours) for theirs, ours in BIBLIOGRAPHIC.items()}
-    numbers = {
-        i.bibliographic_item_identifier_code.value.upper(): i.bibliographic_item_identifier
-        for i in bib.bibliographic_item_id
-    }
+    numbers, others = _numbers(bib)
     pub = message.publication_info
     if pub is not None:
         fields |= {theirs: getattr(pub, ours) for theirs, ours in PUBLICATION.items()}
@@ -282,8 +293,26 @@ def _item(message: Request) -> ItemId:
         item_type=reverse(PUBLICATION_TYPES).get(kind) if kind else None,
         isbn=numbers.get("ISBN"),
         issn=numbers.get("ISSN"),
+        additional_no_letters="; ".join(others) or None,
         call_number=calls[0] if calls else None,
     )
+
+
+def _numbers(bib: BibliographicInfo) -> tuple[dict[str, str], list[str]]:
+    """The ISBN and ISSN that fit 10161's fields (10 and 8 characters once hyphens and
+    spaces are gone, as item-id wants them), and every other item id as text for
+    additional-no-letters ("CODE value", or the value alone for ``Other``)."""
+    numbers: dict[str, str] = {}
+    others: list[str] = []
+    for item in bib.bibliographic_item_id:
+        code = item.bibliographic_item_identifier_code.value
+        value = item.bibliographic_item_identifier
+        compact = value.replace("-", "").replace(" ", "")
+        if len(compact) == NUMBER_SIZES.get(code.upper()) and code.upper() not in numbers:
+            numbers[code.upper()] = compact
+        elif value.strip():
+            others.append(value if code == OTHER_NUMBER else f"{code} {value}")
+    return numbers, others
 
 
 def _service_types(kind: ServiceType) -> tuple[ILLServiceType, ...]:
@@ -297,12 +326,25 @@ def _service_types(kind: ServiceType) -> tuple[ILLServiceType, ...]:
 
 
 def _search_type(service: ServiceInfo | None, zone: tzinfo) -> SearchType | None:
-    if service is None or (service.service_level is None and service.need_before_date is None):
+    level = _level(service)
+    if service is None or (level is None and service.need_before_date is None):
         return None
     return SearchType(
-        level_of_service=service.service_level.value if service.service_level else None,
-        need_before_date=identity.day(service.need_before_date, zone),
+        level_of_service=level, need_before_date=identity.day(service.need_before_date, zone)
     )
+
+
+def _level(service: ServiceInfo | None) -> str | None:
+    """10161's level-of-service is one character: a longer serviceLevel goes to the note."""
+    level = service.service_level if service else None
+    return level.value if level and len(level.value) == 1 else None
+
+
+def _requester_note(service: ServiceInfo | None) -> str | None:
+    if service is None:
+        return None
+    level = service.service_level if _level(service) is None else None
+    return note(service.note, kept("serviceLevel", level, ()))
 
 
 def _delivery_address(infos: tuple[RequestedDeliveryInfo, ...]) -> DeliveryAddress | None:
@@ -361,4 +403,4 @@ def _cost_info(message: Request) -> CostInfoType | None:
     maximum = billing.maximum_costs if billing else None
     if account is None and maximum is None:
         return None
-    return CostInfoType(account_number=account, maximum_cost=amount(maximum) if maximum else None)
+    return CostInfoType(account_number=account, maximum_cost=amount(maximum))

@@ -33,7 +33,6 @@ from isoill.apdu.enums import (
     TransactionResults,
 )
 from isoill.apdu.types import (
-    Amount,
     ConditionalResults,
     DateDue,
     ErrorReport,
@@ -296,7 +295,7 @@ def _shipped(s: _Supplier) -> apdus.APDU:
     details = SupplyDetails(
         date_shipped=s.day(delivery.date_sent) if delivery else None,
         date_due=DateDue(date_due_field=due) if due else None,
-        cost=amount(delivery.delivery_costs) if delivery and delivery.delivery_costs else None,
+        cost=amount(delivery.delivery_costs) if delivery else None,
         shipped_conditions=conditions.get(condition.value, ShippedConditions.OTHER)
         if condition
         else None,
@@ -326,7 +325,7 @@ def _retry_possible(s: _Supplier) -> apdus.APDU:
     """Offered costs make it an estimate; otherwise a retry with its reason and date."""
     offered = s.info.offered_costs
     if offered is not None:
-        text = Amount.format_monetary_value(amount(offered).monetary_value)
+        text = format(offered.monetary_value, "f")
         currency = offered.currency_code.value
         estimate = text if currency == "XXX" else f"{text} {currency}"
         return _answer(s, TransactionResults.ESTIMATE, EstimateResults(cost_estimate=estimate))

@@ -97,15 +97,16 @@ def test_ill_request_fields_both_ways() -> None:
             publisher="Macmillan",
             place_of_publication="London",
             publication_date="1998",
-            issn="0028-0836",
+            issn="00280836",
             isbn="0123456789",
             call_number="QH 1 .N2",
             series_title_number="Series 4",
+            additional_no_letters="OCLC 12345",
             sponsoring_body="Society",
             verification_reference_source="OCLC",
         ),
         ill_service_type=(ILLServiceType.LOAN, ILLServiceType.COPY_NON_RETURNABLE),
-        search_type=SearchType(level_of_service="Rush", need_before_date=DAY),
+        search_type=SearchType(level_of_service="R", need_before_date=DAY),
         delivery_address=DeliveryAddress(
             postal_address=PostalAddress(
                 street_and_number="Main St 1",
