@@ -4,15 +4,23 @@ XML every mapped message must survive."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from isoill.apdu import apdus
 from isoill.apdu.types import DateTimeOfService, ServiceDateTime, SystemId, TransactionId
-from isoill.iso18626 import Message, parse, to_xml
+from isoill.iso18626 import AgencyId, Header, Message, SchemeValue, parse, to_xml
 
 REQUESTER = SystemId.institution("ISIL:DK-710100")
 RESPONDER = SystemId.institution("ISIL:DK-820010")
+#: The header of the 18626 messages of these tests: the same parties, at the same time.
+AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+HEADER = Header(
+    supplying_agency_id=AgencyId(SchemeValue("ISIL"), "DK-820010"),
+    requesting_agency_id=AgencyId(SchemeValue("ISIL"), "DK-710100"),
+    timestamp=AT,
+    requesting_agency_request_id="req-1",
+)
 WHEN = ServiceDateTime(
     date_time_of_this_service=DateTimeOfService(date=date(2026, 12, 2), time=time(9, 30))
 )
@@ -41,5 +49,7 @@ def through_xml(message: Message) -> Message:
 def mappable(apdu: apdus.APDUBase) -> Any:
     """``apdu`` with the parties, time and transaction of :func:`base` (a drawn APDU's own
     may be anything)."""
-    extra = {"intermediary_id": RESPONDER} if isinstance(apdu, apdus.ForwardNotification) else {}
+    extra: dict[str, Any] = (
+        {"intermediary_id": RESPONDER} if isinstance(apdu, apdus.ForwardNotification) else {}
+    )
     return replace(apdu, **base(), **extra)

@@ -252,9 +252,7 @@ def test_requester_notifications(apdu: apdus.APDUBase, sender: str, marker: str 
 
 
 def test_shipped_forward_is_a_message() -> None:
-    from tests.iso18626.mapping_support import through_xml as check
-
-    message = check(from_apdu(apdus.Cancel(**base())))
+    message, _ = there_and_back(apdus.Cancel(**base()))
     forward = RequestingAgencyMessage(message.header, Action.SHIPPED_FORWARD, "to DK-3")
     back = to_apdu(forward)
     assert isinstance(back, apdus.Message)
@@ -512,7 +510,7 @@ def test_status_report() -> None:
     ],
 )
 def test_error_report_is_an_error_confirmation(
-    problem: Any, kind: Any, confirmation: type, error_type: ErrorType
+    problem: Any, kind: Any, confirmation: Any, error_type: ErrorType
 ) -> None:
     report = ErrorReport(
         correlation_information="corr-7",

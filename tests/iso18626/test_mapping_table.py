@@ -5,7 +5,6 @@ gives (no drift)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,27 +13,18 @@ from isoill.apdu import APDU_CLASSES
 from isoill.apdu.enums import ILLAPDUType
 from isoill.iso18626 import (
     Action,
-    AgencyId,
-    Header,
     MessageInfo,
     ReasonForMessage,
     RequestingAgencyMessage,
-    SchemeValue,
     Status,
     StatusInfo,
     SupplyingAgencyMessage,
 )
 from isoill.iso18626.from_apdu import MAPPERS
 from isoill.iso18626.to_apdu import NoApdu, to_apdu
+from tests.iso18626.mapping_support import AT, HEADER
 
 TABLE = Path(__file__).parents[2] / "docs" / "iso18626-mapping.md"
-AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-HEADER = Header(
-    supplying_agency_id=AgencyId(SchemeValue("ISIL"), "DK-2"),
-    requesting_agency_id=AgencyId(SchemeValue("ISIL"), "DK-1"),
-    timestamp=AT,
-    requesting_agency_request_id="r",
-)
 
 
 def rows(heading: str) -> dict[str, str]:
@@ -55,7 +45,7 @@ def standard_name(apdu_type: ILLAPDUType) -> str:
 
 def test_every_apdu_type_has_a_row_and_a_mapper() -> None:
     firsts = {re.sub(r" \(.*\)$", "", key) for key in rows("ISO 10161 -> ISO 18626")}
-    types = {cls.apdu_type for cls in APDU_CLASSES}  # type: ignore[attr-defined]
+    types = {cls.apdu_type for cls in APDU_CLASSES}
     assert {standard_name(t) for t in types} <= firsts
     assert set(MAPPERS) == types
 

@@ -5,8 +5,9 @@ without an APDU are refused with the reason."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -15,13 +16,12 @@ from isoill.apdu.enums import GeneralProblem, ReasonUnfilled, ShippedConditions,
 from isoill.errors import IsoillError
 from isoill.iso18626 import (
     Action,
-    AgencyId,
     ConfirmationHeader,
     Costs,
     DeliveryInfo,
     ErrorData,
     ErrorType,
-    Header,
+    Message,
     MessageInfo,
     MessageStatus,
     ReasonForMessage,
@@ -34,15 +34,15 @@ from isoill.iso18626 import (
     SupplyingAgencyMessageConfirmation,
     YesNo,
 )
-from isoill.iso18626.to_apdu import ACTIONS, REASONS, STATUSES, NoApdu, to_apdu
+from isoill.iso18626 import to_apdu as mapping
+from isoill.iso18626.to_apdu import ACTIONS, REASONS, STATUSES, NoApdu
+from tests.iso18626.mapping_support import AT, HEADER
 
-AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-HEADER = Header(
-    supplying_agency_id=AgencyId(SchemeValue("ISIL"), "DK-820010"),
-    requesting_agency_id=AgencyId(SchemeValue("ISIL"), "DK-710100"),
-    timestamp=AT,
-    requesting_agency_request_id="req-1",
-)
+
+def to_apdu(message: Message) -> Any:
+    """The APDU of ``message``, typed loosely: each test reads the fields of the APDU type
+    it expects (and asserts that type where the type is the point)."""
+    return mapping.to_apdu(message)
 
 
 def supplier(
