@@ -272,13 +272,20 @@ def _expect_to_supply(s: _Supplier) -> apdus.APDU:
 
 
 def _will_supply(s: _Supplier) -> apdus.APDU:
+    """WillSupply, or, with ReShare's loan-condition note, a conditional answer: the
+    condition isoill named after the marker, else "other" with the peer's whole text."""
     conditional, rest = codemap.unmarked(s.note, codemap.ADD_LOAN_CONDITION)
     if conditional:
         name, _, note = (rest or "").partition(" ")
         known = name in Conditions.__members__
-        results = ConditionalResults(conditions=Conditions[name] if known else Conditions.OTHER)
-        s.note = note if known else rest
-        return _answer(s, TransactionResults.CONDITIONAL, results)
+        return apdus.ILLAnswer(
+            **s.base,
+            transaction_results=TransactionResults.CONDITIONAL,
+            results_explanation=ConditionalResults(
+                conditions=Conditions[name] if known else Conditions.OTHER
+            ),
+            responder_note=(note or None) if known else rest,
+        )
     supply = WillSupplyResults(
         reason_will_supply=ReasonWillSupply.BEING_PROCESSED_FOR_SUPPLY,
         supply_date=s.day(s.status.expected_delivery_date),

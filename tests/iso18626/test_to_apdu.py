@@ -12,10 +12,18 @@ from typing import Any
 import pytest
 
 from isoill.apdu import apdus, encode
-from isoill.apdu.enums import GeneralProblem, ReasonUnfilled, ShippedConditions, TransactionResults
+from isoill.apdu.enums import (
+    Conditions,
+    GeneralProblem,
+    ReasonUnfilled,
+    ShippedConditions,
+    TransactionResults,
+)
 from isoill.errors import IsoillError
 from isoill.iso18626 import (
     Action,
+    BibliographicInfo,
+    BibliographicItemId,
     ConfirmationHeader,
     Costs,
     DeliveryInfo,
@@ -25,9 +33,12 @@ from isoill.iso18626 import (
     MessageInfo,
     MessageStatus,
     ReasonForMessage,
+    Request,
     RequestConfirmation,
     RequestingAgencyMessage,
     SchemeValue,
+    ServiceInfo,
+    ServiceType,
     Status,
     StatusInfo,
     SupplyingAgencyMessage,
@@ -239,3 +250,41 @@ def test_blank_request_id_is_refused() -> None:
                 replace(HEADER, requesting_agency_request_id=" "), Action.CANCEL
             )
         )
+
+
+def test_item_ids_that_do_not_fit_go_to_additional_no_letters() -> None:
+    bib = BibliographicInfo(
+        title="T",
+        bibliographic_item_id=(
+            BibliographicItemId("978-0-12-345678-6", SchemeValue("ISBN")),
+            BibliographicItemId("0028-0836", SchemeValue("ISSN")),
+            BibliographicItemId("ocm123", SchemeValue("OCLC")),
+        ),
+    )
+    apdu = to_apdu(Request(HEADER, bib))
+    assert apdu.item_id.isbn is None
+    assert apdu.item_id.issn == "00280836"
+    assert apdu.item_id.additional_no_letters == "ISBN 978-0-12-345678-6; OCLC ocm123"
+    encode(apdu)
+
+
+def test_a_long_service_level_is_kept_in_the_note() -> None:
+    service = ServiceInfo(ServiceType.LOAN, service_level=SchemeValue("Express"), note="asap")
+    apdu = to_apdu(Request(HEADER, BibliographicInfo(title="T"), service_info=service))
+    assert apdu.search_type is None
+    assert apdu.requester_note == "asap [serviceLevel: Express]"
+
+
+def test_a_peers_own_loan_condition_note_is_a_conditional_answer() -> None:
+    apdu = to_apdu(supplier(Status.WILL_SUPPLY, note="#ReShareAddLoanCondition# Reading room only"))
+    assert apdu.transaction_results == TransactionResults.CONDITIONAL
+    assert apdu.results_explanation.conditions == Conditions.OTHER
+    assert apdu.responder_note == "Reading room only"
+
+
+def test_currency_10161_cannot_hold_is_left_out() -> None:
+    costs = Costs(SchemeValue("euro"), Decimal("3"))
+    message = replace(supplier(Status.LOANED), delivery_info=DeliveryInfo(AT, delivery_costs=costs))
+    apdu = to_apdu(message)
+    assert apdu.supply_details.cost.currency_code is None
+    assert apdu.supply_details.cost.monetary_value == Decimal("3")
