@@ -4,17 +4,19 @@ refused with a reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from isoill.apdu import APDU_CLASSES, apdus, encode
+from isoill.apdu.types import TransactionId
 from isoill.iso18626 import MESSAGE_TYPES, Message, Request, RequestingAgencyMessage, parse, to_xml
 from isoill.iso18626.from_apdu import from_apdu
 from isoill.iso18626.identity import MappingError
 from isoill.iso18626.to_apdu import to_apdu
-from isoill.testing.strategies import for_type
+from isoill.testing.strategies import for_type, ill_strings
 from tests.iso18626.mapping_support import mappable
 from tests.iso18626.support import values
 
@@ -62,3 +64,43 @@ def test_any_message_maps_to_an_apdu_or_says_why(message: Message) -> None:
         assert (
             apdu.transaction_id.transaction_qualifier == message.header.requesting_agency_request_id
         )
+
+
+#: APDUs whose every component but the note and the transaction is lost or fixed: the
+#: note field each keeps.
+NOTES = {
+    apdus.Cancel: "requester_note",
+    apdus.Renew: "requester_note",
+    apdus.StatusQuery: "note",
+    apdus.Recall: "responder_note",
+    apdus.Overdue: "responder_note",
+    apdus.CheckedIn: "responder_note",
+    apdus.Returned: "requester_note",
+}
+
+
+def _xml_text(text: str | None) -> bool:
+    return text is None or all(ch.isprintable() or ch in "\t\n" for ch in text)
+
+
+@SETTINGS
+@given(
+    apdu=st.sampled_from(list(NOTES)).flatmap(for_type).map(mappable),
+    qualifier=ill_strings(),
+    group=ill_strings(),
+)
+def test_the_note_and_the_transaction_come_back(apdu: Any, qualifier: str, group: str) -> None:
+    assume(
+        _xml_text(qualifier) and _xml_text(group) and _xml_text(getattr(apdu, NOTES[type(apdu)]))
+    )
+    drawn = replace(
+        apdu,
+        transaction_id=TransactionId(
+            transaction_group_qualifier=group, transaction_qualifier=qualifier
+        ),
+    )
+    back = to_apdu(parse(to_xml(from_apdu(drawn))))
+    assert type(back) is type(apdu)
+    assert back.transaction_id == drawn.transaction_id
+    assert (back.requester_id, back.responder_id) == (drawn.requester_id, drawn.responder_id)
+    assert getattr(back, NOTES[type(apdu)]) == getattr(drawn, NOTES[type(apdu)])
