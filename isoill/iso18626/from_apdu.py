@@ -344,13 +344,17 @@ def _renew_answer(apdu: apdus.RenewAnswer, context: _Context) -> Message:
 
 
 def _cancel_reply(apdu: apdus.CancelReply, context: _Context) -> Message:
-    """Yes: Cancelled. No: the status stays what it was (18626 refuses Cancelled with N)."""
+    """Yes: Cancelled. No: the status stays what it was; never Cancelled with N, which
+    18626 peers refuse as a contradiction."""
     info = MessageInfo(
         ReasonForMessage.CANCEL_RESPONSE,
         YesNo.YES if apdu.answer else YesNo.NO,
         apdu.responder_note,
     )
-    return _supplier(apdu, context, Status.CANCELLED if apdu.answer else context.current, info)
+    if apdu.answer:
+        return _supplier(apdu, context, Status.CANCELLED, info)
+    kept = UNCHANGED if context.current == Status.CANCELLED else context.current
+    return _supplier(apdu, context, kept, info)
 
 
 def _recall(apdu: apdus.Recall, context: _Context) -> Message:

@@ -108,19 +108,26 @@ def service_moment(service: ServiceDateTime, zone: tzinfo) -> datetime:
     return found
 
 
+def local(when: datetime, zone: tzinfo) -> datetime:
+    """An 18626 timestamp as the 10161 side's naive local time in ``zone``. A timestamp
+    without a zone is taken as already local, and so is one that ``zone`` would move out
+    of the years 1-9999."""
+    if when.tzinfo is None:
+        return when
+    try:
+        return when.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        return when.replace(tzinfo=None)
+
+
 def day(when: datetime | None, zone: tzinfo) -> date | None:
-    """The 10161 date of an 18626 timestamp: its day in ``zone`` (a timestamp without a
-    zone is taken as already local)."""
-    if when is None:
-        return None
-    return (when.astimezone(zone) if when.tzinfo is not None else when).date()
+    """The 10161 date of an 18626 timestamp: its day in ``zone``."""
+    return None if when is None else local(when, zone).date()
 
 
 def service_date_time(when: datetime, zone: tzinfo) -> ServiceDateTime:
-    local = when.astimezone(zone) if when.tzinfo is not None else when
-    local = local.replace(microsecond=0)
+    """The 10161 service date and time of an 18626 timestamp, to the second."""
+    moment = local(when, zone).replace(microsecond=0)
     return ServiceDateTime(
-        date_time_of_this_service=DateTimeOfService(
-            date=local.date(), time=local.time().replace(tzinfo=None)
-        )
+        date_time_of_this_service=DateTimeOfService(date=moment.date(), time=moment.time())
     )

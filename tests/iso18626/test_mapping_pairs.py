@@ -422,6 +422,11 @@ def test_responder_apdus(apdu: apdus.APDUBase, reason: ReasonForMessage, status:
     assert back == apdu
 
 
+def test_cancel_reply_no_is_never_cancelled() -> None:
+    message, _ = there_and_back(apdus.CancelReply(**base(), answer=False), current=Status.CANCELLED)
+    assert message.status_info.status == Status.WILL_SUPPLY
+
+
 def test_cancel_reply_no_keeps_the_current_status() -> None:
     message, _ = there_and_back(
         apdus.CancelReply(**base(), answer=False), current=Status.EXPECT_TO_SUPPLY

@@ -5,7 +5,7 @@ without an APDU are refused with the reason."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -288,3 +288,14 @@ def test_currency_10161_cannot_hold_is_left_out() -> None:
     apdu = to_apdu(message)
     assert apdu.supply_details.cost.currency_code is None
     assert apdu.supply_details.cost.monetary_value == Decimal("3")
+
+
+def test_a_timestamp_the_zone_would_move_out_of_range_stays_as_it_is() -> None:
+    early = replace(HEADER, timestamp=datetime(1, 1, 1, 0, 30, tzinfo=UTC))
+    apdu = to_apdu(RequestingAgencyMessage(early, Action.CANCEL))
+    assert apdu.service_date_time.date_time_of_this_service.date == date(1, 1, 1)
+    late = replace(HEADER, timestamp=datetime(9999, 12, 31, 23, 30, tzinfo=UTC))
+    apdu = mapping.to_apdu(
+        RequestingAgencyMessage(late, Action.CANCEL), zone=timezone(timedelta(hours=2))
+    )
+    assert apdu.service_date_time.date_time_of_this_service.date == date(9999, 12, 31)
