@@ -33,6 +33,7 @@ from isoill.apdu.types import (
     Amount,
     ConditionalResults,
     ElectronicDeliveryService,
+    ErrorReport,
     EstimateResults,
     HoldPlacedResults,
     LocationInfo,
@@ -471,11 +472,7 @@ def _error_confirmation(apdu: apdus.StatusOrErrorReport, context: _Context) -> M
     what a requester sends, a supplyingAgencyMessage one otherwise."""
     report = apdu.error_report
     assert report is not None
-    data = error_data(
-        report.provider_error_report,
-        report.user_error_report,
-        codemap.note(report.correlation_information, apdu.note),
-    )
+    data = error_data(report, apdu.note)
     refused = (
         report.provider_error_report.apdu_type
         if isinstance(report.provider_error_report, StateTransitionProhibited)
@@ -503,11 +500,16 @@ def _error_confirmation(apdu: apdus.StatusOrErrorReport, context: _Context) -> M
     return SupplyingAgencyMessageConfirmation(confirmation, error_data=data)
 
 
-def error_data(provider: object, user: object, text: str | None) -> ErrorData:
-    """The errorType of a 10161 problem: a general problem is a badly formed message, a
-    transaction-id problem or a user error an unrecognised value, a state transition
-    prohibited a status change not allowed (an unsupported action for what a requester
-    sends)."""
+def error_data(report: ErrorReport, note: str | None = None) -> ErrorData:
+    """The errorData of an ERROR confirmation saying what a 10161 error report says (for a
+    gateway that answers an 18626 POST with it). The errorType of the problem: a general
+    problem is a badly formed message, a transaction-id problem or a user error an
+    unrecognised value, a state transition prohibited a status change not allowed (an
+    unsupported action for what a requester sends). The errorValue names the problem as
+    :mod:`isoill.iso18626.to_apdu` reads it back, then correlation-information and
+    ``note``."""
+    provider, user = report.provider_error_report, report.user_error_report
+    text = codemap.note(report.correlation_information, note)
     if isinstance(provider, GeneralProblem):
         kind, what = ErrorType.BADLY_FORMED_MESSAGE, f"general-problem {provider.name.lower()}"
     elif isinstance(provider, TransactionIdProblem):

@@ -25,6 +25,7 @@ from isoill.apdu.enums import (
     ShippedConditions,
     TransactionIdProblem,
     TransactionResults,
+    UnableToPerform,
 )
 from isoill.apdu.types import (
     Amount,
@@ -68,7 +69,7 @@ from isoill.iso18626 import (
     SupplyingAgencyMessageConfirmation,
     YesNo,
 )
-from isoill.iso18626.from_apdu import from_apdu
+from isoill.iso18626.from_apdu import error_data, from_apdu
 from isoill.iso18626.to_apdu import to_apdu
 from tests.iso18626.mapping_support import REQUESTER, RESPONDER, base, through_xml
 
@@ -530,3 +531,14 @@ def test_error_report_is_an_error_confirmation(
     assert "corr-7" in message.error_data.error_value
     assert back.error_report.provider_error_report == problem
     assert back.transaction_id == apdu.transaction_id
+
+
+def test_error_data_of_a_user_error() -> None:
+    report = ErrorReport(
+        correlation_information="corr-8",
+        report_source=ReportSource.USER,
+        user_error_report=UnableToPerform.RESOURCE_LIMITATION,
+    )
+    data = error_data(report, "try later")
+    assert data.error_type == ErrorType.UNRECOGNISED_DATA_VALUE
+    assert data.error_value == "user-error resource_limitation (corr-8 try later)"
