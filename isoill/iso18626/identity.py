@@ -31,7 +31,7 @@ from isoill.apdu.types import (
     TransactionId,
 )
 from isoill.errors import IsoillError
-from isoill.iso18626.messages import AgencyId, Header, SchemeValue
+from isoill.iso18626.messages import AgencyId, ConfirmationHeader, Header, SchemeValue
 
 
 class MappingError(IsoillError):
@@ -73,20 +73,21 @@ def header(apdu: APDUBase, zone: tzinfo) -> Header:
     )
 
 
-def apdu_base(head: Header, zone: tzinfo) -> dict[str, Any]:
-    """The components every APDU has, from an 18626 header (keyword arguments of any
-    APDU class)."""
-    qualifier = head.requesting_agency_request_id
+def apdu_base(head: Header | ConfirmationHeader, zone: tzinfo) -> dict[str, Any]:
+    """The components every APDU has, from an 18626 header or a confirmation's (keyword
+    arguments of any APDU class)."""
+    qualifier = head.requesting_agency_request_id or ""
     if not qualifier.strip():
         raise MappingError("requestingAgencyRequestId: empty, and it is the transaction-qualifier")
+    requester, supplier = head.requesting_agency_id, head.supplying_agency_id
     return {
         "transaction_id": TransactionId(
-            transaction_group_qualifier=head.multiple_item_request_id.strip() or qualifier,
+            transaction_group_qualifier=(head.multiple_item_request_id or "").strip() or qualifier,
             transaction_qualifier=qualifier,
         ),
         "service_date_time": service_date_time(head.timestamp, zone),
-        "requester_id": system_id(head.requesting_agency_id),
-        "responder_id": system_id(head.supplying_agency_id),
+        "requester_id": system_id(requester) if requester else None,
+        "responder_id": system_id(supplier) if supplier else None,
     }
 
 

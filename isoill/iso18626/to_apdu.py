@@ -45,7 +45,6 @@ from isoill.apdu.types import (
     StatusReport,
     SupplyDetails,
     SystemId,
-    TransactionId,
     UnfilledResults,
     WillSupplyResults,
 )
@@ -54,7 +53,6 @@ from isoill.iso18626.codes import Action, ErrorType, MessageStatus, ReasonForMes
 from isoill.iso18626.identity import MappingError
 from isoill.iso18626.messages import (
     Confirmation,
-    Header,
     Message,
     Request,
     RequestConfirmation,
@@ -78,12 +76,8 @@ def to_apdu(message: Message, *, zone: tzinfo = UTC) -> apdus.APDU:
     if isinstance(message, SupplyingAgencyMessage):
         return _supplier(message, zone)
     if isinstance(message, RequestingAgencyMessage):
-        return ACTIONS[message.action](message, _base(message.header, zone))
+        return ACTIONS[message.action](message, identity.apdu_base(message.header, zone))
     return _confirmation(message, zone)
-
-
-def _base(head: Header, zone: tzinfo) -> dict[str, Any]:
-    return identity.apdu_base(head, zone)
 
 
 # --- requestingAgencyMessage ----------------------------------------------------------------
@@ -168,7 +162,7 @@ class _Supplier:
         self.info = message.message_info
         self.status = message.status_info
         self.zone = zone
-        self.base = _base(message.header, zone)
+        self.base = identity.apdu_base(message.header, zone)
         self.note = codemap.note(self.info.note, extra)
 
     def day(self, when: Any) -> Any:
@@ -444,19 +438,7 @@ def _confirmation(message: Confirmation, zone: tzinfo) -> apdus.APDU:
         )
     data = message.error_data
     text = data.error_value or data.error_type.value
-    base: dict[str, Any] = {
-        "transaction_id": TransactionId(
-            transaction_group_qualifier=(head.multiple_item_request_id or "").strip() or qualifier,
-            transaction_qualifier=qualifier,
-        ),
-        "service_date_time": identity.service_date_time(head.timestamp, zone),
-        "requester_id": identity.system_id(head.requesting_agency_id)
-        if head.requesting_agency_id
-        else None,
-        "responder_id": identity.system_id(head.supplying_agency_id)
-        if head.supplying_agency_id
-        else None,
-    }
+    base = identity.apdu_base(head, zone)
     report = ErrorReport(
         correlation_information=text,
         report_source=ReportSource.PROVIDER,
