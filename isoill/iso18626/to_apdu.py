@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from isoill.apdu import apdus
@@ -152,25 +152,24 @@ ACTIONS: dict[Action, Callable[[RequestingAgencyMessage, dict[str, Any]], apdus.
 
 
 class _Supplier:
-    """A supplyingAgencyMessage being read: its parts, dates in the zone, its note with
-    the open codes 10161 cannot hold."""
+    """A supplyingAgencyMessage being read: its parts, the APDU's common components, and
+    its dates as days in the zone."""
 
-    def __init__(
-        self, message: SupplyingAgencyMessage, zone: tzinfo, extra: str | None = None
-    ) -> None:
+    def __init__(self, message: SupplyingAgencyMessage, zone: tzinfo) -> None:
         self.message = message
         self.info = message.message_info
         self.status = message.status_info
         self.zone = zone
         self.base = identity.apdu_base(message.header, zone)
-        self.note = codemap.note(self.info.note, extra)
+        self.note = self.info.note
 
-    def day(self, when: Any) -> Any:
+    def day(self, when: datetime | None) -> date | None:
         return identity.day(when, self.zone)
 
     @property
-    def changed(self) -> Any:
-        return self.day(self.status.last_change)
+    def changed(self) -> date:
+        """The day of the last change (a status report's and a check-in's date)."""
+        return identity.local(self.status.last_change, self.zone).date()
 
 
 def _supplier(message: SupplyingAgencyMessage, zone: tzinfo) -> apdus.APDU:
