@@ -18,63 +18,51 @@ from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, tzinfo
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
 from isoill.apdu import apdus
 from isoill.apdu.enums import (
     CurrentState,
-    GeneralProblem,
     ILLAPDUType,
     ILLServiceType,
-    TransactionIdProblem,
     TransactionResults,
 )
 from isoill.apdu.types import (
     Amount,
     ConditionalResults,
     ElectronicDeliveryService,
-    ErrorReport,
     EstimateResults,
     HoldPlacedResults,
     LocationInfo,
     LocationsResults,
     RetryResults,
-    StateTransitionProhibited,
     SupplyDetails,
     UnfilledResults,
     WillSupplyResults,
 )
-from isoill.iso18626 import codemap, identity
+from isoill.iso18626 import codemap, identity, refusals
 from isoill.iso18626.codes import (
     LOAN_CONDITION_SCHEME,
     REASON_RETRY_SCHEME,
     REASON_UNFILLED_SCHEME,
     Action,
-    ErrorType,
-    MessageStatus,
     ReasonForMessage,
     Status,
     YesNo,
 )
-from isoill.iso18626.identity import MappingError
+from isoill.iso18626.identity import MappingError, Side
 from isoill.iso18626.messages import (
-    ConfirmationHeader,
     Costs,
     DeliveryInfo,
-    ErrorData,
     Message,
     MessageInfo,
-    RequestConfirmation,
     RequestingAgencyMessage,
-    RequestingAgencyMessageConfirmation,
     SchemeValue,
     StatusInfo,
     SupplyingAgencyMessage,
-    SupplyingAgencyMessageConfirmation,
 )
 from isoill.iso18626.request_fields import costs, request
 
-Side = Literal["requester", "responder"]
 #: The status a message that changes nothing states when the caller does not know the
 #: current one.
 UNCHANGED = Status.WILL_SUPPLY
@@ -431,7 +419,7 @@ def _status_or_error(apdu: apdus.StatusOrErrorReport, context: _Context) -> Mess
     """A status report answers a StatusRequest; an error report refuses a message, which
     18626 does with an ERROR confirmation."""
     if apdu.error_report is not None:
-        return _error_confirmation(apdu, context)
+        return refusals.error_confirmation(apdu, context.zone, context.sender)
     report = apdu.status_report
     if report is not None:
         status = codemap.STATUS_OF_STATE[report.provider_status_report]
@@ -450,95 +438,6 @@ def _status_or_error(apdu: apdus.StatusOrErrorReport, context: _Context) -> Mess
     return _supplier(
         apdu, context, status, MessageInfo(ReasonForMessage.STATUS_REQUEST_RESPONSE, note=note)
     )
-
-
-#: The APDUs only a requester sends (an error about one of them refuses a
-#: requestingAgencyMessage).
-REQUESTER_APDUS = frozenset(
-    {
-        ILLAPDUType.CONDITIONAL_REPLY,
-        ILLAPDUType.CANCEL,
-        ILLAPDUType.RECEIVED,
-        ILLAPDUType.RETURNED,
-        ILLAPDUType.RENEW,
-        ILLAPDUType.STATUS_QUERY,
-    }
-)
-
-
-def _error_confirmation(apdu: apdus.StatusOrErrorReport, context: _Context) -> Message:
-    """The ERROR confirmation of the message the report refuses: a requestConfirmation
-    for an ILL-Request (or when the report does not say), a requestingAgencyMessage one for
-    what a requester sends, a supplyingAgencyMessage one otherwise."""
-    report = apdu.error_report
-    assert report is not None
-    data = error_data(report, apdu.note)
-    refused = (
-        report.provider_error_report.apdu_type
-        if isinstance(report.provider_error_report, StateTransitionProhibited)
-        else None
-    )
-    head = identity.header(apdu, context.zone)
-    confirmation = ConfirmationHeader(
-        timestamp=head.timestamp,
-        timestamp_received=head.timestamp,
-        message_status=MessageStatus.ERROR,
-        supplying_agency_id=head.supplying_agency_id,
-        requesting_agency_id=head.requesting_agency_id,
-        requesting_agency_request_id=head.requesting_agency_request_id,
-        multiple_item_request_id=head.multiple_item_request_id or None,
-    )
-    if refused is None:
-        # The report does not say what it refuses: what the sender's partner sends.
-        refused = {"responder": ILLAPDUType.RECEIVED, "requester": ILLAPDUType.SHIPPED}.get(
-            context.sender or "", ILLAPDUType.ILL_REQUEST
-        )
-    if refused == ILLAPDUType.ILL_REQUEST:
-        return RequestConfirmation(confirmation, data)
-    if refused in REQUESTER_APDUS:
-        return RequestingAgencyMessageConfirmation(confirmation, error_data=data)
-    return SupplyingAgencyMessageConfirmation(confirmation, error_data=data)
-
-
-def error_data(report: ErrorReport, note: str | None = None) -> ErrorData:
-    """The errorData of an ERROR confirmation saying what a 10161 error report says (for a
-    gateway that answers an 18626 POST with it). The errorType of the problem: a general
-    problem is a badly formed message, a transaction-id problem or a user error an
-    unrecognised value, a state transition prohibited a status change not allowed (an
-    unsupported action for what a requester sends). The errorValue names the problem as
-    :mod:`isoill.iso18626.to_apdu` reads it back, then correlation-information and
-    ``note``."""
-    provider, user = report.provider_error_report, report.user_error_report
-    text = codemap.note(report.correlation_information, note)
-    if isinstance(provider, GeneralProblem):
-        kind, what = ErrorType.BADLY_FORMED_MESSAGE, f"general-problem {provider.name.lower()}"
-    elif isinstance(provider, TransactionIdProblem):
-        kind, what = (
-            ErrorType.UNRECOGNISED_DATA_VALUE,
-            f"transaction-id-problem {provider.name.lower()}",
-        )
-    elif isinstance(provider, StateTransitionProhibited):
-        kind = (
-            ErrorType.UNSUPPORTED_ACTION_TYPE
-            if provider.apdu_type in REQUESTER_APDUS
-            else ErrorType.UNRECOGNISED_DATA_VALUE
-        )
-        what = (
-            f"status change not allowed: {provider.apdu_type.name.lower()} "
-            f"in state {provider.current_state.name.lower()}"
-        )
-    else:
-        kind, what = ErrorType.UNRECOGNISED_DATA_VALUE, f"user-error {_user_error(user)}"
-    return ErrorData(kind, codemap.note(what, text and f"({text})"))
-
-
-def _user_error(user: object) -> str:
-    if user is None:
-        return "unspecified"
-    if isinstance(user, str):
-        return f"security-problem {user}"
-    name = getattr(user, "name", None)
-    return name.lower() if isinstance(name, str) else type(user).__name__
 
 
 # --- the result always validates -----------------------------------------------------------

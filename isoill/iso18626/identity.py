@@ -19,7 +19,7 @@ zone the 10161 side lives in (the gateway configures one per peer).
 from __future__ import annotations
 
 from datetime import date, datetime, time, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from isoill.apdu.apdus import APDUBase
 from isoill.apdu.types import (
@@ -33,10 +33,19 @@ from isoill.apdu.types import (
 from isoill.errors import IsoillError
 from isoill.iso18626.messages import AgencyId, ConfirmationHeader, Header, SchemeValue
 
+#: Which party sent an APDU (the APDU says so itself except for Message, Lost, Damaged
+#: and Status-Or-Error-Report).
+Side = Literal["requester", "responder"]
+
 
 class MappingError(IsoillError):
     """A message or APDU that has no counterpart on the other side (or lacks what the
     counterpart requires): the reasons say which and why."""
+
+
+class NoApdu(MappingError):
+    """An 18626 message that ISO 10161 has no APDU for (a request merely received, an OK
+    confirmation)."""
 
 
 def agency(system_id: SystemId | None, role: str) -> AgencyId:

@@ -12,7 +12,6 @@ Some messages have no APDU (RequestReceived alone, an OK confirmation): they rai
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -20,52 +19,36 @@ from typing import Any
 from isoill.apdu import apdus
 from isoill.apdu.enums import (
     Conditions,
-    CurrentState,
-    GeneralProblem,
-    ILLAPDUType,
     ILLServiceType,
     MostRecentService,
     ReasonUnfilled,
     ReasonWillSupply,
-    ReportSource,
     ShippedConditions,
-    TransactionIdProblem,
     TransactionResults,
 )
 from isoill.apdu.types import (
     ConditionalResults,
     DateDue,
-    ErrorReport,
     EstimateResults,
     HistoryReport,
     HoldPlacedResults,
-    ProviderErrorReport,
     RetryResults,
-    StateTransitionProhibited,
     StatusReport,
     SupplyDetails,
     SystemId,
     UnfilledResults,
     WillSupplyResults,
 )
-from isoill.iso18626 import codemap, identity
-from isoill.iso18626.codes import Action, ErrorType, MessageStatus, ReasonForMessage, Status, YesNo
-from isoill.iso18626.identity import MappingError
+from isoill.iso18626 import codemap, identity, refusals
+from isoill.iso18626.codes import Action, ReasonForMessage, Status, YesNo
+from isoill.iso18626.identity import NoApdu
 from isoill.iso18626.messages import (
-    Confirmation,
     Message,
     Request,
-    RequestConfirmation,
     RequestingAgencyMessage,
-    RequestingAgencyMessageConfirmation,
     SupplyingAgencyMessage,
-    SupplyingAgencyMessageConfirmation,
 )
 from isoill.iso18626.request_fields import amount, ill_request
-
-
-class NoApdu(MappingError):
-    """An 18626 message that ISO 10161 has no APDU for."""
 
 
 def to_apdu(message: Message, *, zone: tzinfo = UTC) -> apdus.APDU:
@@ -77,7 +60,7 @@ def to_apdu(message: Message, *, zone: tzinfo = UTC) -> apdus.APDU:
         return _supplier(message, zone)
     if isinstance(message, RequestingAgencyMessage):
         return ACTIONS[message.action](message, identity.apdu_base(message.header, zone))
-    return _confirmation(message, zone)
+    return refusals.error_report(message, zone)
 
 
 # --- requestingAgencyMessage ----------------------------------------------------------------
@@ -395,98 +378,4 @@ RECENT_SERVICE: dict[Status, MostRecentService] = {
     Status.LOAN_COMPLETED: MostRecentService.CHECKED_IN,
     Status.COMPLETED_WITHOUT_RETURN: MostRecentService.LOST,
     Status.CANCELLED: MostRecentService.CANCEL_REPLY,
-}
-
-
-# --- confirmations --------------------------------------------------------------------------
-
-_STATE_TRANSITION = re.compile(
-    r"status change not allowed: (?P<apdu>[a-z_]+) in state (?P<state>[a-z_]+)"
-)
-_NAMED = re.compile(r"(?P<kind>general-problem|transaction-id-problem) (?P<name>[a-z_]+)")
-#: The APDU a refused message was, for a state-transition-prohibited report.
-_REFUSED_ACTION: dict[Action, ILLAPDUType] = {
-    Action.STATUS_REQUEST: ILLAPDUType.STATUS_QUERY,
-    Action.RECEIVED: ILLAPDUType.RECEIVED,
-    Action.CANCEL: ILLAPDUType.CANCEL,
-    Action.RENEW: ILLAPDUType.RENEW,
-    Action.SHIPPED_RETURN: ILLAPDUType.RETURNED,
-    Action.SHIPPED_FORWARD: ILLAPDUType.MESSAGE,
-    Action.NOTIFICATION: ILLAPDUType.MESSAGE,
-}
-_REFUSED_REASON: dict[ReasonForMessage, ILLAPDUType] = {
-    ReasonForMessage.REQUEST_RESPONSE: ILLAPDUType.ILL_ANSWER,
-    ReasonForMessage.STATUS_REQUEST_RESPONSE: ILLAPDUType.STATUS_OR_ERROR_REPORT,
-    ReasonForMessage.RENEW_RESPONSE: ILLAPDUType.RENEW_ANSWER,
-    ReasonForMessage.CANCEL_RESPONSE: ILLAPDUType.CANCEL_REPLY,
-    ReasonForMessage.STATUS_CHANGE: ILLAPDUType.SHIPPED,
-    ReasonForMessage.NOTIFICATION: ILLAPDUType.MESSAGE,
-}
-
-
-def _confirmation(message: Confirmation, zone: tzinfo) -> apdus.APDU:
-    """An ERROR confirmation is the peer refusing a message: an error report on the
-    transaction it names."""
-    head = message.confirmation_header
-    if head.message_status == MessageStatus.OK or message.error_data is None:
-        raise NoApdu(f"{message.TAG}: an OK confirmation only says the message arrived; no APDU")
-    qualifier = head.requesting_agency_request_id
-    if not qualifier or not qualifier.strip():
-        raise NoApdu(
-            f"{message.TAG}: names no requestingAgencyRequestId, so no transaction to report on"
-        )
-    data = message.error_data
-    text = data.error_value or data.error_type.value
-    base = identity.apdu_base(head, zone)
-    report = ErrorReport(
-        correlation_information=text,
-        report_source=ReportSource.PROVIDER,
-        provider_error_report=_provider_error(message, data.error_type, text),
-    )
-    return apdus.StatusOrErrorReport(
-        **base, error_report=report, note=f"{data.error_type.value}: {text}"
-    )
-
-
-def _provider_error(message: Confirmation, kind: ErrorType, text: str) -> ProviderErrorReport:
-    """The 10161 problem of an 18626 error, reading back the names isoill writes."""
-    transition = _STATE_TRANSITION.search(text)
-    if (
-        transition
-        and transition["apdu"].upper() in ILLAPDUType.__members__
-        and transition["state"].upper() in CurrentState.__members__
-    ):
-        return StateTransitionProhibited(
-            apdu_type=ILLAPDUType[transition["apdu"].upper()],
-            current_state=CurrentState[transition["state"].upper()],
-        )
-    named = _NAMED.search(text)
-    if named:
-        table: Any = GeneralProblem if named["kind"] == "general-problem" else TransactionIdProblem
-        if named["name"].upper() in table.__members__:
-            found: ProviderErrorReport = table[named["name"].upper()]
-            return found
-    if kind == ErrorType.UNSUPPORTED_ACTION_TYPE or "status change not allowed" in text:
-        return StateTransitionProhibited(
-            apdu_type=_refused(message), current_state=CurrentState.UNKNOWN
-        )
-    return ERROR_PROBLEMS[kind]
-
-
-def _refused(message: Confirmation) -> ILLAPDUType:
-    if isinstance(message, RequestingAgencyMessageConfirmation) and message.action:
-        return _REFUSED_ACTION[message.action]
-    if isinstance(message, SupplyingAgencyMessageConfirmation) and message.reason_for_message:
-        return _REFUSED_REASON[message.reason_for_message]
-    return (
-        ILLAPDUType.ILL_REQUEST if isinstance(message, RequestConfirmation) else ILLAPDUType.MESSAGE
-    )
-
-
-ERROR_PROBLEMS: dict[ErrorType, GeneralProblem] = {
-    ErrorType.BADLY_FORMED_MESSAGE: GeneralProblem.BADLY_STRUCTURED_APDU,
-    ErrorType.UNRECOGNISED_DATA_ELEMENT: GeneralProblem.MISTYPED_APDU,
-    ErrorType.UNRECOGNISED_DATA_VALUE: GeneralProblem.OTHER,
-    ErrorType.UNSUPPORTED_REASON_FOR_MESSAGE_TYPE: GeneralProblem.UNRECOGNIZED_APDU,
-    ErrorType.UNSUPPORTED_ACTION_TYPE: GeneralProblem.UNRECOGNIZED_APDU,
 }

@@ -69,7 +69,8 @@ from isoill.iso18626 import (
     SupplyingAgencyMessageConfirmation,
     YesNo,
 )
-from isoill.iso18626.from_apdu import error_data, from_apdu
+from isoill.iso18626.from_apdu import from_apdu
+from isoill.iso18626.refusals import error_data
 from isoill.iso18626.to_apdu import to_apdu
 from tests.iso18626.mapping_support import REQUESTER, RESPONDER, base, through_xml
 

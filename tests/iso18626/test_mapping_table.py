@@ -21,7 +21,8 @@ from isoill.iso18626 import (
     SupplyingAgencyMessage,
 )
 from isoill.iso18626.from_apdu import MAPPERS
-from isoill.iso18626.to_apdu import NoApdu, to_apdu
+from isoill.iso18626.identity import NoApdu
+from isoill.iso18626.to_apdu import to_apdu
 from tests.iso18626.mapping_support import AT, HEADER
 
 TABLE = Path(__file__).parents[2] / "docs" / "iso18626-mapping.md"

@@ -46,7 +46,8 @@ from isoill.iso18626 import (
     YesNo,
 )
 from isoill.iso18626 import to_apdu as mapping
-from isoill.iso18626.to_apdu import ACTIONS, REASONS, STATUSES, NoApdu
+from isoill.iso18626.identity import NoApdu
+from isoill.iso18626.to_apdu import ACTIONS, REASONS, STATUSES
 from tests.iso18626.mapping_support import AT, HEADER
 
 
