@@ -42,11 +42,11 @@ import isoill
 from isoill.apdu import APDU, Limits, UndecodableAPDU, encode
 from isoill.apdu.codec import get_codec
 from isoill.apdu.enums import UnableToPerform
-from isoill.apdu.errors import DecodeError
 from isoill.gateway import mail
 from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config
+from isoill.gateway.connection import Received, Unframed
 from isoill.gateway.logins import Account
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay, Sender, Step, log_entry
@@ -89,6 +89,9 @@ class Gateway:
         #: restarted gateway takes its own leases back at once.
         self.owner = owner or f"{socket.gethostname()} {config.ill[0] if config.ill else ''}"
         self.associations: set[Association] = set()
+        #: Live associations serving each peer: an index of what their connections know
+        #: (:attr:`~isoill.gateway.connection.Connection.serves`), changed only as
+        #: associations open, close and are :meth:`identified`.
         self.by_peer: dict[str, set[Association]] = defaultdict(set)
         self.ports: list[IListeningPort] = []
         self.started = time.time()
@@ -146,7 +149,7 @@ class Gateway:
         self.associations.add(association)
         self.per_address[association.address] += 1
         self.metrics.associations(1)
-        for peer in association.serves:
+        for peer in association.connection.serves:
             self.by_peer[peer].add(association)
         log.debug("association from {address}", address=association.address)
 
@@ -157,12 +160,19 @@ class Gateway:
             if self.per_address[association.address] <= 0:
                 del self.per_address[association.address]
             self.metrics.associations(-1)
-        for peer in association.serves:
+        for peer in association.connection.serves:
             self.by_peer[peer].discard(association)
 
-    def handle(self, association: Association, item: APDU | UndecodableAPDU, data: bytes) -> None:
-        """One APDU off an association (``data``: its bytes as they came): decide, commit,
-        answer, deliver.
+    def identified(self, association: Association, peer: str) -> None:
+        """The relay found ``peer`` sending on ``association``: replies and outbox items
+        for it may go out there. The association's connection keeps the fact; the index
+        :attr:`by_peer` follows it, here only (and as associations open and close)."""
+        if association.connection.serve(peer) and association in self.associations:
+            self.by_peer[peer].add(association)
+
+    def handle(self, association: Association, received: Received) -> None:
+        """One APDU off an association (with its bytes as they came): decide, commit,
+        answer (in the APDU's turn, its ticket), deliver.
 
         This is the one place where an association hands an APDU to the relay, so it is the
         one place that catches what nobody foresaw (a value the codec decodes but will not
@@ -171,16 +181,16 @@ class Gateway:
         the APDUs after it in the same read are lost and nothing is logged. Caught here, it
         becomes an error report to the sender, a log record with the traceback and an entry
         in the APDU log, and the association goes on with the next APDU."""
-        answer = association.owe()
+        ticket, item, data = received.ticket, received.item, received.frame
 
         def fault(failure: Failure) -> None:
-            self._fault(association, answer, item, data, failure)
+            self._fault(association, ticket, item, data, failure)
 
         try:
             arrived = time.perf_counter()
             now = datetime.now()
             if isinstance(item, UndecodableAPDU):
-                self._undecodable(association, answer, item, now)
+                self._undecodable(association, ticket, item, now)
                 return
             sender = association.sender
             committing = self.committer.submit(
@@ -189,13 +199,13 @@ class Gateway:
         except Exception:
             fault(Failure())
             return
-        committing.addCallback(self._answer, association, answer, item, arrived)
+        committing.addCallback(self._answer, association, ticket, item, arrived)
         committing.addErrback(fault)
 
     def _undecodable(
         self,
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: UndecodableAPDU,
         now: datetime,
     ) -> None:
@@ -211,7 +221,7 @@ class Gateway:
             error=str(item.error),
         )
         self._write_later(step.change)
-        answer(reply)
+        association.answer(ticket, reply)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], "")
 
@@ -219,7 +229,7 @@ class Gateway:
         self,
         committed: Committed[Step],
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: APDU,
         arrived: float,
     ) -> None:
@@ -229,9 +239,8 @@ class Gateway:
             self.metrics.error("conflict")
         self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
         reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
-        if step.peer is not None and step.refused is None and step.peer not in association.serves:
-            association.serves.add(step.peer)
-            self.by_peer[step.peer].add(association)
+        if step.peer is not None and step.refused is None:
+            self.identified(association, step.peer)
         if step.refused:
             self.metrics.error("refused")
             log.info(
@@ -242,7 +251,7 @@ class Gateway:
         self._queued(committed.queued, arrived)
         # The answer goes last: whatever fails before it is answered by _fault instead, so
         # the sender gets exactly one answer either way.
-        answer(reply)
+        association.answer(ticket, reply)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
 
@@ -258,7 +267,7 @@ class Gateway:
     def _fault(
         self,
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: APDU | UndecodableAPDU,
         data: bytes,
         failure: Failure,
@@ -316,20 +325,21 @@ class Gateway:
             log.failure(
                 "cannot log the APDU that failed from {address}", address=association.address
             )
-        answer(reply_data if reply is not None else None)
+        association.answer(ticket, reply_data if reply is not None else None)
         if reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[reply.apdu_type], "")
 
-    def out_of_step(self, association: Association, data: bytes, error: DecodeError) -> None:
+    def out_of_step(self, association: Association, unframed: Unframed) -> None:
         """Bytes that are no APDU at all: answered and logged as an undecodable APDU would
         be (through :meth:`handle`), and the association closes."""
         self.metrics.error("out_of_step")
         log.warn(
             "closing association from {address}: {error}",
             address=association.address,
-            error=str(error),
+            error=str(unframed.error),
         )
-        self.handle(association, UndecodableAPDU(data, error), data)
+        item = UndecodableAPDU(unframed.data, unframed.error)
+        self.handle(association, Received(unframed.ticket, item, unframed.data))
 
     def _load(self, network: str, key: str) -> StoredLeg | None:
         return self.store.load(network, key)
@@ -592,16 +602,16 @@ class Gateway:
     def _association_for(self, peer: str, now: float) -> Association | None:
         """A live association serving ``peer``: one it opened, or the one the gateway keeps
         to it (``ClientService`` in :mod:`isoill.gateway.app`, which reconnects by itself)."""
-        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.closing]
+        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.connection.closing]
         # The association the peer itself used last comes first: it is the one the peer's
         # system reads; the one the gateway keeps to the peer is the way when there is none.
-        live.sort(key=lambda a: (a.kept, -a.last_read))
+        live.sort(key=lambda a: (a.connection.kept, -a.last_read))
         return live[0] if live else None
 
     def peer_connected(self, peer: str, association: Association) -> None:
         """The association the gateway keeps to ``peer`` is up (again): what waits for the
         peer is due now, whatever its backoff said."""
-        self.by_peer[peer].add(association)
+        self.identified(association, peer)
         self._store_later(self.store.wake, peer, time.time())
         self.deliver_soon()
 

@@ -33,7 +33,7 @@ def wired(tmp_path: Path) -> Iterator[tuple[Gateway, Association, MemoryReactorC
     gateway = Gateway(CONFIG, store, reactor)
     association = Association(gateway, ("west-lib",))
     association.makeConnection(StringTransport())
-    gateway.by_peer["west-lib"].add(association)
+    gateway.identified(association, "west-lib")
     yield gateway, association, reactor
     store.close()
 
