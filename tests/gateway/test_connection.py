@@ -20,6 +20,17 @@ def _frames(events: list[Received | Unframed]) -> list[bytes]:
     return [e.frame for e in events if isinstance(e, Received)]
 
 
+def _answered(connection: Connection, answers: dict[int, bytes]) -> bytes:
+    """What goes out as ``answers`` come (in the dict's order); the connection must be
+    closing but close only after the last of them."""
+    out = b""
+    for ticket, data in answers.items():
+        assert connection.closing and not connection.should_close
+        out += connection.answer(ticket, data)
+    assert connection.should_close
+    return out
+
+
 def test_an_apdu_split_across_reads_comes_out_whole_once_complete() -> None:
     connection = Connection(SIZE)
     assert connection.receive(ONE[:3]) == []
@@ -91,12 +102,7 @@ def test_bytes_out_of_step_after_good_apdus_come_after_them_and_close_once_answe
     assert _frames([first, second]) == [ONE, TWO]
     assert isinstance(broken, Unframed) and broken.ticket == 2
     assert broken.data == ONE + TWO + junk
-    assert connection.closing and not connection.should_close
-    assert connection.answer(2, b"report") == b""
-    assert connection.answer(0, b"ack0") == b"ack0"
-    assert not connection.should_close
-    assert connection.answer(1, b"ack1") == b"ack1report"
-    assert connection.should_close
+    assert _answered(connection, {2: b"report", 0: b"ack0", 1: b"ack1"}) == b"ack0ack1report"
 
 
 def test_the_stream_stays_out_of_step() -> None:
@@ -117,11 +123,7 @@ def test_half_close_then_answers_then_close() -> None:
     connection = Connection(SIZE)
     connection.receive(ONE + TWO)
     assert connection.end_of_input() == []
-    assert connection.closing and not connection.should_close
-    assert connection.answer(0, b"one") == b"one"
-    assert not connection.should_close
-    assert connection.answer(1, b"two") == b"two"
-    assert connection.should_close
+    assert _answered(connection, {0: b"one", 1: b"two"}) == b"onetwo"
 
 
 def test_an_apdu_cut_off_by_the_half_close_is_owed_a_report() -> None:
@@ -130,10 +132,7 @@ def test_an_apdu_cut_off_by_the_half_close_is_owed_a_report() -> None:
     (cut,) = connection.end_of_input()
     assert isinstance(cut, Unframed) and cut.ticket == 1 and cut.data == b""
     assert "inside an APDU" in str(cut.error)
-    connection.answer(0, b"ack")
-    assert not connection.should_close
-    connection.answer(1, b"report")
-    assert connection.should_close
+    assert _answered(connection, {0: b"ack", 1: b"report"}) == b"ackreport"
 
 
 def test_nothing_owed_a_half_close_closes_at_once() -> None:
