@@ -49,7 +49,7 @@ from isoill.gateway.config import Config
 from isoill.gateway.connection import Received, Unframed
 from isoill.gateway.logins import Account
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.relay import Relay, Sender, Step, log_entry
+from isoill.gateway.relay import MAIL_SENDER, Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
     CONFLICT_RETRIES,
     Change,
@@ -213,7 +213,6 @@ class Gateway:
         at once (in its turn), and the log entry joins the next group commit, so a slow
         store never holds such an answer back."""
         step = self.relay.undecodable(association.sender, item.data, str(item.error), now)
-        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
         self.metrics.error("undecodable")
         log.warn(
             "undecodable APDU from {address}: {error}",
@@ -221,7 +220,7 @@ class Gateway:
             error=str(item.error),
         )
         self._write_later(step.change)
-        association.answer(ticket, reply)
+        association.answer(ticket, step.reply_data)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], "")
 
@@ -238,7 +237,6 @@ class Gateway:
         if committed.conflicts:
             self.metrics.error("conflict")
         self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
-        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
         if step.peer is not None and step.refused is None:
             self.identified(association, step.peer)
         if step.refused:
@@ -251,7 +249,7 @@ class Gateway:
         self._queued(committed.queued, arrived)
         # The answer goes last: whatever fails before it is answered by _fault instead, so
         # the sender gets exactly one answer either way.
-        association.answer(ticket, reply)
+        association.answer(ticket, step.reply_data)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
 
@@ -547,7 +545,8 @@ class Gateway:
 
     def mail_arrived(self, sender: str, recipients: list[str], message: bytes) -> None:
         """ISO ILL mail for the gateway (store-and-forward): each APDU goes through the relay
-        as if it had come on an association, and the answer goes back by mail. A mail that
+        as if it had come on an association, and the answer goes back by mail (the relay
+        queues it, as it decides the step: this only commits and carries out). A mail that
         is not ISO ILL, or from a sender the gateway does not know, is refused (the sending
         MTA bounces it) and kept in the log as it came."""
         peer = self.config.peer_by_mail(sender)
@@ -563,27 +562,13 @@ class Gateway:
             self.metrics.error("mail_rejected")
             log.warn("{note}", note=note)
             raise
-        source = Sender(f"mail:{sender}", (peer.name,) if peer is not None else ())
+        source = Sender(f"{MAIL_SENDER}{sender}", (peer.name,) if peer is not None else ())
         for data, apdu in apdus:
 
             def decide(data: bytes = data, apdu: APDU = apdu) -> Step:
+                # The relay puts the reply in the outbox, to go back by mail.
                 step = self.relay.inbound(source, apdu, data, self._load, datetime.now())
-                if step.reply is None or step.peer is None or self._mailbox(step.peer) is None:
-                    return step
-                # The answer an association would carry goes back by mail instead.
-                reply = encode(step.reply, tcp_safe=True)
-                name = SERVICE_NAMES[step.reply.apdu_type]
-                digest = hashlib.sha256(data + reply).hexdigest()[:24]
-                item = OutboxItem(
-                    f"{step.peer}|reply|{digest}",
-                    step.peer,
-                    step.network or "",
-                    name,
-                    log_entry("out", step.peer, "", step.reply, reply).key,
-                    reply,
-                )
-                change = replace(step.change, outbox=(*step.change.outbox, item))
-                return replace(step, change=change, reply=None)
+                return step
 
             step, _ = self._commit(decide)
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
