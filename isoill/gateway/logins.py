@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -269,12 +268,14 @@ async def log_in(
     account: Account | None,
     password: str,
     roles: Collection[AccountRole],
+    now: float,
 ) -> Account | None:
     """The one password check of every login: the reader and staff pages, the library
     API's HTTP Basic and the operators'. The account when the password is its own and it is
     confirmed and of one of ``roles``; None otherwise; :class:`LoginHeld` when the key has
-    had its attempts. A success clears the key's count; a failure stays counted."""
-    if not throttle.attempt(key, time.time()):
+    had its attempts by ``now`` (the reactor's seconds: a test's clock moves the window on).
+    A success clears the key's count; a failure stays counted."""
+    if not throttle.attempt(key, now):
         raise LoginHeld
     # The same scrypt work when there is no such account, so that the answer's timing does
     # not tell which user names exist; a password longer than any account may have is

@@ -42,7 +42,7 @@ import isoill
 from isoill.apdu import APDU, Limits, UndecodableAPDU, encode
 from isoill.apdu.codec import get_codec
 from isoill.apdu.enums import UnableToPerform
-from isoill.gateway import mail
+from isoill.gateway import clock, mail
 from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config
@@ -94,7 +94,7 @@ class Gateway:
         #: associations open, close and are :meth:`identified`.
         self.by_peer: dict[str, set[Association]] = defaultdict(set)
         self.ports: list[IListeningPort] = []
-        self.started = time.time()
+        self.started = self.seconds()
         self._delivery_due = False
         self._arrived: dict[str, float] = {}
         self.committer = GroupCommit(
@@ -103,6 +103,7 @@ class Gateway:
             Lease(self.owner, config.retry.lease),
             threaded=IReactorThreads.providedBy(reactor),
             on_batch=self.metrics.group_commit,
+            clock=reactor.seconds,
         )
         self._stats = store.stats()
         # Build the codecs before the first APDU: building one takes a tenth of a second or
@@ -112,6 +113,17 @@ class Gateway:
         get_codec(limits=Limits(max_apdu_size=config.limits.max_apdu_size))
         #: Associations open with each address, for the per-address limit.
         self.per_address: Counter[str] = Counter()
+
+    # --- time: the reactor's, so that a test's clock drives leases, retries and deadlines --
+
+    def seconds(self) -> float:
+        """Now, in seconds since the epoch, by the reactor's clock."""
+        seconds: float = self.reactor.seconds()
+        return seconds
+
+    def now(self) -> datetime:
+        """Now by the reactor's clock, as the relay, the desks and the store take it."""
+        return clock.local(self.seconds())
 
     # --- life (the services of isoill.gateway.app start and stop the parts) -----------
 
@@ -127,7 +139,7 @@ class Gateway:
         seconds, on the storage thread); fires with how many entries went. A failure is
         logged and the next prune tries again: an exception would stop the timer for good."""
         retention = self.config.apdu_log
-        at = time.time() if now is None else now
+        at = self.seconds() if now is None else now
         pruning = self.committer.run(
             self.store.prune_log, at, retention.max_age, retention.max_bytes
         )
@@ -188,7 +200,7 @@ class Gateway:
 
         try:
             arrived = time.perf_counter()
-            now = datetime.now()
+            now = self.now()
             if isinstance(item, UndecodableAPDU):
                 self._undecodable(association, ticket, item, now)
                 return
@@ -276,7 +288,7 @@ class Gateway:
         step was not committed, or if it was, a repeat is recognised as one). Nothing here
         may raise in turn: each part that fails is logged and the rest still done."""
         self.metrics.error("internal")
-        now = datetime.now()
+        now = self.now()
         what = "undecodable" if isinstance(item, UndecodableAPDU) else SERVICE_NAMES[item.apdu_type]
         kind = getattr(failure.type, "__name__", "error")
         why = f"internal error: {kind}: {failure.getErrorMessage()}"[:500]
@@ -350,7 +362,7 @@ class Gateway:
         for attempt in range(CONFLICT_RETRIES):
             step = decide()
             try:
-                queued = self.store.commit(step.change, time.time(), self.committer.lease)
+                queued = self.store.commit(step.change, self.seconds(), self.committer.lease)
                 self._queued(queued, arrived)
                 return step, queued
             except Conflict:
@@ -367,7 +379,7 @@ class Gateway:
         for item in queued:
             self._arrived[item.dedup] = arrived
         if queued:
-            self._dispatch(queued, time.time())
+            self._dispatch(queued, self.seconds())
 
     def deliver_soon(self) -> None:
         if not self._delivery_due:
@@ -379,7 +391,7 @@ class Gateway:
         restart left) to peers that are connected; connect to the others and try again
         later, with backoff. The claim is made on the storage thread."""
         self._delivery_due = False
-        now = time.time()
+        now = self.seconds()
         claiming = self.committer.run(
             self.store.claim_due, now, self.owner, self.config.retry.lease, DELIVERY_BATCH
         )
@@ -458,7 +470,7 @@ class Gateway:
             leg = load(network, key)
             if leg is None:
                 return _Wrapped(Change())
-            return _Wrapped(self.relay.overdue(leg, load, datetime.now()))
+            return _Wrapped(self.relay.overdue(leg, load, self.now()))
 
         def moved(committed: Committed[_Wrapped]) -> None:
             self._queued(committed.queued, arrived)
@@ -513,7 +525,7 @@ class Gateway:
                 recipient=recipient,
                 subject=f"ISO ILL {item.apdu_type} {item.key}",
                 message_id=f"<{digest}@{self.mail_domain}>",
-                at=datetime.now(),
+                at=self.now(),
             )
         sent = mail.send_message(
             self.reactor,
@@ -531,7 +543,7 @@ class Gateway:
         def failed(reason: Failure) -> None:
             delay = self.config.retry.delay(item.attempts)
             self._store_later(
-                self.store.failed, item, time.time() + delay, reason.getErrorMessage()[:500]
+                self.store.failed, item, self.seconds() + delay, reason.getErrorMessage()[:500]
             )
             self.metrics.error("mail_failed")
             log.warn(
@@ -557,7 +569,7 @@ class Gateway:
         except mail.MailRejected as rejected:
             note = f"mail from {sender} refused: {rejected}"[:500]
             self.store.log(
-                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], time.time()
+                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], self.seconds()
             )
             self.metrics.error("mail_rejected")
             log.warn("{note}", note=note)
@@ -567,7 +579,7 @@ class Gateway:
 
             def decide(data: bytes = data, apdu: APDU = apdu) -> Step:
                 # The relay puts the reply in the outbox, to go back by mail.
-                step = self.relay.inbound(source, apdu, data, self._load, datetime.now())
+                step = self.relay.inbound(source, apdu, data, self._load, self.now())
                 return step
 
             step, _ = self._commit(decide)
@@ -597,14 +609,14 @@ class Gateway:
         """The association the gateway keeps to ``peer`` is up (again): what waits for the
         peer is due now, whatever its backoff said."""
         self.identified(association, peer)
-        self._store_later(self.store.wake, peer, time.time())
+        self._store_later(self.store.wake, peer, self.seconds())
         self.deliver_soon()
 
     # --- the records network (HTTP), for isoill.gateway.web -------------------------------
 
     def post_record(self, record: Record) -> StoredLeg:
         step, _ = self._commit(
-            lambda: self.relay.post_record(record, self.store.find_record, datetime.now())
+            lambda: self.relay.post_record(record, self.store.find_record, self.now())
         )
         assert step.leg is not None
         return step.leg
@@ -614,7 +626,7 @@ class Gateway:
     ) -> StoredLeg:
         step, _ = self._commit(
             lambda: self.relay.command(
-                record_id, command, options, self.store.find_record, self._load, datetime.now()
+                record_id, command, options, self.store.find_record, self._load, self.now()
             )
         )
         assert step.leg is not None
@@ -623,7 +635,7 @@ class Gateway:
     def status(self) -> dict[str, Any]:
         return {
             "version": isoill.__version__,
-            "uptime": round(time.time() - self.started, 1),
+            "uptime": round(self.seconds() - self.started, 1),
             "listening": self.listening(),
             "associations": len(self.associations),
             "open": self.config.open,

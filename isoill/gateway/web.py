@@ -95,6 +95,10 @@ class Backend(Protocol):
         """JSON-ready: version, uptime, peers, listening ports..."""
         ...
 
+    def seconds(self) -> float:
+        """Now by the gateway's reactor (what the login throttle counts with)."""
+        ...
+
     def stats(self) -> Stats:
         """The store's counts as of the last poll (never waits for the store)."""
         ...
@@ -450,7 +454,9 @@ class OperatorsOnly(resource.Resource):
             found = backend.account(OPERATORS, username)
             key = (OPERATORS, username.lower())
             try:
-                who = await log_in(self.throttle, key, found, password, {AccountRole.OPERATOR})
+                who = await log_in(
+                    self.throttle, key, found, password, {AccountRole.OPERATOR}, backend.seconds()
+                )
             except LoginHeld:
                 return error(request, 429, "too many failed logins: wait a quarter of an hour")
             if who is None:

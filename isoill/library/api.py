@@ -6,7 +6,6 @@ library kind (:mod:`isoill.library.kind`), and answered with the site's own JSON
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -66,7 +65,9 @@ class LibraryRequests(Leaf[LibraryService]):
         async def work() -> bytes:
             found = self.backend.account(library, username)
             try:
-                account = await log_in(self.throttle, key, found, password, LIBRARY_ROLES)
+                account = await log_in(
+                    self.throttle, key, found, password, LIBRARY_ROLES, self.backend.seconds()
+                )
             except LoginHeld:
                 return error(request, 429, "too many failed logins: wait a quarter of an hour")
             if account is None:
@@ -119,7 +120,7 @@ class LibraryRequests(Leaf[LibraryService]):
             return error(request, 400, usage)
         fields = {str(k): "" if v is None else str(v) for k, v in body["form"].items()}
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.backend.now().date())
         except FormError as err:
             return error(request, 400, "bad form", list(err.reasons))
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -64,6 +65,8 @@ class Desks(Protocol):
     config: Config
     metrics: Metrics
 
+    def seconds(self) -> float: ...
+    def now(self) -> datetime: ...
     def libraries(self) -> list[Library]: ...
     def account(self, library: str, username: str) -> Account | None: ...
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
@@ -645,7 +648,9 @@ class Area(Page):
         async def work() -> bytes:
             found = self.desks.account(library, username) if self._library(library) else None
             try:
-                account = await log_in(self.throttle, key, found, password, self.roles)
+                account = await log_in(
+                    self.throttle, key, found, password, self.roles, self.desks.seconds()
+                )
             except LoginHeld:
                 return self._login_form(request, words, [words("locked")], username)
             if account is None:

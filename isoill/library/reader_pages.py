@@ -10,10 +10,8 @@ switches to English and is remembered.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from twisted.internet import threads
@@ -284,7 +282,7 @@ class ReaderPages(Area):
         self, request: Request, words: Words, who: Account, fields: dict[str, str]
     ) -> bytes:
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.desks.now().date())
         except FormError as err:
             return self._request_form(request, words, who, fields, err.reasons, status=400)
         try:
@@ -376,11 +374,11 @@ class ReaderPages(Area):
             )
         address = request.getClientAddress()
         sender = ("mail", who.username if who is not None else getattr(address, "host", ""))
-        now = time.time()
+        now = self.desks.seconds()
         if self.mails.held(sender, now):
             return self._refuse(request, words, 429, words("too_many_mails"), who)
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.desks.now().date())
             reader = who.username if who is not None else form.email
             self.desks.mail_request(own, reader, form, to_library)
             self.mails.count(sender, now)

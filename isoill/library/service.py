@@ -6,7 +6,6 @@ owes in the same commit."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -38,6 +37,10 @@ class Gateway(Protocol):
 
     def account(self, library: str, username: str) -> Account | None: ...
 
+    def seconds(self) -> float: ...
+
+    def now(self) -> datetime: ...
+
     def act(self, decide: Callable[[], Decided]) -> Decided: ...
 
 
@@ -57,6 +60,14 @@ class LibraryService:
         desk = self.gateway.relay.desks[LIBRARY.name]
         assert isinstance(desk, Desk)
         return desk
+
+    def seconds(self) -> float:
+        """Now by the gateway's reactor (seconds since the epoch): sessions and throttles."""
+        return self.gateway.seconds()
+
+    def now(self) -> datetime:
+        """Now by the gateway's reactor: what the desk's actions and the accounts record."""
+        return self.gateway.now()
 
     # --- the desks --------------------------------------------------------------------------
 
@@ -83,7 +94,7 @@ class LibraryService:
 
     def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
         number = self.gateway.store.next_number("reader-requests")
-        step = self._desk(lambda: self.desk.submit(library, reader, form, number, datetime.now()))
+        step = self._desk(lambda: self.desk.submit(library, reader, form, number, self.now()))
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
@@ -103,7 +114,7 @@ class LibraryService:
 
     def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
         step = self._desk(
-            lambda: self.desk.cancel(self._reader_leg(number, library), reader, datetime.now())
+            lambda: self.desk.cancel(self._reader_leg(number, library), reader, self.now())
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -123,7 +134,7 @@ class LibraryService:
 
     def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest:
         step = self._desk(
-            lambda: self.desk.send(self._reader_leg(number, library), suppliers, datetime.now())
+            lambda: self.desk.send(self._reader_leg(number, library), suppliers, self.now())
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -131,7 +142,7 @@ class LibraryService:
     def mark_received(self, library: str, number: int) -> ReaderRequest:
         step = self._desk(
             lambda: self.desk.received(
-                self._reader_leg(number, library), self.gateway.store.load, datetime.now()
+                self._reader_leg(number, library), self.gateway.store.load, self.now()
             )
         )
         assert isinstance(step.value, ReaderRequest)
@@ -140,7 +151,7 @@ class LibraryService:
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest:
         step = self._desk(
             lambda: self.desk.returned(
-                self._reader_leg(number, library), self.gateway.store.load, datetime.now(), via
+                self._reader_leg(number, library), self.gateway.store.load, self.now(), via
             )
         )
         assert isinstance(step.value, ReaderRequest)
@@ -156,7 +167,7 @@ class LibraryService:
     def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.ship(leg, iso, total_cost, note, datetime.now())
+            return self.desk.ship(leg, iso, total_cost, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)
@@ -165,7 +176,7 @@ class LibraryService:
     def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.unfillable(leg, iso, reason, note, datetime.now())
+            return self.desk.unfillable(leg, iso, reason, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)
@@ -183,7 +194,7 @@ class LibraryService:
         """A reader's (or member library's) new account, waiting for staff, and the mail
         that tells the reader so, in one commit. AccountError when the name is taken."""
         network = library_named(self.gateway.config, account.library)
-        account = replace(account, created=datetime.now(), confirmed=False, version=0)
+        account = replace(account, created=self.now(), confirmed=False, version=0)
 
         def decide() -> _Written:
             if self.gateway.store.account(account.library, account.username) is not None:
@@ -201,7 +212,7 @@ class LibraryService:
             account = self.gateway.store.account(staff.library, username)
             if account is None:
                 raise KeyError(username)
-            confirmed = confirm(staff, account, datetime.now())
+            confirmed = confirm(staff, account, self.now())
             notice = self._account_notice(network, confirmed, confirmed=True)
             return _Written(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
 
@@ -217,20 +228,21 @@ class LibraryService:
             sender=self.gateway.config.mail.address,
             recipient=account.email,
             confirmed=confirmed,
-            at=datetime.now(),
+            at=self.now(),
         )
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)
 
     def open_session(self, account: Account) -> tuple[str, Session]:
-        token, session = new_session(account, time.time())
-        self.sessions.open(session, time.time())
+        now = self.seconds()
+        token, session = new_session(account, now)
+        self.sessions.open(session, now)
         return token, session
 
     def session(self, token: str) -> tuple[Session, Account] | None:
         """The live session of a cookie's token and its account, while the account may
         still log in."""
-        session = self.sessions.get(session_key(token), time.time())
+        session = self.sessions.get(session_key(token), self.seconds())
         if session is None:
             return None
         account = self.gateway.store.account(session.library, session.username)
@@ -242,7 +254,7 @@ class LibraryService:
         self.sessions.close(session_key(token))
 
     def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
-        item = self.desk.mail_request(library, to_library, form, reader, datetime.now())
+        item = self.desk.mail_request(library, to_library, form, reader, self.now())
         self.gateway.act(lambda: _Written(Change(outbox=(item,))))
 
 

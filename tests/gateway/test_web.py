@@ -64,6 +64,9 @@ class FakeBackend:
     def status(self) -> dict[str, Any]:
         return {"version": isoill.__version__, "uptime": 1.5, "listening": ["127.0.0.1:4990"]}
 
+    def seconds(self) -> float:
+        return time.time()
+
     def post_record(self, record: Record) -> StoredLeg:
         self.calls.append(("post", record))
         if self.fault is not None:
