@@ -43,6 +43,7 @@ from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
+from isoill.gateway import clock
 from isoill.gateway.config import Config
 from isoill.gateway.kinds import registered
 from isoill.gateway.logins import (
@@ -495,7 +496,7 @@ def _page(request: Request, title: str, body: Flattenable, status: int = 200) ->
 
 def _when(at: datetime | float) -> str:
     """History times are datetimes, log times epoch seconds: both shown in local time."""
-    moment = at if isinstance(at, datetime) else datetime.fromtimestamp(at)
+    moment = at if isinstance(at, datetime) else clock.local(at)
     return moment.isoformat(sep=" ", timespec="seconds")
 
 
