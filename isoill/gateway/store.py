@@ -29,7 +29,7 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +38,6 @@ from typing import Any, Generic, Protocol, TypeVar
 from isoill.errors import IsoillError
 from isoill.gateway import kinds, leg_history
 from isoill.gateway.kinds import Payload
-from isoill.gateway.logins import Account
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
@@ -175,6 +174,20 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class Row:
+    """A row of a table kept beside the legs (the gateway's operators; a network kind's own,
+    :meth:`~isoill.gateway.kinds.NetworkKind.schema`: a library's accounts), written by a
+    step under the legs' rule: at ``version`` 0 it is new, and conflicts when it exists;
+    otherwise it is updated only if still at ``version``, and conflicts when it changed.
+    ``keys`` name it, ``columns`` are the rest but its ``version`` column."""
+
+    table: str
+    keys: Mapping[str, Any]
+    columns: Mapping[str, Any]
+    version: int = 0
+
+
+@dataclass(frozen=True)
 class Change:
     """Everything one relay step (or one desk or account action) writes, atomically: an
     account is confirmed in the same transaction as the mail that tells its reader."""
@@ -182,7 +195,7 @@ class Change:
     legs: tuple[StoredLeg, ...] = ()
     log: tuple[LogEntry, ...] = ()
     outbox: tuple[OutboxItem, ...] = ()
-    accounts: tuple[Account, ...] = ()
+    rows: tuple[Row, ...] = ()
     #: Outbox items whose bytes have gone out: marked sent, and logged.
     delivered: tuple[OutboxItem, ...] = ()
 
@@ -293,14 +306,10 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS accounts (
-    library TEXT NOT NULL,
-    username TEXT NOT NULL,
-    role TEXT NOT NULL,
-    confirmed INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS operators (
+    username TEXT PRIMARY KEY,
     body TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (library, username)
+    version INTEGER NOT NULL
 );
 """
 
@@ -502,8 +511,8 @@ class Store(ABC):
     ) -> list[OutboxItem]:
         for leg in change.legs:
             self._write_leg(cur, leg, at)
-        for account in change.accounts:
-            self._write_account(cur, account)
+        for row in change.rows:
+            self._write_row(cur, row)
         self._write_log(cur, change.log, at)
         if change.delivered:
             self._mark_delivered(cur, change.delivered, at)
@@ -613,40 +622,11 @@ class Store(ABC):
             )
         return bool(cur.rowcount == 1)
 
-    def _write_account(self, cur: Any, account: Account) -> None:
-        columns = {
-            "role": account.role.value,
-            "confirmed": int(account.confirmed),
-            "body": json.dumps(account.to_json(), ensure_ascii=False, separators=(",", ":")),
-            "version": account.version + 1,
-        }
-        keys = {"library": account.library, "username": account.username}
-        if not self._write_versioned(cur, "accounts", keys, columns, account.version):
-            raise Conflict(f"account {account.username} of {account.library} changed or exists")
-
-    # --- accounts (operators' and network kinds') ---------------------------------------
-
-    def account(self, library: str, username: str) -> Account | None:
-        found = self._accounts("library = ? AND username = ?", (library, username))
-        return found[0] if found else None
-
-    def accounts_of(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
-        """A library's accounts, all or only the (un)confirmed ones, by user name."""
-        if confirmed is None:
-            return self._accounts("library = ?", (library,))
-        return self._accounts("library = ? AND confirmed = ?", (library, int(confirmed)))
-
-    def _accounts(self, where: str, args: tuple[Any, ...]) -> list[Account]:
-        with self._transaction() as cur:
-            cur.execute(
-                self._sql(
-                    f"SELECT library, username, body, version FROM accounts WHERE {where}"
-                    " ORDER BY username"
-                ),
-                args,
-            )
-            rows = cur.fetchall()
-        return [Account.from_json(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+    def _write_row(self, cur: Any, row: Row) -> None:
+        columns = {**row.columns, "version": row.version + 1}
+        if not self._write_versioned(cur, row.table, dict(row.keys), columns, row.version):
+            named = ", ".join(str(v) for v in row.keys.values())
+            raise Conflict(f"{row.table} row {named} changed or exists")
 
     # --- for network kinds -----------------------------------------------------------------
 
