@@ -47,7 +47,6 @@ from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config
 from isoill.gateway.connection import Received, Unframed
-from isoill.gateway.logins import Account
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import MAIL_SENDER, Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
@@ -586,9 +585,6 @@ class Gateway:
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
 
     # --- actions asked for over HTTP (a library's desk, accounts) --------------------------
-
-    def account(self, library: str, username: str) -> Account | None:
-        return self.store.account(library, username)
 
     def act(self, decide: Callable[[], Decided]) -> Decided:
         """Decide and commit an action a page or an API asked for (what builds on the gateway:

@@ -12,9 +12,9 @@ from urllib.parse import quote
 from twisted.logger import Logger
 from twisted.web.server import Request
 
-from isoill.gateway.logins import Account, AccountRole, LoginHeld, Throttle, answer_later, log_in
+from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.web import Leaf, error, json_answer, json_body, not_allowed, segments
-from isoill.library.accounts import sees
+from isoill.library.accounts import Account, AccountRole, may_log_in, sees
 from isoill.library.desk import DeskRefused
 from isoill.library.requests import STATE_LABELS, ReaderRequest
 from isoill.library.service import LibraryService
@@ -66,7 +66,12 @@ class LibraryRequests(Leaf[LibraryService]):
             found = self.backend.account(library, username)
             try:
                 account = await log_in(
-                    self.throttle, key, found, password, LIBRARY_ROLES, self.backend.seconds()
+                    self.throttle,
+                    key,
+                    found,
+                    password,
+                    self.backend.seconds(),
+                    may_log_in(LIBRARY_ROLES),
                 )
             except LoginHeld:
                 return error(request, 429, "too many failed logins: wait a quarter of an hour")

@@ -35,10 +35,10 @@ from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.gateway import pages
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account, AccountRole, LoginHeld, Throttle, answer_later, log_in
+from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link
-from isoill.library.accounts import Session, same_token
+from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library
 from isoill.mapping.reader_form import FIELD_LABELS, VALUE_LABELS, ReaderForm, ServiceType
@@ -649,7 +649,12 @@ class Area(Page):
             found = self.desks.account(library, username) if self._library(library) else None
             try:
                 account = await log_in(
-                    self.throttle, key, found, password, self.roles, self.desks.seconds()
+                    self.throttle,
+                    key,
+                    found,
+                    password,
+                    self.desks.seconds(),
+                    may_log_in(self.roles),
                 )
             except LoginHeld:
                 return self._login_form(request, words, [words("locked")], username)

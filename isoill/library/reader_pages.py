@@ -18,16 +18,9 @@ from twisted.internet import threads
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
-from isoill.gateway.logins import (
-    Account,
-    AccountError,
-    AccountRole,
-    Throttle,
-    answer_later,
-    hash_password,
-)
+from isoill.gateway.logins import AccountError, Throttle, answer_later, hash_password
 from isoill.gateway.pages import link, message_box, table
-from isoill.library.accounts import read_registration
+from isoill.library.accounts import Account, AccountRole, read_registration
 from isoill.library.desk import DeskRefused
 from isoill.library.pages_common import (
     MAX_MAILS,

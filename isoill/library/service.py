@@ -13,12 +13,20 @@ from decimal import Decimal
 from typing import Protocol
 
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account, AccountError
+from isoill.gateway.logins import AccountError
 from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
-from isoill.library.accounts import Session, Sessions, confirm, new_session, session_key
+from isoill.library.accounts import (
+    Account,
+    Accounts,
+    Session,
+    Sessions,
+    confirm,
+    new_session,
+    session_key,
+)
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
@@ -35,8 +43,6 @@ class Gateway(Protocol):
     relay: Relay
     metrics: Metrics
 
-    def account(self, library: str, username: str) -> Account | None: ...
-
     def seconds(self) -> float: ...
 
     def now(self) -> datetime: ...
@@ -52,6 +58,7 @@ class LibraryService:
         self.config = gateway.config
         self.metrics = gateway.metrics
         self.sessions = Sessions(gateway.store)
+        self.accounts_table = Accounts(gateway.store)
 
     @property
     def desk(self) -> Desk:
@@ -185,10 +192,10 @@ class LibraryService:
     # --- accounts and sessions -----------------------------------------------------------------
 
     def account(self, library: str, username: str) -> Account | None:
-        return self.gateway.account(library, username)
+        return self.accounts_table.get(library, username)
 
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
-        return self.gateway.store.accounts_of(library, confirmed=confirmed)
+        return self.accounts_table.of(library, confirmed=confirmed)
 
     def register(self, account: Account) -> Account:
         """A reader's (or member library's) new account, waiting for staff, and the mail
@@ -197,10 +204,10 @@ class LibraryService:
         account = replace(account, created=self.now(), confirmed=False, version=0)
 
         def decide() -> _Written:
-            if self.gateway.store.account(account.library, account.username) is not None:
+            if self.account(account.library, account.username) is not None:
                 raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
             notice = self._account_notice(network, account, confirmed=False)
-            return _Written(Change(outbox=(notice,), accounts=(account,)))
+            return _Written(Change(outbox=(notice,), rows=(account.row(),)))
 
         self.gateway.act(decide)
         return account
@@ -209,12 +216,12 @@ class LibraryService:
         network = library_named(self.gateway.config, staff.library)
 
         def decide() -> _Written:
-            account = self.gateway.store.account(staff.library, username)
+            account = self.account(staff.library, username)
             if account is None:
                 raise KeyError(username)
             confirmed = confirm(staff, account, self.now())
             notice = self._account_notice(network, confirmed, confirmed=True)
-            return _Written(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
+            return _Written(Change(outbox=(notice,), rows=(confirmed.row(),)), confirmed)
 
         step = self.gateway.act(decide)
         assert step.account is not None
@@ -245,7 +252,7 @@ class LibraryService:
         session = self.sessions.get(session_key(token), self.seconds())
         if session is None:
             return None
-        account = self.gateway.store.account(session.library, session.username)
+        account = self.account(session.library, session.username)
         if account is None or not account.confirmed:
             return None
         return session, account

@@ -18,7 +18,6 @@ import pytest
 
 import isoill
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account
 from isoill.gateway.metrics import BUCKETS, Metrics
 from isoill.gateway.store import (
     Change,
@@ -54,9 +53,6 @@ class FakeBackend:
         self.calls: list[tuple[Any, ...]] = []
         self.refusal: list[str] | None = None
         self.fault: Exception | None = None
-
-    def account(self, library: str, username: str) -> Account | None:
-        return self.store.account(library, username)
 
     def stats(self) -> Stats:
         return self.store.stats()

@@ -26,10 +26,10 @@ import isoill.library
 from isoill.gateway import logins
 from isoill.gateway.association import Association, ListenerFactory
 from isoill.gateway.config import Config, parse
-from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, SQLiteStore
 from isoill.gateway.web import site
+from isoill.library.accounts import Account, AccountRole
 from tests.gateway.support import Answer, exchange
 from tests.library.support import FORM
 from tests.machine.support import request
@@ -184,7 +184,7 @@ def add_staff(gateway: Gateway) -> None:
     digest = hashlib.scrypt(STAFF[1].encode(), salt=salt, n=2, r=1, p=1, dklen=32)
     encoded = f"scrypt$2$1$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
     account = Account("centre", STAFF[0], AccountRole.STAFF, encoded, confirmed=True)
-    gateway.store.commit(Change(accounts=(account,)), time.time())
+    gateway.store.commit(Change(rows=(account.row(),)), time.time())
 
 
 def call(
