@@ -241,7 +241,25 @@ def encode_oid(dotted: str) -> bytes:
     return bytes(out)
 
 
+#: Content octets -> text of the OIDs decoded so far (the few an ILL peer sends: EXTERNALs'
+#: direct references), bounded so that a hostile peer cannot grow it.
+_OID_MEMO: dict[bytes, str] = {}
+_OID_MEMO_SIZE = 64
+
+
 def decode_oid(content: bytes | bytearray, off: int) -> str:
+    """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``
+    (see :func:`_decode_oid`), remembered for the next APDU that carries it."""
+    key = bytes(content)
+    text = _OID_MEMO.get(key)
+    if text is None:
+        text = _decode_oid(content, off)
+        if len(_OID_MEMO) < _OID_MEMO_SIZE:
+            _OID_MEMO[key] = text
+    return text
+
+
+def _decode_oid(content: bytes | bytearray, off: int) -> str:
     """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``.
 
     Each sub-identifier is refused when it is padded (a leading 0x80 octet, which X.690

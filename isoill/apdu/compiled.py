@@ -36,6 +36,12 @@ _Decode = Callable[[bytes, int, int], tuple[Any, int]]
 _Encode = Callable[[Any], bytes]
 
 
+#: The node kinds that get generated code; the rest are the interpreter's leaf functions.
+_GENERATED = ("seq", "seqof", "choice", "explicit", "wrapped")
+#: The leaves decoded in place when short.
+_LEAVES = ("enum", "bool", "int", "text", "null", "ill_string")
+
+
 class _Bail(Exception):
     """Raised inside a fast path to hand the node to its slow path."""
 
@@ -69,6 +75,8 @@ class CompiledCodec:
             "_long": _long_length,
             "_enclen": encode_length,
             "_new": object.__new__,
+            "_edifact": _edifact,
+            "_ILL_PRIMITIVE": frozenset((0x1A, 0x1B)),
         }
         self._names: dict[Any, str] = {}
         self._dec_fns: dict[int, str] = {}
@@ -125,7 +133,7 @@ class CompiledCodec:
         the interpreter's own for the rest."""
         shape = coder.shape
         kind = shape[0] if shape else None
-        if kind not in ("seq", "seqof", "choice", "explicit"):
+        if kind not in _GENERATED:
             return self._const(coder.decode, "dec_")
         if id(coder) in self._dec_fns:
             return self._dec_fns[id(coder)]
@@ -138,30 +146,39 @@ class CompiledCodec:
             table = {}
             for _arm_name, _arm_type, arm in shape[1]:
                 for key in arm.tags:
-                    if key < 0x100:
+                    if key < 0x100 or key & 0xFFFFFF < 0x80:  # one or two tag octets
                         table[key] = self._dec_fn(arm)
             body += [
-                f"f = {self._table(table)}.get(data[off])",
+                "t = data[off]",
+                "if t & 0x1f == 0x1f:",
+                "    t = t << 24 | data[off + 1]",
+                f"f = {self._table(table)}.get(t)",
                 "if f is not None and off < limit:",
                 "    return f(data, off, limit)",
             ]
-        elif kind == "explicit" and (inline := self._explicit_leaf_dec(shape[1], shape[2])):
-            cond, value, after = inline
+        elif kind == "wrapped":  # a dataclass holding one value (SystemNo, PersonSymbol)
+            _k, inner, cls, field = shape
             body += [
-                "p = off",
-                "end = limit",
-                f"if data[p] == {shape[1]:#04x} and {cond}:",
-                f"    return {value}, {after}",
+                f"x, p = {self._dec_fn(inner)}(data, off, limit)",
+                f"o = _new({self._const(cls, 'CLS_')})",
+                f"o.__dict__[{field!r}] = x",
+                "return o, p",
             ]
         else:
+            if kind == "explicit" and (inline := self._explicit_leaf_dec(shape[1], shape[2])):
+                cond, value, after = inline
+                body += [
+                    "p = off",
+                    "end = limit",
+                    f"if data[p] == {shape[1]:#04x} and {cond}:",
+                    f"    return {value}, {after}",
+                ]
             key = shape[1]
             tl = len(encode_tag_key(key))
             body += [
                 f"if not ({self._tag_test(key, 'off')}):",
                 "    raise _Bail",
-                *self._length("off", tl, "p", "end"),
-                "if end < 0 or end > limit:",
-                "    raise _Bail",
+                *self._length("off", tl),
             ]
             if kind == "seq":
                 body += self._seq_body(shape)
@@ -169,7 +186,7 @@ class CompiledCodec:
                 body += self._seqof_body(shape)
             else:
                 inner = self._dec_fn(shape[2])
-                body += [f"x, p = {inner}(data, p, end)", "if p == end:", "    return x, p"]
+                body += [f"x, p = {inner}(data, p, end)", *_finish("x")]
         self._out += [
             f"def {name}(data, off, limit):",
             "    try:",
@@ -188,16 +205,23 @@ class CompiledCodec:
         return name
 
     @staticmethod
-    def _length(off: str, tl: int, start: str, end: str) -> list[str]:
-        """Read the length after a ``tl``-octet tag at ``off``: short form inline."""
-        at = f"{off} + {tl}"
+    def _length(off: str, tl: int) -> list[str]:
+        """Read the length after a ``tl``-octet tag at ``off`` into ``p`` (the contents'
+        start) and ``end`` (their bound: ``limit`` for the indefinite form, which ``ind``
+        marks and :func:`_finish` closes); the short and indefinite forms inline."""
+        at = f"off + {tl}"
         return [
             f"n = data[{at}]",
+            f"p = {at} + 1",
+            "ind = n == 0x80",
             "if n < 0x80:",
-            f"    {start} = {at} + 1",
-            f"    {end} = {start} + n",
+            "    end = p + n",
+            "elif ind:",
+            "    end = limit",
             "else:",
-            f"    {end}, {start} = _long(data, {at})",
+            f"    end, p = _long(data, {at})",
+            "if end < 0 or end > limit:",
+            "    raise _Bail",
         ]
 
     def _seq_body(self, shape: tuple[Any, ...]) -> list[str]:
@@ -223,14 +247,14 @@ class CompiledCodec:
             elif m.field not in vars(cls):  # no class attribute to fall back on
                 default = None if m.default is dataclasses.MISSING else m.default
                 lines += ["else:", f"    d[{m.field!r}] = {self._const(default, 'DEF_')}"]
-        lines += ["if p == end:", "    return o, p"]
+        lines += _finish("o")
         return lines
 
     def _seqof_body(self, shape: tuple[Any, ...]) -> list[str]:
         _kind, _key, element, size = shape
         lines = [
             "items = []",
-            "while p < end:",
+            "while p < end and data[p]:",  # a 0 octet: end-of-contents, or a bail below
             f"    if not ({self._tags_test(element.tags, 'p')}):",
             "        raise _Bail",
             *("    " + line for line in self._dec_member(element, "x")),
@@ -238,7 +262,7 @@ class CompiledCodec:
         ]
         if size is not None:
             lines += [f"if not {size[0]} <= len(items) <= {size[1]}:", "    raise _Bail"]
-        lines += ["if p == end:", "    return tuple(items), p"]
+        lines += _finish("tuple(items)")
         return lines
 
     def _dec_member(self, coder: Any, var: str) -> list[str]:
@@ -249,7 +273,7 @@ class CompiledCodec:
         if not shape:
             return [generic]
         kind = shape[0]
-        if kind in ("enum", "bool", "int", "text", "null"):
+        if kind in _LEAVES:
             inline = self._leaf_dec(shape, "p")
         elif kind == "explicit":
             inline = self._explicit_leaf_dec(shape[1], shape[2])
@@ -270,7 +294,12 @@ class CompiledCodec:
         """(condition, value expression, offset after) for a primitive leaf in short form
         whose tag is at ``at`` and already matched; None when there is no inline form."""
         kind, key = shape[0], shape[1]
-        if kind not in ("enum", "bool", "int", "text", "null") or key >= 0x100:
+        if kind == "ill_string":  # untagged (SystemNo's record-no)
+            n = f"data[{at} + 1]"
+            cond = f"data[{at}] in _ILL_PRIMITIVE and {n} < 0x80 and {at} + 2 + {n} <= end"
+            value, cond = self._ill_text(shape, None, f"{at} + 2", n, cond)
+            return cond, value, f"{at} + 2 + {n}"
+        if kind not in _LEAVES or key >= 0x100:
             return None
         n = f"data[{at} + 1]"
         tag = f"data[{at}] == {key:#04x}"
@@ -315,31 +344,40 @@ class CompiledCodec:
         if ishape[0] == "wrapped" and ishape[1].shape and ishape[1].shape[0] == "ill_string":
             wrap, ishape = ishape, ishape[1].shape
         if ishape[0] == "ill_string":
-            charset, size, max_len = ishape[1], ishape[2], ishape[3]
             n = "data[p + 3]"
-            text = f"data[p + 4 : p + 4 + {n}].decode({charset!r})"
-            cond = f"data[p + 2] == 0x1b and {n} < 0x7e and data[p + 1] == {n} + 2"
+            cond = f"data[p + 2] in _ILL_PRIMITIVE and {n} < 0x7e and data[p + 1] == {n} + 2"
             cond += f" and p + 4 + {n} <= end"
-            if max_len < 0x7E:
-                cond += f" and {n} <= {max_len}"
-            if size is not None:
-                check = self._const(_sized(size), "size_")
-                text = f"{check}({text})"
-            if wrap is not None:
-                text = f"{self._const(_wrapper(wrap[2], wrap[3]), 'wrap_')}({text})"
-            return cond, text, f"p + 4 + {n}"
+            value, cond = self._ill_text(ishape, wrap, "p + 4", n, cond)
+            return cond, value, f"p + 4 + {n}"
         leaf = self._leaf_dec(ishape, "p + 2")
         if leaf is None:
             return None
         cond, value, after = leaf
         return f"data[p + 1] < 0x80 and {after} == p + 2 + data[p + 1] and {cond}", value, after
 
+    def _ill_text(
+        self, shape: tuple[Any, ...], wrap: Any, start: str, n: str, cond: str
+    ) -> tuple[str, str]:
+        """(value expression, condition) for a GeneralString's ``n`` content octets at
+        ``start``: decoded, SIZE-checked, wrapped in its dataclass if it has one."""
+        _kind, charset, size, max_len = shape
+        raw = f"data[{start} : {start} + {n}]"
+        # The tag before the length is 0x1b (GeneralString) or 0x1a (EDIFACTString).
+        text = f"({raw}.decode({charset!r}) if data[{start} - 2] == 0x1b else _edifact({raw}))"
+        if max_len < 0x80:
+            cond += f" and {n} <= {max_len}"
+        if size is not None:
+            text = f"{self._const(_sized(size), 'size_')}({text})"
+        if wrap is not None:
+            text = f"{self._const(_wrapper(wrap[2], wrap[3]), 'wrap_')}({text})"
+        return text, cond
+
     # --- encoding ------------------------------------------------------------------------
 
     def _enc_fn(self, coder: Any) -> str:
         shape = coder.shape
         kind = shape[0] if shape else None
-        if kind not in ("seq", "seqof", "choice", "explicit"):
+        if kind not in _GENERATED:
             return self._const(coder.encode, "enc_")
         if id(coder) in self._enc_fns:
             return self._enc_fns[id(coder)]
@@ -360,6 +398,19 @@ class CompiledCodec:
                 "    if f is not None:",
                 "        try:",
                 "            return f(v)",
+                "        except Exception:",
+                "            pass",
+                f"    return {slow}(v)",
+                "",
+            ]
+            return name
+        if kind == "wrapped":
+            _k, inner, cls, field = shape
+            self._out += [
+                f"def {name}(v):",
+                f"    if type(v) is {self._const(cls, 'CLS_')}:",
+                "        try:",
+                f"            return {self._enc_fn(inner)}(v.{field})",
                 "        except Exception:",
                 "            pass",
                 f"    return {slow}(v)",
@@ -481,6 +532,18 @@ class CompiledCodec:
         return check, self._const(table, "ENC_")
 
 
+def _finish(value: str) -> list[str]:
+    """Return ``value`` if the contents end at ``p``: exactly at ``end`` for a definite
+    length, with an end-of-contents inside ``limit`` for the indefinite form."""
+    return [
+        "if ind:",
+        "    if p + 2 <= end and data[p] == 0 and data[p + 1] == 0:",
+        f"        return {value}, p + 2",
+        "elif p == end:",
+        f"    return {value}, p",
+    ]
+
+
 def _same(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return convert
 
@@ -516,6 +579,18 @@ def _fast_time(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
 
 
 _FAST_CONVERT = {"ISO-Date": _fast_date, "ISO-Time": _fast_time}
+
+
+def _edifact(raw: bytes) -> model.EDIFACTString:
+    """An EDIFACTString's content, or a bail for a character outside its alphabet (which
+    the slow path refuses with the reason)."""
+    text = raw.decode("latin-1")
+    if not _EDIFACT_ALPHABET.issuperset(text):
+        raise _Bail
+    return model.EDIFACTString(text)
+
+
+_EDIFACT_ALPHABET = model.EDIFACT_ALPHABET
 
 
 def _sized(size: tuple[int, int]) -> Callable[[str], str]:
