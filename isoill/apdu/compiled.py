@@ -1,21 +1,21 @@
 """The specialised codec: straight-line Python for each SEQUENCE, CHOICE and SEQUENCE OF.
 
-The interpreter in :mod:`isoill.apdu.codec` is general: a loop per SEQUENCE that looks each
-component's tag up in a table, a function call and a tuple per header, a dict of defaults
-copied into every value. This module turns the interpreter's bound tree into Python source
-with one function per constructed node, written for exactly its components: tag octets
-compared as constants, definite short lengths read inline, the common leaves (``[n]
-ILL-String``, ENUMERATED, BOOLEAN, small INTEGERs, dates) decoded in place, values built by
-filling the dataclass's ``__dict__`` with the components present (absent ones fall back to
-the class attribute ``dataclasses`` leaves for a default), encodings written from tables of
-precomputed octets. The source is compiled once per codec at first use; it stays inspectable
-as :attr:`CompiledCodec.source`.
+The interpreter (:mod:`isoill.apdu.ber_decode`, :mod:`isoill.apdu.ber_encode`) is general:
+a loop per SEQUENCE that looks each component's tag up in a table, a function call and a
+tuple per header, a dict of defaults copied into every value. This module turns the bound
+tree into Python source with one function per constructed node, written for exactly its
+components: tag octets compared as constants, short and indefinite lengths read inline (the
+long definite forms by a helper), the common leaves (ILL-Strings, ENUMERATED, BOOLEAN, small
+INTEGERs, dates) decoded in place, values built by filling the dataclass's ``__dict__`` with
+the components present (absent ones fall back to the class attribute ``dataclasses`` leaves
+for a default), encodings written from tables of precomputed octets. The source is compiled
+once per codec at first use; it stays inspectable as :attr:`CompiledCodec.source`.
 
 Every generated function has the interpreter's function for the same node as its slow path,
-and takes it whenever anything is not the common case: a long or indefinite length it does
-not read inline, a constructed string, an EDIFACTString, an unexpected tag, an error of any
-kind. The slow path then decodes (or encodes) the node from its start, so every error -- its
-kind, offset, component path and reason -- and every uncommon encoding is exactly the
+and takes it whenever anything is not the common case: a length form it does not read, a
+constructed string, an EDIFACTString outside its alphabet, an unexpected tag, an error of
+any kind. The slow path then decodes (or encodes) the node from its start, so every error --
+its kind, offset, component path and reason -- and every uncommon encoding is exactly the
 interpreter's. The fast path only ever returns what the interpreter would have returned;
 ``tests/apdu/test_fast_codec.py`` checks that against the pre-change codec kept as an
 oracle. Re-decoding on error costs at most one extra pass per nesting level, which the

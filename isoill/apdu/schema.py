@@ -2,7 +2,7 @@
 
 asn1tools is isoill's ASN.1 compiler: it parses the modules and resolves every tag (EXPLICIT
 TAGS module default, IMPLICIT overrides, untagged CHOICEs, [APPLICATION n] wrappers) into its
-BER type tree. The codec in :mod:`isoill.apdu.codec` is built from that tree, so tags are
+BER type tree. The codec (:mod:`isoill.apdu.binding`) is built from that tree, so tags are
 never written twice.
 
 Two things in the standard's text asn1tools cannot compile, handled here rather than by
