@@ -31,6 +31,7 @@ from typing import Any, get_origin
 
 from isoill.apdu import types as model
 from isoill.apdu.ber import encode_length, encode_tag_key
+from isoill.apdu.value_rules import EDIFACT_STRING, GENERAL_STRING
 
 _Decode = Callable[[bytes, int, int], tuple[Any, int]]
 _Encode = Callable[[Any], bytes]
@@ -76,7 +77,6 @@ class CompiledCodec:
             "_enclen": encode_length,
             "_new": object.__new__,
             "_edifact": _edifact,
-            "_ILL_PRIMITIVE": frozenset((0x1A, 0x1B)),
         }
         self._names: dict[Any, str] = {}
         self._dec_fns: dict[int, str] = {}
@@ -165,14 +165,16 @@ class CompiledCodec:
                 "return o, p",
             ]
         else:
-            if kind == "explicit" and (inline := self._explicit_leaf_dec(shape[1], shape[2])):
-                cond, value, after = inline
-                body += [
-                    "p = off",
-                    "end = limit",
-                    f"if data[p] == {shape[1]:#04x} and {cond}:",
-                    f"    return {value}, {after}",
-                ]
+            if kind == "explicit":
+                body += ["p = off", "end = limit"]
+                for string_tag in (GENERAL_STRING, EDIFACT_STRING):
+                    inline = self._explicit_leaf_dec(shape[1], shape[2], "p", "end", string_tag)
+                    if inline and f"return {inline[1]}, {inline[2]}" not in body:
+                        cond, value, after = inline
+                        body += [
+                            f"if data[p] == {shape[1]:#04x} and {cond}:",
+                            f"    return {value}, {after}",
+                        ]
             key = shape[1]
             tl = len(encode_tag_key(key))
             body += [
@@ -212,7 +214,7 @@ class CompiledCodec:
         at = f"off + {tl}"
         return [
             f"n = data[{at}]",
-            f"p = {at} + 1",
+            f"p = {_off(at, 1)}",
             "ind = n == 0x80",
             "if n < 0x80:",
             "    end = p + n",
@@ -267,59 +269,82 @@ class CompiledCodec:
 
     def _dec_member(self, coder: Any, var: str) -> list[str]:
         """Decode the TLV at ``p`` (its tag already matched), bounded by ``end``, into
-        ``var``, and move ``p`` past it."""
+        ``var``, and move ``p`` past it: in place for the common encodings of leaves and
+        of ``[n] EXPLICIT`` leaves or CHOICEs of them, by a call otherwise."""
         generic = f"{var}, p = {self._dec_fn(coder)}(data, p, end)"
         shape = coder.shape
-        if not shape:
-            return [generic]
-        kind = shape[0]
-        if kind in _LEAVES:
-            inline = self._leaf_dec(shape, "p")
-        elif kind == "explicit":
-            inline = self._explicit_leaf_dec(shape[1], shape[2])
-        else:
-            return [generic]
-        if inline is None:
-            return [generic]
-        cond, value, after = inline
-        return [
-            f"if {cond}:",
-            f"    {var} = {value}",
-            f"    p = {after}",
-            "else:",
-            f"    {generic}",
-        ]
+        inlines = []
+        if shape and shape[0] in _LEAVES:
+            inlines = [self._leaf_dec(shape, "p", "end")]
+        elif shape and shape[0] == "explicit":
+            inlines = [self._explicit_leaf_dec(shape[1], shape[2], "p", "end")]
+            if inlines == [None]:
+                inlines = self._explicit_choice_dec(shape[1], shape[2])
+        lines: list[str] = []
+        for inline in inlines:
+            if inline is None:
+                return [generic]
+            cond, value, after = inline
+            lines += [
+                f"{'el' if lines else ''}if {cond}:",
+                f"    {var} = {value}",
+                f"    p = {after}",
+            ]
+        return [*lines, "else:", f"    {generic}"] if lines else [generic]
 
-    def _leaf_dec(self, shape: tuple[Any, ...], at: str) -> tuple[str, str, str] | None:
+    def _explicit_choice_dec(self, key: int, inner: Any) -> list[tuple[str, str, str] | None]:
+        """``[n] EXPLICIT CHOICE`` of explicitly tagged leaves (System-Id's person or
+        institution): one inline form per alternative, all headers in short form."""
+        if key >= 0x100 or not inner.shape or inner.shape[0] != "choice":
+            return [None]
+        start = "p + 2"
+        out: list[tuple[str, str, str] | None] = []
+        for _name, _type, arm in inner.shape[1]:
+            ashape = arm.shape
+            if not ashape or ashape[0] != "explicit" or ashape[1] >= 0x100:
+                return [None]
+            leaf = self._explicit_leaf_dec(ashape[1], ashape[2], start, "e")
+            if leaf is None:
+                return [None]
+            cond, value, after = leaf
+            # t (the alternative's tag) is set by the first test, which always runs.
+            tag = f"{'t' if out else '(t := data[p + 2])'} == {ashape[1]:#04x}"
+            head = f"{tag} and data[p + 1] < 0x80 and (e := p + 2 + data[p + 1]) <= end"
+            out.append((f"{head} and {cond} and {after} == e", value, after))
+        return out
+
+    def _leaf_dec(self, shape: tuple[Any, ...], at: str, bound: str) -> tuple[str, str, str] | None:
         """(condition, value expression, offset after) for a primitive leaf in short form
-        whose tag is at ``at`` and already matched; None when there is no inline form."""
+        whose tag is at ``at`` and already matched, ending by ``bound``; None when there is
+        no inline form."""
         kind, key = shape[0], shape[1]
+        n = f"data[{_off(at, 1)}]"
         if kind == "ill_string":  # untagged (SystemNo's record-no)
-            n = f"data[{at} + 1]"
-            cond = f"data[{at}] in _ILL_PRIMITIVE and {n} < 0x80 and {at} + 2 + {n} <= end"
-            value, cond = self._ill_text(shape, None, f"{at} + 2", n, cond)
-            return cond, value, f"{at} + 2 + {n}"
+            cond = (
+                f"data[{at}] == 0x1b and (k := {n}) < 0x80 and (q := {_off(at, 2)} + k) <= {bound}"
+            )
+            value, cond = self._ill_text(shape, None, _off(at, 2), cond)
+            return cond, value, "q"
         if kind not in _LEAVES or key >= 0x100:
             return None
-        n = f"data[{at} + 1]"
         tag = f"data[{at}] == {key:#04x}"
         if kind in ("enum", "bool", "int"):
             table = self._leaf_table(shape)
+            fits = f"{_off(at, 3)} <= {bound}"
             return (
-                f"{tag} and {n} == 1 and data[{at} + 2] in {table} and {at} + 3 <= end",
-                f"{table}[data[{at} + 2]]",
-                f"{at} + 3",
+                f"{tag} and {n} == 1 and data[{_off(at, 2)}] in {table} and {fits}",
+                f"{table}[data[{_off(at, 2)}]]",
+                _off(at, 3),
             )
         if kind == "null":
-            return (f"{tag} and {n} == 0", f"{self._const(shape[2], 'CLS_')}()", f"{at} + 2")
-        if kind == "text":
-            convert = self._const(_FAST_CONVERT.get(shape[6], _same)(shape[2]), "conv_")
-            return (
-                f"{tag} and {n} < 0x80 and {n} <= {shape[5]} and {at} + 2 + {n} <= end",
-                f"{convert}(data[{at} + 2 : {at} + 2 + {n}])",
-                f"{at} + 2 + {n}",
-            )
-        return None
+            cls = self._const(shape[2], "CLS_")
+            return (f"{tag} and {n} == 0 and {_off(at, 2)} <= {bound}", f"{cls}()", _off(at, 2))
+        convert = self._const(_FAST_CONVERT.get(shape[6], _same)(shape[2]), "conv_")
+        return (
+            f"{tag} and {n} < 0x80 and {n} <= {shape[5]} and {_off(at, 2)} + {n} <= {bound}",
+            f"{convert}(data[{_off(at, 2)} : {_off(at, 2)} + {n}])",
+            f"{_off(at, 2)} + {n}",
+        )
 
     def _leaf_table(self, shape: tuple[Any, ...]) -> str:
         """Content octet (one, 0..127) -> value, for the values the node accepts."""
@@ -334,9 +359,12 @@ class CompiledCodec:
             table = {v: v for v in range(max(low, 0), min(high, 0x7F) + 1)}
         return self._const(table, "VAL_")
 
-    def _explicit_leaf_dec(self, key: int, inner: Any) -> tuple[str, str, str] | None:
-        """``[n] EXPLICIT`` around a leaf, both headers in short form, as one test (the
-        outer tag already matched)."""
+    def _explicit_leaf_dec(
+        self, key: int, inner: Any, at: str, bound: str, string_tag: int = GENERAL_STRING
+    ) -> tuple[str, str, str] | None:
+        """``[n] EXPLICIT`` around a leaf at ``at``, ending by ``bound``, both headers in
+        short form, as one test (the outer tag already matched); an ILL-String as the
+        ``string_tag`` type (GeneralString, or EDIFACTString)."""
         ishape = inner.shape
         if key >= 0x100 or not ishape:
             return None
@@ -344,28 +372,36 @@ class CompiledCodec:
         if ishape[0] == "wrapped" and ishape[1].shape and ishape[1].shape[0] == "ill_string":
             wrap, ishape = ishape, ishape[1].shape
         if ishape[0] == "ill_string":
-            n = "data[p + 3]"
-            cond = f"data[p + 2] in _ILL_PRIMITIVE and {n} < 0x7e and data[p + 1] == {n} + 2"
-            cond += f" and p + 4 + {n} <= end"
-            value, cond = self._ill_text(ishape, wrap, "p + 4", n, cond)
-            return cond, value, f"p + 4 + {n}"
-        leaf = self._leaf_dec(ishape, "p + 2")
+            cond = (
+                f"data[{_off(at, 2)}] == {string_tag:#04x}"
+                f" and data[{_off(at, 1)}] == (k := data[{_off(at, 3)}]) + 2 < 0x80"
+                f" and (q := {_off(at, 4)} + k) <= {bound}"
+            )
+            value, cond = self._ill_text(ishape, wrap, _off(at, 4), cond, string_tag)
+            return cond, value, "q"
+        leaf = self._leaf_dec(ishape, _off(at, 2), bound)
         if leaf is None:
             return None
         cond, value, after = leaf
-        return f"data[p + 1] < 0x80 and {after} == p + 2 + data[p + 1] and {cond}", value, after
+        outer = f"data[{_off(at, 1)}] < 0x80 and {after} == {_off(at, 2)} + data[{_off(at, 1)}]"
+        return f"{outer} and {cond}", value, after
 
     def _ill_text(
-        self, shape: tuple[Any, ...], wrap: Any, start: str, n: str, cond: str
+        self,
+        shape: tuple[Any, ...],
+        wrap: Any,
+        start: str,
+        cond: str,
+        string_tag: int = GENERAL_STRING,
     ) -> tuple[str, str]:
-        """(value expression, condition) for a GeneralString's ``n`` content octets at
-        ``start``: decoded, SIZE-checked, wrapped in its dataclass if it has one."""
+        """(value expression, condition) for an ILL-String's content octets from ``start``
+        to ``q`` (``k`` of them): decoded, SIZE-checked, wrapped in its dataclass if it has
+        one."""
         _kind, charset, size, max_len = shape
-        raw = f"data[{start} : {start} + {n}]"
-        # The tag before the length is 0x1b (GeneralString) or 0x1a (EDIFACTString).
-        text = f"({raw}.decode({charset!r}) if data[{start} - 2] == 0x1b else _edifact({raw}))"
+        raw = f"data[{start} : q]"
+        text = f"{raw}.decode({charset!r})" if string_tag == GENERAL_STRING else f"_edifact({raw})"
         if max_len < 0x80:
-            cond += f" and {n} <= {max_len}"
+            cond += f" and k <= {max_len}"
         if size is not None:
             text = f"{self._const(_sized(size), 'size_')}({text})"
         if wrap is not None:
@@ -532,6 +568,14 @@ class CompiledCodec:
         return check, self._const(table, "ENC_")
 
 
+def _off(at: str, k: int) -> str:
+    """``at + k`` with the constants added up (``p + 2`` plus 4 is ``p + 6``), as CPython
+    does not fold them."""
+    var, _, const = at.partition(" + ")
+    total = k + (int(const) if const else 0)
+    return f"{var} + {total}" if total else var
+
+
 def _finish(value: str) -> list[str]:
     """Return ``value`` if the contents end at ``p``: exactly at ``end`` for a definite
     length, with an end-of-contents inside ``limit`` for the indefinite form."""
@@ -548,6 +592,23 @@ def _same(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return convert
 
 
+def _memo(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """``parse`` remembered for the contents seen so far: the same few dates and times
+    recur in every APDU of a day, and their values are immutable. Bounded, so a hostile peer
+    cannot grow it; what ``parse`` refuses is not remembered."""
+    seen: dict[bytes, Any] = {}
+
+    def memo(raw: bytes) -> Any:
+        value = seen.get(raw)
+        if value is None:
+            value = parse(raw)
+            if len(seen) < 4096:
+                seen[raw] = value
+        return value
+
+    return memo
+
+
 def _fast_date(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     """ISO-Date content to a value: YYYYMMDD without the generic text path."""
     make = date
@@ -560,7 +621,7 @@ def _fast_date(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
                 pass
         return convert(raw)  # the peer's own text, as the interpreter keeps it
 
-    return fast
+    return _memo(fast)
 
 
 def _fast_time(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
@@ -575,7 +636,7 @@ def _fast_time(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
                 pass
         return convert(raw)
 
-    return fast
+    return _memo(fast)
 
 
 _FAST_CONVERT = {"ISO-Date": _fast_date, "ISO-Time": _fast_time}
