@@ -34,6 +34,7 @@ __all__ = [
 
 
 _DEFAULT_OPTIONS = Options()
+_PRINTABLE = bytes(range(0x20, 0x7F))  # the ASCII octets YAZ's TCP layer takes for HTTP
 
 
 class Codec:
@@ -136,7 +137,7 @@ class Codec:
         except EncodeError as err:
             _name_apdu(err.path)
             raise
-        if tcp_safe and all(0x20 <= octet <= 0x7E for octet in encoded[:4]):
+        if tcp_safe and not encoded[:4].translate(None, _PRINTABLE):
             encoded = _long_form_outer(encoded)
         return encoded
 

@@ -414,6 +414,8 @@ class CompiledCodec:
         shape = coder.shape
         kind = shape[0] if shape else None
         if kind not in _GENERATED:
+            if kind == "text" and {date, time} & set(shape[4]):
+                return self._const(_memo_encoder(coder.encode), "enc_")
             return self._const(coder.encode, "enc_")
         if id(coder) in self._enc_fns:
             return self._enc_fns[id(coder)]
@@ -516,26 +518,67 @@ class CompiledCodec:
         if table is not None:
             check, name = table
             return [f"a({name}[x] if {check} and x in {name} else {self._enc_fn(coder)}(x))"]
-        if shape[0] == "explicit" and shape[2].shape and shape[2].shape[0] == "ill_string":
-            _i, charset, size, _max = shape[2].shape
-            headers = self._const(
-                tuple(encode_tag_key(shape[1]) + bytes((n + 2, 0x1B, n)) for n in range(0x7E)),
-                "HS_",
-            )
-            test = "type(x) is str"
-            if size is not None:
-                test += f" and {size[0]} <= len(x) <= {size[1]}"
-            return [
-                f"if {test}:",
-                f"    r = x.encode({charset!r})",
-                "    if len(r) < 0x7e:",
-                f"        a({headers}[len(r)] + r)",
-                "    else:",
-                f"        {generic}",
-                "else:",
-                f"    {generic}",
+        lines: list[str] = []
+        for test, value, headers, charset in self._string_enc_forms(coder):
+            lines += [
+                f"{'el' if lines else ''}if {test} and len(r := {value}.encode({charset!r})) < "
+                f"{len(self._ns[headers])}:",
+                f"    a({headers}[len(r)] + r)",
             ]
-        return [generic]
+        return [*lines, "else:", f"    {generic}"] if lines else [generic]
+
+    def _string_enc_forms(self, coder: Any) -> list[tuple[str, str, str, str]]:
+        """(test on ``x``, the text, table of header octets by length, charset) for each way
+        ``x`` may be a GeneralString in short form: an ILL-String, under an explicit tag,
+        in its dataclass (PersonSymbol), or in a CHOICE of those (Person-Or-Institution-
+        Symbol); [] for other nodes."""
+        shape = coder.shape
+        if shape[0] == "ill_string":
+            return [self._string_form("True", "x", shape, ())]
+        if shape[0] != "explicit" or shape[1] >= 0x100 or not shape[2].shape:
+            return []
+        outer, inner = shape[1], shape[2]
+        if inner.shape[0] == "choice":
+            forms = []
+            for _name, _type, arm in inner.shape[1]:
+                ashape = arm.shape
+                if not ashape or ashape[0] != "explicit" or ashape[1] >= 0x100:
+                    return []
+                form = self._string_leaf(ashape[2], (outer, ashape[1]))
+                if form is None:
+                    return []
+                forms.append(form)
+            return forms
+        form = self._string_leaf(inner, (outer,))
+        return [] if form is None else [form]
+
+    def _string_leaf(self, coder: Any, tags: tuple[int, ...]) -> tuple[str, str, str, str] | None:
+        """:meth:`_string_forms` for an ILL-String, bare or in its dataclass, under ``tags``."""
+        shape = coder.shape
+        if shape and shape[0] == "wrapped" and (shape[1].shape or ("",))[0] == "ill_string":
+            cls, field = self._const(shape[2], "CLS_"), shape[3]
+            return self._string_form(f"type(x) is {cls}", f"x.{field}", shape[1].shape, tags)
+        if shape and shape[0] == "ill_string":
+            return self._string_form("True", "x", shape, tags)
+        return None
+
+    def _string_form(
+        self, test: str, value: str, shape: tuple[Any, ...], tags: tuple[int, ...]
+    ) -> tuple[str, str, str, str]:
+        _kind, charset, size, _max_len = shape
+        test = f"{test} and type({value}) is str"
+        if size is not None:
+            test += f" and {size[0]} <= len({value}) <= {size[1]}"
+        # Header octets for content lengths n: each tag, then its length (the content and
+        # the headers inside), all in short form.
+        limit = 0x80 - 2 * len(tags)
+        headers = []
+        for n in range(limit):
+            octets = bytes((GENERAL_STRING, n))
+            for key in reversed(tags):
+                octets = encode_tag_key(key) + bytes((len(octets) + n,)) + octets
+            headers.append(octets)
+        return test, value, self._const(tuple(headers), "HS_"), charset
 
     def _enc_table(self, coder: Any) -> tuple[str, str] | None:
         """(type test, table name) when the node's every accepted value (or every small
@@ -605,6 +648,25 @@ def _memo(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
             if len(seen) < 4096:
                 seen[raw] = value
         return value
+
+    return memo
+
+
+def _memo_encoder(encode: _Encode) -> _Encode:
+    """An ISO-Date or ISO-Time encoder remembering what it wrote for naive dates and times
+    (immutable, and equal ones are written alike); bounded like :func:`_memo`."""
+    seen: dict[Any, bytes] = {}
+    kinds = (date, time)
+
+    def memo(value: Any) -> bytes:
+        if type(value) not in kinds or getattr(value, "tzinfo", None) is not None:
+            return encode(value)
+        out = seen.get(value)
+        if out is None:
+            out = encode(value)
+            if len(seen) < 4096:
+                seen[value] = out
+        return out
 
     return memo
 
