@@ -39,6 +39,8 @@ _Encode = Callable[[Any], bytes]
 
 #: The node kinds that get generated code; the rest are the interpreter's leaf functions.
 _GENERATED = ("seq", "seqof", "choice", "explicit", "wrapped")
+#: The two string types of an ILL-String, in the order the inline forms try them.
+_STRING_TAGS = (GENERAL_STRING, EDIFACT_STRING)
 #: The leaves decoded in place when short.
 _LEAVES = ("enum", "bool", "int", "text", "null", "ill_string")
 
@@ -167,7 +169,7 @@ class CompiledCodec:
         else:
             if kind == "explicit":
                 body += ["p = off", "end = limit"]
-                for string_tag in (GENERAL_STRING, EDIFACT_STRING):
+                for string_tag in _STRING_TAGS:
                     inline = self._explicit_leaf_dec(shape[1], shape[2], "p", "end", string_tag)
                     if inline and f"return {inline[1]}, {inline[2]}" not in body:
                         cond, value, after = inline
@@ -215,15 +217,19 @@ class CompiledCodec:
         return [
             f"n = data[{at}]",
             f"p = {_off(at, 1)}",
-            "ind = n == 0x80",
             "if n < 0x80:",
+            "    ind = False",
             "    end = p + n",
-            "elif ind:",
+            "    if end > limit:",
+            "        raise _Bail",
+            "elif n == 0x80:",
+            "    ind = True",
             "    end = limit",
             "else:",
+            "    ind = False",
             f"    end, p = _long(data, {at})",
-            "if end < 0 or end > limit:",
-            "    raise _Bail",
+            "    if end < 0 or end > limit:",
+            "        raise _Bail",
         ]
 
     def _seq_body(self, shape: tuple[Any, ...]) -> list[str]:
@@ -274,8 +280,10 @@ class CompiledCodec:
         generic = f"{var}, p = {self._dec_fn(coder)}(data, p, end)"
         shape = coder.shape
         inlines = []
-        if shape and shape[0] in _LEAVES:
-            inlines = [self._leaf_dec(shape, "p", "end")]
+        if shape and shape[0] == "ill_string":  # untagged (SystemNo's record-no)
+            inlines = [self._leaf_dec(shape, "p", "end", tag) for tag in _STRING_TAGS]
+        elif shape and shape[0] in _LEAVES:
+            inlines = [self._leaf_dec(shape, "p", "end", matched=len(coder.tags) == 1)]
         elif shape and shape[0] == "explicit":
             inlines = [self._explicit_leaf_dec(shape[1], shape[2], "p", "end")]
             if inlines == [None]:
@@ -313,35 +321,42 @@ class CompiledCodec:
             out.append((f"{head} and {cond} and {after} == e", value, after))
         return out
 
-    def _leaf_dec(self, shape: tuple[Any, ...], at: str, bound: str) -> tuple[str, str, str] | None:
+    def _leaf_dec(
+        self,
+        shape: tuple[Any, ...],
+        at: str,
+        bound: str,
+        string_tag: int = GENERAL_STRING,
+        matched: bool = False,
+    ) -> tuple[str, str, str] | None:
         """(condition, value expression, offset after) for a primitive leaf in short form
-        whose tag is at ``at`` and already matched, ending by ``bound``; None when there is
-        no inline form."""
+        whose tag is at ``at`` (tested here unless the caller ``matched`` it), ending by
+        ``bound``; None when there is no inline form."""
         kind, key = shape[0], shape[1]
         n = f"data[{_off(at, 1)}]"
-        if kind == "ill_string":  # untagged (SystemNo's record-no)
-            cond = (
-                f"data[{at}] == 0x1b and (k := {n}) < 0x80 and (q := {_off(at, 2)} + k) <= {bound}"
-            )
-            value, cond = self._ill_text(shape, None, _off(at, 2), cond)
+        if kind == "ill_string":
+            cond = f"data[{at}] == {string_tag:#04x} and (k := {n}) < 0x80"
+            cond += f" and (q := {_off(at, 2)} + k) <= {bound}"
+            value, cond = self._ill_text(shape, None, _off(at, 2), cond, string_tag)
             return cond, value, "q"
         if kind not in _LEAVES or key >= 0x100:
             return None
-        tag = f"data[{at}] == {key:#04x}"
+        # The caller's test may have matched the tag already (its node has only the one).
+        tag = "" if matched else f"data[{at}] == {key:#04x} and "
         if kind in ("enum", "bool", "int"):
             table = self._leaf_table(shape)
             fits = f"{_off(at, 3)} <= {bound}"
             return (
-                f"{tag} and {n} == 1 and data[{_off(at, 2)}] in {table} and {fits}",
+                f"{tag}{n} == 1 and data[{_off(at, 2)}] in {table} and {fits}",
                 f"{table}[data[{_off(at, 2)}]]",
                 _off(at, 3),
             )
         if kind == "null":
             cls = self._const(shape[2], "CLS_")
-            return (f"{tag} and {n} == 0 and {_off(at, 2)} <= {bound}", f"{cls}()", _off(at, 2))
+            return (f"{tag}{n} == 0 and {_off(at, 2)} <= {bound}", f"{cls}()", _off(at, 2))
         convert = self._const(_FAST_CONVERT.get(shape[6], _same)(shape[2]), "conv_")
         return (
-            f"{tag} and {n} < 0x80 and {n} <= {shape[5]} and {_off(at, 2)} + {n} <= {bound}",
+            f"{tag}{n} < 0x80 and {n} <= {shape[5]} and {_off(at, 2)} + {n} <= {bound}",
             f"{convert}(data[{_off(at, 2)} : {_off(at, 2)} + {n}])",
             f"{_off(at, 2)} + {n}",
         )
