@@ -62,8 +62,7 @@ class Codec:
         """
         data = bytes(data)
         max_size = self.options.limits.max_apdu_size
-        _key, length_at = read_tag(data, offset)
-        length, p = read_raw_length(data, length_at, True)
+        length, p, length_at = _claimed_length(data, offset)
         if length != INDEFINITE and p + length - offset > max_size:
             raise DecodeError(
                 f"APDU of {p + length - offset} bytes exceeds the size limit of {max_size}",
@@ -169,6 +168,21 @@ class Codec:
         except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as err:
             raise JSONFormError(f"not an APDU's JSON form ({type(err).__name__}: {err})") from err
         return result
+
+
+def _claimed_length(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(the outermost length as claimed, or INDEFINITE; the contents' start; the length's
+    offset): the forms isoill writes read in place, anything else by the general readers,
+    which name what is wrong."""
+    if offset + 2 < len(data) and data[offset] & 0x1F != 0x1F:
+        first = data[offset + 1]
+        if first < 0x80:
+            return first, offset + 2, offset + 1
+        if first == 0x81:
+            return data[offset + 2], offset + 3, offset + 1
+    _key, length_at = read_tag(data, offset)
+    length, p = read_raw_length(data, length_at, True)
+    return length, p, length_at
 
 
 def version_2_only(apdu: Any) -> list[str]:

@@ -311,14 +311,16 @@ class CompiledCodec:
             ashape = arm.shape
             if not ashape or ashape[0] != "explicit" or ashape[1] >= 0x100:
                 return [None]
-            leaf = self._explicit_leaf_dec(ashape[1], ashape[2], start, "e")
+            leaf = self._explicit_leaf_dec(ashape[1], ashape[2], start, "e", exact=True)
             if leaf is None:
                 return [None]
             cond, value, after = leaf
-            # t (the alternative's tag) is set by the first test, which always runs.
+            # t (the alternative's tag) is set by the first test, which always runs. The
+            # outer length is short: the string ends exactly at e, and is short enough
+            # (exact) that e - p - 2 is below 0x80.
             tag = f"{'t' if out else '(t := data[p + 2])'} == {ashape[1]:#04x}"
-            head = f"{tag} and data[p + 1] < 0x80 and (e := p + 2 + data[p + 1]) <= end"
-            out.append((f"{head} and {cond} and {after} == e", value, after))
+            head = f"{tag} and (e := p + 2 + data[p + 1]) <= end"
+            out.append((f"{head} and {cond}", value, after))
         return out
 
     def _leaf_dec(
@@ -375,11 +377,19 @@ class CompiledCodec:
         return self._const(table, "VAL_")
 
     def _explicit_leaf_dec(
-        self, key: int, inner: Any, at: str, bound: str, string_tag: int = GENERAL_STRING
+        self,
+        key: int,
+        inner: Any,
+        at: str,
+        bound: str,
+        string_tag: int = GENERAL_STRING,
+        exact: bool = False,
     ) -> tuple[str, str, str] | None:
         """``[n] EXPLICIT`` around a leaf at ``at``, ending by ``bound``, both headers in
         short form, as one test (the outer tag already matched); an ILL-String as the
-        ``string_tag`` type (GeneralString, or EDIFACTString)."""
+        ``string_tag`` type (GeneralString, or EDIFACTString). ``exact``: an ILL-String
+        ending exactly at ``bound``, its contents two octets shorter than the short form
+        allows (room for one more header around it); no other leaf."""
         ishape = inner.shape
         if key >= 0x100 or not ishape:
             return None
@@ -389,12 +399,13 @@ class CompiledCodec:
         if ishape[0] == "ill_string":
             cond = (
                 f"data[{_off(at, 2)}] == {string_tag:#04x}"
-                f" and data[{_off(at, 1)}] == (k := data[{_off(at, 3)}]) + 2 < 0x80"
-                f" and (q := {_off(at, 4)} + k) <= {bound}"
+                f" and data[{_off(at, 1)}] == (k := data[{_off(at, 3)}]) + 2"
+                f" < {0x7E if exact else 0x80:#04x}"
+                f" and (q := {_off(at, 4)} + k) {'==' if exact else '<='} {bound}"
             )
             value, cond = self._ill_text(ishape, wrap, _off(at, 4), cond, string_tag)
             return cond, value, "q"
-        leaf = self._leaf_dec(ishape, _off(at, 2), bound)
+        leaf = None if exact else self._leaf_dec(ishape, _off(at, 2), bound)
         if leaf is None:
             return None
         cond, value, after = leaf
