@@ -16,7 +16,12 @@ from isoill.apdu import types as model
 from isoill.apdu.ber import encode_length, encode_oid, encode_tag_key
 from isoill.apdu.enums import ASN1Enum
 from isoill.apdu.errors import EncodeError
-from isoill.apdu.value_rules import EDIFACT_STRING, GENERAL_STRING, permitted_names
+from isoill.apdu.value_rules import (
+    EDIFACT_STRING,
+    GENERAL_STRING,
+    each_indexed,
+    permitted_names,
+)
 
 if TYPE_CHECKING:
     from isoill.apdu.binding import Coder, Member
@@ -74,14 +79,7 @@ def sequence_of(key: int, element_encode: Encoder, size: tuple[int, int] | None)
             raise EncodeError(f"expected a tuple, got {type(value).__name__}")
         if size is not None and not size[0] <= len(value) <= size[1]:
             raise EncodeError(f"{len(value)} entries; the standard allows {size[0]} to {size[1]}")
-        parts = []
-        for index, item in enumerate(value):
-            try:
-                parts.append(element_encode(item))
-            except EncodeError as err:
-                err.path.insert(0, f"[{index}]")
-                raise
-        content = b"".join(parts)
+        content = b"".join(each_indexed(value, element_encode))
         return tag + encode_length(len(content)) + content
 
     return enc

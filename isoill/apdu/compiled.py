@@ -661,18 +661,18 @@ def _same(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return convert
 
 
-def _memo(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-    """``parse`` remembered for the contents seen so far: the same few dates and times
-    recur in every APDU of a day, and their values are immutable. Bounded, so a hostile peer
-    cannot grow it; what ``parse`` refuses is not remembered."""
-    seen: dict[bytes, Any] = {}
+def _memo(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``compute`` remembered for the arguments seen so far: the same few dates and times
+    recur in every APDU of a day, and both they and their encodings are immutable. Bounded,
+    so a hostile peer cannot grow it; what ``compute`` refuses is not remembered."""
+    seen: dict[Any, Any] = {}
 
-    def memo(raw: bytes) -> Any:
-        value = seen.get(raw)
+    def memo(key: Any) -> Any:
+        value = seen.get(key)
         if value is None:
-            value = parse(raw)
+            value = compute(key)
             if len(seen) < 4096:
-                seen[raw] = value
+                seen[key] = value
         return value
 
     return memo
@@ -680,18 +680,14 @@ def _memo(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
 
 def _memo_encoder(encode: _Encode) -> _Encode:
     """An ISO-Date or ISO-Time encoder remembering what it wrote for naive dates and times
-    (immutable, and equal ones are written alike); bounded like :func:`_memo`."""
-    seen: dict[Any, bytes] = {}
+    (equal ones are written alike; aware times and text are not remembered)."""
+    remembered = _memo(encode)
     kinds = (date, time)
 
     def memo(value: Any) -> bytes:
         if type(value) not in kinds or getattr(value, "tzinfo", None) is not None:
             return encode(value)
-        out = seen.get(value)
-        if out is None:
-            out = encode(value)
-            if len(seen) < 4096:
-                seen[value] = out
+        out: bytes = remembered(value)
         return out
 
     return memo

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, get_origin
 from isoill.apdu import types as model
 from isoill.apdu.enums import ASN1Enum
 from isoill.apdu.errors import EncodeError
+from isoill.apdu.value_rules import each_indexed
 
 if TYPE_CHECKING:
     from isoill.apdu.binding import Coder, Member
@@ -86,14 +87,7 @@ def sequence_of(element_plain: Plain, element_unplain: Plain, what: str) -> tupl
     def unplain(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, list):
             raise EncodeError(f"expected a list for {what}, got {type(value).__name__}")
-        out = []
-        for index, item in enumerate(value):
-            try:
-                out.append(element_unplain(item))
-            except EncodeError as err:
-                err.path.insert(0, f"[{index}]")
-                raise
-        return tuple(out)
+        return tuple(each_indexed(value, element_unplain))
 
     return plain, unplain
 

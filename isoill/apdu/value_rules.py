@@ -1,6 +1,7 @@
-"""What BER decoding and encoding share: the universal tags isoill reads by hand, the text
-rules of the VisibleString types (a value decodes only if it would encode), and the wording
-of the messages both directions give for the same fault."""
+"""What the codec's jobs share: the universal tags isoill reads by hand, the text rules of
+the VisibleString types (a value decodes only if it would encode), the wording of the
+messages BER decoding and encoding give for the same fault, and the index in the path of a
+SEQUENCE OF's item that BER encoding or the JSON form refuses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from isoill.apdu.ber import CONSTRUCTED
 from isoill.apdu.enums import ASN1Enum
+from isoill.apdu.errors import EncodeError
 
 GENERAL_STRING = 0x1B
 EDIFACT_STRING = 0x1A  # VisibleString
@@ -33,6 +35,18 @@ def allowed(size: tuple[int, int]) -> str:
 def permitted_names(permitted: frozenset[ASN1Enum] | None) -> str:
     """``loan or copy-non-returnable``: the values a restricted ENUMERATED accepts."""
     return " or ".join(m.asn1_name for m in sorted(permitted or (), key=int))
+
+
+def each_indexed(items: Any, convert: Callable[[Any], Any]) -> list[Any]:
+    """``convert`` of each of a SEQUENCE OF's items, an error naming the item's index."""
+    out = []
+    for index, item in enumerate(items):
+        try:
+            out.append(convert(item))
+        except EncodeError as err:
+            err.path.insert(0, f"[{index}]")
+            raise
+    return out
 
 
 def text_rules(
