@@ -77,6 +77,7 @@ class CompiledCodec:
             "_Bail": _Bail,
             "_long": _long_length,
             "_enclen": encode_length,
+            "_LENGTHS": tuple(encode_length(n) for n in range(0x100)),
             "_new": object.__new__,
             "_edifact": _edifact,
         }
@@ -86,6 +87,7 @@ class CompiledCodec:
         self._out: list[str] = []
         self._keep: list[Any] = []  # coders whose ids name generated functions
         self._tables: dict[str, dict[Any, str]] = {}  # dispatch tables, filled after exec
+        self._written: dict[int, str] = {}  # ISO-Date/Time coder id -> its memo's table
         dec = self._dec_fn(root)
         enc = self._enc_fn(root)
         #: The generated Python source, for reading and debugging.
@@ -441,7 +443,9 @@ class CompiledCodec:
         kind = shape[0] if shape else None
         if kind not in _GENERATED:
             if kind == "text" and {date, time} & set(shape[4]):
-                return self._const(_memo_encoder(coder.encode), "enc_")
+                seen: dict[Any, bytes] = {}
+                self._written[id(coder)] = self._const(seen, "SEEN_")
+                return self._const(_memo_encoder(coder.encode, seen), "enc_")
             return self._const(coder.encode, "enc_")
         if id(coder) in self._enc_fns:
             return self._enc_fns[id(coder)]
@@ -521,7 +525,8 @@ class CompiledCodec:
             body.append("c = b''.join(parts)")
         body += [
             "n = len(c)",
-            f"return ({headers}[n] if n < 0x80 else {tag} + _enclen(n)) + c",
+            f"return ({headers}[n] if n < 0x80 else {tag} + _LENGTHS[n] if n < 0x100"
+            f" else {tag} + _enclen(n)) + c",
         ]
         self._out += [
             f"def {name}(v):",
@@ -540,6 +545,9 @@ class CompiledCodec:
         shape = coder.shape
         if not shape:
             return [generic]
+        encode = self._enc_fn(coder)
+        if id(coder) in self._written:  # a date or time written before
+            return [f"a({self._written[id(coder)]}.get(x) or {encode}(x))"]
         table = self._enc_table(coder)
         if table is not None:
             check, name = table
@@ -560,7 +568,7 @@ class CompiledCodec:
         Symbol); [] for other nodes."""
         shape = coder.shape
         if shape[0] == "ill_string":
-            return [self._string_form("True", "x", shape, ())]
+            return [self._string_form("", "x", shape, ())]
         if shape[0] != "explicit" or shape[1] >= 0x100 or not shape[2].shape:
             return []
         outer, inner = shape[1], shape[2]
@@ -585,14 +593,14 @@ class CompiledCodec:
             cls, field = self._const(shape[2], "CLS_"), shape[3]
             return self._string_form(f"type(x) is {cls}", f"x.{field}", shape[1].shape, tags)
         if shape and shape[0] == "ill_string":
-            return self._string_form("True", "x", shape, tags)
+            return self._string_form("", "x", shape, tags)
         return None
 
     def _string_form(
         self, test: str, value: str, shape: tuple[Any, ...], tags: tuple[int, ...]
     ) -> tuple[str, str, str, str]:
         _kind, charset, size, _max_len = shape
-        test = f"{test} and type({value}) is str"
+        test = f"{test}{' and ' if test else ''}type({value}) is str"
         if size is not None:
             test += f" and {size[0]} <= len({value}) <= {size[1]}"
         # Header octets for content lengths n: each tag, then its length (the content and
@@ -661,27 +669,30 @@ def _same(convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return convert
 
 
-def _memo(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``compute`` remembered for the arguments seen so far: the same few dates and times
-    recur in every APDU of a day, and both they and their encodings are immutable. Bounded,
-    so a hostile peer cannot grow it; what ``compute`` refuses is not remembered."""
-    seen: dict[Any, Any] = {}
+def _memo(
+    compute: Callable[[Any], Any], seen: dict[Any, Any] | None = None
+) -> Callable[[Any], Any]:
+    """``compute`` remembered in ``seen`` for the arguments seen so far: the same few dates
+    and times recur in every APDU of a day, and both they and their encodings are immutable.
+    Bounded, so a hostile peer cannot grow it; what ``compute`` refuses is not remembered."""
+    table: dict[Any, Any] = {} if seen is None else seen
 
     def memo(key: Any) -> Any:
-        value = seen.get(key)
+        value = table.get(key)
         if value is None:
             value = compute(key)
-            if len(seen) < 4096:
-                seen[key] = value
+            if len(table) < 4096:
+                table[key] = value
         return value
 
     return memo
 
 
-def _memo_encoder(encode: _Encode) -> _Encode:
-    """An ISO-Date or ISO-Time encoder remembering what it wrote for naive dates and times
-    (equal ones are written alike; aware times and text are not remembered)."""
-    remembered = _memo(encode)
+def _memo_encoder(encode: _Encode, seen: dict[Any, bytes]) -> _Encode:
+    """An ISO-Date or ISO-Time encoder remembering in ``seen`` what it wrote for naive dates
+    and times (equal ones are written alike). Aware times and text are not remembered, and
+    no other value equals a naive date or time, so ``seen.get(value)`` is safe for any."""
+    remembered = _memo(encode, seen)
     kinds = (date, time)
 
     def memo(value: Any) -> bytes:
