@@ -25,10 +25,16 @@ schema bounds, so decoding stays linear in the input.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib.util
+import marshal
 from collections.abc import Callable
 from datetime import date, time
+from functools import cache
+from types import CodeType
 from typing import Any, get_origin
 
+from isoill.apdu import schema
 from isoill.apdu import types as model
 from isoill.apdu.ber import encode_length, encode_tag_key
 from isoill.apdu.value_rules import EDIFACT_STRING, GENERAL_STRING
@@ -47,6 +53,25 @@ _LEAVES = ("enum", "bool", "int", "text", "null", "ill_string")
 
 class _Bail(Exception):
     """Raised inside a fast path to hand the node to its slow path."""
+
+
+def _compiled(source: str) -> CodeType:
+    """``source`` compiled, from isoill's cache directory when it has been before:
+    compiling the generated code is most of the time a fresh process takes to build its
+    codec, which a command-line tool pays on every run."""
+    digest = hashlib.sha256(importlib.util.MAGIC_NUMBER + source.encode()).hexdigest()[:16]
+    name = f"codec-{digest}.marshal"
+    cached = schema.read_cache(name)
+    if cached is not None:
+        try:
+            code = marshal.loads(cached)
+            if isinstance(code, CodeType):
+                return code
+        except (EOFError, ValueError, TypeError):
+            pass
+    code = compile(source, "<isoill.apdu.compiled>", "exec")
+    schema.write_cache(name, marshal.dumps(code))
+    return code
 
 
 def _long_length(data: bytes, at: int) -> tuple[int, int]:
@@ -92,7 +117,7 @@ class CompiledCodec:
         enc = self._enc_fn(root)
         #: The generated Python source, for reading and debugging.
         self.source = "\n".join(self._out) + "\n"
-        exec(compile(self.source, "<isoill.apdu.compiled>", "exec"), self._ns)
+        exec(_compiled(self.source), self._ns)
         for table, functions in self._tables.items():
             self._ns[table] = {key: self._ns[name] for key, name in functions.items()}
         self.decode: _Decode = self._ns[dec]
@@ -603,16 +628,7 @@ class CompiledCodec:
         test = f"{test}{' and ' if test else ''}type({value}) is str"
         if size is not None:
             test += f" and {size[0]} <= len({value}) <= {size[1]}"
-        # Header octets for content lengths n: each tag, then its length (the content and
-        # the headers inside), all in short form.
-        limit = 0x80 - 2 * len(tags)
-        headers = []
-        for n in range(limit):
-            octets = bytes((GENERAL_STRING, n))
-            for key in reversed(tags):
-                octets = encode_tag_key(key) + bytes((len(octets) + n,)) + octets
-            headers.append(octets)
-        return test, value, self._const(tuple(headers), "HS_"), charset
+        return test, value, self._const(_string_headers(tags), "HS_"), charset
 
     def _enc_table(self, coder: Any) -> tuple[str, str] | None:
         """(type test, table name) when the node's every accepted value (or every small
@@ -651,6 +667,19 @@ def _off(at: str, k: int) -> str:
     var, _, const = at.partition(" + ")
     total = k + (int(const) if const else 0)
     return f"{var} + {total}" if total else var
+
+
+@cache
+def _string_headers(tags: tuple[int, ...]) -> tuple[bytes, ...]:
+    """Header octets of a GeneralString of each content length n under ``tags``: each tag,
+    then its length (the content and the headers inside), all in short form."""
+    headers = []
+    for n in range(0x80 - 2 * len(tags)):
+        octets = bytes((GENERAL_STRING, n))
+        for key in reversed(tags):
+            octets = encode_tag_key(key) + bytes((len(octets) + n,)) + octets
+        headers.append(octets)
+    return tuple(headers)
 
 
 def _finish(value: str) -> list[str]:

@@ -152,3 +152,18 @@ def test_indefinite_and_long_lengths_stay_on_the_fast_path() -> None:
     assert codec.decode(data) == request
     assert codec.decode(indefinite(data)) == request
     assert taken == []
+
+
+def test_generated_code_is_compiled_once_and_cached(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh process loads the compiled code from the cache; a damaged cache is ignored."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    request = gif_copy_request()
+    data = fast_codec.Codec().encode(request)
+    cached = sorted((tmp_path / "isoill").glob("codec-*.marshal"))
+    assert cached
+    assert fast_codec.Codec().decode(data) == request
+    for path in cached:
+        path.write_bytes(b"not marshal data")
+    assert fast_codec.Codec().decode(data) == request
