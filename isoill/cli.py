@@ -335,11 +335,12 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     import getpass
-    from datetime import datetime
 
     import isoill.library  # noqa: F401  (registers the library kind before the config is read)
+    from isoill.gateway.clock import local
     from isoill.gateway.config import ConfigError, default, load
-    from isoill.gateway.logins import AccountError, check_password, hash_password, operator_account
+    from isoill.gateway.logins import AccountError, check_password, hash_password
+    from isoill.gateway.operators import new_operator
     from isoill.gateway.store import Change, Conflict, StoreError, open_store
     from isoill.library.accounts import staff_account
     from isoill.library.settings import libraries
@@ -366,18 +367,19 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     if weak:
         print(f"isoill staff: {weak[0]}", file=sys.stderr)
         return 2
+    now = time.time()  # no reactor here: the wall clock, converted as the gateway does
     try:
         if library is None:
-            account = operator_account(args.user, hash_password(password), datetime.now())
+            row = new_operator(args.user, hash_password(password), local(now)).row()
             what = f"operator account {args.user}"
         else:
-            account = staff_account(
-                library, args.user, args.member or "", hash_password(password), datetime.now()
-            )
+            row = staff_account(
+                library, args.user, args.member or "", hash_password(password), local(now)
+            ).row()
             what = f"staff account {args.user} of {library.name}"
         store = open_store(config.store)
         try:
-            store.commit(Change(accounts=(account,)), time.time())
+            store.commit(Change(rows=(row,)), now)
         finally:
             store.close()
     except Conflict:

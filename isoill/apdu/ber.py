@@ -212,7 +212,25 @@ _MAX_ARC = 1 << (7 * MAX_OID_ARC_OCTETS)
 _ARC_TEXT = re.compile(r"0|[1-9][0-9]{0,40}")
 
 
+#: Content octets -> text of the OIDs decoded so far, and back (the few an ILL peer sends:
+#: EXTERNALs' direct references), bounded so that a hostile peer cannot grow it.
+_OID_MEMO: dict[bytes, str] = {}
+_OID_MEMO_SIZE = 64
+_OID_OCTETS_MEMO: dict[str, bytes] = {}
+
+
 def encode_oid(dotted: str) -> bytes:
+    """The content octets of an OBJECT IDENTIFIER (see :func:`_encode_oid`), remembered
+    like :func:`decode_oid`'s."""
+    octets = _OID_OCTETS_MEMO.get(dotted) if type(dotted) is str else None
+    if octets is None:
+        octets = _encode_oid(dotted)
+        if type(dotted) is str and len(_OID_OCTETS_MEMO) < _OID_MEMO_SIZE:
+            _OID_OCTETS_MEMO[dotted] = octets
+    return octets
+
+
+def _encode_oid(dotted: str) -> bytes:
     """The content octets of an OBJECT IDENTIFIER given as dotted decimal text.
 
     Refuses (ValueError) exactly what :func:`decode_oid` would refuse to read back, and only
@@ -242,6 +260,18 @@ def encode_oid(dotted: str) -> bytes:
 
 
 def decode_oid(content: bytes | bytearray, off: int) -> str:
+    """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``
+    (see :func:`_decode_oid`), remembered for the next APDU that carries it."""
+    key = bytes(content)
+    text = _OID_MEMO.get(key)
+    if text is None:
+        text = _decode_oid(content, off)
+        if len(_OID_MEMO) < _OID_MEMO_SIZE:
+            _OID_MEMO[key] = text
+    return text
+
+
+def _decode_oid(content: bytes | bytearray, off: int) -> str:
     """Dotted decimal text for the content octets of an OBJECT IDENTIFIER at ``off``.
 
     Each sub-identifier is refused when it is padded (a leading 0x80 octet, which X.690

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from isoill.apdu.types import ExternalValue, OCLCILLRequestExtension, SystemNo
 
 if TYPE_CHECKING:
-    from isoill.apdu.codec import Binder
+    from isoill.apdu.binding import Binder
 
 _REGISTRY: dict[str, type[ExternalValue]] = {}
 #: The binders of every live codec; each holds the EXTERNAL table its coders read at call time.

@@ -2,7 +2,7 @@
 
 asn1tools is isoill's ASN.1 compiler: it parses the modules and resolves every tag (EXPLICIT
 TAGS module default, IMPLICIT overrides, untagged CHOICEs, [APPLICATION n] wrappers) into its
-BER type tree. The codec in :mod:`isoill.apdu.codec` is built from that tree, so tags are
+BER type tree. The codec (:mod:`isoill.apdu.binding`) is built from that tree, so tags are
 never written twice.
 
 Two things in the standard's text asn1tools cannot compile, handled here rather than by
@@ -45,9 +45,30 @@ def spec_paths() -> list[Path]:
     return [SPEC_DIR / name for name in SPEC_FILES]
 
 
-def _cache_file(digest: str) -> Path | None:
+def _cache_file(name: str) -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "isoill" / f"asn1-{digest}.pickle"
+    return Path(base) / "isoill" / name
+
+
+def read_cache(name: str) -> bytes | None:
+    """The bytes cached under ``name`` in isoill's cache directory, if any."""
+    try:
+        return _cache_file(name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_cache(name: str, data: bytes) -> None:
+    """Cache ``data`` under ``name``, atomically; a cache that cannot be written is simply
+    not used."""
+    path = _cache_file(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 @cache
@@ -59,24 +80,18 @@ def parsed() -> dict[str, Any]:
     """
     texts = [path.read_bytes() for path in spec_paths()]
     digest = hashlib.sha256(b"\0".join(texts) + asn1tools.__version__.encode()).hexdigest()[:16]
-    cache_file = _cache_file(digest)
-    if cache_file is not None and cache_file.exists():
+    name = f"asn1-{digest}.pickle"
+    cached = read_cache(name)
+    if cached is not None:
         try:
-            spec: dict[str, Any] = pickle.loads(cache_file.read_bytes())
+            spec: dict[str, Any] = pickle.loads(cached)
             _collect_value_sets(spec)
             return spec
         except Exception:
             pass
     spec = asn1tools.parse_files([str(path) for path in spec_paths()])
     _repair(spec)
-    if cache_file is not None:
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps(spec))
-            tmp.replace(cache_file)
-        except OSError:
-            pass
+    write_cache(name, pickle.dumps(spec))
     return spec
 
 

@@ -1,8 +1,9 @@
 """One ISO ILL association: a TCP (or TLS) connection carrying BER APDUs both ways.
 
-The connection has no framing but BER, so bytes go through the incremental
-:class:`~isoill.apdu.stream.StreamDecoder`: APDUs split across reads or batched in one come
-out whole. Everything that could let one peer hurt the others is bounded here:
+What the association decides (where APDUs end, who the peer is, the order of answers, when
+to stop reading and when to close) is its sans-I/O :class:`~isoill.gateway.connection.
+Connection`; this is the Twisted edge that carries it out. Everything that could let one
+peer hurt the others is bounded:
 
 * an APDU longer than the size limit (a 4 GB length claim) closes the association before
   any of it is buffered;
@@ -11,7 +12,7 @@ out whole. Everything that could let one peer hurt the others is bounded here:
   resets no idle timer);
 * a peer that does not read what the gateway writes to it stops being read from
   (backpressure through Twisted's producer/consumer API), so it cannot make the gateway
-  buffer replies without bound.
+  buffer replies without bound; nor is one that sends faster than the store commits.
 
 Bytes whose boundaries are clear but whose content is wrong are answered with an error
 report and the association goes on; bytes out of step close it.
@@ -19,8 +20,6 @@ report and the association goes on; bytes out of step close it.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.internet import interfaces
@@ -31,28 +30,13 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from isoill.apdu import Limits, StreamDecoder
-from isoill.apdu.codec import get_codec
-from isoill.apdu.errors import DecodeError
-from isoill.apdu.stream import OutOfStep
+from isoill.gateway.connection import Connection, Event, Received
 from isoill.gateway.relay import Sender
 
 if TYPE_CHECKING:
     from isoill.gateway.service import Gateway
 
 log = Logger()
-
-#: Answers an association may owe (APDUs read whose steps are not committed yet) before
-#: the peer stops being read: a peer that sends faster than the store commits waits.
-MAX_OWED = 256
-
-
-class _Owed:
-    __slots__ = ("data", "ready")
-
-    def __init__(self) -> None:
-        self.data: bytes | None = None
-        self.ready = False
 
 
 @implementer(interfaces.IPushProducer, interfaces.IHalfCloseableProtocol)
@@ -65,41 +49,25 @@ class Association(Protocol, TimeoutMixin):
     end of the association: Twisted, told nothing, would close at once and drop the
     replies it had not yet written."""
 
-    def __init__(self, gateway: Gateway, peers: tuple[str, ...] = ()) -> None:
+    def __init__(self, gateway: Gateway, peers: tuple[str, ...] = (), kept: bool = False) -> None:
         self.gateway = gateway
-        limits = gateway.config.limits
-        self.decoder = StreamDecoder(get_codec(limits=Limits(max_apdu_size=limits.max_apdu_size)))
-        #: Configured peers this association may speak for (from the source address, or
-        #: the peer it was opened to); the relay narrows it to the one that sends.
-        self.allowed = peers
-        #: Peers that have sent on this association: replies and outbox items for them
-        #: can go out here.
-        self.serves: set[str] = set()
-        self.address = ""
+        self.connection = Connection(gateway.config.limits.max_apdu_size, peers, kept)
         self._apdu_deadline: IDelayedCall | None = None
         self._paused = False
+        #: Whether the transport is reading (neither paused by it nor held for answers).
+        self._reading = True
+        self._lost_connection = False
         #: Twisted never clears ``connected`` on a protocol; this is cleared when the
         #: connection is lost.
         self.alive = False
-        #: The peer has closed its side; the association closes once its answers are
-        #: written, so nothing new (outbox items) goes out on it.
-        self.closing = False
-        #: Answers owed, in the order their APDUs came: each is filled when its step has
-        #: been committed, and written once every answer before it is.
-        self._owed: deque[_Owed] = deque()
-        #: The gateway's own association to its peer (kept up by a ``ClientService``), as
-        #: against one the peer opened.
-        self.kept = False
         #: When the peer last sent something (reactor seconds).
         self.last_read = 0.0
-        self._close_when_answered = False
-        self._held_for_answers = False
 
     # --- Twisted's callbacks ------------------------------------------------------------
 
     def connectionMade(self) -> None:
         peer = self.transport.getPeer()  # type: ignore[union-attr]
-        self.address = getattr(peer, "host", str(peer))
+        self.connection.address = getattr(peer, "host", str(peer))
         self.alive = True
         self.setTimeout(self.gateway.config.limits.idle_timeout)
         self.transport.registerProducer(self, True)  # type: ignore[union-attr]
@@ -108,37 +76,13 @@ class Association(Protocol, TimeoutMixin):
     def dataReceived(self, data: bytes) -> None:
         self.resetTimeout()
         self.last_read = self.gateway.reactor.seconds()
-        try:
-            items = self.decoder.feed_frames(data)
-        except OutOfStep as err:
-            # The APDUs that came whole before the bad bytes are answered first.
-            for frame, item in err.framed:
-                self.gateway.handle(self, item, frame)
-            self.gateway.out_of_step(self, data, err)
-            self._close()
-            return
-        except DecodeError as err:
-            self.gateway.out_of_step(self, data, err)
-            self._close()
-            return
-        for frame, item in items:
-            self.gateway.handle(self, item, frame)
+        self._hand_over(self.connection.receive(data))
         self._watch_partial()
 
     def readConnectionLost(self) -> None:
-        """The peer closed its side: everything it sent has been read, so close once the
-        answers owed for it are written. An APDU cut off by the close is answered with an
-        error report first."""
-        self.closing = True
-        if self._apdu_deadline is not None and self._apdu_deadline.active():
-            self._apdu_deadline.cancel()
-        self._apdu_deadline = None
-        try:
-            self.decoder.close()
-        except DecodeError as err:
-            # The bytes stay in the decoder; the error says how many there were.
-            self.gateway.out_of_step(self, b"", err)
-        self._close()
+        """The peer closed its side: no APDU will be finished any more."""
+        self._cancel_deadline()
+        self._hand_over(self.connection.end_of_input())
 
     def writeConnectionLost(self) -> None:
         """Only the peer half-closes; the gateway closes the whole connection."""
@@ -146,8 +90,7 @@ class Association(Protocol, TimeoutMixin):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.alive = False
         self.setTimeout(None)
-        if self._apdu_deadline is not None and self._apdu_deadline.active():
-            self._apdu_deadline.cancel()
+        self._cancel_deadline()
         self.gateway.closed(self)
 
     def timeoutConnection(self) -> None:
@@ -159,12 +102,11 @@ class Association(Protocol, TimeoutMixin):
 
     def pauseProducing(self) -> None:
         self._paused = True
-        self.transport.pauseProducing()  # type: ignore[union-attr]
+        self._steer()
 
     def resumeProducing(self) -> None:
         self._paused = False
-        if not self._held_for_answers:
-            self.transport.resumeProducing()  # type: ignore[union-attr]
+        self._steer()
 
     def stopProducing(self) -> None:
         pass
@@ -177,70 +119,66 @@ class Association(Protocol, TimeoutMixin):
     # --- for the gateway ------------------------------------------------------------------
 
     @property
+    def address(self) -> str:
+        return self.connection.address
+
+    @property
     def sender(self) -> Sender:
-        return Sender(self.address, self.allowed)
+        return self.connection.sender
 
     def send(self, data: bytes) -> None:
         self.transport.write(data)  # type: ignore[union-attr]
 
-    def owe(self) -> Callable[[bytes | None], None]:
-        """A place in the order of answers for one APDU just read. The gateway calls what
-        this returns with the answer's bytes (None: the APDU has no answer) once the APDU's
-        step is committed; answers go out in the order the APDUs came, whichever commit
-        returns first. While too many answers are owed, the peer is not read."""
-        owed = _Owed()
-        self._owed.append(owed)
-        if len(self._owed) >= MAX_OWED and not self._held_for_answers:
-            self._held_for_answers = True
-            self.transport.pauseProducing()  # type: ignore[union-attr]
+    def answer(self, ticket: int, data: bytes | None) -> None:
+        """The answer to the APDU that took ``ticket`` (None: it has none), once its step
+        is committed: written when every answer before it is."""
+        due = self.connection.answer(ticket, data)
+        if due and self.alive:
+            self.send(due)
+        self._steer()
 
-        def answer(data: bytes | None) -> None:
-            owed.data, owed.ready = data, True
-            self._answer_in_order()
+    # --- carrying out what the connection decided ------------------------------------------
 
-        return answer
+    def _hand_over(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Received):
+                self.gateway.handle(self, event)
+            else:
+                self.gateway.out_of_step(self, event)
+        self._steer()
 
-    @property
-    def owed(self) -> int:
-        """Answers not written yet."""
-        return len(self._owed)
-
-    def _answer_in_order(self) -> None:
-        while self._owed and self._owed[0].ready:
-            data = self._owed.popleft().data
-            if data is not None and self.alive:
-                self.send(data)
-        if self._held_for_answers and len(self._owed) < MAX_OWED // 2:
-            self._held_for_answers = False
-            if not self._paused and self.alive:
+    def _steer(self) -> None:
+        """Read, or not, and close, as the connection and the transport say. Closing stops
+        the association being the transport's producer first: a paused producer still
+        registered would hold the close back for good."""
+        if not self.alive or self._lost_connection:
+            return
+        if self.connection.should_close:
+            self._lost_connection = True
+            self.transport.unregisterProducer()  # type: ignore[union-attr]
+            self.transport.loseConnection()  # type: ignore[union-attr]
+            return
+        reading = not (self._paused or self.connection.held)
+        if reading != self._reading:
+            self._reading = reading
+            if reading:
                 self.transport.resumeProducing()  # type: ignore[union-attr]
-        if self._close_when_answered and not self._owed:
-            self._close_when_answered = False
-            self._close()
-
-    def _close(self) -> None:
-        """Close once every answer owed is written and has gone out. The association
-        stops being the transport's producer first: a paused producer still registered
-        would hold the close back for good."""
-        self.closing = True
-        if self._owed:
-            self._close_when_answered = True
-            return
-        if not self.alive:
-            return
-        self.transport.unregisterProducer()  # type: ignore[union-attr]
-        self.transport.loseConnection()  # type: ignore[union-attr]
+            else:
+                self.transport.pauseProducing()  # type: ignore[union-attr]
 
     def _watch_partial(self) -> None:
         """Give a started APDU the APDU timeout to complete."""
-        if self.decoder.buffered == 0:
-            if self._apdu_deadline is not None and self._apdu_deadline.active():
-                self._apdu_deadline.cancel()
-            self._apdu_deadline = None
+        if not self.connection.partial:
+            self._cancel_deadline()
         elif self._apdu_deadline is None:
             self._apdu_deadline = self.gateway.reactor.callLater(
                 self.gateway.config.limits.apdu_timeout, self._too_slow
             )
+
+    def _cancel_deadline(self) -> None:
+        if self._apdu_deadline is not None and self._apdu_deadline.active():
+            self._apdu_deadline.cancel()
+        self._apdu_deadline = None
 
     def _too_slow(self) -> None:
         self._apdu_deadline = None
@@ -279,7 +217,4 @@ class PeerFactory(Factory):
         self.peer = peer
 
     def buildProtocol(self, addr: interfaces.IAddress | None) -> Protocol:
-        association = Association(self.gateway, (self.peer,))
-        association.serves.add(self.peer)
-        association.kept = True
-        return association
+        return Association(self.gateway, (self.peer,), kept=True)

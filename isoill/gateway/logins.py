@@ -1,11 +1,11 @@
-"""Logins to the gateway: passwords, accounts, and the one password check.
+"""Logins to the gateway: passwords, the rules for user names and passwords, and the one
+password check.
 
-Every account the gateway keeps, an operator's or one of a library network's, is an
-:class:`Account` in one table, and every login checks its password through :func:`log_in`, so
-the rules that protect a password (scrypt, held logins, equal timing for unknown names) are
-written once. Operators belong to the gateway itself (:data:`OPERATORS`); what a library does
-with its readers' and staff accounts (registration, confirmation, sessions) is the library's
-(:mod:`isoill.library.accounts`), which builds on this.
+Every login, an operator's (:mod:`isoill.gateway.operators`) or one to what a network kind
+mounts (a library's readers and staff, :mod:`isoill.library.accounts`), checks its password
+through :func:`log_in`, so the rules that protect a password (scrypt, held logins, equal timing
+for unknown names) are written once. Who may log in where, and the accounts themselves, are
+theirs: the core knows only a hash to check (:class:`Login`).
 
 Passwords are kept only as scrypt hashes (a memory-hard KDF in the standard library, so no
 native dependency to build); checking one costs about a tenth of a second of CPU, which is the
@@ -21,12 +21,8 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
-from collections.abc import Callable, Collection, Coroutine, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from twisted.internet import defer, threads
 from twisted.logger import Logger
@@ -48,15 +44,16 @@ class AccountError(IsoillError, ValueError):
     by the field it is about, as the reader form's errors are."""
 
 
-class AccountRole(StrEnum):
-    READER = "reader"  # a reader's own account (个人用户)
-    GROUP = "group"  # a member library's institutional account (集团用户, central mode)
-    STAFF = "staff"  # the library's (or a member library's) ILL staff
-    OPERATOR = "operator"  # runs the gateway: its operations pages, status and records API
+class Login(Protocol):
+    """What a password is checked against: an account of any kind."""
+
+    @property
+    def password(self) -> str:
+        """The scrypt hash (:func:`hash_password`)."""
+        ...
 
 
-#: The "library" of operator accounts: they belong to the gateway, not to a library network.
-OPERATORS = ""
+Found = TypeVar("Found", bound=Login)
 
 
 # --- passwords --------------------------------------------------------------------------------
@@ -115,71 +112,7 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(computed, expected)
 
 
-# --- accounts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Account:
-    """One account of one library network. ``member`` is the member library's symbol in
-    central mode (empty: the library itself, or the centre). ``password`` is the scrypt
-    hash. ``version`` is what the store had when it was loaded (0: not stored yet)."""
-
-    library: str
-    username: str
-    role: AccountRole
-    password: str
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-    member: str = ""
-    id_type: str = ""  # 证件名称 (借书证, 身份证 ...)
-    id_number: str = ""  # 证件号码
-    confirmed: bool = False
-    created: datetime | None = None
-    confirmed_by: str = ""
-    version: int = 0
-
-    @property
-    def staff(self) -> bool:
-        return self.role is AccountRole.STAFF
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "role": self.role.value,
-            "password": self.password,
-            "name": self.name,
-            "email": self.email,
-            "phone": self.phone,
-            "member": self.member,
-            "id_type": self.id_type,
-            "id_number": self.id_number,
-            "confirmed": self.confirmed,
-            "created": None if self.created is None else self.created.isoformat(),
-            "confirmed_by": self.confirmed_by,
-        }
-
-    @classmethod
-    def from_json(
-        cls, library: str, username: str, value: Mapping[str, Any], version: int
-    ) -> Account:
-        created = value.get("created")
-        return cls(
-            library=library,
-            username=username,
-            role=AccountRole(value["role"]),
-            password=value["password"],
-            name=value.get("name", ""),
-            email=value.get("email", ""),
-            phone=value.get("phone", ""),
-            member=value.get("member", ""),
-            id_type=value.get("id_type", ""),
-            id_number=value.get("id_number", ""),
-            confirmed=bool(value.get("confirmed", False)),
-            created=None if created is None else datetime.fromisoformat(created),
-            confirmed_by=value.get("confirmed_by", ""),
-            version=version,
-        )
-
+# --- names and passwords ----------------------------------------------------------------------
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,63}")
 
@@ -202,24 +135,6 @@ def check_password(password: str, username: str) -> list[str]:
     if password.strip().lower() == username.strip().lower():
         return ["password: must not be the user name / 密码不能与用户名相同"]
     return []
-
-
-def operator_account(username: str, password_hash: str, at: datetime) -> Account:
-    """An operator's account (``isoill staff add NAME --operator``): it logs in to the
-    operations pages and the records API, which show every library's requests and readers'
-    names, and to nothing of a library's own pages."""
-    problems = check_username(username)
-    if problems:
-        raise AccountError(problems)
-    return Account(
-        library=OPERATORS,
-        username=username,
-        role=AccountRole.OPERATOR,
-        password=password_hash,
-        confirmed=True,
-        created=at,
-        confirmed_by="operator",
-    )
 
 
 class Throttle:
@@ -266,15 +181,18 @@ class LoginHeld(Exception):
 async def log_in(
     throttle: Throttle,
     key: tuple[str, str],
-    account: Account | None,
+    account: Found | None,
     password: str,
-    roles: Collection[AccountRole],
-) -> Account | None:
-    """The one password check of every login: the reader and staff pages, the library
-    API's HTTP Basic and the operators'. The account when the password is its own and it is
-    confirmed and of one of ``roles``; None otherwise; :class:`LoginHeld` when the key has
-    had its attempts. A success clears the key's count; a failure stays counted."""
-    if not throttle.attempt(key, time.time()):
+    now: float,
+    allowed: Callable[[Found], bool] | None = None,
+) -> Found | None:
+    """The one password check of every login: the operators', and those of what network
+    kinds mount (a library's reader and staff pages, its API's HTTP Basic). The account when
+    the password is its own and ``allowed`` (when given) lets it in here; None otherwise;
+    :class:`LoginHeld` when the key has had its attempts by ``now`` (the reactor's seconds:
+    a test's clock moves the window on). A success clears the key's count;
+    a failure stays counted."""
+    if not throttle.attempt(key, now):
         raise LoginHeld
     # The same scrypt work when there is no such account, so that the answer's timing does
     # not tell which user names exist; a password longer than any account may have is
@@ -283,7 +201,7 @@ async def log_in(
     if account is not None and len(password) <= MAX_PASSWORD:
         stored = account.password
     good = await threads.deferToThread(verify_password, password, stored)
-    if not good or account is None or not account.confirmed or account.role not in roles:
+    if not good or account is None or (allowed is not None and not allowed(account)):
         return None
     throttle.clear(key)
     return account

@@ -63,6 +63,9 @@ RECORDS_PEER = "records"
 #: Bytes of an undecodable APDU kept in the APDU log (with the length and digest of all).
 UNDECODABLE_KEPT = 4096
 
+#: How the address of a sender that came by mail begins.
+MAIL_SENDER = "mail:"
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -72,12 +75,22 @@ class Sender:
     address: str
     peers: tuple[str, ...] = ()  # configured peers that may use this address
 
+    @property
+    def by_mail(self) -> bool:
+        """A store-and-forward sender (its address ``mail:`` and its mailbox): it has no
+        association to carry a reply back."""
+        return self.address.startswith(MAIL_SENDER)
+
 
 @dataclass(frozen=True)
 class Step:
     """What one APDU (or one record command) does: commit ``change``, then send ``reply``
-    on the association it came from. ``peer`` is who sent it, once identified (the
-    association learns which peer it serves from it)."""
+    (as ``reply_data``) on the association it came from. ``peer`` is who sent it, once
+    identified (the association learns which peer it serves from it).
+
+    Everything is decided here, once: the reply is encoded once, for the log entry and for
+    the wire alike, and a sender that came by mail has it in ``change``'s outbox instead
+    (``reply`` is then None: there is no association to send it on)."""
 
     change: Change
     reply: APDU | None = None
@@ -87,6 +100,8 @@ class Step:
     refused: list[str] | None = None
     #: The records leg after a record command or post.
     leg: StoredLeg | None = None
+    #: ``reply``'s bytes, as logged and as they go out (safe for TCP).
+    reply_data: bytes | None = None
 
 
 class Refused(Exception):
@@ -136,6 +151,12 @@ class Relay:
     # --- APDUs from ISO ILL peers ---------------------------------------------------------
 
     def inbound(self, sender: Sender, apdu: APDU, data: bytes, load: Loader, at: datetime) -> Step:
+        """The step for ``apdu`` (``data``: its bytes as they came) from ``sender``, with its
+        reply on the way the sender takes: its association, or the mail."""
+        step = self._inbound(sender, apdu, data, load, at)
+        return self._by_mail(step, data) if sender.by_mail else step
+
+    def _inbound(self, sender: Sender, apdu: APDU, data: bytes, load: Loader, at: datetime) -> Step:
         key = str(TransactionKey.of(apdu))
         peer, network = self.identify(sender, apdu)
         if peer is None:
@@ -162,9 +183,8 @@ class Relay:
         if len(kept) < len(data):
             size += f", the first {len(kept)} kept"
         entry = LogEntry("in", sender.address, "", "undecodable", "", kept, f"{why[:300]} ({size})")
-        return Step(
-            Change(log=(entry, self._out_entry(sender.address, "", reply))), reply, refused=[why]
-        )
+        out, reply_data = self._out_entry(sender.address, "", reply)
+        return Step(Change(log=(entry, out)), reply, refused=[why], reply_data=reply_data)
 
     def identify(self, sender: Sender, apdu: APDU) -> tuple[str | None, str | None]:
         """The peer that sent ``apdu`` and its network: a configured peer owning the symbol
@@ -430,9 +450,11 @@ class Relay:
         reply: APDU | None,
         refused: list[str] | None = None,
     ) -> Step:
+        reply_data = None
         if reply is not None:
-            log = (*log, self._out_entry(peer, network, reply))
-        return Step(Change(legs, log, items), reply, peer, network, refused)
+            out, reply_data = self._out_entry(peer, network, reply)
+            log = (*log, out)
+        return Step(Change(legs, log, items), reply, peer, network, refused, reply_data=reply_data)
 
     def _refusal(
         self,
@@ -447,8 +469,30 @@ class Relay:
         received = log_entry("in", peer, network, apdu, data, "refused: " + "; ".join(reasons))
         return self._step(peer, network, (), (received,), (), reply, reasons)
 
-    def _out_entry(self, peer: str, network: str, reply: APDU) -> LogEntry:
-        return log_entry("out", peer, network, reply, encode(reply, tcp_safe=True), "reply")
+    def _out_entry(self, peer: str, network: str, reply: APDU) -> tuple[LogEntry, bytes]:
+        """The reply encoded once: its log entry, and the same bytes to send."""
+        data = encode(reply, tcp_safe=True)
+        return log_entry("out", peer, network, reply, data, "reply"), data
+
+    def _by_mail(self, step: Step, data: bytes) -> Step:
+        """A sender that came by mail is answered by mail: the reply an association would
+        carry is queued in the outbox for the peer's mailbox, committed with the step (a
+        sender with no mailbox is not answered; the reply is in the log all the same)."""
+        reply, reply_data = step.reply, step.reply_data
+        peer = None if step.peer is None else self.config.peer(step.peer)
+        if reply is None or reply_data is None or peer is None or not peer.mail:
+            return replace(step, reply=None, reply_data=None)
+        digest = hashlib.sha256(data + reply_data).hexdigest()[:24]
+        item = OutboxItem(
+            f"{peer.name}|reply|{digest}",
+            peer.name,
+            step.network or "",
+            SERVICE_NAMES[reply.apdu_type],
+            str(TransactionKey.of(reply)),
+            reply_data,
+        )
+        change = replace(step.change, outbox=(*step.change.outbox, item))
+        return replace(step, change=change, reply=None, reply_data=None)
 
 
 def _absorbed(apdu: APDU) -> bool:

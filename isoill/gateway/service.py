@@ -42,14 +42,13 @@ import isoill
 from isoill.apdu import APDU, Limits, UndecodableAPDU, encode
 from isoill.apdu.codec import get_codec
 from isoill.apdu.enums import UnableToPerform
-from isoill.apdu.errors import DecodeError
-from isoill.gateway import mail
+from isoill.gateway import clock, mail
 from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account
+from isoill.gateway.connection import Received, Unframed
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.relay import Relay, Sender, Step, log_entry
+from isoill.gateway.relay import MAIL_SENDER, Relay, Sender, Step, log_entry
 from isoill.gateway.store import (
     CONFLICT_RETRIES,
     Change,
@@ -89,9 +88,12 @@ class Gateway:
         #: restarted gateway takes its own leases back at once.
         self.owner = owner or f"{socket.gethostname()} {config.ill[0] if config.ill else ''}"
         self.associations: set[Association] = set()
+        #: Live associations serving each peer: an index of what their connections know
+        #: (:attr:`~isoill.gateway.connection.Connection.serves`), changed only as
+        #: associations open, close and are :meth:`identified`.
         self.by_peer: dict[str, set[Association]] = defaultdict(set)
         self.ports: list[IListeningPort] = []
-        self.started = time.time()
+        self.started = self.seconds()
         self._delivery_due = False
         self._arrived: dict[str, float] = {}
         self.committer = GroupCommit(
@@ -100,6 +102,7 @@ class Gateway:
             Lease(self.owner, config.retry.lease),
             threaded=IReactorThreads.providedBy(reactor),
             on_batch=self.metrics.group_commit,
+            clock=reactor.seconds,
         )
         self._stats = store.stats()
         # Build the codecs before the first APDU: building one takes a tenth of a second or
@@ -109,6 +112,17 @@ class Gateway:
         get_codec(limits=Limits(max_apdu_size=config.limits.max_apdu_size))
         #: Associations open with each address, for the per-address limit.
         self.per_address: Counter[str] = Counter()
+
+    # --- time: the reactor's, so that a test's clock drives leases, retries and deadlines --
+
+    def seconds(self) -> float:
+        """Now, in seconds since the epoch, by the reactor's clock."""
+        seconds: float = self.reactor.seconds()
+        return seconds
+
+    def now(self) -> datetime:
+        """Now by the reactor's clock, as the relay, the desks and the store take it."""
+        return clock.local(self.seconds())
 
     # --- life (the services of isoill.gateway.app start and stop the parts) -----------
 
@@ -124,7 +138,7 @@ class Gateway:
         seconds, on the storage thread); fires with how many entries went. A failure is
         logged and the next prune tries again: an exception would stop the timer for good."""
         retention = self.config.apdu_log
-        at = time.time() if now is None else now
+        at = self.seconds() if now is None else now
         pruning = self.committer.run(
             self.store.prune_log, at, retention.max_age, retention.max_bytes
         )
@@ -146,7 +160,7 @@ class Gateway:
         self.associations.add(association)
         self.per_address[association.address] += 1
         self.metrics.associations(1)
-        for peer in association.serves:
+        for peer in association.connection.serves:
             self.by_peer[peer].add(association)
         log.debug("association from {address}", address=association.address)
 
@@ -157,12 +171,19 @@ class Gateway:
             if self.per_address[association.address] <= 0:
                 del self.per_address[association.address]
             self.metrics.associations(-1)
-        for peer in association.serves:
+        for peer in association.connection.serves:
             self.by_peer[peer].discard(association)
 
-    def handle(self, association: Association, item: APDU | UndecodableAPDU, data: bytes) -> None:
-        """One APDU off an association (``data``: its bytes as they came): decide, commit,
-        answer, deliver.
+    def identified(self, association: Association, peer: str) -> None:
+        """The relay found ``peer`` sending on ``association``: replies and outbox items
+        for it may go out there. The association's connection keeps the fact; the index
+        :attr:`by_peer` follows it, here only (and as associations open and close)."""
+        if association.connection.serve(peer) and association in self.associations:
+            self.by_peer[peer].add(association)
+
+    def handle(self, association: Association, received: Received) -> None:
+        """One APDU off an association (with its bytes as they came): decide, commit,
+        answer (in the APDU's turn, its ticket), deliver.
 
         This is the one place where an association hands an APDU to the relay, so it is the
         one place that catches what nobody foresaw (a value the codec decodes but will not
@@ -171,16 +192,16 @@ class Gateway:
         the APDUs after it in the same read are lost and nothing is logged. Caught here, it
         becomes an error report to the sender, a log record with the traceback and an entry
         in the APDU log, and the association goes on with the next APDU."""
-        answer = association.owe()
+        ticket, item, data = received.ticket, received.item, received.frame
 
         def fault(failure: Failure) -> None:
-            self._fault(association, answer, item, data, failure)
+            self._fault(association, ticket, item, data, failure)
 
         try:
             arrived = time.perf_counter()
-            now = datetime.now()
+            now = self.now()
             if isinstance(item, UndecodableAPDU):
-                self._undecodable(association, answer, item, now)
+                self._undecodable(association, ticket, item, now)
                 return
             sender = association.sender
             committing = self.committer.submit(
@@ -189,13 +210,13 @@ class Gateway:
         except Exception:
             fault(Failure())
             return
-        committing.addCallback(self._answer, association, answer, item, arrived)
+        committing.addCallback(self._answer, association, ticket, item, arrived)
         committing.addErrback(fault)
 
     def _undecodable(
         self,
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: UndecodableAPDU,
         now: datetime,
     ) -> None:
@@ -203,7 +224,6 @@ class Gateway:
         at once (in its turn), and the log entry joins the next group commit, so a slow
         store never holds such an answer back."""
         step = self.relay.undecodable(association.sender, item.data, str(item.error), now)
-        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
         self.metrics.error("undecodable")
         log.warn(
             "undecodable APDU from {address}: {error}",
@@ -211,7 +231,7 @@ class Gateway:
             error=str(item.error),
         )
         self._write_later(step.change)
-        answer(reply)
+        association.answer(ticket, step.reply_data)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], "")
 
@@ -219,7 +239,7 @@ class Gateway:
         self,
         committed: Committed[Step],
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: APDU,
         arrived: float,
     ) -> None:
@@ -228,10 +248,8 @@ class Gateway:
         if committed.conflicts:
             self.metrics.error("conflict")
         self.metrics.apdu_in(SERVICE_NAMES[item.apdu_type], step.peer or association.address)
-        reply = None if step.reply is None else encode(step.reply, tcp_safe=True)
-        if step.peer is not None and step.refused is None and step.peer not in association.serves:
-            association.serves.add(step.peer)
-            self.by_peer[step.peer].add(association)
+        if step.peer is not None and step.refused is None:
+            self.identified(association, step.peer)
         if step.refused:
             self.metrics.error("refused")
             log.info(
@@ -242,7 +260,7 @@ class Gateway:
         self._queued(committed.queued, arrived)
         # The answer goes last: whatever fails before it is answered by _fault instead, so
         # the sender gets exactly one answer either way.
-        answer(reply)
+        association.answer(ticket, step.reply_data)
         if step.reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[step.reply.apdu_type], step.peer or "")
 
@@ -258,7 +276,7 @@ class Gateway:
     def _fault(
         self,
         association: Association,
-        answer: Callable[[bytes | None], None],
+        ticket: int,
         item: APDU | UndecodableAPDU,
         data: bytes,
         failure: Failure,
@@ -269,7 +287,7 @@ class Gateway:
         step was not committed, or if it was, a repeat is recognised as one). Nothing here
         may raise in turn: each part that fails is logged and the rest still done."""
         self.metrics.error("internal")
-        now = datetime.now()
+        now = self.now()
         what = "undecodable" if isinstance(item, UndecodableAPDU) else SERVICE_NAMES[item.apdu_type]
         kind = getattr(failure.type, "__name__", "error")
         why = f"internal error: {kind}: {failure.getErrorMessage()}"[:500]
@@ -316,20 +334,21 @@ class Gateway:
             log.failure(
                 "cannot log the APDU that failed from {address}", address=association.address
             )
-        answer(reply_data if reply is not None else None)
+        association.answer(ticket, reply_data if reply is not None else None)
         if reply is not None:
             self.metrics.apdu_out(SERVICE_NAMES[reply.apdu_type], "")
 
-    def out_of_step(self, association: Association, data: bytes, error: DecodeError) -> None:
+    def out_of_step(self, association: Association, unframed: Unframed) -> None:
         """Bytes that are no APDU at all: answered and logged as an undecodable APDU would
         be (through :meth:`handle`), and the association closes."""
         self.metrics.error("out_of_step")
         log.warn(
             "closing association from {address}: {error}",
             address=association.address,
-            error=str(error),
+            error=str(unframed.error),
         )
-        self.handle(association, UndecodableAPDU(data, error), data)
+        item = UndecodableAPDU(unframed.data, unframed.error)
+        self.handle(association, Received(unframed.ticket, item, unframed.data))
 
     def _load(self, network: str, key: str) -> StoredLeg | None:
         return self.store.load(network, key)
@@ -342,7 +361,7 @@ class Gateway:
         for attempt in range(CONFLICT_RETRIES):
             step = decide()
             try:
-                queued = self.store.commit(step.change, time.time(), self.committer.lease)
+                queued = self.store.commit(step.change, self.seconds(), self.committer.lease)
                 self._queued(queued, arrived)
                 return step, queued
             except Conflict:
@@ -359,7 +378,7 @@ class Gateway:
         for item in queued:
             self._arrived[item.dedup] = arrived
         if queued:
-            self._dispatch(queued, time.time())
+            self._dispatch(queued, self.seconds())
 
     def deliver_soon(self) -> None:
         if not self._delivery_due:
@@ -371,7 +390,7 @@ class Gateway:
         restart left) to peers that are connected; connect to the others and try again
         later, with backoff. The claim is made on the storage thread."""
         self._delivery_due = False
-        now = time.time()
+        now = self.seconds()
         claiming = self.committer.run(
             self.store.claim_due, now, self.owner, self.config.retry.lease, DELIVERY_BATCH
         )
@@ -450,7 +469,7 @@ class Gateway:
             leg = load(network, key)
             if leg is None:
                 return _Wrapped(Change())
-            return _Wrapped(self.relay.overdue(leg, load, datetime.now()))
+            return _Wrapped(self.relay.overdue(leg, load, self.now()))
 
         def moved(committed: Committed[_Wrapped]) -> None:
             self._queued(committed.queued, arrived)
@@ -505,7 +524,7 @@ class Gateway:
                 recipient=recipient,
                 subject=f"ISO ILL {item.apdu_type} {item.key}",
                 message_id=f"<{digest}@{self.mail_domain}>",
-                at=datetime.now(),
+                at=self.now(),
             )
         sent = mail.send_message(
             self.reactor,
@@ -523,7 +542,7 @@ class Gateway:
         def failed(reason: Failure) -> None:
             delay = self.config.retry.delay(item.attempts)
             self._store_later(
-                self.store.failed, item, time.time() + delay, reason.getErrorMessage()[:500]
+                self.store.failed, item, self.seconds() + delay, reason.getErrorMessage()[:500]
             )
             self.metrics.error("mail_failed")
             log.warn(
@@ -537,7 +556,8 @@ class Gateway:
 
     def mail_arrived(self, sender: str, recipients: list[str], message: bytes) -> None:
         """ISO ILL mail for the gateway (store-and-forward): each APDU goes through the relay
-        as if it had come on an association, and the answer goes back by mail. A mail that
+        as if it had come on an association, and the answer goes back by mail (the relay
+        queues it, as it decides the step: this only commits and carries out). A mail that
         is not ISO ILL, or from a sender the gateway does not know, is refused (the sending
         MTA bounces it) and kept in the log as it came."""
         peer = self.config.peer_by_mail(sender)
@@ -548,40 +568,23 @@ class Gateway:
         except mail.MailRejected as rejected:
             note = f"mail from {sender} refused: {rejected}"[:500]
             self.store.log(
-                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], time.time()
+                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], self.seconds()
             )
             self.metrics.error("mail_rejected")
             log.warn("{note}", note=note)
             raise
-        source = Sender(f"mail:{sender}", (peer.name,) if peer is not None else ())
+        source = Sender(f"{MAIL_SENDER}{sender}", (peer.name,) if peer is not None else ())
         for data, apdu in apdus:
 
             def decide(data: bytes = data, apdu: APDU = apdu) -> Step:
-                step = self.relay.inbound(source, apdu, data, self._load, datetime.now())
-                if step.reply is None or step.peer is None or self._mailbox(step.peer) is None:
-                    return step
-                # The answer an association would carry goes back by mail instead.
-                reply = encode(step.reply, tcp_safe=True)
-                name = SERVICE_NAMES[step.reply.apdu_type]
-                digest = hashlib.sha256(data + reply).hexdigest()[:24]
-                item = OutboxItem(
-                    f"{step.peer}|reply|{digest}",
-                    step.peer,
-                    step.network or "",
-                    name,
-                    log_entry("out", step.peer, "", step.reply, reply).key,
-                    reply,
-                )
-                change = replace(step.change, outbox=(*step.change.outbox, item))
-                return replace(step, change=change, reply=None)
+                # The relay puts the reply in the outbox, to go back by mail.
+                step = self.relay.inbound(source, apdu, data, self._load, self.now())
+                return step
 
             step, _ = self._commit(decide)
             self.metrics.apdu_in(SERVICE_NAMES[apdu.apdu_type], step.peer or sender)
 
     # --- actions asked for over HTTP (a library's desk, accounts) --------------------------
-
-    def account(self, library: str, username: str) -> Account | None:
-        return self.store.account(library, username)
 
     def act(self, decide: Callable[[], Decided]) -> Decided:
         """Decide and commit an action a page or an API asked for (what builds on the gateway:
@@ -592,24 +595,24 @@ class Gateway:
     def _association_for(self, peer: str, now: float) -> Association | None:
         """A live association serving ``peer``: one it opened, or the one the gateway keeps
         to it (``ClientService`` in :mod:`isoill.gateway.app`, which reconnects by itself)."""
-        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.closing]
+        live = [a for a in self.by_peer.get(peer, ()) if a.alive and not a.connection.closing]
         # The association the peer itself used last comes first: it is the one the peer's
         # system reads; the one the gateway keeps to the peer is the way when there is none.
-        live.sort(key=lambda a: (a.kept, -a.last_read))
+        live.sort(key=lambda a: (a.connection.kept, -a.last_read))
         return live[0] if live else None
 
     def peer_connected(self, peer: str, association: Association) -> None:
         """The association the gateway keeps to ``peer`` is up (again): what waits for the
         peer is due now, whatever its backoff said."""
-        self.by_peer[peer].add(association)
-        self._store_later(self.store.wake, peer, time.time())
+        self.identified(association, peer)
+        self._store_later(self.store.wake, peer, self.seconds())
         self.deliver_soon()
 
     # --- the records network (HTTP), for isoill.gateway.web -------------------------------
 
     def post_record(self, record: Record) -> StoredLeg:
         step, _ = self._commit(
-            lambda: self.relay.post_record(record, self.store.find_record, datetime.now())
+            lambda: self.relay.post_record(record, self.store.find_record, self.now())
         )
         assert step.leg is not None
         return step.leg
@@ -619,7 +622,7 @@ class Gateway:
     ) -> StoredLeg:
         step, _ = self._commit(
             lambda: self.relay.command(
-                record_id, command, options, self.store.find_record, self._load, datetime.now()
+                record_id, command, options, self.store.find_record, self._load, self.now()
             )
         )
         assert step.leg is not None
@@ -628,7 +631,7 @@ class Gateway:
     def status(self) -> dict[str, Any]:
         return {
             "version": isoill.__version__,
-            "uptime": round(time.time() - self.started, 1),
+            "uptime": round(self.seconds() - self.started, 1),
             "listening": self.listening(),
             "associations": len(self.associations),
             "open": self.config.open,

@@ -29,16 +29,15 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from isoill.errors import IsoillError
-from isoill.gateway import kinds
+from isoill.gateway import kinds, leg_history
 from isoill.gateway.kinds import Payload
-from isoill.gateway.logins import Account
 from isoill.machine.transaction import Transaction
 from isoill.mapping.record import Record
 
@@ -73,6 +72,9 @@ class StoredLeg:
     version: int = 0
     payload: Payload | None = None
     partner_key: str = ""
+    #: The history the store held in rows when the leg was loaded (what a write need not
+    #: insert again); not part of the leg's value.
+    in_rows: leg_history.InRows = field(default=leg_history.InRows(), compare=False, repr=False)
 
     @property
     def record_id(self) -> str | None:
@@ -91,26 +93,44 @@ class StoredLeg:
         return None if due is None else due.timestamp()
 
     def body(self) -> str:
+        """The stored body: everything but the history, which is kept in rows of its own
+        (:mod:`isoill.gateway.leg_history`), and how many rows that is."""
         value: dict[str, Any] = {
-            "transaction": self.transaction.to_json(),
-            "record": None if self.record is None else self.record.to_json(),
+            "transaction": replace(self.transaction, history=()).to_json(),
+            "record": None if self.record is None else self.record.replace(HISTORY=()).to_json(),
+            leg_history.COUNT: len(self.transaction.history) + len(self._lines),
         }
+        del value["transaction"]["history"]
         if self.payload is not None:
             value[kinds.payload_owner(self.payload).payload_key] = self.payload.to_json()
         if self.partner_key:
             value["partner_key"] = self.partner_key
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
+    @property
+    def _lines(self) -> tuple[str, ...]:
+        return () if self.record is None else self.record.HISTORY
+
     @classmethod
     def from_row(
-        cls, network: str, key: str, peer: str, partner: str, body: str, version: int
+        cls,
+        network: str,
+        key: str,
+        peer: str,
+        partner: str,
+        body: str,
+        version: int,
+        *,
+        history: Sequence[str] = (),
     ) -> StoredLeg:
+        """The leg of a stored body and its history rows (``history``, in order)."""
         value = json.loads(body)
+        in_rows = leg_history.restore(value, history)
         record = value.get("record")
         owner = next(
             (k for k in kinds.registered() if k.payload_key and k.payload_key in value), None
         )
-        return cls(
+        leg = cls(
             network=network,
             key=key,
             peer=peer,
@@ -121,6 +141,8 @@ class StoredLeg:
             payload=None if owner is None else owner.decode_payload(value[owner.payload_key]),
             partner_key=value.get("partner_key", ""),
         )
+        marked = leg_history.InRows(version, leg.transaction.history, leg._lines)
+        return replace(leg, in_rows=marked if in_rows else leg_history.InRows(version))
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,20 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class Row:
+    """A row of a table kept beside the legs (the gateway's operators; a network kind's own,
+    :meth:`~isoill.gateway.kinds.NetworkKind.schema`: a library's accounts), written by a
+    step under the legs' rule: at ``version`` 0 it is new, and conflicts when it exists;
+    otherwise it is updated only if still at ``version``, and conflicts when it changed.
+    ``keys`` name it, ``columns`` are the rest but its ``version`` column."""
+
+    table: str
+    keys: Mapping[str, Any]
+    columns: Mapping[str, Any]
+    version: int = 0
+
+
+@dataclass(frozen=True)
 class Change:
     """Everything one relay step (or one desk or account action) writes, atomically: an
     account is confirmed in the same transaction as the mail that tells its reader."""
@@ -159,7 +195,7 @@ class Change:
     legs: tuple[StoredLeg, ...] = ()
     log: tuple[LogEntry, ...] = ()
     outbox: tuple[OutboxItem, ...] = ()
-    accounts: tuple[Account, ...] = ()
+    rows: tuple[Row, ...] = ()
     #: Outbox items whose bytes have gone out: marked sent, and logged.
     delivered: tuple[OutboxItem, ...] = ()
 
@@ -221,6 +257,13 @@ CREATE TABLE IF NOT EXISTS legs (
     PRIMARY KEY (network, tkey)
 );
 CREATE INDEX IF NOT EXISTS legs_record ON legs (record_id);
+CREATE TABLE IF NOT EXISTS leg_history (
+    network TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (network, tkey, seq)
+);
 CREATE INDEX IF NOT EXISTS legs_updated ON legs (updated);
 CREATE TABLE IF NOT EXISTS apdu_log (
     id {serial},
@@ -263,14 +306,10 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS accounts (
-    library TEXT NOT NULL,
-    username TEXT NOT NULL,
-    role TEXT NOT NULL,
-    confirmed INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS operators (
+    username TEXT PRIMARY KEY,
     body TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (library, username)
+    version INTEGER NOT NULL
 );
 """
 
@@ -346,7 +385,25 @@ class Store(ABC):
             (network, key),
         )
         row = cur.fetchone()
-        return None if row is None else StoredLeg.from_row(*row)
+        return None if row is None else self._legs(cur, [row])[0]
+
+    def _legs(self, cur: Any, rows: Sequence[Sequence[Any]]) -> list[StoredLeg]:
+        """The legs of rows of ``legs`` (:data:`_LEG_COLUMNS`), with their history rows."""
+        if not rows:
+            return []
+        cur.execute(
+            self._sql(
+                "SELECT h.network, h.tkey, h.body FROM (VALUES"
+                f" {', '.join('(?, ?)' for _ in rows)}) AS wanted JOIN leg_history AS h"
+                " ON h.network = wanted.column1 AND h.tkey = wanted.column2"
+                " ORDER BY h.network, h.tkey, h.seq"
+            ),
+            [part for row in rows for part in row[:2]],
+        )
+        history: dict[tuple[str, str], list[str]] = {}
+        for network, key, body in cur.fetchall():
+            history.setdefault((network, key), []).append(body)
+        return [StoredLeg.from_row(*row, history=history.get((row[0], row[1]), ())) for row in rows]
 
     def find_record(self, record_id: str) -> StoredLeg | None:
         with self._transaction() as cur:
@@ -354,7 +411,7 @@ class Store(ABC):
                 self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE record_id = ?"), (record_id,)
             )
             row = cur.fetchone()
-        return None if row is None else StoredLeg.from_row(*row)
+            return None if row is None else self._legs(cur, [row])[0]
 
     def search(self, text: str = "", limit: int = 100) -> list[StoredLeg]:
         """The most recently changed legs whose transaction-id or record ID contains ``text``,
@@ -372,8 +429,7 @@ class Store(ABC):
                 ),
                 (pattern, pattern, limit),
             )
-            rows = cur.fetchall()
-        return [StoredLeg.from_row(*row) for row in rows]
+            return self._legs(cur, cur.fetchall())
 
     def log_for(self, key: str) -> list[tuple[float, str, str, str, bytes]]:
         """The raw APDUs of one transaction: (time, direction, peer, type, bytes)."""
@@ -455,8 +511,8 @@ class Store(ABC):
     ) -> list[OutboxItem]:
         for leg in change.legs:
             self._write_leg(cur, leg, at)
-        for account in change.accounts:
-            self._write_account(cur, account)
+        for row in change.rows:
+            self._write_row(cur, row)
         self._write_log(cur, change.log, at)
         if change.delivered:
             self._mark_delivered(cur, change.delivered, at)
@@ -507,6 +563,17 @@ class Store(ABC):
         keys = {"network": leg.network, "tkey": leg.key}
         if not self._write_versioned(cur, "legs", keys, columns, leg.version):
             raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")
+        rows, rewrite = leg_history.appended(leg)
+        if rewrite:
+            cur.execute(
+                self._sql("DELETE FROM leg_history WHERE network = ? AND tkey = ?"),
+                (leg.network, leg.key),
+            )
+        if rows:
+            cur.executemany(
+                self._sql("INSERT INTO leg_history (network, tkey, seq, body) VALUES (?, ?, ?, ?)"),
+                [(leg.network, leg.key, seq, body) for seq, body in rows],
+            )
         due = leg.due
         if due is None:
             if leg.version:
@@ -555,40 +622,11 @@ class Store(ABC):
             )
         return bool(cur.rowcount == 1)
 
-    def _write_account(self, cur: Any, account: Account) -> None:
-        columns = {
-            "role": account.role.value,
-            "confirmed": int(account.confirmed),
-            "body": json.dumps(account.to_json(), ensure_ascii=False, separators=(",", ":")),
-            "version": account.version + 1,
-        }
-        keys = {"library": account.library, "username": account.username}
-        if not self._write_versioned(cur, "accounts", keys, columns, account.version):
-            raise Conflict(f"account {account.username} of {account.library} changed or exists")
-
-    # --- accounts (operators' and network kinds') ---------------------------------------
-
-    def account(self, library: str, username: str) -> Account | None:
-        found = self._accounts("library = ? AND username = ?", (library, username))
-        return found[0] if found else None
-
-    def accounts_of(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
-        """A library's accounts, all or only the (un)confirmed ones, by user name."""
-        if confirmed is None:
-            return self._accounts("library = ?", (library,))
-        return self._accounts("library = ? AND confirmed = ?", (library, int(confirmed)))
-
-    def _accounts(self, where: str, args: tuple[Any, ...]) -> list[Account]:
-        with self._transaction() as cur:
-            cur.execute(
-                self._sql(
-                    f"SELECT library, username, body, version FROM accounts WHERE {where}"
-                    " ORDER BY username"
-                ),
-                args,
-            )
-            rows = cur.fetchall()
-        return [Account.from_json(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+    def _write_row(self, cur: Any, row: Row) -> None:
+        columns = {**row.columns, "version": row.version + 1}
+        if not self._write_versioned(cur, row.table, dict(row.keys), columns, row.version):
+            named = ", ".join(str(v) for v in row.keys.values())
+            raise Conflict(f"{row.table} row {named} changed or exists")
 
     # --- for network kinds -----------------------------------------------------------------
 
@@ -620,8 +658,7 @@ class Store(ABC):
                 ),
                 (*args, limit),
             )
-            rows = cur.fetchall()
-        return [StoredLeg.from_row(*row) for row in rows]
+            return self._legs(cur, cur.fetchall())
 
     def next_number(self, name: str) -> int:
         """The next number of a sequence (reader request numbers), never given twice, also

@@ -43,18 +43,12 @@ from twisted.web.error import UnsupportedMethod
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
+from isoill.gateway import clock
 from isoill.gateway.config import Config
 from isoill.gateway.kinds import registered
-from isoill.gateway.logins import (
-    OPERATORS,
-    Account,
-    AccountRole,
-    LoginHeld,
-    Throttle,
-    answer_later,
-    log_in,
-)
+from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
+from isoill.gateway.operators import THROTTLE_SPACE, find_operator
 from isoill.gateway.pages import Chrome, link, page, table
 from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
@@ -74,8 +68,6 @@ MAX_BODY = 1 << 20
 MAX_JSON_DEPTH = 16
 #: Rows on the transactions page: the most recently changed first.
 PAGE_ROWS = 200
-#: The accounts that use the library API: each library's readers, group accounts and staff.
-LIBRARY_ROLES = frozenset({AccountRole.READER, AccountRole.GROUP, AccountRole.STAFF})
 
 
 class Backend(Protocol):
@@ -87,12 +79,12 @@ class Backend(Protocol):
     store: Store
     metrics: Metrics
 
-    def account(self, library: str, username: str) -> Account | None:
-        """A stored account (an operator's: library :data:`~isoill.gateway.logins.OPERATORS`)."""
-        ...
-
     def status(self) -> dict[str, Any]:
         """JSON-ready: version, uptime, peers, listening ports..."""
+        ...
+
+    def seconds(self) -> float:
+        """Now by the gateway's reactor (what the login throttle counts with)."""
         ...
 
     def stats(self) -> Stats:
@@ -409,10 +401,11 @@ class OperatorsOnly(resource.Resource):
     """The operations pages, status and the records API show every library's requests,
     readers' names and records: they answer an operator only. An operator is a program with
     a bearer token from the configuration (``operator_tokens``) or a person with an operator
-    account (``isoill staff add NAME --operator``) over HTTP Basic, which browsers ask for
-    themselves. Library staff and readers, whose logins are for their own pages, are refused
-    like anybody else. ``open_on_loopback`` (for ``/metrics``) lets a scraper on this machine
-    in without a login, never one that reaches a non-loopback listener."""
+    login (``isoill staff add NAME --operator``, :mod:`isoill.gateway.operators`) over HTTP
+    Basic, which browsers ask for themselves. Library staff and readers, whose logins are for
+    their own pages, are refused like anybody else. ``open_on_loopback`` (for ``/metrics``)
+    lets a scraper on this machine in without a login, never one that reaches a non-loopback
+    listener."""
 
     isLeaf = True
 
@@ -444,13 +437,15 @@ class OperatorsOnly(resource.Resource):
         password = (request.getPassword() or b"").decode("utf-8", "replace")
         if not username:
             return self._unauthorized(request)
-        backend = self.inner.backend
+        store = self.inner.backend.store
 
         async def work() -> bytes:
-            found = backend.account(OPERATORS, username)
-            key = (OPERATORS, username.lower())
+            found = find_operator(store, username)
+            key = (THROTTLE_SPACE, username.lower())
             try:
-                who = await log_in(self.throttle, key, found, password, {AccountRole.OPERATOR})
+                who = await log_in(
+                    self.throttle, key, found, password, self.inner.backend.seconds()
+                )
             except LoginHeld:
                 return error(request, 429, "too many failed logins: wait a quarter of an hour")
             if who is None:
@@ -489,7 +484,7 @@ def _page(request: Request, title: str, body: Flattenable, status: int = 200) ->
 
 def _when(at: datetime | float) -> str:
     """History times are datetimes, log times epoch seconds: both shown in local time."""
-    moment = at if isinstance(at, datetime) else datetime.fromtimestamp(at)
+    moment = at if isinstance(at, datetime) else clock.local(at)
     return moment.isoformat(sep=" ", timespec="seconds")
 
 

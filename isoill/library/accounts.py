@@ -10,9 +10,13 @@ member library has one institutional account, through which its ILL staff send r
 their readers, confirmed by the centre's staff. Staff accounts are made by the operator
 (``isoill staff add``) and are confirmed from the start.
 
-Accounts themselves, passwords and the one password check are the gateway's
-(:mod:`isoill.gateway.logins`), shared with its operators; what is here is the library's rules
-for them. A login session is a random token that the browser keeps in a cookie and the store
+The accounts are the library's, in its own ``accounts`` table (the library kind's schema,
+:mod:`isoill.library.kind`), written as rows of a step (:class:`~isoill.gateway.store.Row`) so
+that an account is confirmed in the same commit as the mail that tells its reader; passwords,
+the rules for names and the one password check are the gateway's
+(:mod:`isoill.gateway.logins`), shared with its operators.
+
+A login session is a random token that the browser keeps in a cookie and the store
 keeps only as its SHA-256, so a copy of the database logs nobody in; each session has its own
 CSRF token, which every form it posts must carry.
 
@@ -24,17 +28,104 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from isoill.gateway.logins import Account, AccountError, AccountRole, check_password, check_username
-from isoill.gateway.store import Store
+from isoill.gateway.logins import AccountError, check_password, check_username
+from isoill.gateway.store import Row, Store
 from isoill.library.settings import Library
 from isoill.mapping.reader_form import is_email
 
 _LIMITS = {"name": 100, "email": 254, "phone": 50, "id_type": 30, "id_number": 50}
+
+
+class AccountRole(StrEnum):
+    READER = "reader"  # a reader's own account (个人用户)
+    GROUP = "group"  # a member library's institutional account (集团用户, central mode)
+    STAFF = "staff"  # the library's (or a member library's) ILL staff
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account of one library network. ``member`` is the member library's symbol in
+    central mode (empty: the library itself, or the centre). ``password`` is the scrypt
+    hash. ``version`` is what the store had when it was loaded (0: not stored yet)."""
+
+    library: str
+    username: str
+    role: AccountRole
+    password: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    member: str = ""
+    id_type: str = ""  # 证件名称 (借书证, 身份证 ...)
+    id_number: str = ""  # 证件号码
+    confirmed: bool = False
+    created: datetime | None = None
+    confirmed_by: str = ""
+    version: int = 0
+
+    @property
+    def staff(self) -> bool:
+        return self.role is AccountRole.STAFF
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role.value,
+            "password": self.password,
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "member": self.member,
+            "id_type": self.id_type,
+            "id_number": self.id_number,
+            "confirmed": self.confirmed,
+            "created": None if self.created is None else self.created.isoformat(),
+            "confirmed_by": self.confirmed_by,
+        }
+
+    @classmethod
+    def from_json(
+        cls, library: str, username: str, value: Mapping[str, Any], version: int
+    ) -> Account:
+        created = value.get("created")
+        return cls(
+            library=library,
+            username=username,
+            role=AccountRole(value["role"]),
+            password=value["password"],
+            name=value.get("name", ""),
+            email=value.get("email", ""),
+            phone=value.get("phone", ""),
+            member=value.get("member", ""),
+            id_type=value.get("id_type", ""),
+            id_number=value.get("id_number", ""),
+            confirmed=bool(value.get("confirmed", False)),
+            created=None if created is None else datetime.fromisoformat(created),
+            confirmed_by=value.get("confirmed_by", ""),
+            version=version,
+        )
+
+    def row(self) -> Row:
+        """The account as a row of a step (:class:`~isoill.gateway.store.Change`)."""
+        body = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        return Row(
+            "accounts",
+            {"library": self.library, "username": self.username},
+            {"role": self.role.value, "confirmed": int(self.confirmed), "body": body},
+            self.version,
+        )
+
+
+def may_log_in(roles: Collection[AccountRole]) -> Callable[[Account], bool]:
+    """Who logs in where: a confirmed account of one of ``roles``."""
+    return lambda account: account.confirmed and account.role in roles
 
 
 def registration_role(network: Library) -> AccountRole:
@@ -211,3 +302,33 @@ class Sessions:
     def close(self, key: str) -> None:
         with self.store.transaction() as cur:
             cur.execute(self.store.sql("DELETE FROM sessions WHERE skey = ?"), (key,))
+
+
+class Accounts:
+    """The library's accounts table in the gateway's store (its schema is the library kind's,
+    :data:`isoill.library.kind.SCHEMA`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, library: str, username: str) -> Account | None:
+        found = self._select("library = ? AND username = ?", (library, username))
+        return found[0] if found else None
+
+    def of(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
+        """A library's accounts, all or only the (un)confirmed ones, by user name."""
+        if confirmed is None:
+            return self._select("library = ?", (library,))
+        return self._select("library = ? AND confirmed = ?", (library, int(confirmed)))
+
+    def _select(self, where: str, args: tuple[Any, ...]) -> list[Account]:
+        with self.store.transaction() as cur:
+            cur.execute(
+                self.store.sql(
+                    f"SELECT library, username, body, version FROM accounts WHERE {where}"
+                    " ORDER BY username"
+                ),
+                args,
+            )
+            rows = cur.fetchall()
+        return [Account.from_json(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]

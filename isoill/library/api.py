@@ -6,16 +6,15 @@ library kind (:mod:`isoill.library.kind`), and answered with the site's own JSON
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from twisted.logger import Logger
 from twisted.web.server import Request
 
-from isoill.gateway.logins import Account, AccountRole, LoginHeld, Throttle, answer_later, log_in
+from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.web import Leaf, error, json_answer, json_body, not_allowed, segments
-from isoill.library.accounts import sees
+from isoill.library.accounts import Account, AccountRole, may_log_in, sees
 from isoill.library.desk import DeskRefused
 from isoill.library.requests import STATE_LABELS, ReaderRequest
 from isoill.library.service import LibraryService
@@ -66,7 +65,14 @@ class LibraryRequests(Leaf[LibraryService]):
         async def work() -> bytes:
             found = self.backend.account(library, username)
             try:
-                account = await log_in(self.throttle, key, found, password, LIBRARY_ROLES)
+                account = await log_in(
+                    self.throttle,
+                    key,
+                    found,
+                    password,
+                    self.backend.seconds(),
+                    may_log_in(LIBRARY_ROLES),
+                )
             except LoginHeld:
                 return error(request, 429, "too many failed logins: wait a quarter of an hour")
             if account is None:
@@ -119,7 +125,7 @@ class LibraryRequests(Leaf[LibraryService]):
             return error(request, 400, usage)
         fields = {str(k): "" if v is None else str(v) for k, v in body["form"].items()}
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.backend.now().date())
         except FormError as err:
             return error(request, 400, "bad form", list(err.reasons))
         try:

@@ -24,8 +24,23 @@ from isoill.library.settings import KIND, Library, read_library
 if TYPE_CHECKING:
     from isoill.gateway.relay import Forward
 
-#: The library's own table: login sessions of the reader and staff pages.
+#: The library's own tables: its accounts, and login sessions of the reader and staff pages.
+#: Stores written before the gateway had an operators table kept its operators as accounts
+#: of no library: they move there, once (the core reads only its own table).
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    library TEXT NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (library, username)
+);
+INSERT INTO operators (username, body, version)
+    SELECT username, body, version FROM accounts WHERE library = '' AND role = 'operator'
+    ON CONFLICT (username) DO NOTHING;
+DELETE FROM accounts WHERE library = '' AND role = 'operator';
 CREATE TABLE IF NOT EXISTS sessions (
     skey TEXT PRIMARY KEY,
     library TEXT NOT NULL,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -34,10 +35,10 @@ from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.gateway import pages
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account, AccountRole, LoginHeld, Throttle, answer_later, log_in
+from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link
-from isoill.library.accounts import Session, same_token
+from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library
 from isoill.mapping.reader_form import FIELD_LABELS, VALUE_LABELS, ReaderForm, ServiceType
@@ -64,6 +65,8 @@ class Desks(Protocol):
     config: Config
     metrics: Metrics
 
+    def seconds(self) -> float: ...
+    def now(self) -> datetime: ...
     def libraries(self) -> list[Library]: ...
     def account(self, library: str, username: str) -> Account | None: ...
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
@@ -645,7 +648,14 @@ class Area(Page):
         async def work() -> bytes:
             found = self.desks.account(library, username) if self._library(library) else None
             try:
-                account = await log_in(self.throttle, key, found, password, self.roles)
+                account = await log_in(
+                    self.throttle,
+                    key,
+                    found,
+                    password,
+                    self.desks.seconds(),
+                    may_log_in(self.roles),
+                )
             except LoginHeld:
                 return self._login_form(request, words, [words("locked")], username)
             if account is None:

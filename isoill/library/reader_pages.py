@@ -10,26 +10,17 @@ switches to English and is remembered.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from twisted.internet import threads
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
-from isoill.gateway.logins import (
-    Account,
-    AccountError,
-    AccountRole,
-    Throttle,
-    answer_later,
-    hash_password,
-)
+from isoill.gateway.logins import AccountError, Throttle, answer_later, hash_password
 from isoill.gateway.pages import link, message_box, table
-from isoill.library.accounts import read_registration
+from isoill.library.accounts import Account, AccountRole, read_registration
 from isoill.library.desk import DeskRefused
 from isoill.library.pages_common import (
     MAX_MAILS,
@@ -284,7 +275,7 @@ class ReaderPages(Area):
         self, request: Request, words: Words, who: Account, fields: dict[str, str]
     ) -> bytes:
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.desks.now().date())
         except FormError as err:
             return self._request_form(request, words, who, fields, err.reasons, status=400)
         try:
@@ -376,11 +367,11 @@ class ReaderPages(Area):
             )
         address = request.getClientAddress()
         sender = ("mail", who.username if who is not None else getattr(address, "host", ""))
-        now = time.time()
+        now = self.desks.seconds()
         if self.mails.held(sender, now):
             return self._refuse(request, words, 429, words("too_many_mails"), who)
         try:
-            form = read_form(fields, today=date.today())
+            form = read_form(fields, today=self.desks.now().date())
             reader = who.username if who is not None else form.email
             self.desks.mail_request(own, reader, form, to_library)
             self.mails.count(sender, now)

@@ -6,7 +6,6 @@ owes in the same commit."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -14,12 +13,20 @@ from decimal import Decimal
 from typing import Protocol
 
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account, AccountError
+from isoill.gateway.logins import AccountError
 from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
-from isoill.library.accounts import Session, Sessions, confirm, new_session, session_key
+from isoill.library.accounts import (
+    Account,
+    Accounts,
+    Session,
+    Sessions,
+    confirm,
+    new_session,
+    session_key,
+)
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
@@ -36,7 +43,9 @@ class Gateway(Protocol):
     relay: Relay
     metrics: Metrics
 
-    def account(self, library: str, username: str) -> Account | None: ...
+    def seconds(self) -> float: ...
+
+    def now(self) -> datetime: ...
 
     def act(self, decide: Callable[[], Decided]) -> Decided: ...
 
@@ -49,6 +58,7 @@ class LibraryService:
         self.config = gateway.config
         self.metrics = gateway.metrics
         self.sessions = Sessions(gateway.store)
+        self.accounts_table = Accounts(gateway.store)
 
     @property
     def desk(self) -> Desk:
@@ -57,6 +67,14 @@ class LibraryService:
         desk = self.gateway.relay.desks[LIBRARY.name]
         assert isinstance(desk, Desk)
         return desk
+
+    def seconds(self) -> float:
+        """Now by the gateway's reactor (seconds since the epoch): sessions and throttles."""
+        return self.gateway.seconds()
+
+    def now(self) -> datetime:
+        """Now by the gateway's reactor: what the desk's actions and the accounts record."""
+        return self.gateway.now()
 
     # --- the desks --------------------------------------------------------------------------
 
@@ -83,7 +101,7 @@ class LibraryService:
 
     def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
         number = self.gateway.store.next_number("reader-requests")
-        step = self._desk(lambda: self.desk.submit(library, reader, form, number, datetime.now()))
+        step = self._desk(lambda: self.desk.submit(library, reader, form, number, self.now()))
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
@@ -103,7 +121,7 @@ class LibraryService:
 
     def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
         step = self._desk(
-            lambda: self.desk.cancel(self._reader_leg(number, library), reader, datetime.now())
+            lambda: self.desk.cancel(self._reader_leg(number, library), reader, self.now())
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -123,7 +141,7 @@ class LibraryService:
 
     def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest:
         step = self._desk(
-            lambda: self.desk.send(self._reader_leg(number, library), suppliers, datetime.now())
+            lambda: self.desk.send(self._reader_leg(number, library), suppliers, self.now())
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -131,7 +149,7 @@ class LibraryService:
     def mark_received(self, library: str, number: int) -> ReaderRequest:
         step = self._desk(
             lambda: self.desk.received(
-                self._reader_leg(number, library), self.gateway.store.load, datetime.now()
+                self._reader_leg(number, library), self.gateway.store.load, self.now()
             )
         )
         assert isinstance(step.value, ReaderRequest)
@@ -140,7 +158,7 @@ class LibraryService:
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest:
         step = self._desk(
             lambda: self.desk.returned(
-                self._reader_leg(number, library), self.gateway.store.load, datetime.now(), via
+                self._reader_leg(number, library), self.gateway.store.load, self.now(), via
             )
         )
         assert isinstance(step.value, ReaderRequest)
@@ -156,7 +174,7 @@ class LibraryService:
     def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.ship(leg, iso, total_cost, note, datetime.now())
+            return self.desk.ship(leg, iso, total_cost, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)
@@ -165,7 +183,7 @@ class LibraryService:
     def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.unfillable(leg, iso, reason, note, datetime.now())
+            return self.desk.unfillable(leg, iso, reason, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)
@@ -174,22 +192,22 @@ class LibraryService:
     # --- accounts and sessions -----------------------------------------------------------------
 
     def account(self, library: str, username: str) -> Account | None:
-        return self.gateway.account(library, username)
+        return self.accounts_table.get(library, username)
 
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]:
-        return self.gateway.store.accounts_of(library, confirmed=confirmed)
+        return self.accounts_table.of(library, confirmed=confirmed)
 
     def register(self, account: Account) -> Account:
         """A reader's (or member library's) new account, waiting for staff, and the mail
         that tells the reader so, in one commit. AccountError when the name is taken."""
         network = library_named(self.gateway.config, account.library)
-        account = replace(account, created=datetime.now(), confirmed=False, version=0)
+        account = replace(account, created=self.now(), confirmed=False, version=0)
 
         def decide() -> _Written:
-            if self.gateway.store.account(account.library, account.username) is not None:
+            if self.account(account.library, account.username) is not None:
                 raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
             notice = self._account_notice(network, account, confirmed=False)
-            return _Written(Change(outbox=(notice,), accounts=(account,)))
+            return _Written(Change(outbox=(notice,), rows=(account.row(),)))
 
         self.gateway.act(decide)
         return account
@@ -198,12 +216,12 @@ class LibraryService:
         network = library_named(self.gateway.config, staff.library)
 
         def decide() -> _Written:
-            account = self.gateway.store.account(staff.library, username)
+            account = self.account(staff.library, username)
             if account is None:
                 raise KeyError(username)
-            confirmed = confirm(staff, account, datetime.now())
+            confirmed = confirm(staff, account, self.now())
             notice = self._account_notice(network, confirmed, confirmed=True)
-            return _Written(Change(outbox=(notice,), accounts=(confirmed,)), confirmed)
+            return _Written(Change(outbox=(notice,), rows=(confirmed.row(),)), confirmed)
 
         step = self.gateway.act(decide)
         assert step.account is not None
@@ -217,23 +235,24 @@ class LibraryService:
             sender=self.gateway.config.mail.address,
             recipient=account.email,
             confirmed=confirmed,
-            at=datetime.now(),
+            at=self.now(),
         )
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)
 
     def open_session(self, account: Account) -> tuple[str, Session]:
-        token, session = new_session(account, time.time())
-        self.sessions.open(session, time.time())
+        now = self.seconds()
+        token, session = new_session(account, now)
+        self.sessions.open(session, now)
         return token, session
 
     def session(self, token: str) -> tuple[Session, Account] | None:
         """The live session of a cookie's token and its account, while the account may
         still log in."""
-        session = self.sessions.get(session_key(token), time.time())
+        session = self.sessions.get(session_key(token), self.seconds())
         if session is None:
             return None
-        account = self.gateway.store.account(session.library, session.username)
+        account = self.account(session.library, session.username)
         if account is None or not account.confirmed:
             return None
         return session, account
@@ -242,7 +261,7 @@ class LibraryService:
         self.sessions.close(session_key(token))
 
     def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
-        item = self.desk.mail_request(library, to_library, form, reader, datetime.now())
+        item = self.desk.mail_request(library, to_library, form, reader, self.now())
         self.gateway.act(lambda: _Written(Change(outbox=(item,))))
 
 

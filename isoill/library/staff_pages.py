@@ -18,9 +18,9 @@ from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.apdu.enums import ReasonUnfilled
-from isoill.gateway.logins import Account, AccountError, AccountRole, Throttle
+from isoill.gateway.logins import AccountError, Throttle
 from isoill.gateway.pages import message_box, table
-from isoill.library.accounts import can_confirm, sees
+from isoill.library.accounts import Account, AccountRole, can_confirm, sees
 from isoill.library.desk import DeskRefused
 from isoill.library.pages_common import (
     STAFF_COOKIE,

@@ -91,6 +91,30 @@ class HistoryEntry:
     state_after: State
     row: str  # the table row, REFUSED or REPLY
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form, on its own: the store keeps each entry as a row of its own."""
+        return {
+            "at": self.at.isoformat(),
+            "direction": self.direction.value,
+            "event": str(self.event),
+            "apdu": to_json(self.apdu),
+            "state-before": self.state_before.value,
+            "state-after": self.state_after.value,
+            "row": self.row,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> HistoryEntry:
+        return cls(
+            at=datetime.fromisoformat(value["at"]),
+            direction=Direction(value["direction"]),
+            event=Event.parse(value["event"]),
+            apdu=from_json(value["apdu"]),
+            state_before=State(value["state-before"]),
+            state_after=State(value["state-after"]),
+            row=value["row"],
+        )
+
 
 @dataclass(frozen=True)
 class Transaction:
@@ -238,18 +262,7 @@ class Transaction:
             "transaction-id": _transaction_id_json(self.transaction_id),
             "state": self.state.value,
             "before-cancel": self.before_cancel.value if self.before_cancel else None,
-            "history": [
-                {
-                    "at": entry.at.isoformat(),
-                    "direction": entry.direction.value,
-                    "event": str(entry.event),
-                    "apdu": to_json(entry.apdu),
-                    "state-before": entry.state_before.value,
-                    "state-after": entry.state_after.value,
-                    "row": entry.row,
-                }
-                for entry in self.history
-            ],
+            "history": [entry.to_json() for entry in self.history],
         }
 
     @classmethod
@@ -259,18 +272,7 @@ class Transaction:
             transaction_id=_transaction_id_from_json(value["transaction-id"]),
             state=State(value["state"]),
             before_cancel=State(value["before-cancel"]) if value["before-cancel"] else None,
-            history=tuple(
-                HistoryEntry(
-                    at=datetime.fromisoformat(entry["at"]),
-                    direction=Direction(entry["direction"]),
-                    event=Event.parse(entry["event"]),
-                    apdu=from_json(entry["apdu"]),
-                    state_before=State(entry["state-before"]),
-                    state_after=State(entry["state-after"]),
-                    row=entry["row"],
-                )
-                for entry in value["history"]
-            ),
+            history=tuple(HistoryEntry.from_json(entry) for entry in value["history"]),
         )
 
 

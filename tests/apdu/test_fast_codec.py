@@ -130,3 +130,40 @@ def test_stream_decoder_uses_the_specialised_codec(omit: int) -> None:
     decoder = isoill.StreamDecoder(FAST[omit])
     assert decoder.feed(data[:3]) == []
     assert decoder.feed(data[3:]) == [apdu]
+
+
+def test_indefinite_and_long_lengths_stay_on_the_fast_path() -> None:
+    """YAZ writes indefinite lengths for its larger constructed values, and isoill long
+    definite forms: neither may send a well-formed APDU to the interpreter."""
+    codec = fast_codec.Codec()
+    namespace = codec.compiled._ns
+    taken: list[str] = []
+    for name, function in list(namespace.items()):
+        if name.startswith("slow_"):
+
+            def spy(*args: Any, _name: str = name, _function: Any = function) -> Any:
+                taken.append(_name)
+                return _function(*args)
+
+            namespace[name] = spy
+    request = gif_copy_request()
+    data = codec.encode(request)
+    assert data[1] & 0x80  # the request's own length is in the long form
+    assert codec.decode(data) == request
+    assert codec.decode(indefinite(data)) == request
+    assert taken == []
+
+
+def test_generated_code_is_compiled_once_and_cached(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh process loads the compiled code from the cache; a damaged cache is ignored."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    request = gif_copy_request()
+    data = fast_codec.Codec().encode(request)
+    cached = sorted((tmp_path / "isoill").glob("codec-*.marshal"))
+    assert cached
+    assert fast_codec.Codec().decode(data) == request
+    for path in cached:
+        path.write_bytes(b"not marshal data")
+    assert fast_codec.Codec().decode(data) == request

@@ -8,7 +8,6 @@ flushed, flushed, held back by a peer that does not read, and cut off with the a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,14 +32,14 @@ def wired(tmp_path: Path) -> Iterator[tuple[Gateway, Association, MemoryReactorC
     gateway = Gateway(CONFIG, store, reactor)
     association = Association(gateway, ("west-lib",))
     association.makeConnection(StringTransport())
-    gateway.by_peer["west-lib"].add(association)
+    gateway.identified(association, "west-lib")
     yield gateway, association, reactor
     store.close()
 
 
 def _queue(gateway: Gateway, n: int) -> None:
     item = OutboxItem(f"west-lib|k{n}|ILL-REQUEST|1", "west-lib", "west", "ILL-REQUEST", "k", b"x")
-    gateway.store.commit(Change(outbox=(item,)), time.time())
+    gateway.store.commit(Change(outbox=(item,)), gateway.seconds())
 
 
 def test_an_item_is_delivered_after_the_reactor_wrote_it(
@@ -80,7 +79,7 @@ def test_an_item_cut_off_with_its_association_goes_again(
     reactor.advance(0)
     (left,) = gateway.store.pending()
     # Claimed until the lease runs out (or the gateway restarts), then due again.
-    later = time.time() + CONFIG.retry.lease + 1
+    later = gateway.seconds() + CONFIG.retry.lease + 1
     assert [i.id for i in gateway.store.claim_due(later, "another", 10)] == [left.id]
 
 

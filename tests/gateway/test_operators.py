@@ -7,6 +7,8 @@ gets no more checks than the lockout allows."""
 from __future__ import annotations
 
 import base64
+import json
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -17,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from isoill.gateway.logins import MAX_FAILURES, Account, AccountRole, hash_password
+from isoill.gateway.logins import MAX_FAILURES, hash_password
+from isoill.gateway.operators import find_operator
 from isoill.gateway.store import Change, SQLiteStore
+from isoill.library.accounts import Account, AccountRole, Accounts
 from tests.gateway.support import OPERATOR, GatewayProcess
 
 #: Every resource that shows more than one library's data.
@@ -70,7 +74,7 @@ def _reader_session(gateway: GatewayProcess) -> str:
             confirmed=True,
             created=datetime.now(),
         )
-        store.commit(Change(accounts=(reader,)), time.time())
+        store.commit(Change(rows=(reader.row(),)), time.time())
     finally:
         store.close()
     from tests.library.support import Client
@@ -147,3 +151,35 @@ def test_concurrent_guesses_get_no_more_checks_than_the_lockout_allows(
     assert answers.count(401) == MAX_FAILURES
     assert answers.count(429) == 40 - MAX_FAILURES
     assert answers[-1] == 429
+
+
+def test_an_operator_of_a_store_from_before_the_operators_table_still_logs_in(
+    tmp_path: Path,
+) -> None:
+    """Operators were once accounts of no library, in the accounts table the library owns
+    now; opening such a store moves them to the gateway's own table."""
+    old = sqlite3.connect(tmp_path / "isoill-gateway.db")
+    old.execute(
+        "CREATE TABLE accounts (library TEXT NOT NULL, username TEXT NOT NULL, role TEXT NOT"
+        " NULL, confirmed INTEGER NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,"
+        " PRIMARY KEY (library, username))"
+    )
+    body = {"role": "operator", "password": hash_password("old-operator-1"), "confirmed": True}
+    old.execute(
+        "INSERT INTO accounts VALUES ('', 'old-ops', 'operator', 1, ?, 1)", (json.dumps(body),)
+    )
+    old.commit()
+    old.close()
+    gateway = GatewayProcess(tmp_path).start()
+    try:
+        assert _get(gateway, "/status", _basic("old-ops", "old-operator-1"))[0] == 200
+        assert _get(gateway, "/status", _basic("old-ops", "not-the-password"))[0] == 401
+    finally:
+        gateway.stop()
+    store = SQLiteStore(tmp_path / "isoill-gateway.db")
+    try:
+        found = find_operator(store, "old-ops")
+        assert found is not None and found.version == 1
+        assert Accounts(store).of("") == []  # moved, not copied: the library has no such role
+    finally:
+        store.close()

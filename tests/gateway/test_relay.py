@@ -92,6 +92,31 @@ def test_a_request_is_acknowledged_mapped_and_queued_for_the_other_network() -> 
     assert [e.direction for e in step.change.log] == ["in", "out"]
 
 
+def test_the_reply_is_encoded_once_for_the_log_and_the_wire() -> None:
+    step = run(Relay(CONFIG), Legs(), TOKYO, copy_request())
+    (out,) = [e for e in step.change.log if e.direction == "out"]
+    assert step.reply_data is not None and step.reply_data is out.data
+    assert isoill.decode(step.reply_data) == step.reply
+
+
+def test_a_sender_that_came_by_mail_has_its_reply_queued_for_its_mailbox() -> None:
+    mailed = dataclasses.replace(CONFIG.peers[0], addresses=(), mail="ill@tokyo.example")
+    relay = Relay(dataclasses.replace(CONFIG, peers=(mailed, *CONFIG.peers[1:])))
+    apdu = copy_request()
+    step = relay.inbound(Sender("mail:ill@tokyo.example", ("tokyo",)), apdu, b"in", Legs().load, AT)
+    assert step.reply is None and step.reply_data is None  # no association to carry it
+    forwarded, reply = step.change.outbox
+    assert forwarded.peer == "dublin"
+    (out,) = [e for e in step.change.log if e.direction == "out"]
+    assert (reply.peer, reply.network, reply.apdu_type) == (
+        "tokyo",
+        "nacsis",
+        "STATUS-OR-ERROR-REPORT",
+    )
+    assert reply.data is out.data and reply.key == forwarded.key
+    assert reply.dedup.startswith("tokyo|reply|")
+
+
 def test_answers_flow_back_and_prohibited_ones_are_refused_by_the_gateway() -> None:
     relay, legs = Relay(CONFIG), Legs()
     run(relay, legs, TOKYO, apdu_for(ILLAPDUType.ILL_REQUEST, loan=False))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -28,20 +27,6 @@ from isoill.machine import Role, Transaction, machine
 from isoill.mapping.record import Record
 from tests.machine.support import request
 from tests.mapping.support import GIF
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "store.db")
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(location: str) -> Iterator[Store]:
-    opened = open_store(location)
-    yield opened
-    opened.close()
 
 
 def _leg(key: str = "NACSIS:FA001234/GIF/T1", record: Record | None = None) -> StoredLeg:

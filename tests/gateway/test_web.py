@@ -18,7 +18,6 @@ import pytest
 
 import isoill
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account
 from isoill.gateway.metrics import BUCKETS, Metrics
 from isoill.gateway.store import (
     Change,
@@ -55,14 +54,14 @@ class FakeBackend:
         self.refusal: list[str] | None = None
         self.fault: Exception | None = None
 
-    def account(self, library: str, username: str) -> Account | None:
-        return self.store.account(library, username)
-
     def stats(self) -> Stats:
         return self.store.stats()
 
     def status(self) -> dict[str, Any]:
         return {"version": isoill.__version__, "uptime": 1.5, "listening": ["127.0.0.1:4990"]}
+
+    def seconds(self) -> float:
+        return time.time()
 
     def post_record(self, record: Record) -> StoredLeg:
         self.calls.append(("post", record))

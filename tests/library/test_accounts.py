@@ -14,9 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import isoill.library  # noqa: F401  (the library kind: its sessions table)
-from isoill.gateway.logins import Account, AccountError, AccountRole, hash_password, verify_password
+from isoill.gateway.logins import AccountError, hash_password, verify_password
 from isoill.gateway.store import Change, Conflict, Store, open_store
 from isoill.library.accounts import (
+    Account,
+    AccountRole,
+    Accounts,
     Sessions,
     can_confirm,
     confirm,
@@ -172,22 +175,23 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def test_accounts_are_kept_versioned_and_unique(store: Store) -> None:
     account, _ = read_registration(DISTRIBUTED, REGISTRATION)
     account = replace(account, password=hash_password("reader-pass-1"), created=AT)
-    store.commit(Change(accounts=(account,)), time.time())
+    accounts = Accounts(store)
+    store.commit(Change(rows=(account.row(),)), time.time())
     with pytest.raises(Conflict):  # the same name again
-        store.commit(Change(accounts=(account,)), time.time())
-    loaded = store.account("thu", "zhangsan")
+        store.commit(Change(rows=(account.row(),)), time.time())
+    loaded = accounts.get("thu", "zhangsan")
     assert loaded is not None and loaded.version == 1
     assert replace(loaded, version=0) == account
-    assert store.accounts_of("thu", confirmed=False) == [loaded]
-    assert store.accounts_of("thu", confirmed=True) == []
-    assert store.account("elsewhere", "zhangsan") is None
+    assert accounts.of("thu", confirmed=False) == [loaded]
+    assert accounts.of("thu", confirmed=True) == []
+    assert accounts.get("elsewhere", "zhangsan") is None
     confirmed = confirm(_staff(DISTRIBUTED), loaded, AT)
-    store.commit(Change(accounts=(confirmed,)), time.time())
+    store.commit(Change(rows=(confirmed.row(),)), time.time())
     with pytest.raises(Conflict):  # a stale copy does not overwrite the confirmation
-        store.commit(Change(accounts=(replace(loaded, name="someone else"),)), time.time())
-    now = store.account("thu", "zhangsan")
+        store.commit(Change(rows=(replace(loaded, name="someone else").row(),)), time.time())
+    now = accounts.get("thu", "zhangsan")
     assert now is not None and now.confirmed and now.name == "张三" and now.version == 2
-    assert [a.username for a in store.accounts_of("thu", confirmed=True)] == ["zhangsan"]
+    assert [a.username for a in accounts.of("thu", confirmed=True)] == ["zhangsan"]
 
 
 def test_sessions_expire_and_end(store: Store) -> None:

@@ -51,3 +51,23 @@ def test_the_core_runs_a_configuration_without_libraries() -> None:
         "    raise AssertionError('a library network without the library')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+#: What names a library's accounts: its roles, and the type that holds them.
+LIBRARY_ROLES = {"AccountRole", "READER", "GROUP", "STAFF", "LIBRARY_ROLES"}
+
+
+def test_no_core_source_names_a_library_role() -> None:
+    """The library's readers, group accounts and staff are the library's: the core keeps
+    only its own operators, and no code of it names a library role, as an identifier or as
+    the string a role is stored as."""
+    found = []
+    for path in sorted(GATEWAY.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and node.id in LIBRARY_ROLES:
+                found.append(f"{path.name}:{node.lineno}: {node.id}")
+            elif isinstance(node, ast.Attribute) and node.attr in LIBRARY_ROLES:
+                found.append(f"{path.name}:{node.lineno}: {node.attr}")
+            elif isinstance(node, ast.Constant) and node.value in ("reader", "group", "staff"):
+                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert found == []

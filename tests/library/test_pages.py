@@ -23,11 +23,11 @@ from twisted.internet.task import Clock
 import isoill
 import isoill.library
 from isoill.gateway.config import Config
-from isoill.gateway.logins import Account, AccountRole
 from isoill.gateway.pages import STYLE
 from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, LogEntry, SQLiteStore, StoredLeg
 from isoill.gateway.web import site
+from isoill.library.accounts import Account, AccountRole
 from isoill.library.service import LibraryService
 from isoill.library.settings import Library, library_network
 from isoill.machine import Role, Transaction, machine
@@ -67,7 +67,7 @@ def account(gateway: Gateway, username: str, role: AccountRole, *, confirmed: bo
         confirmed=confirmed,
         created=datetime.now(),
     )
-    gateway.store.commit(Change(accounts=(made,)), time.time())
+    gateway.store.commit(Change(rows=(made.row(),)), time.time())
     return made
 
 
