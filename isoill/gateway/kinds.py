@@ -133,10 +133,11 @@ class NetworkKind:
         raise NotImplementedError(f"network kind {self.name} takes no requests")
 
     def cross(
-        self, original: APDU, mapped: APDU, partner: StoredLeg, at: datetime
+        self, original: APDU, mapped: APDU, partner: StoredLeg, network: Network, at: datetime
     ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
-        """``mapped`` (``original`` after the network's profile) onto the partner leg: the
-        leg after it, the outbox entry if it goes on, or the error report why it cannot."""
+        """``mapped`` (``original`` after the profile of ``network``, the partner leg's) onto
+        the partner leg: the leg after it, the outbox entry if it goes on, or the error
+        report why it cannot."""
         raise NotImplementedError(f"network kind {self.name} takes no APDUs")
 
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:

@@ -25,9 +25,21 @@ from isoill.mapping.record import Record
 from isoill.mapping.to_iso import record_from_request
 
 
+class CannotTake(Exception):
+    """The APDU has no form on the partner's wire; the text says why."""
+
+
 class IsoKind(NetworkKind):
     name = "iso"
     has_peers = True
+
+    def wire(self, apdu: APDU, network: Network, sent: Transaction) -> bytes | None:
+        """The bytes that carry ``apdu`` to a peer of ``network`` (None: nothing goes out),
+        ``sent`` being the leg's transaction after it. On an ISO ILL network: its BER."""
+        try:
+            return encode(apdu, tcp_safe=True)
+        except EncodeError as err:
+            raise CannotTake(str(err)) from None
 
     def open_leg(
         self, request: ILLRequest, key: str, sender_network: str, network: Network, peer: str | None
@@ -42,7 +54,7 @@ class IsoKind(NetworkKind):
         )
 
     def cross(
-        self, original: APDU, mapped: APDU, partner: StoredLeg, at: datetime
+        self, original: APDU, mapped: APDU, partner: StoredLeg, network: Network, at: datetime
     ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
         try:
             sent = machine.send(partner.transaction, mapped, at=at)
@@ -52,13 +64,16 @@ class IsoKind(NetworkKind):
             )
             return partner, (), report
         try:
-            data = encode(mapped, tcp_safe=True)
-        except EncodeError as err:
+            data = self.wire(mapped, network, sent)
+        except CannotTake as err:
             # A value the codec read from the sender but cannot write for the other network
             # (a character outside a string type's alphabet, a size the standard does not
-            # allow): that network cannot take it, and the sender is told why.
+            # allow, a party ISO 18626 cannot name): that network cannot take it, and the
+            # sender is told why.
             why = f"{partner.network} cannot take it: {err}"
             return partner, (), reports.user_error(original, UnableToPerform.OTHER, why, at)
+        if data is None:
+            return replace_leg(partner, sent, partner.record), (), None
         sequence = len(sent.apdus(type(mapped)))
         item = OutboxItem(
             dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",
@@ -89,7 +104,7 @@ class RecordsKind(NetworkKind):
         )
 
     def cross(
-        self, original: APDU, mapped: APDU, partner: StoredLeg, at: datetime
+        self, original: APDU, mapped: APDU, partner: StoredLeg, network: Network, at: datetime
     ) -> tuple[StoredLeg, tuple[OutboxItem, ...], StatusOrErrorReport | None]:
         assert partner.record is not None
         leg, outcome = Leg(partner.record, partner.transaction).receive(mapped, at=at)

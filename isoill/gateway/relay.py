@@ -36,6 +36,7 @@ from isoill.apdu import encode
 from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
 from isoill.apdu.types import SystemId
+from isoill.gateway import iso18626_kind  # noqa: F401 (registers the iso18626 kind)
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
 from isoill.gateway.kinds import Desk, kind_of, registered
 from isoill.gateway.networks import replace_leg
@@ -358,7 +359,7 @@ class Relay:
         except MappingRefused as refused:
             why = f"{network.name} cannot take it: " + "; ".join(refused.reasons)
             return partner, (), reports.user_error(apdu, UnableToPerform.OTHER, why, at)
-        return kind_of(network).cross(apdu, mapped, partner, at)
+        return kind_of(network).cross(apdu, mapped, partner, network, at)
 
     # --- the records network (record commands over HTTP) ----------------------------------
 

@@ -42,7 +42,7 @@ import isoill
 from isoill.apdu import APDU, Limits, UndecodableAPDU, encode
 from isoill.apdu.codec import get_codec
 from isoill.apdu.enums import UnableToPerform
-from isoill.gateway import clock, mail
+from isoill.gateway import clock, http_post, iso18626_inbound, mail
 from isoill.gateway.association import Association
 from isoill.gateway.committer import GroupCommit
 from isoill.gateway.config import Config
@@ -413,6 +413,10 @@ class Gateway:
             if item.network == mail.MAIL_NETWORK or self._mailbox(item.peer):
                 self._send_mail(item)
                 continue
+            url = self._url(item.peer)
+            if url is not None:
+                self._post(item, url)
+                continue
             association = self._association_for(item.peer, now)
             if association is None:
                 self._store_later(
@@ -553,6 +557,80 @@ class Gateway:
             )
 
         sent.addCallbacks(done, failed)
+
+    # --- ISO 18626 peers (HTTP) -----------------------------------------------------------
+
+    def _url(self, peer: str) -> str | None:
+        configured = self.config.peer(peer)
+        return None if configured is None else configured.url
+
+    def _post(self, item: OutboxItem, url: str) -> None:
+        """An outbox item to an ISO 18626 peer: POSTed, and what the peer's confirmation
+        changes committed (delivered; an ERROR told to the other side). No answer, or one
+        that is no confirmation, and it is tried again with backoff."""
+        arrived = self._arrived.pop(item.dedup, None)
+
+        def answered(body: bytes) -> defer.Deferred[Committed[_Wrapped]]:
+            at = self.now()
+            if arrived is not None:
+                self.metrics.relay_latency(time.perf_counter() - arrived)
+            return self.committer.submit(
+                lambda load: _Wrapped(iso18626_inbound.confirmed(self.relay, item, body, load, at))
+            )
+
+        def committed(done: Committed[_Wrapped]) -> None:
+            self.metrics.apdu_out(item.apdu_type, item.peer)
+            if any(e.note.startswith("confirmation ERROR") for e in done.decided.change.log):
+                self.metrics.error("peer_error")
+            self._queued(done.queued, time.perf_counter())
+
+        def failed(reason: Failure) -> None:
+            delay = self.config.retry.delay(item.attempts)
+            why = reason.getErrorMessage()[:500]
+            self._store_later(self.store.failed, item, self.seconds() + delay, why)
+            self.metrics.error("post_failed")
+            log.warn("cannot POST {kind} to {url}: {why}", kind=item.apdu_type, url=url, why=why)
+
+        http_post.post(self.reactor, url, item.data).addCallback(answered).addCallbacks(
+            committed, failed
+        )
+
+    def receive_xml(self, network: str, address: str, data: bytes) -> defer.Deferred[bytes]:
+        """A message an ISO 18626 peer POSTed to ``network``'s path: its confirmation, once
+        the step it makes is committed (what it queued goes out at once). Whatever fails
+        unexpectedly is logged and answered with an ERROR confirmation, never an HTTP error."""
+        arrived = time.perf_counter()
+        at = self.now()
+        where = self.config.network(network)
+        committing = self.committer.submit(
+            lambda load: iso18626_inbound.inbound(self.relay, where, address, data, load, at)
+        )
+
+        def done(committed: Committed[Step]) -> bytes:
+            step = committed.decided
+            entry = next((e for e in step.change.log if e.direction == "in"), None)
+            self.metrics.apdu_in(entry.apdu_type if entry else "?", step.peer or address)
+            if step.refused:
+                self.metrics.error("refused")
+                log.info(
+                    "refused from {address}: {reasons}",
+                    address=address,
+                    reasons="; ".join(step.refused),
+                )
+            self._queued(committed.queued, arrived)
+            assert step.reply_data is not None
+            return step.reply_data
+
+        def failed(failure: Failure) -> bytes:
+            self.metrics.error("internal")
+            log.failure(
+                "internal error handling an ISO 18626 message from {address}",
+                failure,
+                address=address,
+            )
+            return iso18626_inbound.fault(data, at, where)
+
+        return committing.addCallback(done).addErrback(failed)
 
     def mail_arrived(self, sender: str, recipients: list[str], message: bytes) -> None:
         """ISO ILL mail for the gateway (store-and-forward): each APDU goes through the relay
