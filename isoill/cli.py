@@ -12,6 +12,9 @@
     isoill send --to HOST:PORT FILE.json|FILE.ber
                                 one APDU to an ISO ILL peer; prints the answer
     isoill iso18626 check FILE.xml   is this a valid ISO 18626 message? (prints its kind)
+    isoill iso18626 to-apdu FILE.xml [--ber]   the ISO 10161 APDU it maps to
+    isoill iso18626 from-apdu FILE.ber|FILE.json [--sender requester|responder]
+                                the ISO 18626 message an APDU maps to (valid XML)
     isoill staff add USER --library NAME [--member SYMBOL]  |  isoill staff add USER --operator
                                 a staff account for the /staff/ pages (password from
                                 ISOILL_PASSWORD or asked for)
@@ -21,7 +24,9 @@ and the component) or a replay meets a prohibited transition, 2 for usage errors
 NACSIS-ILL record the GIF rules refuse (every reason on stderr, one per line); check-receive
 exits 3 when RECEIVE must not go ahead; send exits 3 when it cannot reach the peer or gets
 no answer, 7 when the answer is an error report (as yaz-illclient does); ``iso18626 check``
-exits 2 with the line, element and reason of each problem when the message is not valid.
+exits 2 with the line, element and reason of each problem when the message is not valid,
+and ``to-apdu`` / ``from-apdu`` exit 2 with the reason when the other protocol has no form
+for what was given.
 """
 
 from __future__ import annotations
@@ -292,6 +297,50 @@ def cmd_iso18626_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_iso18626_to_apdu(args: argparse.Namespace) -> int:
+    from isoill.iso18626 import MessageError, parse
+    from isoill.iso18626.identity import MappingError
+    from isoill.iso18626.to_apdu import to_apdu
+
+    try:
+        apdu = to_apdu(parse(_read(args.file)))
+    except (MessageError, MappingError) as err:
+        for reason in err.reasons:
+            print(f"isoill: {args.file}: {reason}", file=sys.stderr)
+        return 2
+    codec = get_codec()
+    if args.ber:
+        sys.stdout.buffer.write(codec.encode(apdu))
+    else:
+        print("\n".join(render_tree(codec.to_plain(apdu))))
+    return 0
+
+
+def cmd_iso18626_from_apdu(args: argparse.Namespace) -> int:
+    from isoill.iso18626 import MessageError, to_xml
+    from isoill.iso18626.from_apdu import from_apdu
+    from isoill.iso18626.identity import MappingError
+
+    data = _read(args.file)
+    codec = get_codec()
+    try:
+        if data.lstrip()[:1] in (b"{", b"["):
+            apdu = codec.from_plain(json.loads(data))
+        else:
+            apdu = codec.decode(data)
+    except (ValueError, DecodeError, EncodeError) as err:
+        print(f"isoill: {args.file}: not an APDU: {err}", file=sys.stderr)
+        return 1
+    try:
+        xml = to_xml(from_apdu(apdu, sender=args.sender))
+    except (MessageError, MappingError) as err:
+        for reason in err.reasons:
+            print(f"isoill: {args.file}: {reason}", file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(xml + b"\n")
+    return 0
+
+
 def cmd_gateway(args: argparse.Namespace) -> int:
     import isoill.library  # noqa: F401  (registers the library kind before the config is read)
     from isoill.gateway.app import run
@@ -454,6 +503,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check18626.add_argument("file", help="the message (XML), or - for stdin")
     check18626.set_defaults(func=cmd_iso18626_check)
+    to_apdu = iso18626_commands.add_parser(
+        "to-apdu", help="the ISO 10161 APDU an ISO 18626 message maps to (exit 2 if none)"
+    )
+    to_apdu.add_argument("file", help="the message (XML), or - for stdin")
+    to_apdu.add_argument("--ber", action="store_true", help="write the APDU's BER to stdout")
+    to_apdu.set_defaults(func=cmd_iso18626_to_apdu)
+    from_apdu = iso18626_commands.add_parser(
+        "from-apdu", help="the ISO 18626 message an APDU (BER or JSON) maps to"
+    )
+    from_apdu.add_argument("file", help="the APDU: BER, or JSON as decode --json prints it")
+    from_apdu.add_argument(
+        "--sender",
+        choices=("requester", "responder"),
+        help="who sends it (needed for Message, Lost and Damaged, which either may send)",
+    )
+    from_apdu.set_defaults(func=cmd_iso18626_from_apdu)
     gateway = sub.add_parser("gateway", help="run the ISO ILL gateway")
     gateway.add_argument("--config", help="TOML configuration (default: the embedded one)")
     gateway.add_argument("--ill-port", type=int, help="ISO ILL port on loopback (4990)")

@@ -111,3 +111,45 @@ def test_iso18626_check_gives_line_element_and_reason_of_an_invalid_one() -> Non
     error = done.stderr.decode()
     assert "line 49: Element 'serviceType'" in error and "'Lend'" in error
     assert "errorType UnrecognisedDataValue" in error
+
+
+def test_iso18626_to_apdu_and_back(tmp_path: Path) -> None:
+    samples = Path(__file__).parent / "iso18626" / "samples"
+    done = run("iso18626", "to-apdu", str(samples / "supplyingAgencyMessage.xml"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("shipped:\n")
+    as_ber = run("iso18626", "to-apdu", "--ber", str(samples / "request.xml"))
+    assert as_ber.returncode == 0, as_ber.stderr
+    request = isoill.decode(as_ber.stdout)
+    assert isinstance(request, isoill.ILLRequest)
+    assert request.item_id.title == "Interlending & Document Supply"
+    (tmp_path / "request.ber").write_bytes(as_ber.stdout)
+    back = run("iso18626", "from-apdu", str(tmp_path / "request.ber"))
+    assert back.returncode == 0, back.stderr
+    checked = run("iso18626", "check", "-", stdin=back.stdout)
+    assert checked.stdout.decode().strip() == "request"
+    (tmp_path / "request.json").write_text(json.dumps(isoill.to_json(request)))
+    from_json = run("iso18626", "from-apdu", str(tmp_path / "request.json"))
+    assert from_json.stdout == back.stdout
+
+
+def test_iso18626_mappings_without_a_counterpart_exit_2_with_the_reason(tmp_path: Path) -> None:
+    samples = Path(__file__).parent / "iso18626" / "samples"
+    done = run("iso18626", "to-apdu", str(samples / "supplyingAgencyMessageConfirmation.xml"))
+    assert done.returncode == 2
+    assert "no APDU" in done.stderr.decode()
+    message = isoill.Message(
+        transaction_id=isoill.TransactionId(
+            transaction_group_qualifier="G", transaction_qualifier="Q"
+        ),
+        requester_id=isoill.SystemId.institution("ISIL:DK-1"),
+        responder_id=isoill.SystemId.institution("ISIL:DK-2"),
+        note="hello",
+    )
+    (tmp_path / "message.ber").write_bytes(isoill.encode(message))
+    refused = run("iso18626", "from-apdu", str(tmp_path / "message.ber"))
+    assert refused.returncode == 2
+    assert refused.stderr.decode().strip()
+    told = run("iso18626", "from-apdu", "--sender", "responder", str(tmp_path / "message.ber"))
+    assert told.returncode == 0, told.stderr
+    assert b"Notification" in told.stdout

@@ -92,8 +92,12 @@ def inbound(
     except MappingError as err:
         return _refused(network, peer.name, message, "", data, stamp, str(err))
     key = str(TransactionKey.of(apdu))
+    leg = load(network.name, key)
+    if leg is not None:
+        # ISO 18626 carries no transaction-id, only what identifies one: the leg has the
+        # exact one (an empty initial-requester-id as yaz-illclient sends it, say).
+        apdu = replace(apdu, transaction_id=leg.transaction.transaction_id)
     if isinstance(message, SupplyingAgencyMessage):
-        leg = load(network.name, key)
         state = None if leg is None else leg.transaction.state.current_state
         current = None if state is None else codemap.STATUS_OF_STATE.get(state)
         not_allowed = change_refused(current, message.status_info.status)
