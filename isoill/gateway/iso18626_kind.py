@@ -112,7 +112,7 @@ class Iso18626Kind(IsoKind):
             return [f"peer {peer.name!r}: an ISO 18626 peer is reached by its url only"]
         return []
 
-    def wire(self, apdu: APDU, network: Network, sent: Transaction) -> bytes | None:
+    def wire(self, apdu: APDU, network: Network, sent: Transaction) -> tuple[str, bytes] | None:
         """The ISO 18626 message of ``apdu`` as the gateway sends it in the leg's role. An
         error report becomes an ERROR confirmation in 18626, which answers a POST and is
         never POSTed itself: the report ends here (the log keeps it)."""
@@ -134,7 +134,7 @@ class Iso18626Kind(IsoKind):
             | RequestingAgencyMessageConfirmation,
         ):
             return None
-        return to_xml(message)
+        return message.TAG, to_xml(message)
 
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:
         config: Config = backend.config

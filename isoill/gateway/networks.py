@@ -33,11 +33,12 @@ class IsoKind(NetworkKind):
     name = "iso"
     has_peers = True
 
-    def wire(self, apdu: APDU, network: Network, sent: Transaction) -> bytes | None:
-        """The bytes that carry ``apdu`` to a peer of ``network`` (None: nothing goes out),
-        ``sent`` being the leg's transaction after it. On an ISO ILL network: its BER."""
+    def wire(self, apdu: APDU, network: Network, sent: Transaction) -> tuple[str, bytes] | None:
+        """What carries ``apdu`` to a peer of ``network`` (None: nothing goes out), ``sent``
+        being the leg's transaction after it: the name it is counted and logged under, and
+        its bytes. On an ISO ILL network: the APDU's name and its BER."""
         try:
-            return encode(apdu, tcp_safe=True)
+            return SERVICE_NAMES[apdu.apdu_type], encode(apdu, tcp_safe=True)
         except EncodeError as err:
             raise CannotTake(str(err)) from None
 
@@ -64,7 +65,7 @@ class IsoKind(NetworkKind):
             )
             return partner, (), report
         try:
-            data = self.wire(mapped, network, sent)
+            wired = self.wire(mapped, network, sent)
         except CannotTake as err:
             # A value the codec read from the sender but cannot write for the other network
             # (a character outside a string type's alphabet, a size the standard does not
@@ -72,14 +73,15 @@ class IsoKind(NetworkKind):
             # sender is told why.
             why = f"{partner.network} cannot take it: {err}"
             return partner, (), reports.user_error(original, UnableToPerform.OTHER, why, at)
-        if data is None:
+        if wired is None:
             return replace_leg(partner, sent, partner.record), (), None
+        name, data = wired
         sequence = len(sent.apdus(type(mapped)))
         item = OutboxItem(
             dedup=f"{partner.peer}|{partner.key}|{SERVICE_NAMES[mapped.apdu_type]}|{sequence}",
             peer=partner.peer,
             network=partner.network,
-            apdu_type=SERVICE_NAMES[mapped.apdu_type],
+            apdu_type=name,
             key=partner.key,
             data=data,
         )

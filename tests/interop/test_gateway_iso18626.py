@@ -199,7 +199,8 @@ def test_a_10161_request_and_its_loan_across_to_an_18626_peer_and_back(
 
     status, metrics = world.gateway.http("/metrics")
     assert status == 200
-    assert 'type="supplyingAgencyMessage"' in metrics or "supplyingAgencyMessage" in metrics
+    assert 'type="supplyingAgencyMessage",peer="lender"' in metrics
+    assert 'type="request",peer="lender"' in metrics
 
 
 def test_an_18626_request_reaches_a_10161_peer_as_an_ill_request(world: World) -> None:
