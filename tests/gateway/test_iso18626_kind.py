@@ -72,8 +72,8 @@ def _request_to_calis() -> bytes:
         (SAMPLES / "request.xml")
         .read_bytes()
         .replace(
-            b"<ill:agencyIdType ill:scheme=\"http://illtransactions.org/ISO18626/OpenCodeList/"
-            b"AgencyIdTypeList-V1.0\">ISIL</ill:agencyIdType>\n        <ill:agencyIdValue>"
+            b'<ill:agencyIdType ill:scheme="http://illtransactions.org/ISO18626/OpenCodeList/'
+            b'AgencyIdTypeList-V1.0">ISIL</ill:agencyIdType>\n        <ill:agencyIdValue>'
             b"DK-820010",
             b"<ill:agencyIdType>CALIS</ill:agencyIdType><ill:agencyIdValue>100010",
         )
@@ -126,7 +126,7 @@ def _legs(gateway: Gateway) -> tuple[StoredLeg, StoredLeg]:
 def test_a_peers_error_confirmation_becomes_an_error_report_for_the_other_side(
     gateway: Gateway,
 ) -> None:
-    east, reshare = _legs(gateway)
+    _, reshare = _legs(gateway)
     assert reshare.transaction.role is Role.RESPONDER
     item = OutboxItem("x", "lender", "reshare", "supplyingAgencyMessage", reshare.key, b"")
     error = iso18626.ErrorData(iso18626.ErrorType.UNRECOGNISED_DATA_VALUE, "unknown request")
