@@ -172,3 +172,16 @@ def test_an_error_report_is_never_posted(gateway: Gateway) -> None:
     report = reports.user_error(ask, "unknown", "why", gateway.now())
     sent = Transaction(Role.REQUESTER, ask.transaction_id)
     assert Iso18626Kind().wire(report, network, sent) is None
+
+
+def test_a_message_for_an_unknown_request_is_an_error_confirmation(gateway: Gateway) -> None:
+    data = (SAMPLES / "requestingAgencyMessage.xml").read_bytes()
+    answer = call(gateway, "/ill/18626", data, content_type="application/xml")
+    assert answer.status == 200
+    confirmation = iso18626.parse(answer.body)
+    assert isinstance(confirmation, iso18626.RequestingAgencyMessageConfirmation)
+    assert confirmation.confirmation_header.message_status == iso18626.MessageStatus.ERROR
+    assert confirmation.error_data is not None
+    assert confirmation.error_data.error_type == iso18626.ErrorType.UNRECOGNISED_DATA_VALUE
+    assert "unknown" in (confirmation.error_data.error_value or "")
+    assert gateway.store.pending() == []
