@@ -10,6 +10,7 @@ transaction exactly.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -97,7 +98,7 @@ class HistoryEntry:
             "at": self.at.isoformat(),
             "direction": self.direction.value,
             "event": str(self.event),
-            "apdu": to_json(self.apdu),
+            "apdu": _plain(self.apdu),
             "state-before": self.state_before.value,
             "state-after": self.state_after.value,
             "row": self.row,
@@ -109,7 +110,7 @@ class HistoryEntry:
             at=datetime.fromisoformat(value["at"]),
             direction=Direction(value["direction"]),
             event=Event.parse(value["event"]),
-            apdu=from_json(value["apdu"]),
+            apdu=_unplain(value["apdu"]),
             state_before=State(value["state-before"]),
             state_after=State(value["state-after"]),
             row=value["row"],
@@ -274,6 +275,37 @@ class Transaction:
             before_cancel=State(value["before-cancel"]) if value["before-cancel"] else None,
             history=tuple(HistoryEntry.from_json(entry) for entry in value["history"]),
         )
+
+
+#: The JSON forms of the APDUs met last, by identity (each with its APDU, which keeps the
+#: identity from being reused). A relayed APDU is in the history of both legs, and a leg read
+#: back holds APDUs made from their forms: without them, each was converted again for every
+#: leg it was written with (an ILL-Request takes ~40 us). Shared, never changed: APDUs are
+#: frozen, and the forms only go to ``json.dumps``.
+_PLAIN_FORMS: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+_PLAIN_KEPT = 512
+
+
+def _plain(apdu: Any) -> Any:
+    kept = _PLAIN_FORMS.get(id(apdu))
+    if kept is not None and kept[0] is apdu:
+        return kept[1]
+    value = to_json(apdu)
+    _keep_plain(apdu, value)
+    return value
+
+
+def _unplain(value: Any) -> Any:
+    apdu = from_json(value)
+    _keep_plain(apdu, value)
+    return apdu
+
+
+def _keep_plain(apdu: Any, value: Any) -> None:
+    # Each step is atomic under the GIL: the storage thread and the reactor may both be here.
+    _PLAIN_FORMS[id(apdu)] = (apdu, value)
+    if len(_PLAIN_FORMS) > _PLAIN_KEPT:
+        _PLAIN_FORMS.popitem(last=False)
 
 
 # The codec's JSON form is defined for APDUs; a Transaction-Id goes through the smallest one.
