@@ -304,6 +304,7 @@ def test_a_restored_history_is_written_back_without_converting_its_apdus_again()
     # The forms read are the ones written: the codec did not convert the APDUs again.
     pairs = zip(again["history"], value["history"], strict=True)
     assert all(a["apdu"] is v["apdu"] for a, v in pairs)
+    assert again["transaction-id"] is value["transaction-id"]
     # A different APDU (a copy equal in value) has a form of its own.
     copied = dataclasses.replace(restored.history[0].apdu)
     moved = dataclasses.replace(
