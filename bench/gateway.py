@@ -1,6 +1,7 @@
 """Gateway throughput and latency with durable commits, SQLite and PostgreSQL.
 
     python bench/gateway.py [--seconds 5] [--concurrency 1,10,50,200] [--no-postgres]
+                            [--profile DIR]
 
 A real ``isoill gateway`` process relays ILL-Requests from network "east" (clients that
 each send a request and wait for its acknowledgement, then send the next: a closed loop per
@@ -12,6 +13,16 @@ The baseline, measured in the same run, is a plain TCP relay process (Twisted, n
 no protocol machine, no store) passing the same bytes between the same clients and peer: the
 ratio says what the gateway's decoding, checking and durable commit cost. The target is
 >= 1,000 APDU/s with p99 < 20 ms on a two-core machine.
+
+Rates and latencies depend on what else the machine runs; the CPU time the process under
+test spent per relayed APDU (``CPU ms``, all its threads, from ``/proc`` where there is one)
+depends much less on it, and is the figure to compare changes of the gateway's code by.
+
+``--profile DIR`` runs each gateway process under cProfile, one profile per thread (the
+reactor's and the storage thread's, where the relay decides and commits), written to
+``DIR/<store>-<associations>-<thread>.prof`` when the process stops: read them with
+``python -m pstats``. The profiler slows the gateway down, so its figures are not the
+gateway's.
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import isoill
@@ -85,6 +96,34 @@ main()
 """
 
 
+#: Runs the gateway with a cProfile profiler on each thread (cProfile sees one thread only).
+PROFILED = """
+import cProfile, runpy, sys, threading
+
+prefix = sys.argv.pop(1)
+run = threading.Thread.run
+
+def profiled(thread):
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        run(thread)
+    finally:
+        profile.disable()
+        profile.dump_stats(f"{prefix}-{thread.name}.prof")
+
+threading.Thread.run = profiled
+sys.argv[0] = "isoill"
+profile = cProfile.Profile()
+profile.enable()
+try:
+    runpy.run_module("isoill.cli", run_name="__main__")
+finally:
+    profile.disable()
+    profile.dump_stats(f"{prefix}-main.prof")
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -122,6 +161,8 @@ class Result:
     relayed: int
     seconds: float
     latencies: list[float]
+    #: CPU time of the process under test per relayed APDU, milliseconds.
+    cpu_ms: float = float("nan")
 
     @property
     def rate(self) -> float:
@@ -165,12 +206,32 @@ async def load(port: int, sink: Sink, concurrency: int, seconds: float, tag: str
     return Result(len(latencies), elapsed, latencies)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all its threads (NaN without ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    # utime and stime, the 14th and 15th fields of the line (the 12th and 13th after ")").
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(child: subprocess.Popen[bytes], loading: Awaitable[Result]) -> Result:
+    """A load's result, with the CPU time ``child`` spent on it per relayed APDU."""
+    before = cpu_seconds(child.pid)
+    result = await loading
+    spent = cpu_seconds(child.pid) - before
+    return dataclasses.replace(result, cpu_ms=spent * 1000 / max(result.relayed, 1))
+
+
 @contextlib.contextmanager
-def process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+def process(
+    args: list[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(port, child)
-        yield
+        yield child
     finally:
         child.terminate()
         try:
@@ -209,23 +270,32 @@ async def run_all(args: argparse.Namespace) -> None:
             reason_no_report=isoill.ReasonNoReport.TEMPORARY,
         )
     ).hex()
-    print(f"{'relay':<22}{'assoc':>6}{'APDU/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}")
+    print(
+        f"{'relay':<22}{'assoc':>6}{'APDU/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms':>9}"
+        f"{'vs baseline':>13}"
+    )
     with postgres:
         for concurrency in levels:
             port = free_port()
-            with process([sys.executable, "-c", FORWARDER, str(port), str(sink_port), ack], port):
-                base = await load(port, sink, concurrency, args.seconds, f"b{concurrency}")
+            forwarder = [sys.executable, "-c", FORWARDER, str(port), str(sink_port), ack]
+            with process(forwarder, port) as child:
+                base = await measured(
+                    child, load(port, sink, concurrency, args.seconds, f"b{concurrency}")
+                )
             print(
                 f"{'plain TCP relay':<22}{concurrency:>6}{base.rate:>10.0f}"
                 f"{base.quantile(0.5) * 1000:>9.2f}{base.quantile(0.99) * 1000:>9.2f}"
-                f"{'1.00x':>13}"
+                f"{base.cpu_ms:>9.3f}{'1.00x':>13}"
             )
             for name, location in stores:
                 port = free_port()
+                launcher = ["-m", "isoill.cli"]
+                if args.profile is not None:
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    launcher = ["-c", PROFILED, str(args.profile / f"{name}-{concurrency}")]
                 gateway = [
                     sys.executable,
-                    "-m",
-                    "isoill.cli",
+                    *launcher,
                     "gateway",
                     "--config",
                     str(work / "gateway.toml"),
@@ -238,15 +308,16 @@ async def run_all(args: argparse.Namespace) -> None:
                     "--log",
                     str(work / "gateway.log"),
                 ]
-                with process(gateway, port, env={**os.environ}):
-                    result = await load(
-                        port, sink, concurrency, args.seconds, f"{name[0]}{concurrency}"
+                with process(gateway, port, env={**os.environ}) as child:
+                    result = await measured(
+                        child,
+                        load(port, sink, concurrency, args.seconds, f"{name[0]}{concurrency}"),
                     )
                 mark = "ok" if result.rate >= 1000 and result.quantile(0.99) < 0.020 else "below"
                 print(
                     f"{'gateway, ' + name:<22}{concurrency:>6}{result.rate:>10.0f}"
                     f"{result.quantile(0.5) * 1000:>9.2f}{result.quantile(0.99) * 1000:>9.2f}"
-                    f"{result.rate / base.rate:>12.2f}x  target {mark}"
+                    f"{result.cpu_ms:>9.3f}{result.rate / base.rate:>12.2f}x  target {mark}"
                 )
     server.close()
 
@@ -256,6 +327,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement (5)")
     parser.add_argument("--concurrency", default="1,10,50,200", help="associations (1,10,50,200)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--profile", type=Path, help="write cProfile profiles of the gateway")
     asyncio.run(run_all(parser.parse_args()))
 
 

@@ -96,6 +96,8 @@ class Gateway:
         self.started = self.seconds()
         self._delivery_due = False
         self._arrived: dict[str, float] = {}
+        #: Items sent in this reactor turn, to be marked delivered together (:meth:`_dispatch`).
+        self._sending: list[tuple[OutboxItem, Association]] = []
         self.committer = GroupCommit(
             store,
             reactor,
@@ -438,8 +440,17 @@ class Gateway:
             # that a kill -9 in between leaves them claimed, to go again, not lost. Two hops:
             # a delayed call made here may run before the next I/O pass (here may be a
             # callback from the storage thread, run in the reactor's timed-call pass), but
-            # one made from a delayed call always runs after it.
-            self.reactor.callLater(0, self.reactor.callLater, 0, self._written, done)
+            # one made from a delayed call always runs after it. What every step of a group
+            # commit sent goes in one delivered mark, not one each (one step and two
+            # statements each in the next group commit, round trips on PostgreSQL).
+            if not self._sending:
+                self.reactor.callLater(0, self._hop)
+            self._sending += done
+
+    def _hop(self) -> None:
+        """The first of the two hops: what was sent until now, marked after the next."""
+        sent, self._sending = self._sending, []
+        self.reactor.callLater(0, self._written, sent)
 
     def _written(self, sent: list[tuple[OutboxItem, Association]]) -> None:
         """Mark delivered what the reactor has written out. A peer that does not read keeps

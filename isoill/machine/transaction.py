@@ -10,6 +10,8 @@ transaction exactly.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -97,7 +99,7 @@ class HistoryEntry:
             "at": self.at.isoformat(),
             "direction": self.direction.value,
             "event": str(self.event),
-            "apdu": to_json(self.apdu),
+            "apdu": _plain(self.apdu),
             "state-before": self.state_before.value,
             "state-after": self.state_after.value,
             "row": self.row,
@@ -109,7 +111,7 @@ class HistoryEntry:
             at=datetime.fromisoformat(value["at"]),
             direction=Direction(value["direction"]),
             event=Event.parse(value["event"]),
-            apdu=from_json(value["apdu"]),
+            apdu=_unplain(value["apdu"]),
             state_before=State(value["state-before"]),
             state_after=State(value["state-after"]),
             row=value["row"],
@@ -259,7 +261,7 @@ class Transaction:
         """A JSON-ready form from which :meth:`from_json` restores this exact value."""
         return {
             "role": self.role.value,
-            "transaction-id": _transaction_id_json(self.transaction_id),
+            "transaction-id": _plain(self.transaction_id, _transaction_id_json),
             "state": self.state.value,
             "before-cancel": self.before_cancel.value if self.before_cancel else None,
             "history": [entry.to_json() for entry in self.history],
@@ -269,11 +271,42 @@ class Transaction:
     def from_json(cls, value: dict[str, Any]) -> Transaction:
         return cls(
             role=Role(value["role"]),
-            transaction_id=_transaction_id_from_json(value["transaction-id"]),
+            transaction_id=_unplain(value["transaction-id"], _transaction_id_from_json),
             state=State(value["state"]),
             before_cancel=State(value["before-cancel"]) if value["before-cancel"] else None,
             history=tuple(HistoryEntry.from_json(entry) for entry in value["history"]),
         )
+
+
+#: The JSON forms of the APDUs (and transaction-ids) met last, by identity (each with its
+#: value, which keeps the identity from being reused). A relayed APDU (and its transaction-id)
+#: is in both legs, and a leg read back holds values made from their forms: without them,
+#: each was converted again for every leg it was written with (an ILL-Request takes ~40 us).
+#: Shared, never changed: the values are frozen, and the forms only go to ``json.dumps``.
+_PLAIN_FORMS: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+_PLAIN_KEPT = 512
+
+
+def _plain(value: Any, convert: Callable[[Any], Any] = to_json) -> Any:
+    kept = _PLAIN_FORMS.get(id(value))
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    form = convert(value)
+    _keep_plain(value, form)
+    return form
+
+
+def _unplain(form: Any, convert: Callable[[Any], Any] = from_json) -> Any:
+    value = convert(form)
+    _keep_plain(value, form)
+    return value
+
+
+def _keep_plain(value: Any, form: Any) -> None:
+    # Each step is atomic under the GIL: the storage thread and the reactor may both be here.
+    _PLAIN_FORMS[id(value)] = (value, form)
+    if len(_PLAIN_FORMS) > _PLAIN_KEPT:
+        _PLAIN_FORMS.popitem(last=False)
 
 
 # The codec's JSON form is defined for APDUs; a Transaction-Id goes through the smallest one.

@@ -9,6 +9,7 @@ flushed, flushed, held back by a peer that does not read, and cut off with the a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,23 @@ def test_an_item_committed_here_goes_out_once_though_the_poll_runs_too(
     gateway.deliver()
     assert association.transport.value() == b"x"  # type: ignore[union-attr]
     assert gateway.store.pending() == []
+
+
+def test_items_sent_in_one_turn_are_marked_delivered_in_one_step(
+    wired: tuple[Gateway, Association, MemoryReactorClock],
+) -> None:
+    """Two steps committed, each sending its item at once (as the steps of one group commit
+    do): one delivered mark for both, one step of the next group commit."""
+    from isoill.gateway.service import _Wrapped
+
+    gateway, association, reactor = wired
+    for n in (1, 2):
+        item = OutboxItem(
+            f"west-lib|k{n}|ILL-REQUEST|1", "west-lib", "west", "ILL-REQUEST", "k", b"x"
+        )
+        gateway._commit(partial(_Wrapped, Change(outbox=(item,))))
+    assert association.transport.value() == b"xx"  # type: ignore[union-attr]
+    steps = gateway.metrics.committed_steps
+    reactor.advance(0)
+    assert gateway.store.pending() == []
+    assert gateway.metrics.committed_steps == steps + 1

@@ -18,6 +18,7 @@ from isoill.gateway.store import (
     Conflict,
     LogEntry,
     OutboxItem,
+    Stats,
     Store,
     StoredLeg,
     StoreError,
@@ -272,3 +273,64 @@ def test_postgresql_store_connects_again_after_losing_the_server(postgres_url: s
         assert store.load("east", _leg().key) is not None  # the next one connects again
     finally:
         store.close()
+
+
+def _counted(store: Store) -> Stats:
+    """What the tables hold, counted row by row (what the tallies must agree with)."""
+    with store.transaction() as cur:
+        cur.execute("SELECT state, COUNT(*) FROM legs GROUP BY state")
+        by_state = {row[0]: int(row[1]) for row in cur.fetchall()}
+        cur.execute("SELECT COUNT(*), MIN(created) FROM outbox WHERE sent IS NULL")
+        pending, oldest = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM outbox WHERE sent IS NOT NULL")
+        (delivered,) = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM apdu_log")
+        (logged,) = cur.fetchone()
+    return Stats(sum(by_state.values()), pending, delivered, logged, oldest, by_state)
+
+
+def test_stats_agree_with_the_tables_through_every_kind_of_write(
+    store: Store, location: str
+) -> None:
+    now = time.time()
+    store.commit(Change((_leg("A"), _leg("B")), (_entry(),), (_item(), _item("other"))), now)
+    loaded = store.load("east", "A")
+    assert loaded is not None
+    ask = machine.receive(Transaction(Role.REQUESTER, request().transaction_id), request())
+    moved = replace(loaded, transaction=replace(loaded.transaction, state=ask.transaction.state))
+    assert moved.transaction.state != loaded.transaction.state
+    store.commit(Change((moved,), (_entry(),)), now)  # a state changes: one leg moves
+    stale = store.load("east", "B")
+    assert stale is not None
+    store.commit(Change((stale,)), now)
+    # The log refuses it (a NULL), after the leg before it is written.
+    unloggable = replace(_entry(), data=None)  # type: ignore[arg-type]
+    results = store.commit_many(
+        [
+            lambda load: _Step(Change(log=(_entry(),), outbox=(_item("third"),))),
+            lambda load: _Step(Change((_leg("C"),), (unloggable,))),
+            lambda load: _Step(Change((_leg("D"), stale), (_entry(),))),  # conflicts each time
+        ],
+        now,
+    )
+    assert isinstance(results[1], Exception) and isinstance(results[2], Conflict)
+    assert store.load("east", "C") is None and store.load("east", "D") is None
+    store.delivered(store.claim_due(now, "one", 30, limit=2), now + 1)
+    store.log([_entry()], now + 2)
+    assert store.stats() == _counted(store)
+    assert store.prune_log(now + 3, max_age=2.5, max_bytes=0) > 0
+    assert store.stats() == _counted(store)
+    # A store written before there were tallies counts its tables once, when opened.
+    with store.transaction() as cur:
+        cur.execute("DROP TABLE tallies")
+    store.close()
+    again = open_store(location)
+    try:
+        assert again.stats() == _counted(again) and again.stats().legs == 2
+    finally:
+        again.close()
+
+
+class _Step:
+    def __init__(self, change: Change) -> None:
+        self.change = change

@@ -295,6 +295,26 @@ def test_history_restores_exactly() -> None:
     assert restored.before_cancel is State.CONDITIONAL
 
 
+def test_a_restored_history_is_written_back_without_converting_its_apdus_again() -> None:
+    requester, _ = both(("r", request()), ("p", apdu_for(ILLAPDUType.ILL_ANSWER, "conditional")))
+    value = json.loads(json.dumps(requester.to_json()))
+    restored = Transaction.from_json(value)
+    again = restored.to_json()
+    assert again == value
+    # The forms read are the ones written: the codec did not convert the APDUs again.
+    pairs = zip(again["history"], value["history"], strict=True)
+    assert all(a["apdu"] is v["apdu"] for a, v in pairs)
+    assert again["transaction-id"] is value["transaction-id"]
+    # A different APDU (a copy equal in value) has a form of its own.
+    copied = dataclasses.replace(restored.history[0].apdu)
+    moved = dataclasses.replace(
+        restored, history=(dataclasses.replace(restored.history[0], apdu=copied),)
+    )
+    (entry,) = moved.to_json()["history"]
+    assert entry["apdu"] == value["history"][0]["apdu"]
+    assert entry["apdu"] is not value["history"][0]["apdu"]
+
+
 # --- intermediary -----------------------------------------------------------------------
 
 INTERMEDIARY = isoill.SystemId.institution("CALIS:CENTRE")
