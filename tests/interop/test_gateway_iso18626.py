@@ -201,6 +201,10 @@ def test_a_10161_request_and_its_loan_across_to_an_18626_peer_and_back(
     assert status == 200
     assert 'type="supplyingAgencyMessage",peer="lender"' in metrics
     assert 'type="request",peer="lender"' in metrics
+    status, report = world.gateway.http("/status")
+    assert status == 200
+    assert report["metrics"]["apdus_in_by_type"]["supplyingAgencyMessage"] >= 3
+    assert report["metrics"]["apdus_out_by_type"]["request"] == 1
 
 
 def test_an_18626_request_reaches_a_10161_peer_as_an_ill_request(world: World) -> None:
