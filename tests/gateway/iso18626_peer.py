@@ -12,6 +12,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from isoill import iso18626
 
+#: A gateway between an ISO 10161 network (its peer ``calis`` reached at ``{east_port}``) and
+#: an ISO 18626 one (its peer ``lender`` at ``{url}``), for :meth:`str.format`.
+BRIDGE = """
+[retry]
+first = 0.2
+
+[[network]]
+name = "east"
+
+[[network]]
+name = "reshare"
+kind = "iso18626"
+path = "/iso18626"
+
+[[peer]]
+name = "calis"
+network = "east"
+symbols = ["CALIS:*"]
+connect = "tcp:host=127.0.0.1:port={east_port}"
+
+[[peer]]
+name = "lender"
+network = "reshare"
+symbols = ["ISIL:DK-*"]
+url = "{url}"
+"""
+
 
 class Iso18626Peer:
     """Every valid message POSTed to ``url`` lands in ``inbox``; an invalid one is a test

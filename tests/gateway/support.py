@@ -13,6 +13,7 @@ import io
 import json
 import os
 import queue
+import random
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +32,7 @@ from twisted.internet.testing import StringTransport
 from twisted.web.server import Site
 
 import isoill
-from isoill.machine import Role, Transaction, machine
+from isoill.machine import Role, Transaction, Transactions, machine
 
 REPO = Path(__file__).resolve().parents[2]
 #: The operator account ``GatewayProcess.http`` logs in as unless told otherwise.
@@ -255,6 +257,41 @@ class FakePeer:
         self.server.close()
         for connection in self.connections:
             connection.close()
+
+
+def kill_while(gateway: GatewayProcess, work: Callable[[], None], kills: int, seed: int) -> None:
+    """Run ``work`` (a client that retries until answered) while the gateway is killed -9
+    and restarted ``kills`` times at random moments; return once the work is done."""
+    client = threading.Thread(target=work)
+    client.start()
+    rng = random.Random(seed)
+    for _ in range(kills):
+        time.sleep(rng.uniform(0.2, 1.0))
+        gateway.kill()
+        time.sleep(rng.uniform(0.0, 0.3))
+        gateway.start()
+    client.join(120)
+    assert not client.is_alive()
+
+
+def accepted_by(peer: FakePeer, count: int, timeout: float = 60.0) -> list[isoill.APDU]:
+    """What ``peer`` receives until a responder's protocol machine there has accepted
+    ``count`` new requests (each APDU must be accepted or a repeat): everything on the wire."""
+    far_side = Transactions(Role.RESPONDER)
+    wire: list[isoill.APDU] = []
+    accepted = 0
+    deadline = time.monotonic() + timeout
+    while accepted < count and time.monotonic() < deadline:
+        try:
+            _, apdu = peer.receive(timeout=5)
+        except queue.Empty:
+            continue
+        wire.append(apdu)
+        far_side, outcome = far_side.receive(apdu)
+        assert outcome.accepted or outcome.repeated, outcome.reply
+        accepted += outcome.accepted
+    assert accepted == count, f"{accepted} of {count} requests reached the far side"
+    return wire
 
 
 class Side:

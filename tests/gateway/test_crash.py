@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import queue
-import random
-import threading
 import time
 from pathlib import Path
 
 import isoill
 from isoill.gateway.store import SQLiteStore
-from isoill.machine import Role, Transactions
-from tests.gateway.support import Connection, FakePeer, GatewayProcess
+from tests.gateway.support import Connection, FakePeer, GatewayProcess, accepted_by, kill_while
 from tests.gateway.test_e2e import CONFIG
 from tests.machine.support import request
 
@@ -72,35 +69,13 @@ def test_kill_minus_nine_loses_and_duplicates_nothing(tmp_path: Path) -> None:
             _send_until_acknowledged(gateway, apdu)
             acknowledged.append(apdu.transaction_id)
 
-    client = threading.Thread(target=stream)
-    client.start()
-    rng = random.Random(499)
     try:
-        for _ in range(KILLS):
-            time.sleep(rng.uniform(0.2, 1.0))
-            gateway.kill()
-            time.sleep(rng.uniform(0.0, 0.3))
-            gateway.start()
-        client.join(120)
-        assert not client.is_alive()
-        far_side = Transactions(Role.RESPONDER)
-        wire: list[isoill.APDU] = []
-        accepted = 0
-        deadline = time.monotonic() + 60
-        while accepted < REQUESTS and time.monotonic() < deadline:
-            try:
-                _, apdu = west.receive(timeout=5)
-            except queue.Empty:
-                continue
-            wire.append(apdu)
-            far_side, outcome = far_side.receive(apdu)
-            assert outcome.accepted or outcome.repeated, outcome.reply
-            accepted += outcome.accepted
+        kill_while(gateway, stream, KILLS, seed=499)
+        wire = accepted_by(west, REQUESTS)
     finally:
         gateway.stop()
         west.close()
     assert len(acknowledged) == REQUESTS
-    assert accepted == REQUESTS, f"{accepted} of {REQUESTS} requests reached the far side"
     got = {apdu.transaction_id for apdu in wire}
     assert got == set(acknowledged)
     store = SQLiteStore(tmp_path / "isoill-gateway.db")

@@ -8,47 +8,18 @@ again and queues nothing new) or had not (it is new)."""
 from __future__ import annotations
 
 import dataclasses
-import queue
-import random
-import threading
 import time
 import urllib.error
 from pathlib import Path
 
-import isoill
 from isoill import iso18626
 from isoill.gateway.store import SQLiteStore
-from isoill.machine import Role, Transactions
-from tests.gateway.iso18626_peer import Iso18626Peer, post
-from tests.gateway.support import FakePeer, GatewayProcess
+from tests.gateway.iso18626_peer import BRIDGE, Iso18626Peer, post
+from tests.gateway.support import FakePeer, GatewayProcess, accepted_by, kill_while
 from tests.iso18626.support import SAMPLES
 
 REQUESTS = 30
 KILLS = 3
-
-CONFIG = """
-[retry]
-first = 0.2
-
-[[network]]
-name = "east"
-
-[[network]]
-name = "reshare"
-kind = "iso18626"
-
-[[peer]]
-name = "east-lib"
-network = "east"
-symbols = ["CALIS:*"]
-connect = "tcp:host=127.0.0.1:port={east_port}"
-
-[[peer]]
-name = "lender"
-network = "reshare"
-symbols = ["ISIL:DK-*"]
-url = "{url}"
-"""
 
 
 def _requests() -> list[bytes]:
@@ -89,7 +60,7 @@ def _post_until_confirmed(gateway: GatewayProcess, data: bytes) -> None:
 
 def test_kill_minus_nine_loses_no_confirmed_message(tmp_path: Path) -> None:
     east, lender = FakePeer(), Iso18626Peer()
-    gateway = GatewayProcess(tmp_path, CONFIG.format(east_port=east.port, url=lender.url))
+    gateway = GatewayProcess(tmp_path, BRIDGE.format(east_port=east.port, url=lender.url))
     gateway.start()
     confirmed: list[bytes] = []
 
@@ -98,38 +69,17 @@ def test_kill_minus_nine_loses_no_confirmed_message(tmp_path: Path) -> None:
             _post_until_confirmed(gateway, data)
             confirmed.append(data)
 
-    client = threading.Thread(target=stream)
-    client.start()
-    rng = random.Random(18626)
     try:
-        for _ in range(KILLS):
-            time.sleep(rng.uniform(0.2, 1.0))
-            gateway.kill()
-            time.sleep(rng.uniform(0.0, 0.3))
-            gateway.start()
-        client.join(120)
-        assert not client.is_alive()
-        far_side = Transactions(Role.RESPONDER)
-        accepted = 0
-        qualifiers: set[str] = set()
-        deadline = time.monotonic() + 60
-        while accepted < REQUESTS and time.monotonic() < deadline:
-            try:
-                _, apdu = east.receive(timeout=5)
-            except queue.Empty:
-                continue
-            assert isinstance(apdu, isoill.ILLRequest)
-            far_side, outcome = far_side.receive(apdu)
-            assert outcome.accepted or outcome.repeated, outcome.reply
-            accepted += outcome.accepted
-            qualifiers.add(apdu.transaction_id.transaction_qualifier)
+        kill_while(gateway, stream, KILLS, seed=18626)
+        wire = accepted_by(east, REQUESTS)
     finally:
         gateway.stop()
         east.close()
         lender.close()
     assert len(confirmed) == REQUESTS
-    assert accepted == REQUESTS, f"{accepted} of {REQUESTS} requests reached the far side"
-    assert qualifiers == {f"K{n}" for n in range(REQUESTS)}
+    assert {apdu.transaction_id.transaction_qualifier for apdu in wire} == {
+        f"K{n}" for n in range(REQUESTS)
+    }
     store = SQLiteStore(tmp_path / "isoill-gateway.db")
     try:
         stats = store.stats()

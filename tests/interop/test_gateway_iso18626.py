@@ -19,34 +19,12 @@ import pytest
 import isoill
 from isoill import iso18626
 from isoill.testing.yaz import yaz_roundtrip
-from tests.gateway.iso18626_peer import Iso18626Peer, post
+from tests.gateway.iso18626_peer import BRIDGE, Iso18626Peer, post
 from tests.gateway.support import FakePeer, GatewayProcess
 from tests.iso18626.support import SAMPLES
 
 pytestmark = pytest.mark.yaz
 
-CONFIG = """
-[[network]]
-name = "east"
-profile = "iso"
-
-[[network]]
-name = "reshare"
-kind = "iso18626"
-path = "/iso18626"
-
-[[peer]]
-name = "calis"
-network = "east"
-symbols = ["CALIS:*"]
-connect = "tcp:host=127.0.0.1:port={east_port}"
-
-[[peer]]
-name = "lender"
-network = "reshare"
-symbols = ["ISIL:DK-*"]
-url = "{url}"
-"""
 
 PARAMETERS = """\
 ill,protocol-version-num=2
@@ -75,7 +53,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     east, lender = FakePeer(), Iso18626Peer()
-    config = CONFIG.format(east_port=east.port, url=lender.url)
+    config = BRIDGE.format(east_port=east.port, url=lender.url)
     gateway = GatewayProcess(tmp_path, config).start()
     try:
         yield World(gateway, east, lender, tmp_path)
