@@ -49,20 +49,18 @@ from isoill.apdu.apdus import (
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.apdu.types import (
     Amount,
-    ConditionalResults,
     DateDue,
-    RetryResults,
     SupplyDetails,
     SystemId,
     TransactionId,
     UnfilledResults,
-    format_iso_date,
 )
 from isoill.errors import IsoillError
 from isoill.gateway.config import Config, Network
 from isoill.gateway.mail import mail_item
 from isoill.gateway.relay import Forward
 from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
+from isoill.library.reasons import code, reason_text
 from isoill.library.requests import (
     Attempt,
     ReaderRequest,
@@ -95,30 +93,6 @@ class DeskStep:
 
     change: Change
     value: ReaderRequest | SupplyRequest
-
-
-def reason_text(apdu: ILLAnswer | Expired) -> str:
-    """A supplier's no, in words a reader and staff read: the reason code and its note."""
-    if isinstance(apdu, Expired):
-        return "expired (the supplier's expiry passed without an answer)"
-    results = apdu.transaction_results.name.lower().replace("_", "-")
-    explanation = apdu.results_explanation
-    detail = ""
-    if isinstance(explanation, UnfilledResults):
-        detail = explanation.reason_unfilled.name.lower().replace("_", "-")
-    elif isinstance(explanation, RetryResults):
-        parts = []
-        if explanation.reason_not_available is not None:
-            parts.append(explanation.reason_not_available.name.lower().replace("_", "-"))
-        if explanation.retry_date is not None:
-            parts.append(f"retry after {format_iso_date(explanation.retry_date)}")
-        detail = ", ".join(parts)
-    elif isinstance(explanation, ConditionalResults):
-        detail = explanation.conditions.name.lower().replace("_", "-")
-    text = f"{results}: {detail}" if detail else results
-    if apdu.responder_note:
-        text += f" ({apdu.responder_note})"
-    return text
 
 
 class Desk:
@@ -247,7 +221,8 @@ class Desk:
             request, load, at, "no answer by the deadline: the request goes to the next library"
         )
         days = self._library(request.library).deadline / 86400
-        step = self._next(leg, request, current.symbol, f"no answer within {days:g} days", at)
+        why = f"{days:g} 天内未答复 (no answer within {days:g} days)"
+        step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
 
     def _cancel_current(
@@ -386,7 +361,7 @@ class Desk:
         tried = (*request.rota.tried, Tried(who, why, at))
         request = request.noted(
             at,
-            f"{who} cannot supply: {why}",
+            f"{who} 无法满足 / cannot supply: {why}",
             rota=Rota(request.rota.candidates, None, tried),
         )
         return self._advance(leg, request, at)
@@ -453,7 +428,7 @@ class Desk:
             rota=Rota((), None, tuple(tried)),
         )
         reasons = [f"{t.symbol}: {t.reason}" for t in tried] or [
-            "no library holds it (holdings table) and none was named"
+            "没有收藏馆, 也未指定文献提供馆 (no library holds it and none was named)"
         ]
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
@@ -538,39 +513,26 @@ class Desk:
     def unfillable(
         self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
     ) -> DeskStep:
-        """无法满足: ILL-Answer unfilled with the reason, and the reader is e-mailed the
-        result and the reason (CALIS does this automatically)."""
+        """无法满足: ILL-Answer unfilled with the reason. The reader is not mailed from here:
+        the requesting library may ask the next supplier on its rota, and it mails its
+        reader once, when the request really ends unfilled."""
         supply = _supply(leg)
         self._pending(supply)
         try:
-            code = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
+            why = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
         except KeyError:
-            known = ", ".join(r.name.lower().replace("_", "-") for r in ReasonUnfilled)
-            raise DeskRefused([f"reason {reason!r} is not one of: {known}"]) from None
+            known = ", ".join(code(r.name) for r in ReasonUnfilled)
+            raise DeskRefused([f"原因 {reason!r} 不是以下之一 (not a reason): {known}"]) from None
         answer = ILLAnswer(
             **common_fields(iso.transaction, at),
             transaction_results=TransactionResults.UNFILLED,
-            results_explanation=UnfilledResults(reason_unfilled=code),
+            results_explanation=UnfilledResults(reason_unfilled=why),
             responder_note=note or None,
         )
         iso, items = self._send(iso, answer, at)
         supply = replace(supply, state=SupplyState.UNFILLABLE, reason=reason_text(answer))
         mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
-        queued = list(items)
-        if supply.form.email:
-            library = self._library(supply.library)
-            message = calis_mail.reader_notice(
-                supply.form,
-                number=0,
-                library=library.label or library.symbol,
-                sender=self.config.mail.address,
-                recipient=supply.form.email,
-                outcome="not-supplied",
-                reasons=[supply.reason],
-                at=at,
-            )
-            queued.append(mail_item(supply.form.email, message, f"unfillable|{supply.key}"))
-        return DeskStep(Change(legs=(mirrored, iso), outbox=tuple(queued)), supply)
+        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
 
     def _supply_arrived(
         self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -37,11 +38,17 @@ from isoill.gateway import pages
 from isoill.gateway.config import Config
 from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.pages import Chrome, link
+from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library
-from isoill.mapping.reader_form import FIELD_LABELS, VALUE_LABELS, ReaderForm, ServiceType
+from isoill.mapping.reader_form import (
+    FIELD_LABELS,
+    VALUE_LABELS,
+    ReaderForm,
+    ServiceType,
+    to_fields,
+)
 
 log = Logger()
 
@@ -152,6 +159,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "total_cost": ("总费用", "Total cost"),
     "action": ("操作", "Action"),
     "history": ("处理记录", "History"),
+    "field": ("项目", "Field"),
+    "transaction_id": ("事务号", "Transaction id"),
+    "supplier_now": ("当前文献提供馆", "Supplier asked now"),
+    "supplier": ("文献提供馆", "Supplier"),
+    "tried": ("已询问的文献提供馆", "Suppliers asked"),
+    "reader_account_info": ("读者信息", "The reader"),
+    "value": ("内容", "Value"),
     "request_info": ("申请信息", "Request"),
     "document_info": ("文献信息", "Document"),
     "ill_info": ("馆际互借信息", "Interlibrary loan"),
@@ -183,8 +197,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "returned_via": ("归还方式", "Sent back by"),
     "done_shipped": ("已运送", "Shipped"),
     "done_unfillable": (
-        "已答复无法满足, 并通知读者",
-        "Answered: cannot supply (the reader is told)",
+        "已答复无法满足, 请求馆已收到答复",
+        "Answered: cannot supply (the requesting library is told)",
     ),
     "readers_requests": ("读者申请", "Readers' requests"),
     "supply_requests": ("待处理外馆请求", "Requests from other libraries"),
@@ -709,6 +723,32 @@ def service_words(words: Words, service: ServiceType) -> str:
         ServiceType.COPY: ("复制-非归还", "copy (non-returnable)"),
         ServiceType.LOAN: ("借调-返还", "loan (returnable)"),
     }[service][words.index]
+
+
+def form_table(words: Words, form: ReaderForm) -> Tag:
+    """Every field of a request the reader filled in, labelled, enums in words."""
+    rows: list[list[Flattenable]] = []
+    for name, value in to_fields(form).items():
+        if not value:
+            continue
+        typed = getattr(form, name)
+        shown = value
+        if isinstance(typed, StrEnum):
+            shown = words.value(typed)
+        elif isinstance(typed, Decimal):
+            shown = money(typed)
+        rows.append([words.field(name), shown])
+    return table([words("field"), words("value")], rows, id="form")
+
+
+def history_list(words: Words, history: Sequence[tuple[datetime, str]]) -> list[Flattenable]:
+    """A request's history, headed, oldest first."""
+    return [
+        tags.h2(words("history")),
+        tags.ol(id="history")(
+            [tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {text}") for at, text in history]
+        ),
+    ]
 
 
 class Script(resource.Resource):

@@ -32,6 +32,8 @@ from isoill.library.pages_common import (
     bad_fields,
     csrf_field,
     form_row,
+    form_table,
+    history_list,
     html_page,
     library_choice,
     money,
@@ -50,11 +52,9 @@ from isoill.mapping.reader_form import (
     Delivery,
     DocumentType,
     FormError,
-    ReaderForm,
     ServiceType,
     Urgency,
     read_form,
-    to_fields,
 )
 
 
@@ -422,12 +422,6 @@ def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattena
 
 
 def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
-    fields = to_fields(r.form)
-    rows = [
-        [words.field(name), _shown(words, r.form, name, value)]
-        for name, value in fields.items()
-        if value
-    ]
     summary = table(
         [words("state"), words("total_cost"), words("return_date")],
         [
@@ -438,23 +432,12 @@ def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
             ]
         ],
     )
-    history = tags.ol(
-        [tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {text}") for at, text in r.history]
-    )
     return [
         summary,
-        table([words("kind"), ""], rows),
-        tags.h2(words("history")),
-        history,
+        form_table(words, r.form),
+        *history_list(words, r.history),
         tags.p(link("/reader/requests", words("back"))),
     ]
-
-
-def _shown(words: Words, form: ReaderForm, name: str, value: str) -> str:
-    typed = getattr(form, name)
-    if isinstance(typed, ServiceType | DocumentType | Delivery | Urgency):
-        return words.value(typed)
-    return value
 
 
 def reader_form_fields(

@@ -19,7 +19,7 @@ from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.apdu.enums import ReasonUnfilled
 from isoill.gateway.logins import AccountError, Throttle
-from isoill.gateway.pages import message_box, table
+from isoill.gateway.pages import link, message_box, table
 from isoill.library.accounts import Account, AccountRole, can_confirm, sees
 from isoill.library.desk import DeskRefused
 from isoill.library.pages_common import (
@@ -27,20 +27,26 @@ from isoill.library.pages_common import (
     WORDS,
     Area,
     Desks,
+    Get,
     Page,
     Post,
     Words,
     csrf_field,
+    form_table,
+    history_list,
     html_page,
     money,
+    options,
     redirect,
     service_words,
 )
+from isoill.library.reasons import code, reason_label
 from isoill.library.requests import (
     STATE_LABELS,
     SUPPLY_LABELS,
     ReaderRequest,
     RequestState,
+    SupplyRequest,
     SupplyState,
 )
 from isoill.library.settings import Library
@@ -73,9 +79,10 @@ class StaffPages(Area):
 
     # --- the actions ---------------------------------------------------------------------------
 
-    def _actions(self, target: str, acts: dict[bytes, Act]) -> Page:
-        """The page of one account or request, whose children are the actions on it."""
-        found = Page(self)
+    def _actions(self, target: str, acts: dict[bytes, Act], get: Get | None = None) -> Page:
+        """The page of one account or request (``get`` shows it), whose children are the
+        actions on it."""
+        found = Page(self, get=get)
         for name, act in acts.items():
             found.putChild(name, Page(self, post=self._action(target, act)))
         return found
@@ -115,11 +122,24 @@ class StaffPages(Area):
             return None
         number = int(segment)
 
-        def seen(who: Account) -> None:
+        def seen(who: Account) -> ReaderRequest:
             """A request of a reader this member of staff does not serve is not found."""
             found = self.desks.library_request(who.library, number)
             if not sees(who, self.desks.account(who.library, found.reader)):
                 raise KeyError(number)
+            return found
+
+        def show(request: Request, words: Words, who: Account) -> bytes:
+            try:
+                found = seen(who)
+            except KeyError:
+                return self._not_found(request, words, who)
+            library = self._library(who.library)
+            assert library is not None
+            owner = self.desks.account(who.library, found.reader)
+            body = reader_request_page(words, csrf_field(request), library, found, owner)
+            title = f"{words('number')} {found.number}"
+            return html_page(request, words, "staff", title, body, who=who, library=library)
 
         def send(who: Account, fields: dict[str, str]) -> str:
             seen(who)
@@ -140,6 +160,7 @@ class StaffPages(Area):
         return self._actions(
             f"requests/{segment}",
             {b"send": send, b"received": received, b"returned": returned},
+            show,
         )
 
     def _supply(self, key: str) -> Page:
@@ -159,7 +180,19 @@ class StaffPages(Area):
             self.desks.unfillable(who.library, key, fields.get("reason", ""), note)
             return "done_unfillable"
 
-        return self._actions(f"supply/{key}", {b"ship": ship, b"unfillable": unfillable})
+        def show(request: Request, words: Words, who: Account) -> bytes:
+            if who.member:
+                return self._refuse(request, words, 403, words("forbidden"), who)
+            found = next((s for s in self.desks.supply_requests(who.library) if s.key == key), None)
+            if found is None:
+                return self._not_found(request, words, who)
+            library = self._library(who.library)
+            body = supply_request_page(words, csrf_field(request), found)
+            title = f"{words('transaction_id')} {found.key}"
+            return html_page(request, words, "staff", title, body, who=who, library=library)
+
+        acts: dict[bytes, Act] = {b"ship": ship, b"unfillable": unfillable}
+        return self._actions(f"supply/{key}", acts, show)
 
     # --- the desk ----------------------------------------------------------------------------
 
@@ -191,15 +224,7 @@ class StaffPages(Area):
         ]
         accounts = (
             table(
-                [
-                    words("username"),
-                    words.field("name"),
-                    words.field("email"),
-                    words.field("phone"),
-                    words("member"),
-                    words("kind"),
-                    words("action"),
-                ],
+                [*_account_head(words), words("kind"), words("action")],
                 account_rows,
                 id="accounts",
             )
@@ -212,7 +237,7 @@ class StaffPages(Area):
         ]
         request_rows = [
             [
-                str(r.number),
+                link(f"/staff/requests/{r.number}", str(r.number)),
                 r.reader,
                 r.form.title,
                 r.submitted.date().isoformat(),
@@ -256,59 +281,29 @@ class StaffPages(Area):
 
     def _supply_table(self, words: Words, csrf: Tag, library: Library) -> list[Flattenable]:
         found = self.desks.supply_requests(library.name)
-        reasons = [r.name.lower().replace("_", "-") for r in ReasonUnfilled]
-        rows: list[list[Flattenable]] = []
-        for s in found:
-            state = words.pick(SUPPLY_LABELS[s.state])
-            action: Flattenable = state
-            if s.state is SupplyState.PENDING:
-                where = f"/staff/supply/{quote(s.key, safe='')}"
-                action = [
-                    tags.form(method="post", action=f"{where}/ship")(
-                        csrf,
-                        words("total_cost"),
-                        " ",
-                        tags.input(
-                            name="total_cost",
-                            size="6",
-                            value="0",
-                            inputmode="decimal",
-                            required="",
-                        ),
-                        " 元 ",
-                        tags.input(name="note", size="12", placeholder=words("note")),
-                        tags.button(type="submit")(words("ship")),
-                    ),
-                    tags.form(method="post", action=f"{where}/unfillable")(
-                        csrf,
-                        tags.select(name="reason")([tags.option(value=r)(r) for r in reasons]),
-                        " ",
-                        tags.input(name="note", size="12", placeholder=words("note")),
-                        tags.button(type="submit")(words("unfillable")),
-                    ),
-                ]
-            elif s.state is SupplyState.UNFILLABLE:
-                action = f"{state} ({s.reason})"
-            elif s.state is SupplyState.SHIPPED:
-                action = f"{state} ({money(s.total_cost)})"
-            rows.append(
-                [
-                    s.key,
-                    s.requester,
-                    s.form.title,
-                    s.form.name,
-                    s.note,
-                    s.arrived.isoformat(sep=" ", timespec="minutes"),
-                    action,
-                ]
-            )
+        rows: list[list[Flattenable]] = [
+            [
+                link(f"/staff/supply/{quote(s.key, safe='')}", s.key),
+                s.requester,
+                s.form.title,
+                s.form.name,
+                words.value(s.form.urgency),
+                money(s.form.cost_limit),
+                s.note,
+                s.arrived.isoformat(sep=" ", timespec="minutes"),
+                _supply_actions(words, csrf, s),
+            ]
+            for s in found
+        ]
         shown = (
             table(
                 [
-                    "transaction-id",
+                    words("transaction_id"),
                     words("requester"),
                     words("publication"),
                     words("reader"),
+                    words.field("urgency"),
+                    words.field("cost_limit"),
                     words("note"),
                     words("arrived"),
                     words("action"),
@@ -320,6 +315,144 @@ class StaffPages(Area):
             else tags.p(words("none"))
         )
         return [tags.h2(words("supply_requests")), shown]
+
+
+def _account_head(words: Words) -> list[str]:
+    """The columns that say who an account is and how to reach them."""
+    return [
+        words("username"),
+        words.field("name"),
+        words.field("email"),
+        words.field("phone"),
+        words("member"),
+    ]
+
+
+def _supply_actions(words: Words, csrf: Tag, s: SupplyRequest) -> Flattenable:
+    """What staff may do with a request to supply: ship or refuse it while it is pending,
+    else what was done."""
+    state = words.pick(SUPPLY_LABELS[s.state])
+    if s.state is SupplyState.UNFILLABLE:
+        return f"{state} ({s.reason})"
+    if s.state is SupplyState.SHIPPED:
+        return f"{state} ({money(s.total_cost)})"
+    if s.state is not SupplyState.PENDING:
+        return state
+    reasons = [(code(r.name), reason_label(r.name, words.index)) for r in ReasonUnfilled]
+    where = f"/staff/supply/{quote(s.key, safe='')}"
+    return [
+        tags.form(method="post", action=f"{where}/ship")(
+            csrf,
+            words("total_cost"),
+            " ",
+            tags.input(
+                name="total_cost",
+                size="6",
+                value="0",
+                inputmode="decimal",
+                required="",
+            ),
+            " 元 ",
+            tags.input(name="note", size="12", placeholder=words("note")),
+            tags.button(type="submit")(words("ship")),
+        ),
+        tags.form(method="post", action=f"{where}/unfillable")(
+            csrf,
+            tags.select(name="reason")(options(reasons, None)),
+            " ",
+            tags.input(name="note", size="12", placeholder=words("note")),
+            tags.button(type="submit")(words("unfillable")),
+        ),
+    ]
+
+
+def reader_request_page(
+    words: Words, csrf: Tag, library: Library, r: ReaderRequest, owner: Account | None
+) -> list[Flattenable]:
+    """One reader's request as its library's staff see it: where it is, who asked and how
+    to reach them, every field of the form, who was asked and why they said no, what staff
+    may do now, and its history."""
+    current = r.rota.current
+    summary = table(
+        [words("state"), words("total_cost"), words("return_date"), words("supplier_now")],
+        [
+            [
+                words.pick(STATE_LABELS[r.state]),
+                money(r.total_cost),
+                "" if r.return_date is None else r.return_date.isoformat(),
+                "" if current is None else current.symbol,
+            ]
+        ],
+        id="summary",
+    )
+    account: list[Flattenable] = [tags.h2(words("reader_account_info"))]
+    if owner is None:
+        account.append(tags.p(r.reader))
+    else:
+        account.append(
+            table(
+                _account_head(words),
+                [[owner.username, owner.name, owner.email, owner.phone, owner.member]],
+                id="reader",
+            )
+        )
+    tried: list[Flattenable] = []
+    if r.rota.tried:
+        tried = [
+            tags.h2(words("tried")),
+            table(
+                [words("supplier"), words("reason"), words("date")],
+                [
+                    [t.symbol, t.reason, t.at.isoformat(sep=" ", timespec="minutes")]
+                    for t in r.rota.tried
+                ],
+                id="tried",
+            ),
+        ]
+    return [
+        summary,
+        tags.div(id="actions")(_reader_actions(words, csrf, library, r)),
+        *account,
+        tags.h2(words("request_info")),
+        form_table(words, r.form),
+        *tried,
+        *history_list(words, r.history),
+        tags.p(link("/staff/", words("back"))),
+    ]
+
+
+def supply_request_page(words: Words, csrf: Tag, s: SupplyRequest) -> list[Flattenable]:
+    """A request another library asks this one to supply: who asked, how urgent it is and
+    the most the reader pays, every field of the form (where to deliver it and to whom),
+    and the answers staff may give."""
+    summary = table(
+        [
+            words("requester"),
+            words("arrived"),
+            words.field("urgency"),
+            words.field("cost_limit"),
+            words.field("valid_until"),
+            words("note"),
+        ],
+        [
+            [
+                s.requester,
+                s.arrived.isoformat(sep=" ", timespec="minutes"),
+                words.value(s.form.urgency),
+                money(s.form.cost_limit),
+                "" if s.form.valid_until is None else s.form.valid_until.isoformat(),
+                s.note,
+            ]
+        ],
+        id="summary",
+    )
+    return [
+        summary,
+        tags.div(id="actions")(_supply_actions(words, csrf, s)),
+        tags.h2(words("request_info")),
+        form_table(words, s.form),
+        tags.p(link("/staff/", words("back"))),
+    ]
 
 
 def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest) -> Flattenable:

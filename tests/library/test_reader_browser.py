@@ -298,3 +298,52 @@ def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
     states = {row[0]: row[6] for row in pages.rows()}
     assert states[kept] == "用户申请尚未处理"
     assert states[number] == "已取消"
+
+
+def test_staff_open_a_readers_request_and_see_all_of_it(
+    gateway: GatewayProcess, browser: WebDriver, tmp_path: Path
+) -> None:
+    pages = Pages(browser, gateway)
+    pages.register("zhangsan", "reader-pass-1", "张三", "zhangsan@example.edu.cn")
+    pages.log_in("staff", *STAFF)
+    pages.go("confirm-zhangsan")
+    pages.log_in("reader", "zhangsan", "reader-pass-1")
+    pages.open("/reader/request")
+    pages.fill(
+        {
+            "title": "Interlending & Document Supply",
+            "article_title": "Licence to Deny?",
+            "volume_issue": "32(2)",
+            "pages": "94-101",
+            "issn": "0264-1615",
+            "cost_limit": "50",
+            "address": "北京市海淀区清华园1号",
+        }
+    )
+    pages.click("urgency-urgent")
+    pages.go("submit")
+    number = pages.rows()[0][0]
+
+    pages.open("/staff/")
+    pages.go(then=browser.find_element(By.LINK_TEXT, number).click)
+    assert browser.current_url == f"{pages.base}/staff/requests/{number}"
+    text = pages.text()
+    for shown in (
+        "用户申请尚未处理",
+        "Licence to Deny?",
+        "94-101",
+        "0264-1615",
+        "北京市海淀区清华园1号",
+        "zhangsan@example.edu.cn",
+        "010-62780000",
+        "加急",
+        "50.00",
+        "处理记录",
+    ):
+        assert shown in text, shown
+    assert browser.find_element(By.ID, f"send-{number}").is_displayed()
+    shot = tmp_path / "staff-request.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.open(f"/staff/requests/{number}?lang=en")
+    assert "Cost limit" in pages.text() and "Urgency" in pages.text()
+    pages.open(f"/staff/requests/{number}?lang=zh")

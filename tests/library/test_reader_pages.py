@@ -15,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +24,9 @@ import pytest
 import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
+from isoill.mapping.reader_form import read_form, to_request
 from tests.gateway.support import Connection, FakePeer, GatewayProcess, Side, free_port
+from tests.library.support import FORM as FULL_FORM
 from tests.library.support import Client
 
 CONFIG = """
@@ -465,3 +467,73 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     side.got(returned)
     assert side.txn.state is State.RETURNED
     assert staff.post("/staff/requests/1/returned", {})[0] == 409
+
+
+def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
+    gateway: GatewayProcess,
+) -> None:
+    reader = confirmed_reader(gateway, "thu", "wangwu")
+    reader.get("/reader/request")
+    full = {
+        **FULL_FORM,
+        "urgency": "urgent",
+        "valid_until": "2099-12-31",
+        "holding_library": "CALIS:PKU",
+    }
+    assert reader.post("/reader/request", full)[0] == 200
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    assert 'href="/staff/requests/1"' in staff.get("/staff/")[1]
+    status, page, _ = staff.get("/staff/requests/1")
+    assert status == 200
+    for shown in (
+        "复制(非返还)",
+        "Licence to Deny?",
+        "32(2)",
+        "94-101",
+        "0264-1615",
+        "电子邮件",
+        "北京市海淀区清华园1号",
+        "zhangsan@example.edu.cn",
+        "010-62780000",
+        "加急",
+        "50.00",
+        "2099-12-31",
+        "用户申请尚未处理",
+        "提交申请",
+        'id="send-1"',
+        "wangwu@example.edu.cn",  # the reader's account, besides the form
+    ):
+        assert shown in page, shown
+    assert "cost_limit" not in page and "transaction-id" not in page
+    assert "Cost limit" in staff.get("/staff/requests/1?lang=en")[1]
+    # Another reader's request number, or one that is none, is not found.
+    assert staff.get("/staff/requests/2?lang=zh")[0] == 404
+    # What another library asks this one to supply: urgency and the cost limit come with it.
+    form = read_form(full, today=date.today())
+    tid = isoill.TransactionId(
+        initial_requester_id=isoill.SystemId.institution("CALIS:PKU"),
+        transaction_group_qualifier="PKU",
+        transaction_qualifier="PKU-9",
+    )
+    ask = to_request(
+        form,
+        transaction_id=tid,
+        requester=isoill.SystemId.institution("CALIS:PKU"),
+        responder=isoill.SystemId.institution("CALIS:THU"),
+        at=datetime.now(UTC),
+        deliver_to_reader=True,
+    )
+    pku = Connection.to(gateway.ill_port)
+    side = Side(Role.REQUESTER, ask.transaction_id)
+    pku.send(side.sent(ask))
+    side.got(wait_for(pku, isoill.StatusOrErrorReport))
+    page = staff.get("/staff/")[1]
+    keys = re.findall(r'href="/staff/supply/([^"/]+)"', page)
+    assert len(keys) == 1 and "事务号" in page
+    status, page, _ = staff.get(f"/staff/supply/{keys[0]}")
+    assert status == 200
+    for shown in ("CALIS:PKU", "加急", "50.00", "北京市海淀区清华园1号", "0264-1615", "运送"):
+        assert shown in page, shown
+    assert staff.get("/staff/supply/CALIS%3APKU%2Fnone")[0] == 404
+    pku.close()
