@@ -142,10 +142,14 @@ class Desk:
         if request.state is not RequestState.UNPROCESSED:
             raise DeskRefused([f"request {request.number} has been sent already"])
         network = self._library(request.library)
+        self._check_named(network, suppliers)
         candidates = self._candidates(network, request.form, suppliers)
         if not candidates:
             raise DeskRefused(
-                ["no supplier: name one, or load a holdings table that lists this title (收藏馆)"]
+                [
+                    "suppliers: 没有文献提供馆: 请指定一个, 或载入列有此文献的馆藏表"
+                    " (no supplier: name one, or load a holdings table that lists this title)"
+                ]
             )
         return self._advance(leg, replace(request, rota=Rota(candidates=candidates)), at)
 
@@ -433,11 +437,29 @@ class Desk:
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
+    def _check_named(self, network: Library, named: Sequence[str]) -> None:
+        """Suppliers staff typed must be libraries the gateway reaches, and not this library
+        itself: a mistyped symbol is the form's problem, before anything is sent, not a
+        supplier's no that ends the request."""
+        own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
+        problems = []
+        for symbol in (s.strip() for s in named if s.strip()):
+            if symbol.upper() in own:
+                problems.append(f"suppliers: {symbol} 是本馆 (this library itself)")
+            elif self.config.owner(symbol) is None:
+                problems.append(
+                    f"suppliers: {symbol} 不是已配置的文献提供馆, 请检查代码"
+                    " (not a library this gateway reaches: check the symbol)"
+                )
+        if problems:
+            raise DeskRefused(problems)
+
     def _candidates(
         self, network: Library, form: ReaderForm, named: Sequence[str]
     ) -> tuple[str, ...]:
         """The rota: the suppliers staff named, else the holding library the reader chose
-        followed by the holdings table's; never the library itself."""
+        followed by the holdings table's that the gateway reaches; never the library
+        itself."""
         found: list[str] = []
         if named:
             found.extend(s.strip() for s in named if s.strip())
@@ -447,6 +469,7 @@ class Desk:
             holdings = self.holdings.get(network.name)
             if holdings is not None:
                 found.extend(holdings.lookup(form))
+            found = [s for s in found if self.config.owner(s) is not None]
         own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
         unique: list[str] = []
         for symbol in found:

@@ -9,7 +9,8 @@ which e-mails the reader). Every action is logged with the member of staff who t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
@@ -27,7 +28,6 @@ from isoill.library.pages_common import (
     WORDS,
     Area,
     Desks,
-    Get,
     Page,
     Post,
     Words,
@@ -37,6 +37,7 @@ from isoill.library.pages_common import (
     html_page,
     money,
     options,
+    problems_box,
     redirect,
     service_words,
 )
@@ -59,6 +60,19 @@ log = Logger()
 Act = Callable[[Account, dict[str, str]], str]
 
 
+@dataclass(frozen=True)
+class Again:
+    """A request's page shown again after an action on it was refused: the problems, and
+    what was typed into its forms (none when it is simply shown)."""
+
+    problems: Sequence[str] = ()
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+#: A request's page, shown (again).
+Show = Callable[[Request, Words, Account, Again], bytes]
+
+
 class StaffPages(Area):
     """``/staff/``: the desk (or the login form), and the actions its forms post to:
     ``accounts/<username>/confirm``, ``requests/<n>/send|received|returned`` and
@@ -79,16 +93,17 @@ class StaffPages(Area):
 
     # --- the actions ---------------------------------------------------------------------------
 
-    def _actions(self, target: str, acts: dict[bytes, Act], get: Get | None = None) -> Page:
-        """The page of one account or request (``get`` shows it), whose children are the
+    def _actions(self, target: str, acts: dict[bytes, Act], show: Show | None = None) -> Page:
+        """The page of one account or request (``show`` shows it), whose children are the
         actions on it."""
-        found = Page(self, get=get)
+        found = Page(self, get=None if show is None else lambda r, w, a: show(r, w, a, Again()))
         for name, act in acts.items():
-            found.putChild(name, Page(self, post=self._action(target, act)))
+            found.putChild(name, Page(self, post=self._action(target, act, show)))
         return found
 
-    def _action(self, target: str, act: Act) -> Post:
-        """Carry out one staff action, log it with who took it, and show the desk again."""
+    def _action(self, target: str, act: Act, again: Show | None = None) -> Post:
+        """Carry out one staff action, log it with who took it, and show the desk again; a
+        refused one shows its request's page again (when it has one) with the problems."""
 
         def post(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
             try:
@@ -96,6 +111,8 @@ class StaffPages(Area):
             except KeyError:
                 return self._not_found(request, words, who)
             except (DeskRefused, AccountError) as refused:
+                if again is not None:
+                    return again(request, words, who, Again(refused.reasons, fields))
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
             except PermissionError:
                 return self._refuse(request, words, 403, words("forbidden"), who)
@@ -129,7 +146,7 @@ class StaffPages(Area):
                 raise KeyError(number)
             return found
 
-        def show(request: Request, words: Words, who: Account) -> bytes:
+        def show(request: Request, words: Words, who: Account, again: Again) -> bytes:
             try:
                 found = seen(who)
             except KeyError:
@@ -137,9 +154,9 @@ class StaffPages(Area):
             library = self._library(who.library)
             assert library is not None
             owner = self.desks.account(who.library, found.reader)
-            body = reader_request_page(words, csrf_field(request), library, found, owner)
+            body = reader_request_page(words, request, library, found, owner, again.fields)
             title = f"{words('number')} {found.number}"
-            return html_page(request, words, "staff", title, body, who=who, library=library)
+            return self._request_page(request, words, who, title, body, again)
 
         def send(who: Account, fields: dict[str, str]) -> str:
             seen(who)
@@ -180,19 +197,40 @@ class StaffPages(Area):
             self.desks.unfillable(who.library, key, fields.get("reason", ""), note)
             return "done_unfillable"
 
-        def show(request: Request, words: Words, who: Account) -> bytes:
+        def show(request: Request, words: Words, who: Account, again: Again) -> bytes:
             if who.member:
                 return self._refuse(request, words, 403, words("forbidden"), who)
             found = next((s for s in self.desks.supply_requests(who.library) if s.key == key), None)
             if found is None:
                 return self._not_found(request, words, who)
-            library = self._library(who.library)
-            body = supply_request_page(words, csrf_field(request), found)
+            body = supply_request_page(words, request, found)
             title = f"{words('transaction_id')} {found.key}"
-            return html_page(request, words, "staff", title, body, who=who, library=library)
+            return self._request_page(request, words, who, title, body, again)
 
         acts: dict[bytes, Act] = {b"ship": ship, b"unfillable": unfillable}
         return self._actions(f"supply/{key}", acts, show)
+
+    def _request_page(
+        self,
+        request: Request,
+        words: Words,
+        who: Account,
+        title: str,
+        body: Flattenable,
+        again: Again,
+    ) -> bytes:
+        """A request's page, headed by the problems of an action refused on it (409)."""
+        status = 409 if again.problems else 200
+        return html_page(
+            request,
+            words,
+            "staff",
+            title,
+            [problems_box(words, again.problems), body],
+            who=who,
+            library=self._library(who.library),
+            status=status,
+        )
 
     # --- the desk ----------------------------------------------------------------------------
 
@@ -367,7 +405,12 @@ def _supply_actions(words: Words, csrf: Tag, s: SupplyRequest) -> Flattenable:
 
 
 def reader_request_page(
-    words: Words, csrf: Tag, library: Library, r: ReaderRequest, owner: Account | None
+    words: Words,
+    request: Request,
+    library: Library,
+    r: ReaderRequest,
+    owner: Account | None,
+    typed: dict[str, str],
 ) -> list[Flattenable]:
     """One reader's request as its library's staff see it: where it is, who asked and how
     to reach them, every field of the form, who was asked and why they said no, what staff
@@ -411,7 +454,7 @@ def reader_request_page(
         ]
     return [
         summary,
-        tags.div(id="actions")(_reader_actions(words, csrf, library, r)),
+        tags.div(id="actions")(_reader_actions(words, csrf_field(request), library, r, typed)),
         *account,
         tags.h2(words("request_info")),
         form_table(words, r.form),
@@ -421,7 +464,7 @@ def reader_request_page(
     ]
 
 
-def supply_request_page(words: Words, csrf: Tag, s: SupplyRequest) -> list[Flattenable]:
+def supply_request_page(words: Words, request: Request, s: SupplyRequest) -> list[Flattenable]:
     """A request another library asks this one to supply: who asked, how urgent it is and
     the most the reader pays, every field of the form (where to deliver it and to whom),
     and the answers staff may give."""
@@ -448,14 +491,22 @@ def supply_request_page(words: Words, csrf: Tag, s: SupplyRequest) -> list[Flatt
     )
     return [
         summary,
-        tags.div(id="actions")(_supply_actions(words, csrf, s)),
+        tags.div(id="actions")(_supply_actions(words, csrf_field(request), s)),
         tags.h2(words("request_info")),
         form_table(words, s.form),
         tags.p(link("/staff/", words("back"))),
     ]
 
 
-def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest) -> Flattenable:
+def _reader_actions(
+    words: Words,
+    csrf: Tag,
+    library: Library,
+    r: ReaderRequest,
+    typed: dict[str, str] | None = None,
+) -> Flattenable:
+    """What staff may do with a reader's request in its state; ``typed``: what they typed
+    in its form before (a refused send keeps the suppliers they named)."""
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
         return tags.form(method="post", action=f"{base}/send")(
@@ -464,7 +515,7 @@ def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest)
                 name="suppliers",
                 size="20",
                 placeholder=words("suppliers"),
-                value=r.form.holding_library,
+                value=(typed or {}).get("suppliers", r.form.holding_library),
             ),
             tags.button(type="submit", id=f"send-{r.number}")(words("send_on")),
         )

@@ -394,14 +394,28 @@ def test_central_mode_with_no_holder_ends_not_supplied_and_tells_the_reader() ->
     assert [m["To"] for m in world.mails()] == ["lisi@example.edu.cn"]
 
 
-def test_an_unknown_supplier_is_skipped_with_its_reason() -> None:
+def test_a_mistyped_or_own_supplier_is_refused_before_anything_is_sent() -> None:
     world = World()
     world.submit()
-    world.commit(world.desk.send(world.leg(1), ["CALIS:NOWHERE", "CALIS:FDU"], AT).change)
+    for named, problem in (
+        (["CALIS:NOWHERE", "CALIS:FDU"], "CALIS:NOWHERE 不是已配置的文献提供馆"),
+        (["calis:thu-med"], "calis:thu-med 是本馆"),
+    ):
+        with pytest.raises(DeskRefused) as refused:
+            world.desk.send(world.leg(1), named, AT)
+        assert len(refused.value.reasons) == 1
+        assert refused.value.reasons[0].startswith(f"suppliers: {problem}")
+    assert world.outbox == [] and world.request(1).state is RequestState.UNPROCESSED
+    world.commit(world.desk.send(world.leg(1), ["CALIS:FDU"], AT).change)
+    assert world.request(1).rota.current is not None
+
+
+def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() -> None:
+    world = World("central", holdings="issn,isbn,title,library\n0264-1615,,,CALIS:GONE;CALIS:PKU\n")
+    world.submit(form=replace(FORM, holding_library="CALIS:NOWHERE"))
     request = world.request(1)
-    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
-    assert request.rota.tried[0].symbol == "CALIS:NOWHERE"
-    assert "no route" in request.rota.tried[0].reason
+    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:PKU"
+    assert request.rota.tried == () and request.rota.candidates == ()
 
 
 def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:

@@ -347,3 +347,12 @@ def test_staff_open_a_readers_request_and_see_all_of_it(
     pages.open(f"/staff/requests/{number}?lang=en")
     assert "Cost limit" in pages.text() and "Urgency" in pages.text()
     pages.open(f"/staff/requests/{number}?lang=zh")
+
+    # A mistyped supplier: the page says so, keeps what was typed, and nothing is sent.
+    pages.fill({"suppliers": "CALIS:NOWHERE"})
+    pages.go(f"send-{number}")
+    assert "CALIS:NOWHERE 不是已配置的文献提供馆" in pages.text()
+    assert browser.find_element(By.NAME, "suppliers").get_attribute("value") == "CALIS:NOWHERE"
+    assert "用户申请尚未处理" in pages.text()
+    shot = tmp_path / "staff-send-refused.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000

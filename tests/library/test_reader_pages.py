@@ -537,3 +537,27 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
         assert shown in page, shown
     assert staff.get("/staff/supply/CALIS%3APKU%2Fnone")[0] == 404
     pku.close()
+
+
+def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
+    gateway: GatewayProcess, pku: FakePeer
+) -> None:
+    reader = confirmed_reader(gateway, "thu", "wangwu")
+    reader.get("/reader/request")
+    assert reader.post("/reader/request", FORM)[0] == 200
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    staff.get("/staff/requests/1")
+    status, page, _ = staff.post("/staff/requests/1/send", {"suppliers": "CALIS:PKX"})
+    assert status == 409
+    assert "CALIS:PKX 不是已配置的文献提供馆" in page and 'value="CALIS:PKX"' in page
+    assert "用户申请尚未处理" in page and "申请已发送至文献提供馆" not in page
+    status, page, _ = staff.post("/staff/requests/1/send?lang=en", {"suppliers": "CALIS:THU"})
+    assert status == 409 and "CALIS:THU" in page and "this library itself" in page
+    time.sleep(0.5)
+    assert pku.inbox.empty()
+    assert "用户申请尚未处理" in reader.get("/reader/requests/1")[1]
+    status, page, _ = staff.post("/staff/requests/1/send?lang=zh", {"suppliers": "CALIS:PKU"})
+    assert status == 200 and "申请已发送至文献提供馆" in page
+    _, ask = pku.receive(timeout=15)
+    assert isinstance(ask, isoill.ILLRequest)
