@@ -46,9 +46,10 @@ from isoill.apdu.apdus import (
     Returned,
     Shipped,
 )
-from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
+from isoill.apdu.enums import Conditions, ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.apdu.types import (
     Amount,
+    ConditionalResults,
     DateDue,
     SupplyDetails,
     SystemId,
@@ -171,6 +172,36 @@ class Desk:
         )
         return DeskStep(Change(legs=(self._with(leg, request),)), request)
 
+    def conditions(
+        self, leg: StoredLeg, reader: str, accept: bool, load: Loader, at: datetime
+    ) -> DeskStep:
+        """The reader's answer to a supplier's conditions (a fee above their cost limit):
+        Conditional-Reply goes to the supplier; accepted, the supplier may ship at that fee;
+        declined, the rota asks the next library."""
+        request = _reader(leg)
+        if request.reader != reader:
+            raise KeyError(request.number)
+        current = request.rota.current
+        if request.state is not RequestState.CONDITIONAL or current is None:
+            raise DeskRefused(
+                [f"申请 {request.number} 没有等待答复的条件 (no conditions await an answer)"]
+            )
+        iso = self._attempt_leg(request, load)
+        reply = ConditionalReply(**common_fields(iso.transaction, at), answer=accept)
+        iso, items = self._send(iso, reply, at)
+        if accept:
+            deadline = at + timedelta(seconds=self._library(request.library).deadline)
+            request = request.noted(
+                at,
+                f"读者接受条件 / the reader accepted the conditions: {request.conditions}",
+                state=RequestState.SENT,
+                rota=replace(request.rota, current=replace(current, deadline=deadline)),
+            )
+            return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=items), request)
+        why = f"读者不接受条件 (the reader declined): {request.conditions}"
+        step = self._next(leg, replace(request, conditions=""), current.symbol, why, at)
+        return DeskStep(_joined(step.change, [iso], items), step.value)
+
     def received(self, leg: StoredLeg, load: Loader, at: datetime) -> DeskStep:
         """Staff record that the shipped document reached the library (distributed mode):
         Received goes to the supplier."""
@@ -234,7 +265,8 @@ class Desk:
     ) -> tuple[list[StoredLeg], list[OutboxItem]]:
         """A Cancel to the supplier asked now, when its state takes one."""
         current = request.rota.current
-        if request.state is not RequestState.SENT or current is None:
+        asked = (RequestState.SENT, RequestState.CONDITIONAL)
+        if request.state not in asked or current is None:
             return [], []
         iso = load(current.network, current.key)
         if iso is None or iso.transaction.request is None:
@@ -306,15 +338,21 @@ class Desk:
             return (iso, *step.change.legs), step.change.outbox
         if results is TransactionResults.CONDITIONAL:
             # The reader's form is all the reader agreed to (cost limit included): the desk
-            # cannot accept more on their behalf, so it declines and asks the next library.
-            reply = ConditionalReply(
-                **common_fields(iso.transaction, at),
-                answer=False,
-                requester_note="conditions not accepted: the request goes to the next library",
+            # cannot accept more on their behalf, so the reader is asked (Conditional-Reply
+            # waits for :meth:`conditions`), with no supplier's deadline meanwhile.
+            conditions = reason_text(apdu)
+            current = request.rota.current
+            assert current is not None
+            request = request.noted(
+                at,
+                f"{who} 有条件满足, 等待读者答复 / conditions from {who}: {conditions}",
+                state=RequestState.CONDITIONAL,
+                conditions=conditions,
+                rota=replace(request.rota, current=replace(current, deadline=None)),
             )
-            iso, items = self._send(iso, reply, at)
-            step = self._next(leg, request, who, reason_text(apdu), at)
-            return (iso, *step.change.legs), (*items, *step.change.outbox)
+            network = self._library(request.library)
+            notice = self._notice(network, request, "conditional", [conditions], at)
+            return (iso, self._with(leg, request)), (notice,)
         # Will supply, hold placed, estimate, locations: an answer, not a no. The supplier
         # gets another deadline's time to ship.
         current = request.rota.current
@@ -501,9 +539,21 @@ class Desk:
     def ship(
         self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
     ) -> DeskStep:
-        """运送: Shipped with the total fee in CNY (and a loan's date due)."""
+        """运送: Shipped with the total fee in CNY (and a loan's date due). A fee above the
+        reader's cost limit (费用限制) cannot be shipped as is: the reader must accept it
+        first (:meth:`conditional`), unless they already have."""
         supply = _supply(leg)
         self._pending(supply)
+        limit = _cost_limit(iso.transaction.request)
+        if limit is not None and total_cost > max(limit, supply.agreed_cost or limit):
+            raise DeskRefused(
+                [
+                    f"total_cost: 总费用 {total_cost:.2f} 元超过读者的费用限制 {limit:.2f} 元,"
+                    " 不能照此运送: 请发有条件答复 (费用超过限制), 由读者决定"
+                    f" (the fee {total_cost:.2f} is above the reader's limit {limit:.2f}:"
+                    " send the conditional answer and let the reader decide)"
+                ]
+            )
         txn = iso.transaction
         loan = txn.request is not None and ILLServiceType.LOAN in txn.request.ill_service_type
         service = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
@@ -532,6 +582,26 @@ class Desk:
         supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost)
         mirrored = _mirror_send(leg, shipped, at)
         return DeskStep(Change(legs=(replace(mirrored, payload=supply), iso), outbox=items), supply)
+
+    def conditional(
+        self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
+    ) -> DeskStep:
+        """有条件满足: the fee is above the reader's cost limit. ILL-Answer conditional
+        (cost-exceeds-limit) with the fee in its note; the requester's Conditional-Reply
+        decides whether it is shipped."""
+        supply = _supply(leg)
+        self._pending(supply)
+        fee = f"费用 {total_cost:.2f} 元 (fee CNY {total_cost:.2f})"
+        answer = ILLAnswer(
+            **common_fields(iso.transaction, at),
+            transaction_results=TransactionResults.CONDITIONAL,
+            results_explanation=ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+            responder_note=f"{fee}; {note}" if note else fee,
+        )
+        iso, items = self._send(iso, answer, at)
+        supply = replace(supply, state=SupplyState.CONDITIONAL, total_cost=total_cost)
+        mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
+        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
 
     def unfillable(
         self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
@@ -570,6 +640,16 @@ class Desk:
             mirrored = _mirror_send(mirrored, reply, at)
             cancelled = replace(supply, state=SupplyState.CANCELLED)
             return (iso, replace(mirrored, payload=cancelled)), items
+        if isinstance(apdu, ConditionalReply) and supply.state is SupplyState.CONDITIONAL:
+            if apdu.answer:
+                agreed = replace(supply, state=SupplyState.PENDING, agreed_cost=supply.total_cost)
+                return (iso, replace(mirrored, payload=agreed)), ()
+            declined = replace(
+                supply,
+                state=SupplyState.UNFILLABLE,
+                reason="请求馆不接受条件 (the requester declined the conditions)",
+            )
+            return (iso, replace(mirrored, payload=declined)), ()
         return (iso, mirrored), ()
 
     # --- CALIS e-mail mode -----------------------------------------------------------------
@@ -678,6 +758,16 @@ def _local_id(network: Library, number: int) -> TransactionId:
         transaction_group_qualifier=str(number),
         transaction_qualifier=str(number),
     )
+
+
+def _cost_limit(request: ILLRequest | None) -> Decimal | None:
+    """The most the requester's reader pays, in yuan, when the request says (a limit in
+    another currency is not one the reader set, and is left to staff)."""
+    cost = None if request is None else request.cost_info_type
+    amount = None if cost is None else cost.maximum_cost
+    if amount is None or (amount.currency_code or "CNY").upper() not in ("CNY", "RMB"):
+        return None
+    return amount.monetary_value
 
 
 def _received(txn: Transaction, shipped: Sequence[Shipped], at: datetime) -> Received:

@@ -96,6 +96,12 @@ class Desks(Protocol):
         self, library: str, key: str, total_cost: Decimal, note: str = ""
     ) -> SupplyRequest: ...
     def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
+    def conditional(
+        self, library: str, key: str, total_cost: Decimal, note: str = ""
+    ) -> SupplyRequest: ...
+    def answer_conditions(
+        self, library: str, reader: str, number: int, accept: bool
+    ) -> ReaderRequest: ...
     def mail_request(
         self, library: str, reader: str, form: ReaderForm, to_library: str
     ) -> None: ...
@@ -216,6 +222,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "requester": ("请求馆", "Requester"),
     "arrived": ("到达时间", "Arrived"),
     "none": ("无", "None"),
+    "conditions": ("提供馆的条件", "The supplier's conditions"),
+    "accept": ("接受", "Accept"),
+    "decline": ("拒绝", "Decline"),
+    "accepted": ("已接受条件, 提供馆将运送", "Conditions accepted: the supplier will ship"),
+    "declined": (
+        "已拒绝条件, 申请将转至下一个文献提供馆",
+        "Conditions declined: the request goes to the next supplier",
+    ),
+    "conditional": ("有条件答复: 费用超过限制", "Conditional answer: fee above the limit"),
+    "done_conditional": (
+        "已发有条件答复, 等待请求馆答复",
+        "Conditional answer sent: waiting for the requester's reply",
+    ),
     "kind": ("类型", "Kind"),
     "group_account": ("集团用户", "group account"),
     "reader_account": ("个人用户", "reader"),

@@ -111,7 +111,7 @@ class ReaderPages(Area):
                 words,
                 "reader",
                 f"{words('number')} {found.number}",
-                _request_details(words, found),
+                _request_details(words, request, found),
                 who=who,
                 library=self._library(who.library),
             )
@@ -125,8 +125,25 @@ class ReaderPages(Area):
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
             return redirect(request, "/reader/requests?done=cancelled")
 
+        def answer(accept: bool) -> Page:
+            """Accept or decline the supplier's conditions (Conditional-Reply)."""
+
+            def post(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
+                try:
+                    self.desks.answer_conditions(who.library, who.username, number, accept)
+                except KeyError:
+                    return self._not_found(request, words, who)
+                except DeskRefused as refused:
+                    return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                done = "accepted" if accept else "declined"
+                return redirect(request, f"/reader/requests/{number}?done={done}")
+
+            return Page(self, post=post)
+
         one = Page(self, get=show)
         one.putChild(b"cancel", Page(self, post=cancel))
+        one.putChild(b"accept", answer(True))
+        one.putChild(b"decline", answer(False))
         return one
 
     # --- registration -----------------------------------------------------------------------
@@ -421,7 +438,24 @@ def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattena
     ]
 
 
-def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
+def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
+    done = (request.args or {}).get(b"done", [b""])[0]
+    message: Flattenable = ""
+    if done in (b"accepted", b"declined"):
+        message = message_box(words(done.decode("ascii")))
+    conditions: Flattenable = ""
+    if r.state is RequestState.CONDITIONAL:
+        base = f"/reader/requests/{r.number}"
+        conditions = tags.div(id="conditions")(
+            tags.h2(words("conditions")),
+            tags.p(r.conditions),
+            tags.form(method="post", action=f"{base}/accept")(
+                csrf_field(request), tags.button(type="submit", id="accept")(words("accept"))
+            ),
+            tags.form(method="post", action=f"{base}/decline")(
+                csrf_field(request), tags.button(type="submit", id="decline")(words("decline"))
+            ),
+        )
     summary = table(
         [words("state"), words("total_cost"), words("return_date")],
         [
@@ -431,9 +465,12 @@ def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
                 "" if r.return_date is None else r.return_date.isoformat(),
             ]
         ],
+        id="summary",
     )
     return [
+        message,
         summary,
+        conditions,
         form_table(words, r.form),
         *history_list(words, r.history),
         tags.p(link("/reader/requests", words("back"))),

@@ -30,6 +30,7 @@ class RequestState(StrEnum):
 
     UNPROCESSED = "unprocessed"  # no APDU sent yet: the reader may still cancel it
     SENT = "sent"  # an ILL-Request is with a supplier
+    CONDITIONAL = "conditional"  # the supplier's conditions wait for the reader's answer
     SHIPPED = "shipped"  # the supplier shipped it
     RECEIVED = "received"  # the document reached the library (or, central mode, the reader)
     RETURNED = "returned"  # a loan the library has sent back to the supplier
@@ -43,6 +44,10 @@ class RequestState(StrEnum):
 STATE_LABELS: dict[RequestState, tuple[str, str]] = {
     RequestState.UNPROCESSED: ("用户申请尚未处理", "Not yet processed"),
     RequestState.SENT: ("已发送至提供馆", "Sent to a supplying library"),
+    RequestState.CONDITIONAL: (
+        "提供馆有条件满足, 等待读者答复",
+        "The supplier's conditions await your answer",
+    ),
     RequestState.SHIPPED: ("已运送", "Shipped"),
     RequestState.RECEIVED: ("已收到", "Received"),
     RequestState.RETURNED: ("已归还", "Returned to the supplier"),
@@ -55,7 +60,7 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
 }
 
 #: States in which a reader's request waits for a supplier (or for staff to send it).
-WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT})
+WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT, RequestState.CONDITIONAL})
 
 #: States a reader's request does not leave.
 FINAL_STATES = frozenset(
@@ -172,6 +177,8 @@ class ReaderRequest:
     rota: Rota = field(default_factory=Rota)
     total_cost: Decimal | None = None  # 总费用, CNY, from the supplier's Shipped
     return_date: date | None = None  # 归还日期, a loan's date-due
+    #: The supplier's conditions the reader is asked to accept (CONDITIONAL), in words.
+    conditions: str = ""
     #: What happened, in the reader's words of it: (when, text).
     history: tuple[tuple[datetime, str], ...] = ()
 
@@ -212,6 +219,7 @@ class ReaderRequest:
             "rota": self.rota.to_json(),
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "return_date": None if self.return_date is None else self.return_date.isoformat(),
+            "conditions": self.conditions,
             "history": [[at.isoformat(), text] for at, text in self.history],
         }
 
@@ -229,6 +237,7 @@ class ReaderRequest:
             rota=Rota.from_json(value.get("rota", {})),
             total_cost=None if cost is None else Decimal(cost),
             return_date=None if due is None else date.fromisoformat(due),
+            conditions=value.get("conditions", ""),
             history=tuple((datetime.fromisoformat(a), t) for a, t in value.get("history", ())),
         )
 
@@ -242,6 +251,7 @@ class SupplyState(StrEnum):
     """A request this library is asked to supply, as its staff see it."""
 
     PENDING = "pending"  # 待处理外馆请求
+    CONDITIONAL = "conditional"  # a conditional answer waits for the requester's reply
     SHIPPED = "shipped"  # 运送
     UNFILLABLE = "unfillable"  # 无法满足
     CANCELLED = "cancelled"  # the requester cancelled it
@@ -249,6 +259,7 @@ class SupplyState(StrEnum):
 
 SUPPLY_LABELS: dict[SupplyState, tuple[str, str]] = {
     SupplyState.PENDING: ("待处理", "Pending"),
+    SupplyState.CONDITIONAL: ("已发有条件答复, 等待请求馆答复", "Conditions sent: awaiting reply"),
     SupplyState.SHIPPED: ("已运送", "Shipped"),
     SupplyState.UNFILLABLE: ("无法满足", "Cannot be supplied"),
     SupplyState.CANCELLED: ("已取消", "Cancelled by the requester"),
@@ -269,6 +280,8 @@ class SupplyRequest:
     total_cost: Decimal | None = None
     reason: str = ""  # why it cannot be supplied
     note: str = ""  # the requester's note ("从CCC检索到的文献!" marks a CCC request)
+    #: The fee the requester accepted in reply to a conditional answer: it may ship at that.
+    agreed_cost: Decimal | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -287,11 +300,13 @@ class SupplyRequest:
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "reason": self.reason,
             "note": self.note,
+            "agreed_cost": None if self.agreed_cost is None else str(self.agreed_cost),
         }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> SupplyRequest:
         cost = value.get("total_cost")
+        agreed = value.get("agreed_cost")
         return cls(
             key=value["key"],
             library=value["library"],
@@ -302,6 +317,7 @@ class SupplyRequest:
             total_cost=None if cost is None else Decimal(cost),
             reason=value.get("reason", ""),
             note=value.get("note", ""),
+            agreed_cost=None if agreed is None else Decimal(agreed),
         )
 
 

@@ -126,6 +126,21 @@ class LibraryService:
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
+    def answer_conditions(
+        self, library: str, reader: str, number: int, accept: bool
+    ) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.conditions(
+                self._reader_leg(number, library),
+                reader,
+                accept,
+                self.gateway.store.load,
+                self.now(),
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
     def library_requests(self, library: str) -> list[ReaderRequest]:
         found = [
             leg.payload
@@ -175,6 +190,17 @@ class LibraryService:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
             return self.desk.ship(leg, iso, total_cost, note, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def conditional(
+        self, library: str, key: str, total_cost: Decimal, note: str = ""
+    ) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.conditional(leg, iso, total_cost, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)

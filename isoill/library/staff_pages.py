@@ -191,6 +191,12 @@ class StaffPages(Area):
             self.desks.ship(who.library, key, cost, fields.get("note", "").strip()[:200])
             return "done_shipped"
 
+        def conditional(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            cost = _cost(fields.get("total_cost", ""))
+            self.desks.conditional(who.library, key, cost, fields.get("note", "").strip()[:200])
+            return "done_conditional"
+
         def unfillable(who: Account, fields: dict[str, str]) -> str:
             member(who)
             note = fields.get("note", "").strip()[:200]
@@ -203,11 +209,15 @@ class StaffPages(Area):
             found = next((s for s in self.desks.supply_requests(who.library) if s.key == key), None)
             if found is None:
                 return self._not_found(request, words, who)
-            body = supply_request_page(words, request, found)
+            body = supply_request_page(words, request, found, again.fields)
             title = f"{words('transaction_id')} {found.key}"
             return self._request_page(request, words, who, title, body, again)
 
-        acts: dict[bytes, Act] = {b"ship": ship, b"unfillable": unfillable}
+        acts: dict[bytes, Act] = {
+            b"ship": ship,
+            b"conditional": conditional,
+            b"unfillable": unfillable,
+        }
         return self._actions(f"supply/{key}", acts, show)
 
     def _request_page(
@@ -366,34 +376,37 @@ def _account_head(words: Words) -> list[str]:
     ]
 
 
-def _supply_actions(words: Words, csrf: Tag, s: SupplyRequest) -> Flattenable:
-    """What staff may do with a request to supply: ship or refuse it while it is pending,
-    else what was done."""
+def _supply_actions(
+    words: Words, csrf: Tag, s: SupplyRequest, typed: dict[str, str] | None = None
+) -> Flattenable:
+    """What staff may do with a request to supply: ship it, answer that the fee is above
+    the reader's limit, or refuse it while it is pending; else what was done. ``typed``:
+    what they typed before (a refused ship keeps its fee)."""
     state = words.pick(SUPPLY_LABELS[s.state])
     if s.state is SupplyState.UNFILLABLE:
         return f"{state} ({s.reason})"
-    if s.state is SupplyState.SHIPPED:
+    if s.state in (SupplyState.SHIPPED, SupplyState.CONDITIONAL):
         return f"{state} ({money(s.total_cost)})"
     if s.state is not SupplyState.PENDING:
         return state
     reasons = [(code(r.name), reason_label(r.name, words.index)) for r in ReasonUnfilled]
     where = f"/staff/supply/{quote(s.key, safe='')}"
-    return [
-        tags.form(method="post", action=f"{where}/ship")(
+    cost = (typed or {}).get("total_cost") or money(s.agreed_cost) or "0"
+
+    def fee(action: str, button: str) -> Tag:
+        return tags.form(method="post", action=f"{where}/{action}")(
             csrf,
             words("total_cost"),
             " ",
-            tags.input(
-                name="total_cost",
-                size="6",
-                value="0",
-                inputmode="decimal",
-                required="",
-            ),
+            tags.input(name="total_cost", size="6", value=cost, inputmode="decimal", required=""),
             " 元 ",
             tags.input(name="note", size="12", placeholder=words("note")),
-            tags.button(type="submit")(words("ship")),
-        ),
+            tags.button(type="submit", class_=action)(button),
+        )
+
+    return [
+        fee("ship", words("ship")),
+        fee("conditional", words("conditional")),
         tags.form(method="post", action=f"{where}/unfillable")(
             csrf,
             tags.select(name="reason")(options(reasons, None)),
@@ -464,7 +477,9 @@ def reader_request_page(
     ]
 
 
-def supply_request_page(words: Words, request: Request, s: SupplyRequest) -> list[Flattenable]:
+def supply_request_page(
+    words: Words, request: Request, s: SupplyRequest, typed: dict[str, str]
+) -> list[Flattenable]:
     """A request another library asks this one to supply: who asked, how urgent it is and
     the most the reader pays, every field of the form (where to deliver it and to whom),
     and the answers staff may give."""
@@ -491,7 +506,7 @@ def supply_request_page(words: Words, request: Request, s: SupplyRequest) -> lis
     )
     return [
         summary,
-        tags.div(id="actions")(_supply_actions(words, csrf_field(request), s)),
+        tags.div(id="actions")(_supply_actions(words, csrf_field(request), s, typed)),
         tags.h2(words("request_info")),
         form_table(words, s.form),
         tags.p(link("/staff/", words("back"))),

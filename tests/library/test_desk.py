@@ -187,15 +187,17 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     assert [s.symbol for s in second.third_party_info_type.already_tried_list or ()] == [
         "CALIS:PKU"
     ]
-    # FDU asks for more money than the reader agreed to: declined, and no one is left.
-    world.answer(
-        "fdu",
-        answer_to(
-            second,
-            transaction_results=TransactionResults.CONDITIONAL,
-            results_explanation=isoill.ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
-        ),
-    )
+    # FDU asks for more money than the reader agreed to: the reader is asked, declines,
+    # and no one is left.
+    world.answer("fdu", over_the_limit(second))
+    assert not any(isinstance(a, isoill.ConditionalReply) for a in world.sent_to("fdu"))
+    request = world.request(1)
+    assert request.state is RequestState.CONDITIONAL and "60.00" in request.conditions
+    (asked,) = world.mails()
+    assert "=?utf-8?" in asked["Subject"] or "确认费用" in str(asked["Subject"])
+    with pytest.raises(KeyError):
+        world.desk.conditions(world.leg(1), "someone-else", False, world.load, AT)
+    world.commit(world.desk.conditions(world.leg(1), "lisi", False, world.load, AT).change)
     reply = world.sent_to("fdu")[-1]
     assert isinstance(reply, isoill.ConditionalReply) and reply.answer is False
     request = world.request(1)
@@ -203,11 +205,38 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU", "CALIS:FDU"]
     assert "at-bindery" in request.rota.tried[0].reason
     assert "cost-exceeds-limit" in request.rota.tried[1].reason
-    (notice,) = world.mails()
+    assert "读者不接受条件" in request.rota.tried[1].reason
+    _, notice = world.mails()
     assert notice["To"] == "lisi@example.edu.cn"
     body = notice.get_payload(decode=True)
     assert isinstance(body, bytes)
     assert "at-bindery" in body.decode("utf-8") and "cost-exceeds-limit" in body.decode("utf-8")
+    with pytest.raises(DeskRefused, match="没有等待答复的条件"):
+        world.desk.conditions(world.leg(1), "lisi", True, world.load, AT)
+
+
+def over_the_limit(request: isoill.APDU) -> isoill.ILLAnswer:
+    return answer_to(
+        request,
+        transaction_results=TransactionResults.CONDITIONAL,
+        results_explanation=isoill.ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+        responder_note="费用 60.00 元",
+    )
+
+
+def test_the_reader_accepts_a_fee_above_the_limit_and_the_supplier_ships() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (first,) = world.sent_to("pku")
+    world.answer("pku", over_the_limit(first))
+    world.commit(world.desk.conditions(world.leg(1), "lisi", True, world.load, AT).change)
+    reply = world.sent_to("pku")[-1]
+    assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
+    request = world.request(1)
+    assert request.state is RequestState.SENT
+    assert request.rota.current is not None and request.rota.current.deadline is not None
+    assert "读者接受条件" in request.history[-1][1]
 
 
 def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None:
@@ -525,3 +554,44 @@ def test_request_values_survive_the_store() -> None:
     assert again.payload.form.valid_until is None or isinstance(
         again.payload.form.valid_until, date
     )
+
+
+def test_a_fee_above_the_readers_limit_is_shipped_only_once_the_requester_accepts() -> None:
+    world = World()
+    limit = isoill.Amount(monetary_value=Decimal(50), currency_code="CNY")
+    request = replace(incoming(), cost_info_type=isoill.CostInfoType(maximum_cost=limit))
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.form.cost_limit == Decimal(50)
+    with pytest.raises(DeskRefused, match=r"超过读者的费用限制 50\.00 元"):
+        world.desk.ship(leg, iso, Decimal("60.00"), "", AT)
+    world.commit(world.desk.conditional(leg, iso, Decimal("60.00"), "", AT).change)
+    answer = world.sent_to("pku")[-1]
+    assert isinstance(answer, isoill.ILLAnswer)
+    assert answer.transaction_results is TransactionResults.CONDITIONAL
+    assert isinstance(answer.results_explanation, isoill.ConditionalResults)
+    assert answer.results_explanation.conditions is Conditions.COST_EXCEEDS_LIMIT
+    assert answer.responder_note is not None and "60.00" in answer.responder_note
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused):
+        world.desk.ship(leg, iso, Decimal("60.00"), "", AT)  # not before the reply
+    world.answer(
+        "pku",
+        isoill.ConditionalReply(
+            transaction_id=request.transaction_id,
+            requester_id=request.requester_id,
+            responder_id=request.responder_id,
+            answer=True,
+        ),
+    )
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.PENDING and leg.payload.agreed_cost == Decimal(60)
+    with pytest.raises(DeskRefused):
+        world.desk.ship(leg, iso, Decimal("60.01"), "", AT)  # more than was agreed
+    world.commit(world.desk.ship(leg, iso, Decimal("60.00"), "", AT).change)
+    shipped = world.sent_to("pku")[-1]
+    assert isinstance(shipped, isoill.Shipped)
+    cost = shipped.supply_details.cost
+    assert cost is not None and cost.monetary_value == Decimal("60.00")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.gateway.support import REPO, GatewayProcess
+import isoill
+from isoill.apdu.enums import Conditions, ILLServiceType, TransactionResults
+from isoill.machine import Role
+from tests.gateway.support import REPO, FakePeer, GatewayProcess, Side, free_port
+from tests.library.test_reader_pages import CONFIG
 
 pytestmark = pytest.mark.browser
 
@@ -133,6 +138,15 @@ class Pages:
         )
         self.go("register-submit")
         assert "帐户注册信息提交成功" in self.text()
+
+    def confirmed_reader(self) -> None:
+        """Reader zhangsan registered, confirmed by staff (who stay logged in), logged in
+        and on the request form."""
+        self.register("zhangsan", "reader-pass-1", "张三", "zhangsan@example.edu.cn")
+        self.log_in("staff", *STAFF)
+        self.go("confirm-zhangsan")
+        self.log_in("reader", "zhangsan", "reader-pass-1")
+        self.open("/reader/request")
 
     def log_in(self, area: str, username: str, password: str) -> None:
         self.open(f"/{area}/")
@@ -304,11 +318,7 @@ def test_staff_open_a_readers_request_and_see_all_of_it(
     gateway: GatewayProcess, browser: WebDriver, tmp_path: Path
 ) -> None:
     pages = Pages(browser, gateway)
-    pages.register("zhangsan", "reader-pass-1", "张三", "zhangsan@example.edu.cn")
-    pages.log_in("staff", *STAFF)
-    pages.go("confirm-zhangsan")
-    pages.log_in("reader", "zhangsan", "reader-pass-1")
-    pages.open("/reader/request")
+    pages.confirmed_reader()
     pages.fill(
         {
             "title": "Interlending & Document Supply",
@@ -356,3 +366,76 @@ def test_staff_open_a_readers_request_and_see_all_of_it(
     assert "用户申请尚未处理" in pages.text()
     shot = tmp_path / "staff-send-refused.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+
+def test_a_fee_above_the_limit_waits_for_the_reader_who_accepts_it(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    pku = FakePeer()
+    gateway = GatewayProcess(tmp_path, CONFIG.format(dead=free_port(), pku=pku.port)).start()
+    try:
+        gateway.add_staff(STAFF[0], "thu", STAFF[1])
+        pages = Pages(browser, gateway)
+        pages.confirmed_reader()
+        pages.fill({"title": "Interlending & Document Supply", "cost_limit": "50"})
+        pages.go("submit")
+        number = pages.rows()[0][0]
+        pages.open(f"/staff/requests/{number}")
+        pages.fill({"suppliers": "CALIS:PKU"})
+        pages.go(f"send-{number}")
+        connection, ask = pku.receive(timeout=15)
+        assert isinstance(ask, isoill.ILLRequest)
+        side = Side(Role.RESPONDER, ask.transaction_id)
+        side.got(ask)
+
+        def to_pku(**fields: object) -> dict[str, object]:
+            return {
+                "transaction_id": ask.transaction_id,
+                "requester_id": ask.requester_id,
+                "responder_id": ask.responder_id,
+                **fields,
+            }
+
+        connection.send(
+            side.sent(
+                isoill.ILLAnswer(
+                    **to_pku(  # type: ignore[arg-type]
+                        transaction_results=TransactionResults.CONDITIONAL,
+                        results_explanation=isoill.ConditionalResults(
+                            conditions=Conditions.COST_EXCEEDS_LIMIT
+                        ),
+                        responder_note="费用 60.00 元",
+                    )
+                )
+            )
+        )
+        pages.open(f"/reader/requests/{number}")
+        WebDriverWait(browser, 15).until(
+            lambda b: (b.refresh() or True) and b.find_elements(By.ID, "accept")
+        )
+        text = pages.text()
+        assert "提供馆有条件满足, 等待读者答复" in text
+        assert "费用超过限制 (cost-exceeds-limit)" in text and "60.00" in text
+        shot = tmp_path / "reader-conditions.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+        pages.go("accept")
+        assert "已接受条件" in pages.text()
+        _, reply = pku.receive(timeout=15)
+        assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
+        side.got(reply)
+        shipped = isoill.Shipped(
+            **to_pku(  # type: ignore[arg-type]
+                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+                supply_details=isoill.SupplyDetails(
+                    cost=isoill.Amount(monetary_value=Decimal("60"), currency_code="CNY")
+                ),
+            )
+        )
+        connection.send(side.sent(shipped))
+        WebDriverWait(browser, 15).until(
+            lambda b: (b.refresh() or True) and "已运送" in b.find_element(By.ID, "summary").text
+        )
+        assert not browser.find_elements(By.ID, "accept")
+    finally:
+        gateway.stop()
+        pku.close()

@@ -469,6 +469,31 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     assert staff.post("/staff/requests/1/returned", {})[0] == 409
 
 
+def pku_asks(
+    gateway: GatewayProcess, fields: dict[str, str], qualifier: str
+) -> tuple[Connection, Side, isoill.ILLRequest]:
+    """Peking University asks THU for a reader's form, as a CALIS gateway would send it;
+    the gateway has acknowledged it."""
+    tid = isoill.TransactionId(
+        initial_requester_id=isoill.SystemId.institution("CALIS:PKU"),
+        transaction_group_qualifier="PKU",
+        transaction_qualifier=qualifier,
+    )
+    ask = to_request(
+        read_form(fields, today=date.today()),
+        transaction_id=tid,
+        requester=isoill.SystemId.institution("CALIS:PKU"),
+        responder=isoill.SystemId.institution("CALIS:THU"),
+        at=datetime.now(UTC),
+        deliver_to_reader=True,
+    )
+    pku = Connection.to(gateway.ill_port)
+    side = Side(Role.REQUESTER, ask.transaction_id)
+    pku.send(side.sent(ask))
+    side.got(wait_for(pku, isoill.StatusOrErrorReport))
+    return pku, side, ask
+
+
 def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
     gateway: GatewayProcess,
 ) -> None:
@@ -510,24 +535,7 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
     # Another reader's request number, or one that is none, is not found.
     assert staff.get("/staff/requests/2?lang=zh")[0] == 404
     # What another library asks this one to supply: urgency and the cost limit come with it.
-    form = read_form(full, today=date.today())
-    tid = isoill.TransactionId(
-        initial_requester_id=isoill.SystemId.institution("CALIS:PKU"),
-        transaction_group_qualifier="PKU",
-        transaction_qualifier="PKU-9",
-    )
-    ask = to_request(
-        form,
-        transaction_id=tid,
-        requester=isoill.SystemId.institution("CALIS:PKU"),
-        responder=isoill.SystemId.institution("CALIS:THU"),
-        at=datetime.now(UTC),
-        deliver_to_reader=True,
-    )
-    pku = Connection.to(gateway.ill_port)
-    side = Side(Role.REQUESTER, ask.transaction_id)
-    pku.send(side.sent(ask))
-    side.got(wait_for(pku, isoill.StatusOrErrorReport))
+    pku, _, _ = pku_asks(gateway, full, "PKU-9")
     page = staff.get("/staff/")[1]
     keys = re.findall(r'href="/staff/supply/([^"/]+)"', page)
     assert len(keys) == 1 and "事务号" in page
@@ -561,3 +569,45 @@ def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
     assert status == 200 and "申请已发送至文献提供馆" in page
     _, ask = pku.receive(timeout=15)
     assert isinstance(ask, isoill.ILLRequest)
+
+
+def test_a_fee_above_the_limit_goes_to_the_requester_before_it_is_shipped(
+    gateway: GatewayProcess,
+) -> None:
+    pku, side, ask = pku_asks(gateway, FULL_FORM, "PKU-60")  # cost limit 50
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    (key,) = re.findall(r'href="/staff/supply/([^"/]+)"', staff.get("/staff/")[1])
+    staff.get(f"/staff/supply/{key}")
+    status, page, _ = staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})
+    assert status == 409
+    assert "总费用 60.00 元超过读者的费用限制 50.00 元" in page
+    assert f'action="/staff/supply/{key}/conditional"' in page and 'value="60"' in page
+    status, page, _ = staff.post(f"/staff/supply/{key}/conditional", {"total_cost": "60"})
+    assert status == 200 and "已发有条件答复" in page
+    answer = wait_for(pku, isoill.ILLAnswer)
+    assert isinstance(answer, isoill.ILLAnswer)
+    side.got(answer)
+    assert answer.transaction_results is TransactionResults.CONDITIONAL
+    assert answer.responder_note is not None and "60.00" in answer.responder_note
+    # Not shipped while the requester has not replied.
+    assert staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})[0] == 409
+    reply = isoill.ConditionalReply(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        answer=True,
+    )
+    pku.send(side.sent(reply))
+    deadline = time.monotonic() + 15
+    while f"/staff/supply/{key}/ship" not in staff.get(f"/staff/supply/{key}")[1]:
+        assert time.monotonic() < deadline, "the Conditional-Reply never reached the page"
+        time.sleep(0.2)
+    status, page, _ = staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})
+    assert status == 200
+    shipped = wait_for(pku, isoill.Shipped)
+    assert isinstance(shipped, isoill.Shipped)
+    side.got(shipped)
+    cost = shipped.supply_details.cost
+    assert cost is not None and cost.monetary_value == Decimal("60.00")
+    pku.close()
