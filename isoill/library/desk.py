@@ -73,7 +73,7 @@ from isoill.library.requests import (
     request_key,
 )
 from isoill.library.settings import Library, libraries, library_named
-from isoill.machine import ProhibitedTransition, Role, Transaction, machine
+from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
@@ -154,23 +154,83 @@ class Desk:
             )
         return self._advance(leg, replace(request, rota=Rota(candidates=candidates)), at)
 
-    def cancel(self, leg: StoredLeg, reader: str, at: datetime) -> DeskStep:
-        """The reader withdraws a request nobody has acted on; once sent, it is the
-        supplier's to answer and the reader asks staff instead."""
+    def cancel(self, leg: StoredLeg, reader: str | None, load: Loader, at: datetime) -> DeskStep:
+        """The reader (``reader``) or staff (None) cancel a request until it is shipped.
+        Not yet sent, it ends at once; with a supplier, a Cancel goes there and its
+        Cancel-Reply decides (:meth:`arrived`)."""
         request = _reader(leg)
-        if request.reader != reader:
+        if reader is not None and request.reader != reader:
             raise KeyError(request.number)
-        if request.state is not RequestState.UNPROCESSED:
+        by = ("读者", "the reader") if reader is not None else ("馆员", "staff")
+        if request.state is RequestState.UNPROCESSED:
+            request = request.noted(
+                at, f"{by[0]}取消 / cancelled by {by[1]}", state=RequestState.CANCELLED
+            )
+            return DeskStep(Change(legs=(self._with(leg, request),)), request)
+        current = request.rota.current
+        asked = (RequestState.SENT, RequestState.CONDITIONAL)
+        if request.state not in asked or current is None:
             raise DeskRefused(
                 [
-                    f"request {request.number} is {request.state.value}: only a request not yet"
-                    " processed can be cancelled here; ask the library's ILL staff"
+                    f"申请 {request.number} 已运送或已结束, 不能取消"
+                    f" (request {request.number} is {request.state.value}: only a request"
+                    " not yet shipped can be cancelled)"
                 ]
             )
-        request = request.noted(
-            at, "cancelled by the reader / 读者取消", state=RequestState.CANCELLED
+        iso = self._attempt_leg(request, load)
+        cancel = Cancel(
+            **common_fields(iso.transaction, at), requester_note=f"cancelled by {by[1]}"
         )
-        return DeskStep(Change(legs=(self._with(leg, request),)), request)
+        iso, items = self._send(iso, cancel, at)
+        request = request.noted(
+            at,
+            f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
+            state=RequestState.CANCEL_PENDING,
+            rota=replace(request.rota, current=replace(current, deadline=None)),
+        )
+        return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=items), request)
+
+    def _cancel_answered(
+        self,
+        apdu: CancelReply,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The supplier's Cancel-Reply: yes ends the request (the reader is told); no
+        leaves it where the supplier's transaction is."""
+        who = iso.peer if request.rota.current is None else request.rota.current.symbol
+        if request.state is not RequestState.CANCEL_PENDING:
+            noted = request.noted(at, f"{who}: Cancel-Reply")
+            return (iso, self._with(leg, noted)), ()
+        if apdu.answer:
+            return self._cancelled(iso, leg, request, f"{who} 同意取消 / {who} cancelled it", at)
+        state = RequestState.SENT
+        if iso.transaction.state is State.CONDITIONAL:
+            state = RequestState.CONDITIONAL
+        deadline = at + timedelta(seconds=self._library(request.library).deadline)
+        current = request.rota.current
+        rota = request.rota
+        if current is not None and state is RequestState.SENT:
+            rota = replace(rota, current=replace(current, deadline=deadline))
+        noted = request.noted(
+            at, f"{who} 拒绝取消 / {who} refused to cancel", state=state, rota=rota
+        )
+        return (iso, self._with(leg, noted)), ()
+
+    def _cancelled(
+        self, iso: StoredLeg, leg: StoredLeg, request: ReaderRequest, text: str, at: datetime
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The request ends cancelled, as asked, and the reader is told."""
+        request = request.noted(
+            at,
+            text,
+            state=RequestState.CANCELLED,
+            rota=Rota((), None, request.rota.tried),
+        )
+        notice = self._notice(self._library(request.library), request, "cancelled", (), at)
+        return (iso, self._with(leg, request)), (notice,)
 
     def conditions(
         self, leg: StoredLeg, reader: str, accept: bool, load: Loader, at: datetime
@@ -309,6 +369,11 @@ class Desk:
         if current is None or current.key != iso.key:
             late = request.noted(at, f"late {type(apdu).__name__} from {iso.peer}: not acted on")
             return (iso, self._with(leg, late)), ()
+        if isinstance(apdu, CancelReply):
+            return self._cancel_answered(apdu, iso, leg, request, at)
+        if request.state is RequestState.CANCEL_PENDING and _ends(apdu):
+            # The supplier said no as the Cancel crossed: the reader wanted it ended anyway.
+            return self._cancelled(iso, leg, request, f"{who} 未提供, 申请已取消 / cancelled", at)
         if isinstance(apdu, ILLAnswer):
             return self._answered(apdu, iso, leg, request, who, at)
         if isinstance(apdu, Expired):
@@ -633,13 +698,15 @@ class Desk:
         supply = _supply(leg)
         outcome = machine.receive(leg.transaction, apdu, at=at)
         mirrored = replace(leg, transaction=outcome.transaction)
-        if isinstance(apdu, Cancel) and supply.state is SupplyState.PENDING:
-            # Nothing has been done for it yet: the library agrees at once.
-            reply = CancelReply(**common_fields(iso.transaction, at), answer=True)
+        if isinstance(apdu, Cancel):
+            # Nothing shipped yet: the library agrees at once; shipped, it is too late.
+            agree = supply.state in (SupplyState.PENDING, SupplyState.CONDITIONAL)
+            reply = CancelReply(**common_fields(iso.transaction, at), answer=agree)
             iso, items = self._send(iso, reply, at)
             mirrored = _mirror_send(mirrored, reply, at)
-            cancelled = replace(supply, state=SupplyState.CANCELLED)
-            return (iso, replace(mirrored, payload=cancelled)), items
+            if agree:
+                supply = replace(supply, state=SupplyState.CANCELLED)
+            return (iso, replace(mirrored, payload=supply)), items
         if isinstance(apdu, ConditionalReply) and supply.state is SupplyState.CONDITIONAL:
             if apdu.answer:
                 agreed = replace(supply, state=SupplyState.PENDING, agreed_cost=supply.total_cost)
@@ -743,6 +810,18 @@ def _reader(leg: StoredLeg) -> ReaderRequest:
     if not isinstance(leg.payload, ReaderRequest):
         raise KeyError(leg.key)
     return leg.payload
+
+
+def _ends(apdu: APDU) -> bool:
+    """An answer that ends a supplier's transaction without supplying."""
+    if isinstance(apdu, Expired):
+        return True
+    return isinstance(apdu, ILLAnswer) and apdu.transaction_results in (
+        TransactionResults.UNFILLED,
+        TransactionResults.RETRY,
+        TransactionResults.LOCATIONS_PROVIDED,
+        TransactionResults.ESTIMATE,
+    )
 
 
 def _supply(leg: StoredLeg) -> SupplyRequest:

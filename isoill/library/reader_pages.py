@@ -43,7 +43,13 @@ from isoill.library.pages_common import (
     service_words,
     star,
 )
-from isoill.library.requests import FINAL_STATES, STATE_LABELS, ReaderRequest, RequestState
+from isoill.library.requests import (
+    CANCELLABLE_STATES,
+    FINAL_STATES,
+    STATE_LABELS,
+    ReaderRequest,
+    RequestState,
+)
 from isoill.library.settings import Library, libraries
 from isoill.mapping.reader_form import (
     LIMITS,
@@ -118,12 +124,15 @@ class ReaderPages(Area):
 
         def cancel(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
             try:
-                self.desks.cancel(who.library, who.username, number)
+                done = self.desks.cancel(who.library, who.username, number)
             except KeyError:
                 return self._not_found(request, words, who)
             except DeskRefused as refused:
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
-            return redirect(request, "/reader/requests?done=cancelled")
+            asked = done.state is RequestState.CANCEL_PENDING
+            return redirect(
+                request, f"/reader/requests?done={'cancel_asked' if asked else 'cancelled'}"
+            )
 
         def answer(accept: bool) -> Page:
             """Accept or decline the supplier's conditions (Conditional-Reply)."""
@@ -309,8 +318,8 @@ class ReaderPages(Area):
         message: Flattenable = ""
         if done == b"submitted":
             message = message_box(f"{words('submitted')} {number if number.isdigit() else ''}")
-        elif done == b"cancelled":
-            message = message_box(words("cancelled"))
+        elif done in (b"cancelled", b"cancel_asked"):
+            message = message_box(words(done.decode("ascii")))
         head = [
             words("number"),
             words("reference"),
@@ -414,17 +423,22 @@ def _prefill(who: Account | None) -> dict[str, str]:
     return {"name": who.name, "email": who.email, "phone": who.phone}
 
 
+def _cancel_form(words: Words, request: Request, r: ReaderRequest) -> Flattenable:
+    """取消, while nothing has been shipped (the page's script asks first)."""
+    if r.state not in CANCELLABLE_STATES:
+        return ""
+    return tags.form(
+        method="post",
+        action=f"/reader/requests/{r.number}/cancel",
+        **{"data-confirm": words("cancel_confirm")},
+    )(
+        csrf_field(request),
+        tags.button(type="submit", class_="cancel", id=f"cancel-{r.number}")(words("cancel")),
+    )
+
+
 def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
-    action: Flattenable = ""
-    if r.state is RequestState.UNPROCESSED:
-        action = tags.form(
-            method="post",
-            action=f"/reader/requests/{r.number}/cancel",
-            **{"data-confirm": words("cancel_confirm")},
-        )(
-            csrf_field(request),
-            tags.button(type="submit", class_="cancel", id=f"cancel-{r.number}")(words("cancel")),
-        )
+    action = _cancel_form(words, request, r)
     return [
         link(f"/reader/requests/{r.number}", str(r.number)),
         r.form.reference,
@@ -470,6 +484,7 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
     return [
         message,
         summary,
+        _cancel_form(words, request, r),
         conditions,
         form_table(words, r.form),
         *history_list(words, r.history),

@@ -31,6 +31,7 @@ class RequestState(StrEnum):
     UNPROCESSED = "unprocessed"  # no APDU sent yet: the reader may still cancel it
     SENT = "sent"  # an ILL-Request is with a supplier
     CONDITIONAL = "conditional"  # the supplier's conditions wait for the reader's answer
+    CANCEL_PENDING = "cancel-pending"  # a Cancel is with the supplier, its reply decides
     SHIPPED = "shipped"  # the supplier shipped it
     RECEIVED = "received"  # the document reached the library (or, central mode, the reader)
     RETURNED = "returned"  # a loan the library has sent back to the supplier
@@ -48,6 +49,10 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
         "提供馆有条件满足, 等待读者答复",
         "The supplier's conditions await your answer",
     ),
+    RequestState.CANCEL_PENDING: (
+        "已请求取消, 等待提供馆答复",
+        "Cancel asked: waiting for the supplier's reply",
+    ),
     RequestState.SHIPPED: ("已运送", "Shipped"),
     RequestState.RECEIVED: ("已收到", "Received"),
     RequestState.RETURNED: ("已归还", "Returned to the supplier"),
@@ -61,6 +66,9 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
 
 #: States in which a reader's request waits for a supplier (or for staff to send it).
 WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT, RequestState.CONDITIONAL})
+
+#: States in which a request may still be cancelled: nothing has been shipped.
+CANCELLABLE_STATES = WAITING_STATES
 
 #: States a reader's request does not leave.
 FINAL_STATES = frozenset(

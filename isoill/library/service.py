@@ -119,9 +119,12 @@ class LibraryService:
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
-    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
+    def cancel(self, library: str, reader: str | None, number: int) -> ReaderRequest:
+        """The reader (or staff: ``reader`` None) cancel request ``number``."""
         step = self._desk(
-            lambda: self.desk.cancel(self._reader_leg(number, library), reader, self.now())
+            lambda: self.desk.cancel(
+                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+            )
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value

@@ -43,6 +43,7 @@ from isoill.library.pages_common import (
 )
 from isoill.library.reasons import code, reason_label
 from isoill.library.requests import (
+    CANCELLABLE_STATES,
     STATE_LABELS,
     SUPPLY_LABELS,
     ReaderRequest,
@@ -164,6 +165,12 @@ class StaffPages(Area):
             self.desks.send_request(who.library, number, [s.strip() for s in named if s.strip()])
             return "done_sent"
 
+        def cancel(who: Account, fields: dict[str, str]) -> str:
+            seen(who)
+            done = self.desks.cancel(who.library, None, number)
+            asked = done.state is RequestState.CANCEL_PENDING
+            return "done_cancel_asked" if asked else "done_cancelled"
+
         def received(who: Account, fields: dict[str, str]) -> str:
             seen(who)
             self.desks.mark_received(who.library, number)
@@ -176,7 +183,7 @@ class StaffPages(Area):
 
         return self._actions(
             f"requests/{segment}",
-            {b"send": send, b"received": received, b"returned": returned},
+            {b"send": send, b"cancel": cancel, b"received": received, b"returned": returned},
             show,
         )
 
@@ -522,6 +529,24 @@ def _reader_actions(
 ) -> Flattenable:
     """What staff may do with a reader's request in its state; ``typed``: what they typed
     in its form before (a refused send keeps the suppliers they named)."""
+    action = _state_action(words, csrf, library, r, typed)
+    if r.state not in CANCELLABLE_STATES:
+        return action
+    cancel = tags.form(
+        method="post",
+        action=f"/staff/requests/{r.number}/cancel",
+        **{"data-confirm": words("cancel_confirm")},
+    )(csrf, tags.button(type="submit", id=f"cancel-{r.number}")(words("cancel")))
+    return [action, cancel]
+
+
+def _state_action(
+    words: Words,
+    csrf: Tag,
+    library: Library,
+    r: ReaderRequest,
+    typed: dict[str, str] | None,
+) -> Flattenable:
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
         return tags.form(method="post", action=f"{base}/send")(

@@ -24,7 +24,7 @@ import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
 from tests.gateway.support import FakePeer, GatewayProcess, Side, free_port
-from tests.library.support import FORM, MailSink
+from tests.library.support import FORM, Client, MailSink
 
 SUPPLIERS = ("CALIS:S1", "CALIS:S2", "CALIS:S3")
 #: The centre's ILL staff, who submit for readers over the API.
@@ -300,3 +300,41 @@ def test_a_bad_form_is_refused_with_every_field(
     assert gateway.http("/api/libraries/centre/requests", {"form": FORM})[0] == 401
     assert gateway.http("/api/libraries/centre/requests", auth=("ops", "wrong-pass"))[0] == 401
     assert peers[0].inbox.empty()
+
+
+def test_staff_cancel_a_sent_request_and_the_suppliers_reply_decides(
+    centre: tuple[GatewayProcess, list[FakePeer]], sink: MailSink
+) -> None:
+    gateway, (s1, s2, _) = centre
+    number = submit(gateway)["number"]
+    conn, first = s1.receive()
+    assert isinstance(first, isoill.ILLRequest)
+    one = Side(Role.RESPONDER, first.transaction_id)
+    one.got(first)
+    staff = Client(gateway)
+    assert staff.log_in("staff", "centre", *STAFF)[0] == 200
+    page = staff.get(f"/staff/requests/{number}")[1]
+    assert f'id="cancel-{number}"' in page  # central mode: sent at once, 取消 all the same
+    status, page, _ = staff.post(f"/staff/requests/{number}/cancel", {})
+    assert status == 200 and "已请求取消, 等待文献提供馆答复" in page
+    _, cancel = s1.receive()
+    assert isinstance(cancel, isoill.Cancel)
+    one.got(cancel)
+    wait_for_state(gateway, number, "cancel-pending")
+    assert staff.post(f"/staff/requests/{number}/cancel", {})[0] == 409
+    conn.send(
+        one.sent(
+            isoill.CancelReply(
+                transaction_id=first.transaction_id,
+                requester_id=first.requester_id,
+                responder_id=first.responder_id,
+                answer=True,
+            )
+        )
+    )
+    body = wait_for_state(gateway, number, "cancelled")
+    assert body["rota"]["current"] is None
+    assert one.txn.state is State.CANCELLED
+    (text,) = reader_mails(sink, 1)
+    assert "已取消" in text
+    assert s2.inbox.empty()  # the rota does not go on

@@ -142,8 +142,8 @@ def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
     assert world.request(1).state is RequestState.UNPROCESSED
     assert world.outbox == []
     with pytest.raises(KeyError):
-        world.desk.cancel(world.leg(1), "someone-else", AT)
-    world.commit(world.desk.cancel(world.leg(1), "lisi", AT).change)
+        world.desk.cancel(world.leg(1), "someone-else", world.load, AT)
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
     assert world.request(1).state is RequestState.CANCELLED
     with pytest.raises(DeskRefused):
         world.desk.send(world.leg(1), ["CALIS:PKU"], AT)
@@ -162,8 +162,53 @@ def test_staff_send_then_the_reader_can_no_longer_cancel() -> None:
     # Distributed mode: the document comes to the library, not to the reader.
     assert sent.delivery_address is None
     assert sent.requester_id is not None and sent.requester_id.symbol == "CALIS:THU"
-    with pytest.raises(DeskRefused, match="only a request not yet processed"):
-        world.desk.cancel(world.leg(1), "lisi", AT)
+    # Once sent, the reader's cancel is a Cancel to the supplier, whose reply decides.
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel)
+    assert world.request(1).state is RequestState.CANCEL_PENDING
+    with pytest.raises(DeskRefused, match="不能取消"):
+        world.desk.cancel(world.leg(1), "lisi", world.load, AT)
+    world.answer("pku", cancel_reply(sent, answer=False))
+    request = world.request(1)
+    assert request.state is RequestState.SENT and "拒绝取消" in request.history[-1][1]
+    assert world.mails() == []
+    # Staff cancel too; this time the supplier agrees, and the reader is told once.
+    world.commit(world.desk.cancel(world.leg(1), None, world.load, AT).change)
+    world.answer("pku", cancel_reply(sent, answer=True))
+    request = world.request(1)
+    assert request.state is RequestState.CANCELLED and request.rota.current is None
+    (notice,) = world.mails()
+    assert "=?utf-8?" in str(notice["Subject"]) or "已取消" in str(notice["Subject"])
+    assert world.sent_to("fdu") == []  # the rota does not go on
+
+
+def cancel_of(request: isoill.APDU) -> isoill.Cancel:
+    return isoill.Cancel(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+    )
+
+
+def cancel_reply(request: isoill.APDU, *, answer: bool) -> isoill.CancelReply:
+    return isoill.CancelReply(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        answer=answer,
+    )
+
+
+def test_a_no_that_crosses_the_cancel_ends_the_request_cancelled() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (sent,) = world.sent_to("pku")
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
+    world.answer("pku", not_owned(sent))
+    assert world.request(1).state is RequestState.CANCELLED
+    assert world.sent_to("fdu") == []
 
 
 def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
@@ -522,12 +567,7 @@ def test_a_cancel_before_staff_act_is_agreed_at_once() -> None:
     world = World()
     request = incoming()
     world.answer("pku", request)
-    cancel = isoill.Cancel(
-        transaction_id=request.transaction_id,
-        requester_id=request.requester_id,
-        responder_id=request.responder_id,
-    )
-    world.answer("pku", cancel)
+    world.answer("pku", cancel_of(request))
     reply = world.sent_to("pku")[-1]
     assert isinstance(reply, isoill.CancelReply) and reply.answer is True
     leg, _ = supply_legs(world)
@@ -595,3 +635,17 @@ def test_a_fee_above_the_readers_limit_is_shipped_only_once_the_requester_accept
     assert isinstance(shipped, isoill.Shipped)
     cost = shipped.supply_details.cost
     assert cost is not None and cost.monetary_value == Decimal("60.00")
+
+
+def test_a_cancel_after_shipping_is_refused_by_the_supplying_library() -> None:
+    world = World()
+    request = incoming()
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    world.commit(world.desk.ship(leg, iso, Decimal(0), "", AT).change)
+    world.answer("pku", cancel_of(request))
+    reply = world.sent_to("pku")[-1]
+    assert isinstance(reply, isoill.CancelReply) and reply.answer is False
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.SHIPPED
+    assert iso.transaction.state is State.SHIPPED

@@ -27,7 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 import isoill
 from isoill.apdu.enums import Conditions, ILLServiceType, TransactionResults
 from isoill.machine import Role
-from tests.gateway.support import REPO, FakePeer, GatewayProcess, Side, free_port
+from tests.gateway.support import REPO, Connection, FakePeer, GatewayProcess, Side, free_port
 from tests.library.test_reader_pages import CONFIG
 
 pytestmark = pytest.mark.browser
@@ -93,6 +93,12 @@ class Pages:
     def click(self, element_id: str) -> None:
         """Click something that stays on the page (a radio button)."""
         self.b.find_element(By.ID, element_id).click()
+
+    def confirmed_click(self, element_id: str) -> None:
+        """Click a button whose form the page's script asks about first, and say yes."""
+        self.click(element_id)
+        WebDriverWait(self.b, 5).until(expected_conditions.alert_is_present())
+        self.b.switch_to.alert.accept()
 
     def go(self, element_id: str | None = None, then: Callable[[], None] | None = None) -> None:
         """Click a link or button (or do ``then``) and wait until the next page is there:
@@ -255,12 +261,7 @@ def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
     browser.switch_to.alert.dismiss()
     assert pages.rows()[0][6] == "用户申请尚未处理"
 
-    def accept_cancel() -> None:
-        pages.click(f"cancel-{number}")
-        WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
-        browser.switch_to.alert.accept()
-
-    pages.go(then=accept_cancel)
+    pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
     assert "申请已取消" in pages.text()
     (row,) = pages.rows()
     assert row[6] == "已取消" and row[8] == ""
@@ -368,74 +369,119 @@ def test_staff_open_a_readers_request_and_see_all_of_it(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
 
 
-def test_a_fee_above_the_limit_waits_for_the_reader_who_accepts_it(
-    browser: WebDriver, tmp_path: Path
-) -> None:
+@pytest.fixture
+def peered(tmp_path: Path) -> Iterator[tuple[GatewayProcess, FakePeer]]:
+    """A gateway whose library THU sends requests on to Peking University, a fake peer."""
     pku = FakePeer()
     gateway = GatewayProcess(tmp_path, CONFIG.format(dead=free_port(), pku=pku.port)).start()
     try:
         gateway.add_staff(STAFF[0], "thu", STAFF[1])
-        pages = Pages(browser, gateway)
-        pages.confirmed_reader()
-        pages.fill({"title": "Interlending & Document Supply", "cost_limit": "50"})
-        pages.go("submit")
-        number = pages.rows()[0][0]
-        pages.open(f"/staff/requests/{number}")
-        pages.fill({"suppliers": "CALIS:PKU"})
-        pages.go(f"send-{number}")
-        connection, ask = pku.receive(timeout=15)
-        assert isinstance(ask, isoill.ILLRequest)
-        side = Side(Role.RESPONDER, ask.transaction_id)
-        side.got(ask)
-
-        def to_pku(**fields: object) -> dict[str, object]:
-            return {
-                "transaction_id": ask.transaction_id,
-                "requester_id": ask.requester_id,
-                "responder_id": ask.responder_id,
-                **fields,
-            }
-
-        connection.send(
-            side.sent(
-                isoill.ILLAnswer(
-                    **to_pku(  # type: ignore[arg-type]
-                        transaction_results=TransactionResults.CONDITIONAL,
-                        results_explanation=isoill.ConditionalResults(
-                            conditions=Conditions.COST_EXCEEDS_LIMIT
-                        ),
-                        responder_note="费用 60.00 元",
-                    )
-                )
-            )
-        )
-        pages.open(f"/reader/requests/{number}")
-        WebDriverWait(browser, 15).until(
-            lambda b: (b.refresh() or True) and b.find_elements(By.ID, "accept")
-        )
-        text = pages.text()
-        assert "提供馆有条件满足, 等待读者答复" in text
-        assert "费用超过限制 (cost-exceeds-limit)" in text and "60.00" in text
-        shot = tmp_path / "reader-conditions.png"
-        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
-        pages.go("accept")
-        assert "已接受条件" in pages.text()
-        _, reply = pku.receive(timeout=15)
-        assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
-        side.got(reply)
-        shipped = isoill.Shipped(
-            **to_pku(  # type: ignore[arg-type]
-                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-                supply_details=isoill.SupplyDetails(
-                    cost=isoill.Amount(monetary_value=Decimal("60"), currency_code="CNY")
-                ),
-            )
-        )
-        connection.send(side.sent(shipped))
-        WebDriverWait(browser, 15).until(
-            lambda b: (b.refresh() or True) and "已运送" in b.find_element(By.ID, "summary").text
-        )
-        assert not browser.find_elements(By.ID, "accept")
+        yield gateway, pku
     finally:
         gateway.stop()
         pku.close()
+
+
+def sent_to_pku(
+    pages: Pages, pku: FakePeer, cost_limit: str = "50"
+) -> tuple[str, Connection, Side, isoill.ILLRequest]:
+    """A confirmed reader's request, sent on by staff to PKU, which has it."""
+    pages.confirmed_reader()
+    pages.fill({"title": "Interlending & Document Supply", "cost_limit": cost_limit})
+    pages.go("submit")
+    number = pages.rows()[0][0]
+    pages.open(f"/staff/requests/{number}")
+    pages.fill({"suppliers": "CALIS:PKU"})
+    pages.go(f"send-{number}")
+    connection, ask = pku.receive(timeout=15)
+    assert isinstance(ask, isoill.ILLRequest)
+    side = Side(Role.RESPONDER, ask.transaction_id)
+    side.got(ask)
+    return number, connection, side, ask
+
+
+def until(browser: WebDriver, seen: Callable[[WebDriver], object]) -> None:
+    """Reload the page until ``seen`` holds: an APDU from the peer takes a moment."""
+    WebDriverWait(browser, 15).until(lambda b: (b.refresh() or True) and seen(b))
+
+
+def test_a_fee_above_the_limit_waits_for_the_reader_who_accepts_it(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, pku = peered
+    pages = Pages(browser, gateway)
+    number, connection, side, ask = sent_to_pku(pages, pku)
+
+    def to_pku(**fields: object) -> dict[str, object]:
+        return {
+            "transaction_id": ask.transaction_id,
+            "requester_id": ask.requester_id,
+            "responder_id": ask.responder_id,
+            **fields,
+        }
+
+    connection.send(
+        side.sent(
+            isoill.ILLAnswer(
+                **to_pku(  # type: ignore[arg-type]
+                    transaction_results=TransactionResults.CONDITIONAL,
+                    results_explanation=isoill.ConditionalResults(
+                        conditions=Conditions.COST_EXCEEDS_LIMIT
+                    ),
+                    responder_note="费用 60.00 元",
+                )
+            )
+        )
+    )
+    pages.open(f"/reader/requests/{number}")
+    until(browser, lambda b: b.find_elements(By.ID, "accept"))
+    text = pages.text()
+    assert "提供馆有条件满足, 等待读者答复" in text
+    assert "费用超过限制 (cost-exceeds-limit)" in text and "60.00" in text
+    shot = tmp_path / "reader-conditions.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.go("accept")
+    assert "已接受条件" in pages.text()
+    _, reply = pku.receive(timeout=15)
+    assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
+    side.got(reply)
+    shipped = isoill.Shipped(
+        **to_pku(  # type: ignore[arg-type]
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+            supply_details=isoill.SupplyDetails(
+                cost=isoill.Amount(monetary_value=Decimal("60"), currency_code="CNY")
+            ),
+        )
+    )
+    connection.send(side.sent(shipped))
+    until(browser, lambda b: "已运送" in b.find_element(By.ID, "summary").text)
+    assert not browser.find_elements(By.ID, "accept")
+
+
+def test_the_reader_cancels_a_sent_request_and_the_supplier_agrees(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, pku = peered
+    pages = Pages(browser, gateway)
+    number, connection, side, ask = sent_to_pku(pages, pku)
+    pages.open("/reader/requests")
+    assert pages.rows()[0][6] == "已发送至提供馆" and pages.rows()[0][8] == "取消"
+
+    pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
+    assert "已请求取消, 等待文献提供馆答复" in pages.text()
+    assert pages.rows()[0][6] == "已请求取消, 等待提供馆答复" and pages.rows()[0][8] == ""
+    _, cancel = pku.receive(timeout=15)
+    assert isinstance(cancel, isoill.Cancel)
+    side.got(cancel)
+    reply = isoill.CancelReply(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        answer=True,
+    )
+    connection.send(side.sent(reply))
+    until(browser, lambda b: pages.rows()[0][6] == "已取消")
+    pages.open(f"/reader/requests/{number}")
+    assert "同意取消" in pages.text()
+    shot = tmp_path / "reader-cancelled.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
