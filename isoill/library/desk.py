@@ -30,13 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from isoill.apdu.apdus import (
     APDU,
     Cancel,
     CancelReply,
+    CheckedIn,
     ConditionalReply,
     Expired,
     ForwardNotification,
@@ -385,6 +386,9 @@ class Desk:
             new = apdu.responder_id.symbol or apdu.responder_id.name or "another library"
             noted = request.noted(at, f"{who} forwarded the request to {new}")
             return (iso, self._with(leg, noted)), ()
+        if isinstance(apdu, CheckedIn):
+            noted = request.noted(at, f"{who} 已归还入库 / CheckedIn from {who}")
+            return (iso, self._with(leg, noted)), ()
         noted = request.noted(at, f"{type(apdu).__name__} from {who}")
         return (iso, self._with(leg, noted)), ()
 
@@ -602,7 +606,13 @@ class Desk:
         return StoredLeg(network.name, key, "", sender_network, outcome.transaction, payload=supply)
 
     def ship(
-        self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
+        self,
+        leg: StoredLeg,
+        iso: StoredLeg,
+        total_cost: Decimal,
+        note: str,
+        at: datetime,
+        due: date | None = None,
     ) -> DeskStep:
         """运送: Shipped with the total fee in CNY (and a loan's date due). A fee above the
         reader's cost limit (费用限制) cannot be shipped as is: the reader must accept it
@@ -628,23 +638,27 @@ class Desk:
                 if ILLServiceType.COPY_NON_RETURNABLE in txn.request.ill_service_type
                 else service
             )
-        due = (
-            DateDue(date_due_field=(at + LOAN_PERIOD).date())
-            if service is ILLServiceType.LOAN
-            else None
-        )
+        if due is not None and due <= at.date():
+            raise DeskRefused(
+                [f"due: 归还日期 {due.isoformat()} 须晚于今天 (the date due must be after today)"]
+            )
+        if service is not ILLServiceType.LOAN:
+            due = None
+        elif due is None:
+            due = (at + LOAN_PERIOD).date()
+        date_due = None if due is None else DateDue(date_due_field=due)
         shipped = Shipped(
             **common_fields(txn, at),
             shipped_service_type=service,
             supply_details=SupplyDetails(
                 date_shipped=at.date(),
-                date_due=due,
+                date_due=date_due,
                 cost=Amount(monetary_value=total_cost, currency_code="CNY"),
             ),
             responder_note=note or None,
         )
         iso, items = self._send(iso, shipped, at)
-        supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost)
+        supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost, date_due=due)
         mirrored = _mirror_send(leg, shipped, at)
         return DeskStep(Change(legs=(replace(mirrored, payload=supply), iso), outbox=items), supply)
 
@@ -692,6 +706,19 @@ class Desk:
         mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
         return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
 
+    def checked_in(self, leg: StoredLeg, iso: StoredLeg, at: datetime) -> DeskStep:
+        """已归还入库: the returned loan is back on the shelf; Checked-In closes it."""
+        supply = _supply(leg)
+        if supply.state is not SupplyState.RETURNED:
+            raise DeskRefused(
+                [f"这笔请求尚未归还, 不能入库 (it is {supply.state.value}, not returned)"]
+            )
+        checked = CheckedIn(**common_fields(iso.transaction, at), date_checked_in=at.date())
+        iso, items = self._send(iso, checked, at)
+        supply = replace(supply, state=SupplyState.CHECKED_IN)
+        mirrored = replace(_mirror_send(leg, checked, at), payload=supply)
+        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
+
     def _supply_arrived(
         self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
     ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
@@ -707,6 +734,9 @@ class Desk:
             if agree:
                 supply = replace(supply, state=SupplyState.CANCELLED)
             return (iso, replace(mirrored, payload=supply)), items
+        if isinstance(apdu, Returned) and supply.state is SupplyState.SHIPPED:
+            returned = replace(supply, state=SupplyState.RETURNED)
+            return (iso, replace(mirrored, payload=returned)), ()
         if isinstance(apdu, ConditionalReply) and supply.state is SupplyState.CONDITIONAL:
             if apdu.answer:
                 agreed = replace(supply, state=SupplyState.PENDING, agreed_cost=supply.total_cost)

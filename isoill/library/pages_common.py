@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
@@ -93,8 +93,14 @@ class Desks(Protocol):
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
     def supply_requests(self, library: str) -> list[SupplyRequest]: ...
     def ship(
-        self, library: str, key: str, total_cost: Decimal, note: str = ""
+        self,
+        library: str,
+        key: str,
+        total_cost: Decimal,
+        note: str = "",
+        due: date | None = None,
     ) -> SupplyRequest: ...
+    def checked_in(self, library: str, key: str) -> SupplyRequest: ...
     def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
     def conditional(
         self, library: str, key: str, total_cost: Decimal, note: str = ""
@@ -211,6 +217,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "returned": ("归还", "Returned"),
     "returned_via": ("归还方式", "Sent back by"),
     "done_shipped": ("已运送", "Shipped"),
+    "due": ("归还日期 (借调; 空: 28天后)", "Date due (loans; empty: in 28 days)"),
+    "checked_in": ("归还入库", "Check in"),
+    "done_checked_in": ("已归还入库, 已通知请求馆", "Checked in: the requester is told"),
     "done_unfillable": (
         "已答复无法满足, 请求馆已收到答复",
         "Answered: cannot supply (the requesting library is told)",

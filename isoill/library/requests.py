@@ -262,6 +262,8 @@ class SupplyState(StrEnum):
     CONDITIONAL = "conditional"  # a conditional answer waits for the requester's reply
     SHIPPED = "shipped"  # 运送
     UNFILLABLE = "unfillable"  # 无法满足
+    RETURNED = "returned"  # a loan the requester sent back: staff check it in
+    CHECKED_IN = "checked-in"  # 已归还入库: the loan is closed
     CANCELLED = "cancelled"  # the requester cancelled it
 
 
@@ -270,6 +272,8 @@ SUPPLY_LABELS: dict[SupplyState, tuple[str, str]] = {
     SupplyState.CONDITIONAL: ("已发有条件答复, 等待请求馆答复", "Conditions sent: awaiting reply"),
     SupplyState.SHIPPED: ("已运送", "Shipped"),
     SupplyState.UNFILLABLE: ("无法满足", "Cannot be supplied"),
+    SupplyState.RETURNED: ("请求馆已归还, 待入库", "Returned: to be checked in"),
+    SupplyState.CHECKED_IN: ("已归还入库", "Checked in"),
     SupplyState.CANCELLED: ("已取消", "Cancelled by the requester"),
 }
 
@@ -290,6 +294,8 @@ class SupplyRequest:
     note: str = ""  # the requester's note ("从CCC检索到的文献!" marks a CCC request)
     #: The fee the requester accepted in reply to a conditional answer: it may ship at that.
     agreed_cost: Decimal | None = None
+    #: A loan's date due, as shipped (or renewed).
+    date_due: date | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -309,12 +315,14 @@ class SupplyRequest:
             "reason": self.reason,
             "note": self.note,
             "agreed_cost": None if self.agreed_cost is None else str(self.agreed_cost),
+            "date_due": None if self.date_due is None else self.date_due.isoformat(),
         }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> SupplyRequest:
         cost = value.get("total_cost")
         agreed = value.get("agreed_cost")
+        due = value.get("date_due")
         return cls(
             key=value["key"],
             library=value["library"],
@@ -326,6 +334,7 @@ class SupplyRequest:
             reason=value.get("reason", ""),
             note=value.get("note", ""),
             agreed_cost=None if agreed is None else Decimal(agreed),
+            date_due=None if due is None else date.fromisoformat(due),
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -189,10 +189,26 @@ class LibraryService:
             if isinstance(leg.payload, SupplyRequest)
         ]
 
-    def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
+    def ship(
+        self,
+        library: str,
+        key: str,
+        total_cost: Decimal,
+        note: str = "",
+        due: date | None = None,
+    ) -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.ship(leg, iso, total_cost, note, self.now())
+            return self.desk.ship(leg, iso, total_cost, note, self.now(), due)
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def checked_in(self, library: str, key: str) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.checked_in(leg, iso, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
@@ -195,8 +196,14 @@ class StaffPages(Area):
         def ship(who: Account, fields: dict[str, str]) -> str:
             member(who)
             cost = _cost(fields.get("total_cost", ""))
-            self.desks.ship(who.library, key, cost, fields.get("note", "").strip()[:200])
+            note = fields.get("note", "").strip()[:200]
+            self.desks.ship(who.library, key, cost, note, _due(fields.get("due", "")))
             return "done_shipped"
+
+        def checked_in(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            self.desks.checked_in(who.library, key)
+            return "done_checked_in"
 
         def conditional(who: Account, fields: dict[str, str]) -> str:
             member(who)
@@ -224,6 +231,7 @@ class StaffPages(Area):
             b"ship": ship,
             b"conditional": conditional,
             b"unfillable": unfillable,
+            b"checked_in": checked_in,
         }
         return self._actions(f"supply/{key}", acts, show)
 
@@ -390,17 +398,22 @@ def _supply_actions(
     the reader's limit, or refuse it while it is pending; else what was done. ``typed``:
     what they typed before (a refused ship keeps its fee)."""
     state = words.pick(SUPPLY_LABELS[s.state])
+    where = f"/staff/supply/{quote(s.key, safe='')}"
     if s.state is SupplyState.UNFILLABLE:
         return f"{state} ({s.reason})"
+    if s.state is SupplyState.RETURNED:
+        return tags.form(method="post", action=f"{where}/checked_in")(
+            csrf, state, " ", tags.button(type="submit", id="checked-in")(words("checked_in"))
+        )
     if s.state in (SupplyState.SHIPPED, SupplyState.CONDITIONAL):
-        return f"{state} ({money(s.total_cost)})"
+        due = "" if s.date_due is None else f", {words('return_date')} {s.date_due.isoformat()}"
+        return f"{state} ({money(s.total_cost)}{due})"
     if s.state is not SupplyState.PENDING:
         return state
     reasons = [(code(r.name), reason_label(r.name, words.index)) for r in ReasonUnfilled]
-    where = f"/staff/supply/{quote(s.key, safe='')}"
     cost = (typed or {}).get("total_cost") or money(s.agreed_cost) or "0"
 
-    def fee(action: str, button: str) -> Tag:
+    def fee(action: str, button: str, *extra: Flattenable) -> Tag:
         return tags.form(method="post", action=f"{where}/{action}")(
             csrf,
             words("total_cost"),
@@ -408,11 +421,17 @@ def _supply_actions(
             tags.input(name="total_cost", size="6", value=cost, inputmode="decimal", required=""),
             " 元 ",
             tags.input(name="note", size="12", placeholder=words("note")),
+            " ",
+            *extra,
             tags.button(type="submit", class_=action)(button),
         )
 
+    loan: list[Flattenable] = []
+    if s.form.service is ServiceType.LOAN:
+        picked = tags.input(type="date", name="due", value=(typed or {}).get("due", ""))
+        loan = [words("due"), " ", picked, " "]
     return [
-        fee("ship", words("ship")),
+        fee("ship", words("ship"), *loan),
         fee("conditional", words("conditional")),
         tags.form(method="post", action=f"{where}/unfillable")(
             csrf,
@@ -577,6 +596,16 @@ def _state_action(
     if r.rota.tried:
         return "; ".join(f"{t.symbol}: {t.reason}" for t in r.rota.tried)
     return ""
+
+
+def _due(text: str) -> date | None:
+    """A loan's date due as staff typed it (YYYY-MM-DD), or None for the default."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DeskRefused([f"due: {text!r} 不是日期 YYYY-MM-DD (not a date)"]) from None
 
 
 def _cost(text: str) -> Decimal:

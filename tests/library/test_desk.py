@@ -649,3 +649,50 @@ def test_a_cancel_after_shipping_is_refused_by_the_supplying_library() -> None:
     leg, iso = supply_legs(world)
     assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.SHIPPED
     assert iso.transaction.state is State.SHIPPED
+
+
+def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in() -> None:
+    world = World()
+    request = replace(incoming(), ill_service_type=(ILLServiceType.LOAN,))
+    requester = Side(Role.REQUESTER, request.transaction_id)
+    requester.sent(request)
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="须晚于今天"):
+        world.desk.ship(leg, iso, Decimal(0), "", AT, date(2026, 11, 23))
+    world.commit(world.desk.ship(leg, iso, Decimal(0), "", AT, date(2027, 1, 15)).change)
+    shipped = world.sent_to("pku")[-1]
+    assert isinstance(shipped, isoill.Shipped)
+    assert shipped.shipped_service_type is ILLServiceType.LOAN
+    assert shipped.supply_details.date_due is not None
+    assert shipped.supply_details.date_due.date_due_field == date(2027, 1, 15)
+    requester.got(shipped)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="尚未归还"):
+        world.desk.checked_in(leg, iso, AT)
+    received = isoill.Received(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        date_received=AT.date(),
+        shipped_service_type=ILLServiceType.LOAN,
+    )
+    world.answer("pku", requester.sent(received))
+    returned = isoill.Returned(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        date_returned=AT.date(),
+    )
+    world.answer("pku", requester.sent(returned))
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.RETURNED
+    world.commit(world.desk.checked_in(leg, iso, AT).change)
+    checked = world.sent_to("pku")[-1]
+    assert isinstance(checked, isoill.CheckedIn)
+    requester.got(checked)
+    assert requester.txn.state is State.CHECKED_IN
+    leg, _ = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.CHECKED_IN
+    assert leg.payload.date_due == date(2027, 1, 15)

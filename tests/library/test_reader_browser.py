@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 import isoill
 from isoill.apdu.enums import Conditions, ILLServiceType, TransactionResults
-from isoill.machine import Role
+from isoill.machine import Role, State
 from tests.gateway.support import REPO, Connection, FakePeer, GatewayProcess, Side, free_port
-from tests.library.test_reader_pages import CONFIG
+from tests.library.support import FORM
+from tests.library.test_reader_pages import CONFIG, pku_asks, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -485,3 +487,52 @@ def test_the_reader_cancels_a_sent_request_and_the_supplier_agrees(
     assert "同意取消" in pages.text()
     shot = tmp_path / "reader-cancelled.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+
+def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, _ = peered
+    loan = {**FORM, "service": "loan", "document_type": "book", "article_title": ""}
+    pku, side, ask = pku_asks(gateway, loan, "PKU-LOAN")
+    pages = Pages(browser, gateway)
+    pages.log_in("staff", *STAFF)
+    pages.go(then=browser.find_element(By.PARTIAL_LINK_TEXT, "PKU-LOAN").click)
+    assert "借调(返还)" in pages.text()
+    browser.execute_script("document.querySelector('input[name=due]').value = '2099-01-31'")
+    pages.go(then=browser.find_element(By.CSS_SELECTOR, "button.ship").click)
+    assert "已运送" in pages.text()
+    shipped = wait_for(pku, isoill.Shipped)
+    assert isinstance(shipped, isoill.Shipped)
+    side.got(shipped)
+    assert shipped.supply_details.date_due is not None
+    assert shipped.supply_details.date_due.date_due_field.isoformat() == "2099-01-31"
+
+    def to_thu(kind: type[isoill.APDU], **fields: object) -> isoill.APDU:
+        return kind(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    pku.send(
+        side.sent(
+            to_thu(
+                isoill.Received,
+                date_received=date.today(),
+                shipped_service_type=ILLServiceType.LOAN,
+            )
+        )
+    )
+    pku.send(side.sent(to_thu(isoill.Returned, date_returned=date.today())))
+    until(browser, lambda b: b.find_elements(By.ID, "checked-in"))
+    assert "请求馆已归还, 待入库" in pages.text()
+    shot = tmp_path / "staff-returned.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.go("checked-in")
+    assert "已归还入库" in pages.text()
+    checked = wait_for(pku, isoill.CheckedIn)
+    side.got(checked)
+    assert side.txn.state is State.CHECKED_IN
+    pku.close()
