@@ -43,7 +43,11 @@ from isoill.apdu.apdus import (
     ForwardNotification,
     ILLAnswer,
     ILLRequest,
+    Overdue,
+    Recall,
     Received,
+    Renew,
+    RenewAnswer,
     Returned,
     Shipped,
 )
@@ -187,9 +191,50 @@ class Desk:
             at,
             f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
             state=RequestState.CANCEL_PENDING,
-            rota=replace(request.rota, current=replace(current, deadline=None)),
+            rota=_waiting(request.rota, None),
         )
-        return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=items), request)
+        return self._moved(leg, request, iso, items)
+
+    def renew(self, leg: StoredLeg, reader: str, load: Loader, at: datetime) -> DeskStep:
+        """The reader asks for more time with a loan: Renew goes to the supplier, whose
+        Renew-Answer gives the new date due (:meth:`arrived`)."""
+        request = _reader(leg)
+        if request.reader != reader:
+            raise KeyError(request.number)
+        if (
+            request.state is not RequestState.RECEIVED
+            or request.form.service is not ServiceType.LOAN
+        ):
+            raise DeskRefused(
+                [
+                    f"申请 {request.number} 不是借到的文献, 不能续借"
+                    " (only a loan received can be renewed)"
+                ]
+            )
+        iso = self._attempt_leg(request, load)
+        iso, items = self._send(iso, Renew(**common_fields(iso.transaction, at)), at)
+        request = request.noted(at, "读者申请续借 / the reader asked for a renewal")
+        return self._moved(leg, request, iso, items)
+
+    def _loan_notice(
+        self,
+        apdu: Recall | Overdue,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        who: str,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The supplier recalls the loan, or says it is overdue: noted, and the reader is
+        told at once."""
+        if isinstance(apdu, Recall):
+            kind, text = "recall", f"{who} 召回, 请尽快归还 / recalled by {who}"
+        else:
+            kind, text = "overdue", f"{who}: 已超过归还日期 / overdue, says {who}"
+        request = request.noted(at, text)
+        note = [apdu.responder_note] if apdu.responder_note else []
+        notice = self._notice(self._library(request.library), request, kind, note, at)
+        return (iso, self._with(leg, request)), (notice,)
 
     def _cancel_answered(
         self,
@@ -256,9 +301,9 @@ class Desk:
                 at,
                 f"读者接受条件 / the reader accepted the conditions: {request.conditions}",
                 state=RequestState.SENT,
-                rota=replace(request.rota, current=replace(current, deadline=deadline)),
+                rota=_waiting(request.rota, deadline),
             )
-            return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=items), request)
+            return self._moved(leg, request, iso, items)
         why = f"读者不接受条件 (the reader declined): {request.conditions}"
         step = self._next(leg, replace(request, conditions=""), current.symbol, why, at)
         return DeskStep(_joined(step.change, [iso], items), step.value)
@@ -389,6 +434,18 @@ class Desk:
         if isinstance(apdu, CheckedIn):
             noted = request.noted(at, f"{who} 已归还入库 / CheckedIn from {who}")
             return (iso, self._with(leg, noted)), ()
+        if isinstance(apdu, Recall | Overdue):
+            return self._loan_notice(apdu, iso, leg, request, who, at)
+        if isinstance(apdu, RenewAnswer):
+            due = None if apdu.date_due is None else apdu.date_due.date_due_field
+            if apdu.answer and isinstance(due, date):
+                text = (
+                    f"{who} 同意续借, 归还日期 {due.isoformat()} / renewed until {due.isoformat()}"
+                )
+                noted = request.noted(at, text, return_date=due)
+            else:
+                noted = request.noted(at, f"{who} 不同意续借 / {who} refused the renewal")
+            return (iso, self._with(leg, noted)), ()
         noted = request.noted(at, f"{type(apdu).__name__} from {who}")
         return (iso, self._with(leg, noted)), ()
 
@@ -417,7 +474,7 @@ class Desk:
                 f"{who} 有条件满足, 等待读者答复 / conditions from {who}: {conditions}",
                 state=RequestState.CONDITIONAL,
                 conditions=conditions,
-                rota=replace(request.rota, current=replace(current, deadline=None)),
+                rota=_waiting(request.rota, None),
             )
             network = self._library(request.library)
             notice = self._notice(network, request, "conditional", [conditions], at)
@@ -659,8 +716,7 @@ class Desk:
         )
         iso, items = self._send(iso, shipped, at)
         supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost, date_due=due)
-        mirrored = _mirror_send(leg, shipped, at)
-        return DeskStep(Change(legs=(replace(mirrored, payload=supply), iso), outbox=items), supply)
+        return _answered_supply(leg, shipped, iso, items, supply, at)
 
     def conditional(
         self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
@@ -679,8 +735,7 @@ class Desk:
         )
         iso, items = self._send(iso, answer, at)
         supply = replace(supply, state=SupplyState.CONDITIONAL, total_cost=total_cost)
-        mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
-        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
+        return _answered_supply(leg, answer, iso, items, supply, at)
 
     def unfillable(
         self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
@@ -703,8 +758,55 @@ class Desk:
         )
         iso, items = self._send(iso, answer, at)
         supply = replace(supply, state=SupplyState.UNFILLABLE, reason=reason_text(answer))
-        mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
-        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
+        return _answered_supply(leg, answer, iso, items, supply, at)
+
+    def loan_notice(
+        self, leg: StoredLeg, iso: StoredLeg, kind: str, note: str, at: datetime
+    ) -> DeskStep:
+        """Staff recall a loan (``recall``: Recall) or tell the requester it is overdue
+        (``overdue``: Overdue with its date due); the requester's reader is told."""
+        supply = _supply(leg)
+        if supply.state not in (SupplyState.SHIPPED, SupplyState.RENEW_ASKED):
+            raise DeskRefused(
+                [f"这笔请求不是借出中的文献 (it is {supply.state.value}, not on loan)"]
+            )
+        fields = common_fields(iso.transaction, at)
+        apdu: Recall | Overdue
+        if kind == "recall":
+            apdu = Recall(**fields, responder_note=note or None)
+        else:
+            due = supply.date_due or at.date()
+            apdu = Overdue(
+                **fields, date_due=DateDue(date_due_field=due), responder_note=note or None
+            )
+        iso, items = self._send(iso, apdu, at)
+        return _answered_supply(leg, apdu, iso, items, supply, at)
+
+    def renew_answer(
+        self, leg: StoredLeg, iso: StoredLeg, agree: bool, due: date | None, at: datetime
+    ) -> DeskStep:
+        """Staff answer a renewal the requester asked for: yes with the new date due (28
+        days from the old one when left empty), or no."""
+        supply = _supply(leg)
+        if supply.state is not SupplyState.RENEW_ASKED:
+            raise DeskRefused(
+                [f"没有待答复的续借申请 (no renewal is asked: it is {supply.state.value})"]
+            )
+        new_due = None
+        if agree:
+            new_due = due or (supply.date_due or at.date()) + LOAN_PERIOD
+            if new_due <= at.date():
+                raise DeskRefused(
+                    [f"due: 归还日期 {new_due.isoformat()} 须晚于今天 (must be after today)"]
+                )
+        answer = RenewAnswer(
+            **common_fields(iso.transaction, at),
+            answer=agree,
+            date_due=None if new_due is None else DateDue(date_due_field=new_due),
+        )
+        iso, items = self._send(iso, answer, at)
+        supply = replace(supply, state=SupplyState.SHIPPED, date_due=new_due or supply.date_due)
+        return _answered_supply(leg, answer, iso, items, supply, at)
 
     def checked_in(self, leg: StoredLeg, iso: StoredLeg, at: datetime) -> DeskStep:
         """已归还入库: the returned loan is back on the shelf; Checked-In closes it."""
@@ -716,8 +818,7 @@ class Desk:
         checked = CheckedIn(**common_fields(iso.transaction, at), date_checked_in=at.date())
         iso, items = self._send(iso, checked, at)
         supply = replace(supply, state=SupplyState.CHECKED_IN)
-        mirrored = replace(_mirror_send(leg, checked, at), payload=supply)
-        return DeskStep(Change(legs=(mirrored, iso), outbox=items), supply)
+        return _answered_supply(leg, checked, iso, items, supply, at)
 
     def _supply_arrived(
         self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
@@ -734,7 +835,13 @@ class Desk:
             if agree:
                 supply = replace(supply, state=SupplyState.CANCELLED)
             return (iso, replace(mirrored, payload=supply)), items
-        if isinstance(apdu, Returned) and supply.state is SupplyState.SHIPPED:
+        if isinstance(apdu, Renew) and supply.state is SupplyState.SHIPPED:
+            asked = replace(supply, state=SupplyState.RENEW_ASKED)
+            return (iso, replace(mirrored, payload=asked)), ()
+        if isinstance(apdu, Returned) and supply.state in (
+            SupplyState.SHIPPED,
+            SupplyState.RENEW_ASKED,
+        ):
             returned = replace(supply, state=SupplyState.RETURNED)
             return (iso, replace(mirrored, payload=returned)), ()
         if isinstance(apdu, ConditionalReply) and supply.state is SupplyState.CONDITIONAL:
@@ -829,6 +936,32 @@ class Desk:
     @staticmethod
     def _with(leg: StoredLeg, request: ReaderRequest) -> StoredLeg:
         return replace(leg, payload=request)
+
+    def _moved(
+        self, leg: StoredLeg, request: ReaderRequest, iso: StoredLeg, items: Sequence[OutboxItem]
+    ) -> DeskStep:
+        """The step of a request after the desk sent an APDU on its attempt's leg ``iso``."""
+        return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
+
+
+def _waiting(rota: Rota, deadline: datetime | None) -> Rota:
+    """The rota with the supplier asked now given until ``deadline`` (None: no deadline,
+    while someone else is to act)."""
+    assert rota.current is not None
+    return replace(rota, current=replace(rota.current, deadline=deadline))
+
+
+def _answered_supply(
+    leg: StoredLeg,
+    apdu: APDU,
+    iso: StoredLeg,
+    items: Sequence[OutboxItem],
+    supply: SupplyRequest,
+    at: datetime,
+) -> DeskStep:
+    """The step of a request to supply after staff sent ``apdu`` (the ISO leg ``iso``)."""
+    mirrored = replace(_mirror_send(leg, apdu, at), payload=supply)
+    return DeskStep(Change(legs=(mirrored, iso), outbox=tuple(items)), supply)
 
 
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:

@@ -101,6 +101,11 @@ class Desks(Protocol):
         due: date | None = None,
     ) -> SupplyRequest: ...
     def checked_in(self, library: str, key: str) -> SupplyRequest: ...
+    def loan_notice(self, library: str, key: str, kind: str, note: str = "") -> SupplyRequest: ...
+    def renew_answer(
+        self, library: str, key: str, agree: bool, due: date | None = None
+    ) -> SupplyRequest: ...
+    def renew(self, library: str, reader: str, number: int) -> ReaderRequest: ...
     def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
     def conditional(
         self, library: str, key: str, total_cost: Decimal, note: str = ""
@@ -219,6 +224,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "done_shipped": ("已运送", "Shipped"),
     "due": ("归还日期 (借调; 空: 28天后)", "Date due (loans; empty: in 28 days)"),
     "checked_in": ("归还入库", "Check in"),
+    "recall": ("召回", "Recall"),
+    "overdue": ("催还 (已超期)", "Overdue notice"),
+    "done_recall": ("已发出召回, 已通知请求馆", "Recalled: the requester is told"),
+    "done_overdue": ("已发出催还通知", "Overdue notice sent"),
+    "renew_yes": ("同意续借", "Renew"),
+    "renew_no": ("不同意续借", "Refuse the renewal"),
+    "done_renew_yes": ("已同意续借", "Renewed"),
+    "done_renew_no": ("已拒绝续借", "Renewal refused"),
+    "renew": ("申请续借", "Ask for a renewal"),
+    "renew_asked": ("续借申请已发送至文献提供馆", "Renewal asked of the supplier"),
     "done_checked_in": ("已归还入库, 已通知请求馆", "Checked in: the requester is told"),
     "done_unfillable": (
         "已答复无法满足, 请求馆已收到答复",

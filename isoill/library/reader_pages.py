@@ -151,6 +151,17 @@ class ReaderPages(Area):
 
         one = Page(self, get=show)
         one.putChild(b"cancel", Page(self, post=cancel))
+
+        def renew(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
+            try:
+                self.desks.renew(who.library, who.username, number)
+            except KeyError:
+                return self._not_found(request, words, who)
+            except DeskRefused as refused:
+                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+            return redirect(request, f"/reader/requests/{number}?done=renew_asked")
+
+        one.putChild(b"renew", Page(self, post=renew))
         one.putChild(b"accept", answer(True))
         one.putChild(b"decline", answer(False))
         return one
@@ -455,7 +466,7 @@ def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattena
 def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
     done = (request.args or {}).get(b"done", [b""])[0]
     message: Flattenable = ""
-    if done in (b"accepted", b"declined"):
+    if done in (b"accepted", b"declined", b"renew_asked"):
         message = message_box(words(done.decode("ascii")))
     conditions: Flattenable = ""
     if r.state is RequestState.CONDITIONAL:
@@ -469,6 +480,10 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
             tags.form(method="post", action=f"{base}/decline")(
                 csrf_field(request), tags.button(type="submit", id="decline")(words("decline"))
             ),
+        )
+    if r.state is RequestState.RECEIVED and r.form.service is ServiceType.LOAN:
+        conditions = tags.form(method="post", action=f"/reader/requests/{r.number}/renew")(
+            csrf_field(request), tags.button(type="submit", id="renew")(words("renew"))
         )
     summary = table(
         [words("state"), words("total_cost"), words("return_date")],

@@ -262,6 +262,7 @@ class SupplyState(StrEnum):
     CONDITIONAL = "conditional"  # a conditional answer waits for the requester's reply
     SHIPPED = "shipped"  # 运送
     UNFILLABLE = "unfillable"  # 无法满足
+    RENEW_ASKED = "renew-asked"  # the requester asks for a renewal: staff answer it
     RETURNED = "returned"  # a loan the requester sent back: staff check it in
     CHECKED_IN = "checked-in"  # 已归还入库: the loan is closed
     CANCELLED = "cancelled"  # the requester cancelled it
@@ -272,6 +273,7 @@ SUPPLY_LABELS: dict[SupplyState, tuple[str, str]] = {
     SupplyState.CONDITIONAL: ("已发有条件答复, 等待请求馆答复", "Conditions sent: awaiting reply"),
     SupplyState.SHIPPED: ("已运送", "Shipped"),
     SupplyState.UNFILLABLE: ("无法满足", "Cannot be supplied"),
+    SupplyState.RENEW_ASKED: ("请求馆申请续借", "Renewal asked"),
     SupplyState.RETURNED: ("请求馆已归还, 待入库", "Returned: to be checked in"),
     SupplyState.CHECKED_IN: ("已归还入库", "Checked in"),
     SupplyState.CANCELLED: ("已取消", "Cancelled by the requester"),

@@ -205,6 +205,35 @@ class LibraryService:
         assert isinstance(step.value, SupplyRequest)
         return step.value
 
+    def loan_notice(self, library: str, key: str, kind: str, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.loan_notice(leg, iso, kind, note, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def renew_answer(
+        self, library: str, key: str, agree: bool, due: date | None = None
+    ) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.renew_answer(leg, iso, agree, due, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def renew(self, library: str, reader: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.renew(
+                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
     def checked_in(self, library: str, key: str) -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)

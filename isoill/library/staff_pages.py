@@ -200,6 +200,23 @@ class StaffPages(Area):
             self.desks.ship(who.library, key, cost, note, _due(fields.get("due", "")))
             return "done_shipped"
 
+        def notice(kind: str) -> Act:
+            def act(who: Account, fields: dict[str, str]) -> str:
+                member(who)
+                note = fields.get("note", "").strip()[:200]
+                self.desks.loan_notice(who.library, key, kind, note)
+                return f"done_{kind}"
+
+            return act
+
+        def renewal(agree: bool) -> Act:
+            def act(who: Account, fields: dict[str, str]) -> str:
+                member(who)
+                self.desks.renew_answer(who.library, key, agree, _due(fields.get("due", "")))
+                return "done_renew_yes" if agree else "done_renew_no"
+
+            return act
+
         def checked_in(who: Account, fields: dict[str, str]) -> str:
             member(who)
             self.desks.checked_in(who.library, key)
@@ -232,6 +249,10 @@ class StaffPages(Area):
             b"conditional": conditional,
             b"unfillable": unfillable,
             b"checked_in": checked_in,
+            b"recall": notice("recall"),
+            b"overdue": notice("overdue"),
+            b"renew_yes": renewal(True),
+            b"renew_no": renewal(False),
         }
         return self._actions(f"supply/{key}", acts, show)
 
@@ -405,9 +426,20 @@ def _supply_actions(
         return tags.form(method="post", action=f"{where}/checked_in")(
             csrf, state, " ", tags.button(type="submit", id="checked-in")(words("checked_in"))
         )
-    if s.state in (SupplyState.SHIPPED, SupplyState.CONDITIONAL):
+    if s.state in (SupplyState.SHIPPED, SupplyState.CONDITIONAL, SupplyState.RENEW_ASKED):
         due = "" if s.date_due is None else f", {words('return_date')} {s.date_due.isoformat()}"
-        return f"{state} ({money(s.total_cost)}{due})"
+        shown: list[Flattenable] = [f"{state} ({money(s.total_cost)}{due})"]
+        if s.date_due is None:
+            return shown
+        actions = ["recall", "overdue"]
+        if s.state is SupplyState.RENEW_ASKED:
+            actions = ["renew_yes", "renew_no", *actions]
+        for action in actions:
+            form = tags.form(method="post", action=f"{where}/{action}")(csrf)
+            if action == "renew_yes":
+                form(words("due"), " ", tags.input(type="date", name="due"), " ")
+            shown.append(form(tags.button(type="submit", id=action)(words(action))))
+        return shown
     if s.state is not SupplyState.PENDING:
         return state
     reasons = [(code(r.name), reason_label(r.name, words.index)) for r in ReasonUnfilled]

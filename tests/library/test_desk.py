@@ -381,7 +381,7 @@ def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
     assert world.sent_to("fdu") == []
 
 
-def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
+def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier() -> None:
     world = World()
     world.submit(form=replace(FORM, service=ServiceType.LOAN, document_type=DocumentType.BOOK))
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
@@ -404,8 +404,36 @@ def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
     assert world.request(1).return_date == due
     with pytest.raises(DeskRefused, match="not received"):
         world.desk.returned(world.leg(1), world.load, AT)
+    with pytest.raises(DeskRefused, match="不能续借"):
+        world.desk.renew(world.leg(1), "lisi", world.load, AT)
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
     pku.got(world.sent_to("pku")[-1])
+    # The supplier says it is overdue, then recalls it: the reader is told each time.
+    ids = {
+        "transaction_id": ask.transaction_id,
+        "requester_id": ask.requester_id,
+        "responder_id": ask.responder_id,
+    }
+    overdue = isoill.Overdue(**ids, date_due=isoill.DateDue(date_due_field=due))  # type: ignore[arg-type]
+    world.answer("pku", pku.sent(overdue))
+    assert "已超过归还日期" in world.request(1).history[-1][1]
+    # The reader asks for more time; the supplier agrees with a new date due.
+    world.commit(world.desk.renew(world.leg(1), "lisi", world.load, AT).change)
+    renew = world.sent_to("pku")[-1]
+    assert isinstance(renew, isoill.Renew)
+    pku.got(renew)
+    later = date(2027, 2, 15)
+    answer = isoill.RenewAnswer(**ids, answer=True, date_due=isoill.DateDue(date_due_field=later))  # type: ignore[arg-type]
+    world.answer("pku", pku.sent(answer))
+    assert world.request(1).return_date == later
+    world.answer("pku", pku.sent(isoill.Recall(**ids, responder_note="预约者急需")))  # type: ignore[arg-type]
+    assert "召回" in world.request(1).history[-1][1]
+    subjects = [
+        str(email.header.make_header(email.header.decode_header(m["Subject"])))
+        for m in world.mails()
+    ]
+    assert len(subjects) == 3  # shipped, overdue, recall
+    assert "已超过归还日期" in subjects[1] and "被召回" in subjects[2]
     world.commit(world.desk.returned(world.leg(1), world.load, AT, via="EMS 快递").change)
     returned = world.sent_to("pku")[-1]
     assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS 快递"
@@ -651,7 +679,7 @@ def test_a_cancel_after_shipping_is_refused_by_the_supplying_library() -> None:
     assert iso.transaction.state is State.SHIPPED
 
 
-def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in() -> None:
+def test_a_loan_is_shipped_with_its_date_due_renewed_recalled_and_checked_in() -> None:
     world = World()
     request = replace(incoming(), ill_service_type=(ILLServiceType.LOAN,))
     requester = Side(Role.REQUESTER, request.transaction_id)
@@ -678,12 +706,30 @@ def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in() -> None:
         shipped_service_type=ILLServiceType.LOAN,
     )
     world.answer("pku", requester.sent(received))
-    returned = isoill.Returned(
-        transaction_id=request.transaction_id,
-        requester_id=request.requester_id,
-        responder_id=request.responder_id,
-        date_returned=AT.date(),
-    )
+    ids = {
+        "transaction_id": request.transaction_id,
+        "requester_id": request.requester_id,
+        "responder_id": request.responder_id,
+    }
+    returned = isoill.Returned(**ids, date_returned=AT.date())  # type: ignore[arg-type]
+    # The requester asks to renew: staff agree with a new date due, and may recall it.
+    world.answer("pku", requester.sent(isoill.Renew(**ids)))  # type: ignore[arg-type]
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.RENEW_ASKED
+    world.commit(world.desk.renew_answer(leg, iso, True, None, AT).change)
+    renewed = world.sent_to("pku")[-1]
+    assert isinstance(renewed, isoill.RenewAnswer) and renewed.answer is True
+    assert renewed.date_due is not None
+    assert renewed.date_due.date_due_field == date(2027, 1, 15) + timedelta(days=28)
+    requester.got(renewed)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="没有待答复的续借申请"):
+        world.desk.renew_answer(leg, iso, True, None, AT)
+    world.commit(world.desk.loan_notice(leg, iso, "recall", "", AT).change)
+    recall = world.sent_to("pku")[-1]
+    assert isinstance(recall, isoill.Recall)
+    requester.got(recall)
     world.answer("pku", requester.sent(returned))
     leg, iso = supply_legs(world)
     assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.RETURNED
@@ -695,4 +741,4 @@ def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in() -> None:
     leg, _ = supply_legs(world)
     assert isinstance(leg.payload, SupplyRequest)
     assert leg.payload.state is SupplyState.CHECKED_IN
-    assert leg.payload.date_due == date(2027, 1, 15)
+    assert leg.payload.date_due == date(2027, 2, 12)  # as renewed

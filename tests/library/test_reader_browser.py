@@ -489,7 +489,7 @@ def test_the_reader_cancels_a_sent_request_and_the_supplier_agrees(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
 
 
-def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in(
+def test_a_loan_is_shipped_renewed_recalled_returned_and_checked_in(
     peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
 ) -> None:
     gateway, _ = peered
@@ -525,6 +525,20 @@ def test_a_loan_is_shipped_with_its_date_due_returned_and_checked_in(
             )
         )
     )
+    # The requester asks to renew: staff agree (28 days more), then recall it.
+    pku.send(side.sent(to_thu(isoill.Renew)))
+    until(browser, lambda b: b.find_elements(By.ID, "renew_yes"))
+    assert "请求馆申请续借" in pages.text()
+    pages.go("renew_yes")
+    assert "已同意续借" in pages.text()
+    renewed = wait_for(pku, isoill.RenewAnswer)
+    assert isinstance(renewed, isoill.RenewAnswer) and renewed.answer is True
+    assert renewed.date_due is not None
+    assert renewed.date_due.date_due_field.isoformat() == "2099-02-28"
+    side.got(renewed)
+    pages.go("recall")  # on the desk, where the answer brought staff back
+    assert "已发出召回" in pages.text()
+    side.got(wait_for(pku, isoill.Recall))
     pku.send(side.sent(to_thu(isoill.Returned, date_returned=date.today())))
     until(browser, lambda b: b.find_elements(By.ID, "checked-in"))
     assert "请求馆已归还, 待入库" in pages.text()

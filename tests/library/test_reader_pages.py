@@ -457,9 +457,18 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     page = staff.get("/staff/")[1]
     if service == "copy":
         assert 'id="returned-1"' not in page
+        assert 'id="renew"' not in reader.get("/reader/requests/1")[1]
+        assert reader.post("/reader/requests/1/renew", {})[0] == 409
         return
     # A loan goes back to the supplier from the staff page; the reader sees its return date.
     assert "2027-01-31" in reader.get("/reader/requests")[1]
+    # The reader asks for more time from their request's page.
+    assert 'id="renew"' in reader.get("/reader/requests/1")[1]
+    status, page, _ = reader.post("/reader/requests/1/renew", {})
+    assert status == 200 and "续借申请已发送至文献提供馆" in page
+    _, renew = pku.receive(timeout=15)
+    assert isinstance(renew, isoill.Renew)
+    side.got(renew)
     status, page, _ = staff.post("/staff/requests/1/returned", {"via": "EMS"})
     assert status == 200 and "已归还" in page
     _, returned = pku.receive(timeout=15)
