@@ -127,7 +127,7 @@ class Desk:
             form=form,
             submitted=at,
             rota=Rota(candidates=candidates),
-            history=((at, "submitted / 提交申请"),),
+            history=((at, "提交申请 / submitted"),),
         )
         leg = StoredLeg(
             library,
@@ -299,7 +299,7 @@ class Desk:
             deadline = at + timedelta(seconds=self._library(request.library).deadline)
             request = request.noted(
                 at,
-                f"读者接受条件 / the reader accepted the conditions: {request.conditions}",
+                f"读者接受条件: {request.conditions} / the reader accepted: {request.conditions}",
                 state=RequestState.SENT,
                 rota=_waiting(request.rota, deadline),
             )
@@ -317,7 +317,9 @@ class Desk:
         iso = self._attempt_leg(request, load)
         shipped = iso.transaction.apdus(Shipped)
         iso_after, items = self._send(iso, _received(iso.transaction, shipped, at), at)
-        request = request.noted(at, "received by the library / 已收到", state=RequestState.RECEIVED)
+        request = request.noted(
+            at, "本馆已收到 / received by the library", state=RequestState.RECEIVED
+        )
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def returned(self, leg: StoredLeg, load: Loader, at: datetime, via: str = "") -> DeskStep:
@@ -337,7 +339,7 @@ class Desk:
         )
         iso_after, items = self._send(iso, returned, at)
         request = request.noted(
-            at, "returned to the supplier / 已归还", state=RequestState.RETURNED
+            at, "已归还提供馆 / returned to the supplier", state=RequestState.RETURNED
         )
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
@@ -393,7 +395,7 @@ class Desk:
             tried = (*tried, Tried(current.symbol, "no answer before the valid-until date", at))
         request = request.noted(
             at,
-            "valid-until date passed: the request ended / 超过有效时间, 申请自动结束",
+            "超过有效时间, 申请自动结束 / valid-until date passed: the request ended",
             state=RequestState.EXPIRED,
             rota=Rota((), None, tried),
         )
@@ -413,13 +415,19 @@ class Desk:
         current = request.rota.current
         who = current.symbol if current is not None else iso.peer
         if current is None or current.key != iso.key:
-            late = request.noted(at, f"late {type(apdu).__name__} from {iso.peer}: not acted on")
+            late = request.noted(
+                at,
+                f"{iso.peer} 迟到的 {type(apdu).__name__} 未处理"
+                f" / late {type(apdu).__name__} from {iso.peer}: not acted on",
+            )
             return (iso, self._with(leg, late)), ()
         if isinstance(apdu, CancelReply):
             return self._cancel_answered(apdu, iso, leg, request, at)
         if request.state is RequestState.CANCEL_PENDING and _ends(apdu):
             # The supplier said no as the Cancel crossed: the reader wanted it ended anyway.
-            return self._cancelled(iso, leg, request, f"{who} 未提供, 申请已取消 / cancelled", at)
+            return self._cancelled(
+                iso, leg, request, f"{who} 未提供, 申请已取消 / {who} did not supply: cancelled", at
+            )
         if isinstance(apdu, ILLAnswer):
             return self._answered(apdu, iso, leg, request, who, at)
         if isinstance(apdu, Expired):
@@ -429,7 +437,9 @@ class Desk:
             return self._shipped(apdu, iso, leg, request, who, at)
         if isinstance(apdu, ForwardNotification):
             new = apdu.responder_id.symbol or apdu.responder_id.name or "another library"
-            noted = request.noted(at, f"{who} forwarded the request to {new}")
+            noted = request.noted(
+                at, f"{who} 已将申请转至 {new} / {who} forwarded the request to {new}"
+            )
             return (iso, self._with(leg, noted)), ()
         if isinstance(apdu, CheckedIn):
             noted = request.noted(at, f"{who} 已归还入库 / CheckedIn from {who}")
@@ -446,7 +456,9 @@ class Desk:
             else:
                 noted = request.noted(at, f"{who} 不同意续借 / {who} refused the renewal")
             return (iso, self._with(leg, noted)), ()
-        noted = request.noted(at, f"{type(apdu).__name__} from {who}")
+        noted = request.noted(
+            at, f"收到 {who} 的 {type(apdu).__name__} / {type(apdu).__name__} from {who}"
+        )
         return (iso, self._with(leg, noted)), ()
 
     def _answered(
@@ -471,7 +483,8 @@ class Desk:
             assert current is not None
             request = request.noted(
                 at,
-                f"{who} 有条件满足, 等待读者答复 / conditions from {who}: {conditions}",
+                f"{who} 有条件满足, 等待读者答复: {conditions}"
+                f" / conditions from {who}: {conditions}",
                 state=RequestState.CONDITIONAL,
                 conditions=conditions,
                 rota=_waiting(request.rota, None),
@@ -485,7 +498,9 @@ class Desk:
         assert current is not None
         deadline = at + timedelta(seconds=self._library(request.library).deadline)
         rota = replace(request.rota, current=replace(current, deadline=deadline))
-        noted = request.noted(at, f"{who}: {reason_text(apdu)}", rota=rota)
+        noted = request.noted(
+            at, f"{who}: {reason_text(apdu)} / {who}: {reason_text(apdu, 1)}", rota=rota
+        )
         return (iso, self._with(leg, noted)), ()
 
     def _shipped(
@@ -502,7 +517,7 @@ class Desk:
         due = details.date_due.date_due_field if details.date_due is not None else None
         request = request.noted(
             at,
-            f"shipped by {who} / 已运送",
+            f"已由 {who} 运送 / shipped by {who}",
             state=RequestState.SHIPPED,
             total_cost=cost,
             return_date=due,
@@ -514,8 +529,8 @@ class Desk:
             items.extend(items_received)
             request = request.noted(
                 at,
-                "received recorded by the centre at shipping (central mode): the supplier"
-                " delivers to the reader / 中心模式: 运送即视为收到",
+                "中心模式: 运送即视为收到 / received recorded by the centre at shipping"
+                " (central mode): the supplier delivers to the reader",
                 state=RequestState.RECEIVED,
             )
         items.append(self._notice(network, request, "shipped", (), at))
@@ -529,7 +544,7 @@ class Desk:
         tried = (*request.rota.tried, Tried(who, why, at))
         request = request.noted(
             at,
-            f"{who} 无法满足 / cannot supply: {why}",
+            f"{who} 无法满足: {why} / {who} cannot supply: {why}",
             rota=Rota(request.rota.candidates, None, tried),
         )
         return self._advance(leg, request, at)
@@ -585,13 +600,13 @@ class Desk:
                 tuple(tried),
             )
             request = request.noted(
-                at, f"sent to {symbol} / 已发送至 {symbol}", state=RequestState.SENT, rota=rota
+                at, f"已发送至 {symbol} / sent to {symbol}", state=RequestState.SENT, rota=rota
             )
             legs = (self._with(leg, request), iso)
             return DeskStep(Change(legs=legs, outbox=items), request)
         request = request.noted(
             at,
-            "no library could supply it / 无法满足",
+            "无法满足: 没有文献提供馆能提供 / no library could supply it",
             state=RequestState.NOT_SUPPLIED,
             rota=Rota((), None, tuple(tried)),
         )

@@ -20,6 +20,7 @@ What the pages show is people's personal data, so:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -793,12 +794,29 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
     return table([words("field"), words("value")], rows, id="form")
 
 
+def history_text(words: Words, text: str) -> str:
+    """One history line in the page's language. The desk writes "中文 / English" (lines
+    stored before it did say "English / 中文"); a line without the separator is shown
+    whole (a symbol, an APDU's name)."""
+    first, separator, second = text.partition(" / ")
+    if not separator:
+        return text
+    zh, en = (first, second) if _CJK.search(first) else (second, first)
+    return words.pick((zh, en))
+
+
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
 def history_list(words: Words, history: Sequence[tuple[datetime, str]]) -> list[Flattenable]:
     """A request's history, headed, oldest first."""
     return [
         tags.h2(words("history")),
         tags.ol(id="history")(
-            [tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {text}") for at, text in history]
+            [
+                tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {history_text(words, text)}")
+                for at, text in history
+            ]
         ),
     ]
 

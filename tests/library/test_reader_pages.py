@@ -540,6 +540,7 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
     ):
         assert shown in page, shown
     assert "cost_limit" not in page and "transaction-id" not in page
+    assert "submitted" not in page  # the history in Chinese
     assert "Cost limit" in staff.get("/staff/requests/1?lang=en")[1]
     # Another reader's request number, or one that is none, is not found.
     assert staff.get("/staff/requests/2?lang=zh")[0] == 404
