@@ -524,7 +524,8 @@ class Desk:
         )
         items: list[OutboxItem] = []
         network = self._library(request.library)
-        if network.mode == "central":
+        if network.mode == "central" and iso.transaction.state is State.SHIPPED:
+            # (Not while a Cancel crossed the Shipped: its reply comes first.)
             iso, items_received = self._send(iso, _received(iso.transaction, [apdu], at), at)
             items.extend(items_received)
             request = request.noted(

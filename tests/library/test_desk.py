@@ -742,3 +742,26 @@ def test_a_loan_is_shipped_with_its_date_due_renewed_recalled_and_checked_in() -
     assert isinstance(leg.payload, SupplyRequest)
     assert leg.payload.state is SupplyState.CHECKED_IN
     assert leg.payload.date_due == date(2027, 2, 12)  # as renewed
+
+
+def test_a_shipped_that_crosses_the_cancel_leaves_the_request_shipped() -> None:
+    world = World("central", holdings="issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.submit()
+    (ask,) = world.sent_to("pku")
+    pku = Side(Role.RESPONDER, ask.transaction_id)
+    pku.got(ask)
+    world.commit(world.desk.cancel(world.leg(1), None, world.load, AT).change)
+    shipped = isoill.Shipped(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(),
+    )
+    world.answer("pku", pku.sent(shipped))
+    assert world.request(1).state is RequestState.SHIPPED
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel)  # the Cancel, crossed
+    pku.got(cancel)
+    world.answer("pku", pku.sent(cancel_reply(ask, answer=False)))
+    assert world.request(1).state is RequestState.SHIPPED
