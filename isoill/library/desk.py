@@ -30,39 +30,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from isoill.apdu.apdus import (
     APDU,
     Cancel,
     CancelReply,
+    CheckedIn,
     ConditionalReply,
     Expired,
     ForwardNotification,
     ILLAnswer,
     ILLRequest,
+    Overdue,
+    Recall,
     Received,
+    Renew,
+    RenewAnswer,
     Returned,
     Shipped,
 )
-from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
+from isoill.apdu.enums import Conditions, ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.apdu.types import (
     Amount,
     ConditionalResults,
     DateDue,
-    RetryResults,
     SupplyDetails,
     SystemId,
     TransactionId,
     UnfilledResults,
-    format_iso_date,
 )
 from isoill.errors import IsoillError
 from isoill.gateway.config import Config, Network
 from isoill.gateway.mail import mail_item
 from isoill.gateway.relay import Forward
 from isoill.gateway.store import Change, Loader, OutboxItem, StoredLeg
+from isoill.library.reasons import code, reason_text
 from isoill.library.requests import (
     Attempt,
     ReaderRequest,
@@ -74,7 +78,7 @@ from isoill.library.requests import (
     request_key,
 )
 from isoill.library.settings import Library, libraries, library_named
-from isoill.machine import ProhibitedTransition, Role, Transaction, machine
+from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
@@ -95,30 +99,6 @@ class DeskStep:
 
     change: Change
     value: ReaderRequest | SupplyRequest
-
-
-def reason_text(apdu: ILLAnswer | Expired) -> str:
-    """A supplier's no, in words a reader and staff read: the reason code and its note."""
-    if isinstance(apdu, Expired):
-        return "expired (the supplier's expiry passed without an answer)"
-    results = apdu.transaction_results.name.lower().replace("_", "-")
-    explanation = apdu.results_explanation
-    detail = ""
-    if isinstance(explanation, UnfilledResults):
-        detail = explanation.reason_unfilled.name.lower().replace("_", "-")
-    elif isinstance(explanation, RetryResults):
-        parts = []
-        if explanation.reason_not_available is not None:
-            parts.append(explanation.reason_not_available.name.lower().replace("_", "-"))
-        if explanation.retry_date is not None:
-            parts.append(f"retry after {format_iso_date(explanation.retry_date)}")
-        detail = ", ".join(parts)
-    elif isinstance(explanation, ConditionalResults):
-        detail = explanation.conditions.name.lower().replace("_", "-")
-    text = f"{results}: {detail}" if detail else results
-    if apdu.responder_note:
-        text += f" ({apdu.responder_note})"
-    return text
 
 
 class Desk:
@@ -147,7 +127,7 @@ class Desk:
             form=form,
             submitted=at,
             rota=Rota(candidates=candidates),
-            history=((at, "submitted / 提交申请"),),
+            history=((at, "提交申请 / submitted"),),
         )
         leg = StoredLeg(
             library,
@@ -168,30 +148,165 @@ class Desk:
         if request.state is not RequestState.UNPROCESSED:
             raise DeskRefused([f"request {request.number} has been sent already"])
         network = self._library(request.library)
+        self._check_named(network, suppliers)
         candidates = self._candidates(network, request.form, suppliers)
         if not candidates:
             raise DeskRefused(
-                ["no supplier: name one, or load a holdings table that lists this title (收藏馆)"]
+                [
+                    "suppliers: 没有文献提供馆: 请指定一个, 或载入列有此文献的馆藏表"
+                    " (no supplier: name one, or load a holdings table that lists this title)"
+                ]
             )
         return self._advance(leg, replace(request, rota=Rota(candidates=candidates)), at)
 
-    def cancel(self, leg: StoredLeg, reader: str, at: datetime) -> DeskStep:
-        """The reader withdraws a request nobody has acted on; once sent, it is the
-        supplier's to answer and the reader asks staff instead."""
+    def cancel(self, leg: StoredLeg, reader: str | None, load: Loader, at: datetime) -> DeskStep:
+        """The reader (``reader``) or staff (None) cancel a request until it is shipped.
+        Not yet sent, it ends at once; with a supplier, a Cancel goes there and its
+        Cancel-Reply decides (:meth:`arrived`)."""
+        request = _reader(leg)
+        if reader is not None and request.reader != reader:
+            raise KeyError(request.number)
+        by = ("读者", "the reader") if reader is not None else ("馆员", "staff")
+        if request.state is RequestState.UNPROCESSED:
+            request = request.noted(
+                at, f"{by[0]}取消 / cancelled by {by[1]}", state=RequestState.CANCELLED
+            )
+            return DeskStep(Change(legs=(self._with(leg, request),)), request)
+        current = request.rota.current
+        asked = (RequestState.SENT, RequestState.CONDITIONAL)
+        if request.state not in asked or current is None:
+            raise DeskRefused(
+                [
+                    f"申请 {request.number} 已运送或已结束, 不能取消"
+                    f" (request {request.number} is {request.state.value}: only a request"
+                    " not yet shipped can be cancelled)"
+                ]
+            )
+        iso = self._attempt_leg(request, load)
+        cancel = Cancel(
+            **common_fields(iso.transaction, at), requester_note=f"cancelled by {by[1]}"
+        )
+        iso, items = self._send(iso, cancel, at)
+        request = request.noted(
+            at,
+            f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
+            state=RequestState.CANCEL_PENDING,
+            rota=_waiting(request.rota, None),
+        )
+        return self._moved(leg, request, iso, items)
+
+    def renew(self, leg: StoredLeg, reader: str, load: Loader, at: datetime) -> DeskStep:
+        """The reader asks for more time with a loan: Renew goes to the supplier, whose
+        Renew-Answer gives the new date due (:meth:`arrived`)."""
         request = _reader(leg)
         if request.reader != reader:
             raise KeyError(request.number)
-        if request.state is not RequestState.UNPROCESSED:
+        if (
+            request.state is not RequestState.RECEIVED
+            or request.form.service is not ServiceType.LOAN
+        ):
             raise DeskRefused(
                 [
-                    f"request {request.number} is {request.state.value}: only a request not yet"
-                    " processed can be cancelled here; ask the library's ILL staff"
+                    f"申请 {request.number} 不是借到的文献, 不能续借"
+                    " (only a loan received can be renewed)"
                 ]
             )
-        request = request.noted(
-            at, "cancelled by the reader / 读者取消", state=RequestState.CANCELLED
+        iso = self._attempt_leg(request, load)
+        iso, items = self._send(iso, Renew(**common_fields(iso.transaction, at)), at)
+        request = request.noted(at, "读者申请续借 / the reader asked for a renewal")
+        return self._moved(leg, request, iso, items)
+
+    def _loan_notice(
+        self,
+        apdu: Recall | Overdue,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        who: str,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The supplier recalls the loan, or says it is overdue: noted, and the reader is
+        told at once."""
+        if isinstance(apdu, Recall):
+            kind, text = "recall", f"{who} 召回, 请尽快归还 / recalled by {who}"
+        else:
+            kind, text = "overdue", f"{who}: 已超过归还日期 / overdue, says {who}"
+        request = request.noted(at, text)
+        note = [apdu.responder_note] if apdu.responder_note else []
+        notice = self._notice(self._library(request.library), request, kind, note, at)
+        return (iso, self._with(leg, request)), (notice,)
+
+    def _cancel_answered(
+        self,
+        apdu: CancelReply,
+        iso: StoredLeg,
+        leg: StoredLeg,
+        request: ReaderRequest,
+        at: datetime,
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The supplier's Cancel-Reply: yes ends the request (the reader is told); no
+        leaves it where the supplier's transaction is."""
+        who = iso.peer if request.rota.current is None else request.rota.current.symbol
+        if request.state is not RequestState.CANCEL_PENDING:
+            noted = request.noted(at, f"{who}: Cancel-Reply")
+            return (iso, self._with(leg, noted)), ()
+        if apdu.answer:
+            return self._cancelled(iso, leg, request, f"{who} 同意取消 / {who} cancelled it", at)
+        state = RequestState.SENT
+        if iso.transaction.state is State.CONDITIONAL:
+            state = RequestState.CONDITIONAL
+        deadline = at + timedelta(seconds=self._library(request.library).deadline)
+        current = request.rota.current
+        rota = request.rota
+        if current is not None and state is RequestState.SENT:
+            rota = replace(rota, current=replace(current, deadline=deadline))
+        noted = request.noted(
+            at, f"{who} 拒绝取消 / {who} refused to cancel", state=state, rota=rota
         )
-        return DeskStep(Change(legs=(self._with(leg, request),)), request)
+        return (iso, self._with(leg, noted)), ()
+
+    def _cancelled(
+        self, iso: StoredLeg, leg: StoredLeg, request: ReaderRequest, text: str, at: datetime
+    ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
+        """The request ends cancelled, as asked, and the reader is told."""
+        request = request.noted(
+            at,
+            text,
+            state=RequestState.CANCELLED,
+            rota=Rota((), None, request.rota.tried),
+        )
+        notice = self._notice(self._library(request.library), request, "cancelled", (), at)
+        return (iso, self._with(leg, request)), (notice,)
+
+    def conditions(
+        self, leg: StoredLeg, reader: str, accept: bool, load: Loader, at: datetime
+    ) -> DeskStep:
+        """The reader's answer to a supplier's conditions (a fee above their cost limit):
+        Conditional-Reply goes to the supplier; accepted, the supplier may ship at that fee;
+        declined, the rota asks the next library."""
+        request = _reader(leg)
+        if request.reader != reader:
+            raise KeyError(request.number)
+        current = request.rota.current
+        if request.state is not RequestState.CONDITIONAL or current is None:
+            raise DeskRefused(
+                [f"申请 {request.number} 没有等待答复的条件 (no conditions await an answer)"]
+            )
+        iso = self._attempt_leg(request, load)
+        reply = ConditionalReply(**common_fields(iso.transaction, at), answer=accept)
+        iso, items = self._send(iso, reply, at)
+        if accept:
+            deadline = at + timedelta(seconds=self._library(request.library).deadline)
+            request = request.noted(
+                at,
+                f"读者接受条件: {request.conditions} / the reader accepted: {request.conditions}",
+                state=RequestState.SENT,
+                rota=_waiting(request.rota, deadline),
+            )
+            return self._moved(leg, request, iso, items)
+        why = f"读者不接受条件 (the reader declined): {request.conditions}"
+        step = self._next(leg, replace(request, conditions=""), current.symbol, why, at)
+        return DeskStep(_joined(step.change, [iso], items), step.value)
 
     def received(self, leg: StoredLeg, load: Loader, at: datetime) -> DeskStep:
         """Staff record that the shipped document reached the library (distributed mode):
@@ -202,7 +317,9 @@ class Desk:
         iso = self._attempt_leg(request, load)
         shipped = iso.transaction.apdus(Shipped)
         iso_after, items = self._send(iso, _received(iso.transaction, shipped, at), at)
-        request = request.noted(at, "received by the library / 已收到", state=RequestState.RECEIVED)
+        request = request.noted(
+            at, "本馆已收到 / received by the library", state=RequestState.RECEIVED
+        )
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def returned(self, leg: StoredLeg, load: Loader, at: datetime, via: str = "") -> DeskStep:
@@ -222,7 +339,7 @@ class Desk:
         )
         iso_after, items = self._send(iso, returned, at)
         request = request.noted(
-            at, "returned to the supplier / 已归还", state=RequestState.RETURNED
+            at, "已归还提供馆 / returned to the supplier", state=RequestState.RETURNED
         )
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
@@ -247,7 +364,8 @@ class Desk:
             request, load, at, "no answer by the deadline: the request goes to the next library"
         )
         days = self._library(request.library).deadline / 86400
-        step = self._next(leg, request, current.symbol, f"no answer within {days:g} days", at)
+        why = f"{days:g} 天内未答复 (no answer within {days:g} days)"
+        step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
 
     def _cancel_current(
@@ -255,7 +373,8 @@ class Desk:
     ) -> tuple[list[StoredLeg], list[OutboxItem]]:
         """A Cancel to the supplier asked now, when its state takes one."""
         current = request.rota.current
-        if request.state is not RequestState.SENT or current is None:
+        asked = (RequestState.SENT, RequestState.CONDITIONAL)
+        if request.state not in asked or current is None:
             return [], []
         iso = load(current.network, current.key)
         if iso is None or iso.transaction.request is None:
@@ -276,7 +395,7 @@ class Desk:
             tried = (*tried, Tried(current.symbol, "no answer before the valid-until date", at))
         request = request.noted(
             at,
-            "valid-until date passed: the request ended / 超过有效时间, 申请自动结束",
+            "超过有效时间, 申请自动结束 / valid-until date passed: the request ended",
             state=RequestState.EXPIRED,
             rota=Rota((), None, tried),
         )
@@ -296,8 +415,19 @@ class Desk:
         current = request.rota.current
         who = current.symbol if current is not None else iso.peer
         if current is None or current.key != iso.key:
-            late = request.noted(at, f"late {type(apdu).__name__} from {iso.peer}: not acted on")
+            late = request.noted(
+                at,
+                f"{iso.peer} 迟到的 {type(apdu).__name__} 未处理"
+                f" / late {type(apdu).__name__} from {iso.peer}: not acted on",
+            )
             return (iso, self._with(leg, late)), ()
+        if isinstance(apdu, CancelReply):
+            return self._cancel_answered(apdu, iso, leg, request, at)
+        if request.state is RequestState.CANCEL_PENDING and _ends(apdu):
+            # The supplier said no as the Cancel crossed: the reader wanted it ended anyway.
+            return self._cancelled(
+                iso, leg, request, f"{who} 未提供, 申请已取消 / {who} did not supply: cancelled", at
+            )
         if isinstance(apdu, ILLAnswer):
             return self._answered(apdu, iso, leg, request, who, at)
         if isinstance(apdu, Expired):
@@ -307,9 +437,28 @@ class Desk:
             return self._shipped(apdu, iso, leg, request, who, at)
         if isinstance(apdu, ForwardNotification):
             new = apdu.responder_id.symbol or apdu.responder_id.name or "another library"
-            noted = request.noted(at, f"{who} forwarded the request to {new}")
+            noted = request.noted(
+                at, f"{who} 已将申请转至 {new} / {who} forwarded the request to {new}"
+            )
             return (iso, self._with(leg, noted)), ()
-        noted = request.noted(at, f"{type(apdu).__name__} from {who}")
+        if isinstance(apdu, CheckedIn):
+            noted = request.noted(at, f"{who} 已归还入库 / CheckedIn from {who}")
+            return (iso, self._with(leg, noted)), ()
+        if isinstance(apdu, Recall | Overdue):
+            return self._loan_notice(apdu, iso, leg, request, who, at)
+        if isinstance(apdu, RenewAnswer):
+            due = None if apdu.date_due is None else apdu.date_due.date_due_field
+            if apdu.answer and isinstance(due, date):
+                text = (
+                    f"{who} 同意续借, 归还日期 {due.isoformat()} / renewed until {due.isoformat()}"
+                )
+                noted = request.noted(at, text, return_date=due)
+            else:
+                noted = request.noted(at, f"{who} 不同意续借 / {who} refused the renewal")
+            return (iso, self._with(leg, noted)), ()
+        noted = request.noted(
+            at, f"收到 {who} 的 {type(apdu).__name__} / {type(apdu).__name__} from {who}"
+        )
         return (iso, self._with(leg, noted)), ()
 
     def _answered(
@@ -327,22 +476,31 @@ class Desk:
             return (iso, *step.change.legs), step.change.outbox
         if results is TransactionResults.CONDITIONAL:
             # The reader's form is all the reader agreed to (cost limit included): the desk
-            # cannot accept more on their behalf, so it declines and asks the next library.
-            reply = ConditionalReply(
-                **common_fields(iso.transaction, at),
-                answer=False,
-                requester_note="conditions not accepted: the request goes to the next library",
+            # cannot accept more on their behalf, so the reader is asked (Conditional-Reply
+            # waits for :meth:`conditions`), with no supplier's deadline meanwhile.
+            conditions = reason_text(apdu)
+            current = request.rota.current
+            assert current is not None
+            request = request.noted(
+                at,
+                f"{who} 有条件满足, 等待读者答复: {conditions}"
+                f" / conditions from {who}: {conditions}",
+                state=RequestState.CONDITIONAL,
+                conditions=conditions,
+                rota=_waiting(request.rota, None),
             )
-            iso, items = self._send(iso, reply, at)
-            step = self._next(leg, request, who, reason_text(apdu), at)
-            return (iso, *step.change.legs), (*items, *step.change.outbox)
+            network = self._library(request.library)
+            notice = self._notice(network, request, "conditional", [conditions], at)
+            return (iso, self._with(leg, request)), (notice,)
         # Will supply, hold placed, estimate, locations: an answer, not a no. The supplier
         # gets another deadline's time to ship.
         current = request.rota.current
         assert current is not None
         deadline = at + timedelta(seconds=self._library(request.library).deadline)
         rota = replace(request.rota, current=replace(current, deadline=deadline))
-        noted = request.noted(at, f"{who}: {reason_text(apdu)}", rota=rota)
+        noted = request.noted(
+            at, f"{who}: {reason_text(apdu)} / {who}: {reason_text(apdu, 1)}", rota=rota
+        )
         return (iso, self._with(leg, noted)), ()
 
     def _shipped(
@@ -359,20 +517,21 @@ class Desk:
         due = details.date_due.date_due_field if details.date_due is not None else None
         request = request.noted(
             at,
-            f"shipped by {who} / 已运送",
+            f"已由 {who} 运送 / shipped by {who}",
             state=RequestState.SHIPPED,
             total_cost=cost,
             return_date=due,
         )
         items: list[OutboxItem] = []
         network = self._library(request.library)
-        if network.mode == "central":
+        if network.mode == "central" and iso.transaction.state is State.SHIPPED:
+            # (Not while a Cancel crossed the Shipped: its reply comes first.)
             iso, items_received = self._send(iso, _received(iso.transaction, [apdu], at), at)
             items.extend(items_received)
             request = request.noted(
                 at,
-                "received recorded by the centre at shipping (central mode): the supplier"
-                " delivers to the reader / 中心模式: 运送即视为收到",
+                "中心模式: 运送即视为收到 / received recorded by the centre at shipping"
+                " (central mode): the supplier delivers to the reader",
                 state=RequestState.RECEIVED,
             )
         items.append(self._notice(network, request, "shipped", (), at))
@@ -386,7 +545,7 @@ class Desk:
         tried = (*request.rota.tried, Tried(who, why, at))
         request = request.noted(
             at,
-            f"{who} cannot supply: {why}",
+            f"{who} 无法满足: {why} / {who} cannot supply: {why}",
             rota=Rota(request.rota.candidates, None, tried),
         )
         return self._advance(leg, request, at)
@@ -442,27 +601,45 @@ class Desk:
                 tuple(tried),
             )
             request = request.noted(
-                at, f"sent to {symbol} / 已发送至 {symbol}", state=RequestState.SENT, rota=rota
+                at, f"已发送至 {symbol} / sent to {symbol}", state=RequestState.SENT, rota=rota
             )
             legs = (self._with(leg, request), iso)
             return DeskStep(Change(legs=legs, outbox=items), request)
         request = request.noted(
             at,
-            "no library could supply it / 无法满足",
+            "无法满足: 没有文献提供馆能提供 / no library could supply it",
             state=RequestState.NOT_SUPPLIED,
             rota=Rota((), None, tuple(tried)),
         )
         reasons = [f"{t.symbol}: {t.reason}" for t in tried] or [
-            "no library holds it (holdings table) and none was named"
+            "没有收藏馆, 也未指定文献提供馆 (no library holds it and none was named)"
         ]
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
+
+    def _check_named(self, network: Library, named: Sequence[str]) -> None:
+        """Suppliers staff typed must be libraries the gateway reaches, and not this library
+        itself: a mistyped symbol is the form's problem, before anything is sent, not a
+        supplier's no that ends the request."""
+        own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
+        problems = []
+        for symbol in (s.strip() for s in named if s.strip()):
+            if symbol.upper() in own:
+                problems.append(f"suppliers: {symbol} 是本馆 (this library itself)")
+            elif self.config.owner(symbol) is None:
+                problems.append(
+                    f"suppliers: {symbol} 不是已配置的文献提供馆, 请检查代码"
+                    " (not a library this gateway reaches: check the symbol)"
+                )
+        if problems:
+            raise DeskRefused(problems)
 
     def _candidates(
         self, network: Library, form: ReaderForm, named: Sequence[str]
     ) -> tuple[str, ...]:
         """The rota: the suppliers staff named, else the holding library the reader chose
-        followed by the holdings table's; never the library itself."""
+        followed by the holdings table's that the gateway reaches; never the library
+        itself."""
         found: list[str] = []
         if named:
             found.extend(s.strip() for s in named if s.strip())
@@ -472,6 +649,7 @@ class Desk:
             holdings = self.holdings.get(network.name)
             if holdings is not None:
                 found.extend(holdings.lookup(form))
+            found = [s for s in found if self.config.owner(s) is not None]
         own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
         unique: list[str] = []
         for symbol in found:
@@ -501,11 +679,29 @@ class Desk:
         return StoredLeg(network.name, key, "", sender_network, outcome.transaction, payload=supply)
 
     def ship(
-        self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
+        self,
+        leg: StoredLeg,
+        iso: StoredLeg,
+        total_cost: Decimal,
+        note: str,
+        at: datetime,
+        due: date | None = None,
     ) -> DeskStep:
-        """运送: Shipped with the total fee in CNY (and a loan's date due)."""
+        """运送: Shipped with the total fee in CNY (and a loan's date due). A fee above the
+        reader's cost limit (费用限制) cannot be shipped as is: the reader must accept it
+        first (:meth:`conditional`), unless they already have."""
         supply = _supply(leg)
         self._pending(supply)
+        limit = _cost_limit(iso.transaction.request)
+        if limit is not None and total_cost > max(limit, supply.agreed_cost or limit):
+            raise DeskRefused(
+                [
+                    f"total_cost: 总费用 {total_cost:.2f} 元超过读者的费用限制 {limit:.2f} 元,"
+                    " 不能照此运送: 请发有条件答复 (费用超过限制), 由读者决定"
+                    f" (the fee {total_cost:.2f} is above the reader's limit {limit:.2f}:"
+                    " send the conditional answer and let the reader decide)"
+                ]
+            )
         txn = iso.transaction
         loan = txn.request is not None and ILLServiceType.LOAN in txn.request.ill_service_type
         service = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
@@ -515,62 +711,130 @@ class Desk:
                 if ILLServiceType.COPY_NON_RETURNABLE in txn.request.ill_service_type
                 else service
             )
-        due = (
-            DateDue(date_due_field=(at + LOAN_PERIOD).date())
-            if service is ILLServiceType.LOAN
-            else None
-        )
+        if due is not None and due <= at.date():
+            raise DeskRefused(
+                [f"due: 归还日期 {due.isoformat()} 须晚于今天 (the date due must be after today)"]
+            )
+        if service is not ILLServiceType.LOAN:
+            due = None
+        elif due is None:
+            due = (at + LOAN_PERIOD).date()
+        date_due = None if due is None else DateDue(date_due_field=due)
         shipped = Shipped(
             **common_fields(txn, at),
             shipped_service_type=service,
             supply_details=SupplyDetails(
                 date_shipped=at.date(),
-                date_due=due,
+                date_due=date_due,
                 cost=Amount(monetary_value=total_cost, currency_code="CNY"),
             ),
             responder_note=note or None,
         )
         iso, items = self._send(iso, shipped, at)
-        supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost)
-        mirrored = _mirror_send(leg, shipped, at)
-        return DeskStep(Change(legs=(replace(mirrored, payload=supply), iso), outbox=items), supply)
+        supply = replace(supply, state=SupplyState.SHIPPED, total_cost=total_cost, date_due=due)
+        return _answered_supply(leg, shipped, iso, items, supply, at)
+
+    def conditional(
+        self, leg: StoredLeg, iso: StoredLeg, total_cost: Decimal, note: str, at: datetime
+    ) -> DeskStep:
+        """有条件满足: the fee is above the reader's cost limit. ILL-Answer conditional
+        (cost-exceeds-limit) with the fee in its note; the requester's Conditional-Reply
+        decides whether it is shipped."""
+        supply = _supply(leg)
+        self._pending(supply)
+        fee = f"费用 {total_cost:.2f} 元 (fee CNY {total_cost:.2f})"
+        answer = ILLAnswer(
+            **common_fields(iso.transaction, at),
+            transaction_results=TransactionResults.CONDITIONAL,
+            results_explanation=ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+            responder_note=f"{fee}; {note}" if note else fee,
+        )
+        iso, items = self._send(iso, answer, at)
+        supply = replace(supply, state=SupplyState.CONDITIONAL, total_cost=total_cost)
+        return _answered_supply(leg, answer, iso, items, supply, at)
 
     def unfillable(
         self, leg: StoredLeg, iso: StoredLeg, reason: str, note: str, at: datetime
     ) -> DeskStep:
-        """无法满足: ILL-Answer unfilled with the reason, and the reader is e-mailed the
-        result and the reason (CALIS does this automatically)."""
+        """无法满足: ILL-Answer unfilled with the reason. The reader is not mailed from here:
+        the requesting library may ask the next supplier on its rota, and it mails its
+        reader once, when the request really ends unfilled."""
         supply = _supply(leg)
         self._pending(supply)
         try:
-            code = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
+            why = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
         except KeyError:
-            known = ", ".join(r.name.lower().replace("_", "-") for r in ReasonUnfilled)
-            raise DeskRefused([f"reason {reason!r} is not one of: {known}"]) from None
+            known = ", ".join(code(r.name) for r in ReasonUnfilled)
+            raise DeskRefused([f"原因 {reason!r} 不是以下之一 (not a reason): {known}"]) from None
         answer = ILLAnswer(
             **common_fields(iso.transaction, at),
             transaction_results=TransactionResults.UNFILLED,
-            results_explanation=UnfilledResults(reason_unfilled=code),
+            results_explanation=UnfilledResults(reason_unfilled=why),
             responder_note=note or None,
         )
         iso, items = self._send(iso, answer, at)
         supply = replace(supply, state=SupplyState.UNFILLABLE, reason=reason_text(answer))
-        mirrored = replace(_mirror_send(leg, answer, at), payload=supply)
-        queued = list(items)
-        if supply.form.email:
-            library = self._library(supply.library)
-            message = calis_mail.reader_notice(
-                supply.form,
-                number=0,
-                library=library.label or library.symbol,
-                sender=self.config.mail.address,
-                recipient=supply.form.email,
-                outcome="not-supplied",
-                reasons=[supply.reason],
-                at=at,
+        return _answered_supply(leg, answer, iso, items, supply, at)
+
+    def loan_notice(
+        self, leg: StoredLeg, iso: StoredLeg, kind: str, note: str, at: datetime
+    ) -> DeskStep:
+        """Staff recall a loan (``recall``: Recall) or tell the requester it is overdue
+        (``overdue``: Overdue with its date due); the requester's reader is told."""
+        supply = _supply(leg)
+        if supply.state not in (SupplyState.SHIPPED, SupplyState.RENEW_ASKED):
+            raise DeskRefused(
+                [f"这笔请求不是借出中的文献 (it is {supply.state.value}, not on loan)"]
             )
-            queued.append(mail_item(supply.form.email, message, f"unfillable|{supply.key}"))
-        return DeskStep(Change(legs=(mirrored, iso), outbox=tuple(queued)), supply)
+        fields = common_fields(iso.transaction, at)
+        apdu: Recall | Overdue
+        if kind == "recall":
+            apdu = Recall(**fields, responder_note=note or None)
+        else:
+            due = supply.date_due or at.date()
+            apdu = Overdue(
+                **fields, date_due=DateDue(date_due_field=due), responder_note=note or None
+            )
+        iso, items = self._send(iso, apdu, at)
+        return _answered_supply(leg, apdu, iso, items, supply, at)
+
+    def renew_answer(
+        self, leg: StoredLeg, iso: StoredLeg, agree: bool, due: date | None, at: datetime
+    ) -> DeskStep:
+        """Staff answer a renewal the requester asked for: yes with the new date due (28
+        days from the old one when left empty), or no."""
+        supply = _supply(leg)
+        if supply.state is not SupplyState.RENEW_ASKED:
+            raise DeskRefused(
+                [f"没有待答复的续借申请 (no renewal is asked: it is {supply.state.value})"]
+            )
+        new_due = None
+        if agree:
+            new_due = due or (supply.date_due or at.date()) + LOAN_PERIOD
+            if new_due <= at.date():
+                raise DeskRefused(
+                    [f"due: 归还日期 {new_due.isoformat()} 须晚于今天 (must be after today)"]
+                )
+        answer = RenewAnswer(
+            **common_fields(iso.transaction, at),
+            answer=agree,
+            date_due=None if new_due is None else DateDue(date_due_field=new_due),
+        )
+        iso, items = self._send(iso, answer, at)
+        supply = replace(supply, state=SupplyState.SHIPPED, date_due=new_due or supply.date_due)
+        return _answered_supply(leg, answer, iso, items, supply, at)
+
+    def checked_in(self, leg: StoredLeg, iso: StoredLeg, at: datetime) -> DeskStep:
+        """已归还入库: the returned loan is back on the shelf; Checked-In closes it."""
+        supply = _supply(leg)
+        if supply.state is not SupplyState.RETURNED:
+            raise DeskRefused(
+                [f"这笔请求尚未归还, 不能入库 (it is {supply.state.value}, not returned)"]
+            )
+        checked = CheckedIn(**common_fields(iso.transaction, at), date_checked_in=at.date())
+        iso, items = self._send(iso, checked, at)
+        supply = replace(supply, state=SupplyState.CHECKED_IN)
+        return _answered_supply(leg, checked, iso, items, supply, at)
 
     def _supply_arrived(
         self, apdu: APDU, iso: StoredLeg, leg: StoredLeg, at: datetime
@@ -578,13 +842,34 @@ class Desk:
         supply = _supply(leg)
         outcome = machine.receive(leg.transaction, apdu, at=at)
         mirrored = replace(leg, transaction=outcome.transaction)
-        if isinstance(apdu, Cancel) and supply.state is SupplyState.PENDING:
-            # Nothing has been done for it yet: the library agrees at once.
-            reply = CancelReply(**common_fields(iso.transaction, at), answer=True)
+        if isinstance(apdu, Cancel):
+            # Nothing shipped yet: the library agrees at once; shipped, it is too late.
+            agree = supply.state in (SupplyState.PENDING, SupplyState.CONDITIONAL)
+            reply = CancelReply(**common_fields(iso.transaction, at), answer=agree)
             iso, items = self._send(iso, reply, at)
             mirrored = _mirror_send(mirrored, reply, at)
-            cancelled = replace(supply, state=SupplyState.CANCELLED)
-            return (iso, replace(mirrored, payload=cancelled)), items
+            if agree:
+                supply = replace(supply, state=SupplyState.CANCELLED)
+            return (iso, replace(mirrored, payload=supply)), items
+        if isinstance(apdu, Renew) and supply.state is SupplyState.SHIPPED:
+            asked = replace(supply, state=SupplyState.RENEW_ASKED)
+            return (iso, replace(mirrored, payload=asked)), ()
+        if isinstance(apdu, Returned) and supply.state in (
+            SupplyState.SHIPPED,
+            SupplyState.RENEW_ASKED,
+        ):
+            returned = replace(supply, state=SupplyState.RETURNED)
+            return (iso, replace(mirrored, payload=returned)), ()
+        if isinstance(apdu, ConditionalReply) and supply.state is SupplyState.CONDITIONAL:
+            if apdu.answer:
+                agreed = replace(supply, state=SupplyState.PENDING, agreed_cost=supply.total_cost)
+                return (iso, replace(mirrored, payload=agreed)), ()
+            declined = replace(
+                supply,
+                state=SupplyState.UNFILLABLE,
+                reason="请求馆不接受条件 (the requester declined the conditions)",
+            )
+            return (iso, replace(mirrored, payload=declined)), ()
         return (iso, mirrored), ()
 
     # --- CALIS e-mail mode -----------------------------------------------------------------
@@ -668,6 +953,32 @@ class Desk:
     def _with(leg: StoredLeg, request: ReaderRequest) -> StoredLeg:
         return replace(leg, payload=request)
 
+    def _moved(
+        self, leg: StoredLeg, request: ReaderRequest, iso: StoredLeg, items: Sequence[OutboxItem]
+    ) -> DeskStep:
+        """The step of a request after the desk sent an APDU on its attempt's leg ``iso``."""
+        return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
+
+
+def _waiting(rota: Rota, deadline: datetime | None) -> Rota:
+    """The rota with the supplier asked now given until ``deadline`` (None: no deadline,
+    while someone else is to act)."""
+    assert rota.current is not None
+    return replace(rota, current=replace(rota.current, deadline=deadline))
+
+
+def _answered_supply(
+    leg: StoredLeg,
+    apdu: APDU,
+    iso: StoredLeg,
+    items: Sequence[OutboxItem],
+    supply: SupplyRequest,
+    at: datetime,
+) -> DeskStep:
+    """The step of a request to supply after staff sent ``apdu`` (the ISO leg ``iso``)."""
+    mirrored = replace(_mirror_send(leg, apdu, at), payload=supply)
+    return DeskStep(Change(legs=(mirrored, iso), outbox=tuple(items)), supply)
+
 
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
     """A step's change with the legs and outbox items of what was done before it."""
@@ -678,6 +989,18 @@ def _reader(leg: StoredLeg) -> ReaderRequest:
     if not isinstance(leg.payload, ReaderRequest):
         raise KeyError(leg.key)
     return leg.payload
+
+
+def _ends(apdu: APDU) -> bool:
+    """An answer that ends a supplier's transaction without supplying."""
+    if isinstance(apdu, Expired):
+        return True
+    return isinstance(apdu, ILLAnswer) and apdu.transaction_results in (
+        TransactionResults.UNFILLED,
+        TransactionResults.RETRY,
+        TransactionResults.LOCATIONS_PROVIDED,
+        TransactionResults.ESTIMATE,
+    )
 
 
 def _supply(leg: StoredLeg) -> SupplyRequest:
@@ -693,6 +1016,16 @@ def _local_id(network: Library, number: int) -> TransactionId:
         transaction_group_qualifier=str(number),
         transaction_qualifier=str(number),
     )
+
+
+def _cost_limit(request: ILLRequest | None) -> Decimal | None:
+    """The most the requester's reader pays, in yuan, when the request says (a limit in
+    another currency is not one the reader set, and is left to staff)."""
+    cost = None if request is None else request.cost_info_type
+    amount = None if cost is None else cost.maximum_cost
+    if amount is None or (amount.currency_code or "CNY").upper() not in ("CNY", "RMB"):
+        return None
+    return amount.monetary_value
 
 
 def _received(txn: Transaction, shipped: Sequence[Shipped], at: datetime) -> Received:

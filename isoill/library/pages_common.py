@@ -20,11 +20,13 @@ What the pages show is people's personal data, so:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -37,11 +39,17 @@ from isoill.gateway import pages
 from isoill.gateway.config import Config
 from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
-from isoill.gateway.pages import Chrome, link
+from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library
-from isoill.mapping.reader_form import FIELD_LABELS, VALUE_LABELS, ReaderForm, ServiceType
+from isoill.mapping.reader_form import (
+    FIELD_LABELS,
+    VALUE_LABELS,
+    ReaderForm,
+    ServiceType,
+    to_fields,
+)
 
 log = Logger()
 
@@ -78,7 +86,7 @@ class Desks(Protocol):
     def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest: ...
     def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]: ...
     def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest: ...
-    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest: ...
+    def cancel(self, library: str, reader: str | None, number: int) -> ReaderRequest: ...
     def library_requests(self, library: str) -> list[ReaderRequest]: ...
     def library_request(self, library: str, number: int) -> ReaderRequest: ...
     def send_request(self, library: str, number: int, suppliers: list[str]) -> ReaderRequest: ...
@@ -86,9 +94,26 @@ class Desks(Protocol):
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
     def supply_requests(self, library: str) -> list[SupplyRequest]: ...
     def ship(
+        self,
+        library: str,
+        key: str,
+        total_cost: Decimal,
+        note: str = "",
+        due: date | None = None,
+    ) -> SupplyRequest: ...
+    def checked_in(self, library: str, key: str) -> SupplyRequest: ...
+    def loan_notice(self, library: str, key: str, kind: str, note: str = "") -> SupplyRequest: ...
+    def renew_answer(
+        self, library: str, key: str, agree: bool, due: date | None = None
+    ) -> SupplyRequest: ...
+    def renew(self, library: str, reader: str, number: int) -> ReaderRequest: ...
+    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
+    def conditional(
         self, library: str, key: str, total_cost: Decimal, note: str = ""
     ) -> SupplyRequest: ...
-    def unfillable(self, library: str, key: str, reason: str, note: str = "") -> SupplyRequest: ...
+    def answer_conditions(
+        self, library: str, reader: str, number: int, accept: bool
+    ) -> ReaderRequest: ...
     def mail_request(
         self, library: str, reader: str, form: ReaderForm, to_library: str
     ) -> None: ...
@@ -137,6 +162,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "cancel_confirm": ("确定取消这笔申请?", "Cancel this request?"),
     "submitted": ("申请已提交, 申请号", "Your request has been submitted, number"),
     "cancelled": ("申请已取消", "The request has been cancelled"),
+    "cancel_asked": (
+        "已请求取消, 等待文献提供馆答复",
+        "Cancel asked: the supplier's reply decides",
+    ),
+    "done_cancelled": ("申请已取消", "The request has been cancelled"),
+    "done_cancel_asked": (
+        "已请求取消, 等待文献提供馆答复",
+        "Cancel asked: the supplier's reply decides",
+    ),
     "mailed": (
         "申请已发送到本馆馆际互借员的邮箱",
         "Your request has been e-mailed to your library's ILL staff",
@@ -152,6 +186,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "total_cost": ("总费用", "Total cost"),
     "action": ("操作", "Action"),
     "history": ("处理记录", "History"),
+    "field": ("项目", "Field"),
+    "transaction_id": ("事务号", "Transaction id"),
+    "supplier_now": ("当前文献提供馆", "Supplier asked now"),
+    "supplier": ("文献提供馆", "Supplier"),
+    "tried": ("已询问的文献提供馆", "Suppliers asked"),
+    "reader_account_info": ("读者信息", "The reader"),
+    "value": ("内容", "Value"),
     "request_info": ("申请信息", "Request"),
     "document_info": ("文献信息", "Document"),
     "ill_info": ("馆际互借信息", "Interlibrary loan"),
@@ -182,9 +223,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "returned": ("归还", "Returned"),
     "returned_via": ("归还方式", "Sent back by"),
     "done_shipped": ("已运送", "Shipped"),
+    "due": ("归还日期 (借调; 空: 28天后)", "Date due (loans; empty: in 28 days)"),
+    "checked_in": ("归还入库", "Check in"),
+    "recall": ("召回", "Recall"),
+    "overdue": ("催还 (已超期)", "Overdue notice"),
+    "done_recall": ("已发出召回, 已通知请求馆", "Recalled: the requester is told"),
+    "done_overdue": ("已发出催还通知", "Overdue notice sent"),
+    "renew_yes": ("同意续借", "Renew"),
+    "renew_no": ("不同意续借", "Refuse the renewal"),
+    "done_renew_yes": ("已同意续借", "Renewed"),
+    "done_renew_no": ("已拒绝续借", "Renewal refused"),
+    "renew": ("申请续借", "Ask for a renewal"),
+    "renew_asked": ("续借申请已发送至文献提供馆", "Renewal asked of the supplier"),
+    "done_checked_in": ("已归还入库, 已通知请求馆", "Checked in: the requester is told"),
     "done_unfillable": (
-        "已答复无法满足, 并通知读者",
-        "Answered: cannot supply (the reader is told)",
+        "已答复无法满足, 请求馆已收到答复",
+        "Answered: cannot supply (the requesting library is told)",
     ),
     "readers_requests": ("读者申请", "Readers' requests"),
     "supply_requests": ("待处理外馆请求", "Requests from other libraries"),
@@ -202,6 +256,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "requester": ("请求馆", "Requester"),
     "arrived": ("到达时间", "Arrived"),
     "none": ("无", "None"),
+    "conditions": ("提供馆的条件", "The supplier's conditions"),
+    "accept": ("接受", "Accept"),
+    "decline": ("拒绝", "Decline"),
+    "accepted": ("已接受条件, 提供馆将运送", "Conditions accepted: the supplier will ship"),
+    "declined": (
+        "已拒绝条件, 申请将转至下一个文献提供馆",
+        "Conditions declined: the request goes to the next supplier",
+    ),
+    "conditional": ("有条件答复: 费用超过限制", "Conditional answer: fee above the limit"),
+    "done_conditional": (
+        "已发有条件答复, 等待请求馆答复",
+        "Conditional answer sent: waiting for the requester's reply",
+    ),
     "kind": ("类型", "Kind"),
     "group_account": ("集团用户", "group account"),
     "reader_account": ("个人用户", "reader"),
@@ -709,6 +776,49 @@ def service_words(words: Words, service: ServiceType) -> str:
         ServiceType.COPY: ("复制-非归还", "copy (non-returnable)"),
         ServiceType.LOAN: ("借调-返还", "loan (returnable)"),
     }[service][words.index]
+
+
+def form_table(words: Words, form: ReaderForm) -> Tag:
+    """Every field of a request the reader filled in, labelled, enums in words."""
+    rows: list[list[Flattenable]] = []
+    for name, value in to_fields(form).items():
+        if not value:
+            continue
+        typed = getattr(form, name)
+        shown = value
+        if isinstance(typed, StrEnum):
+            shown = words.value(typed)
+        elif isinstance(typed, Decimal):
+            shown = money(typed)
+        rows.append([words.field(name), shown])
+    return table([words("field"), words("value")], rows, id="form")
+
+
+def history_text(words: Words, text: str) -> str:
+    """One history line in the page's language. The desk writes "中文 / English" (lines
+    stored before it did say "English / 中文"); a line without the separator is shown
+    whole (a symbol, an APDU's name)."""
+    first, separator, second = text.partition(" / ")
+    if not separator:
+        return text
+    zh, en = (first, second) if _CJK.search(first) else (second, first)
+    return words.pick((zh, en))
+
+
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def history_list(words: Words, history: Sequence[tuple[datetime, str]]) -> list[Flattenable]:
+    """A request's history, headed, oldest first."""
+    return [
+        tags.h2(words("history")),
+        tags.ol(id="history")(
+            [
+                tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {history_text(words, text)}")
+                for at, text in history
+            ]
+        ),
+    ]
 
 
 class Script(resource.Resource):

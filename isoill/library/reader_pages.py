@@ -32,6 +32,8 @@ from isoill.library.pages_common import (
     bad_fields,
     csrf_field,
     form_row,
+    form_table,
+    history_list,
     html_page,
     library_choice,
     money,
@@ -41,7 +43,13 @@ from isoill.library.pages_common import (
     service_words,
     star,
 )
-from isoill.library.requests import FINAL_STATES, STATE_LABELS, ReaderRequest, RequestState
+from isoill.library.requests import (
+    CANCELLABLE_STATES,
+    FINAL_STATES,
+    STATE_LABELS,
+    ReaderRequest,
+    RequestState,
+)
 from isoill.library.settings import Library, libraries
 from isoill.mapping.reader_form import (
     LIMITS,
@@ -50,11 +58,9 @@ from isoill.mapping.reader_form import (
     Delivery,
     DocumentType,
     FormError,
-    ReaderForm,
     ServiceType,
     Urgency,
     read_form,
-    to_fields,
 )
 
 
@@ -111,22 +117,53 @@ class ReaderPages(Area):
                 words,
                 "reader",
                 f"{words('number')} {found.number}",
-                _request_details(words, found),
+                _request_details(words, request, found),
                 who=who,
                 library=self._library(who.library),
             )
 
         def cancel(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
             try:
-                self.desks.cancel(who.library, who.username, number)
+                done = self.desks.cancel(who.library, who.username, number)
             except KeyError:
                 return self._not_found(request, words, who)
             except DeskRefused as refused:
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
-            return redirect(request, "/reader/requests?done=cancelled")
+            asked = done.state is RequestState.CANCEL_PENDING
+            return redirect(
+                request, f"/reader/requests?done={'cancel_asked' if asked else 'cancelled'}"
+            )
+
+        def answer(accept: bool) -> Page:
+            """Accept or decline the supplier's conditions (Conditional-Reply)."""
+
+            def post(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
+                try:
+                    self.desks.answer_conditions(who.library, who.username, number, accept)
+                except KeyError:
+                    return self._not_found(request, words, who)
+                except DeskRefused as refused:
+                    return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                done = "accepted" if accept else "declined"
+                return redirect(request, f"/reader/requests/{number}?done={done}")
+
+            return Page(self, post=post)
 
         one = Page(self, get=show)
         one.putChild(b"cancel", Page(self, post=cancel))
+
+        def renew(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
+            try:
+                self.desks.renew(who.library, who.username, number)
+            except KeyError:
+                return self._not_found(request, words, who)
+            except DeskRefused as refused:
+                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+            return redirect(request, f"/reader/requests/{number}?done=renew_asked")
+
+        one.putChild(b"renew", Page(self, post=renew))
+        one.putChild(b"accept", answer(True))
+        one.putChild(b"decline", answer(False))
         return one
 
     # --- registration -----------------------------------------------------------------------
@@ -292,8 +329,8 @@ class ReaderPages(Area):
         message: Flattenable = ""
         if done == b"submitted":
             message = message_box(f"{words('submitted')} {number if number.isdigit() else ''}")
-        elif done == b"cancelled":
-            message = message_box(words("cancelled"))
+        elif done in (b"cancelled", b"cancel_asked"):
+            message = message_box(words(done.decode("ascii")))
         head = [
             words("number"),
             words("reference"),
@@ -397,17 +434,22 @@ def _prefill(who: Account | None) -> dict[str, str]:
     return {"name": who.name, "email": who.email, "phone": who.phone}
 
 
+def _cancel_form(words: Words, request: Request, r: ReaderRequest) -> Flattenable:
+    """取消, while nothing has been shipped (the page's script asks first)."""
+    if r.state not in CANCELLABLE_STATES:
+        return ""
+    return tags.form(
+        method="post",
+        action=f"/reader/requests/{r.number}/cancel",
+        **{"data-confirm": words("cancel_confirm")},
+    )(
+        csrf_field(request),
+        tags.button(type="submit", class_="cancel", id=f"cancel-{r.number}")(words("cancel")),
+    )
+
+
 def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
-    action: Flattenable = ""
-    if r.state is RequestState.UNPROCESSED:
-        action = tags.form(
-            method="post",
-            action=f"/reader/requests/{r.number}/cancel",
-            **{"data-confirm": words("cancel_confirm")},
-        )(
-            csrf_field(request),
-            tags.button(type="submit", class_="cancel", id=f"cancel-{r.number}")(words("cancel")),
-        )
+    action = _cancel_form(words, request, r)
     return [
         link(f"/reader/requests/{r.number}", str(r.number)),
         r.form.reference,
@@ -421,13 +463,28 @@ def _list_row(words: Words, request: Request, r: ReaderRequest) -> list[Flattena
     ]
 
 
-def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
-    fields = to_fields(r.form)
-    rows = [
-        [words.field(name), _shown(words, r.form, name, value)]
-        for name, value in fields.items()
-        if value
-    ]
+def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[Flattenable]:
+    done = (request.args or {}).get(b"done", [b""])[0]
+    message: Flattenable = ""
+    if done in (b"accepted", b"declined", b"renew_asked"):
+        message = message_box(words(done.decode("ascii")))
+    conditions: Flattenable = ""
+    if r.state is RequestState.CONDITIONAL:
+        base = f"/reader/requests/{r.number}"
+        conditions = tags.div(id="conditions")(
+            tags.h2(words("conditions")),
+            tags.p(r.conditions),
+            tags.form(method="post", action=f"{base}/accept")(
+                csrf_field(request), tags.button(type="submit", id="accept")(words("accept"))
+            ),
+            tags.form(method="post", action=f"{base}/decline")(
+                csrf_field(request), tags.button(type="submit", id="decline")(words("decline"))
+            ),
+        )
+    if r.state is RequestState.RECEIVED and r.form.service is ServiceType.LOAN:
+        conditions = tags.form(method="post", action=f"/reader/requests/{r.number}/renew")(
+            csrf_field(request), tags.button(type="submit", id="renew")(words("renew"))
+        )
     summary = table(
         [words("state"), words("total_cost"), words("return_date")],
         [
@@ -437,24 +494,17 @@ def _request_details(words: Words, r: ReaderRequest) -> list[Flattenable]:
                 "" if r.return_date is None else r.return_date.isoformat(),
             ]
         ],
-    )
-    history = tags.ol(
-        [tags.li(f"{at.isoformat(sep=' ', timespec='seconds')} {text}") for at, text in r.history]
+        id="summary",
     )
     return [
+        message,
         summary,
-        table([words("kind"), ""], rows),
-        tags.h2(words("history")),
-        history,
+        _cancel_form(words, request, r),
+        conditions,
+        form_table(words, r.form),
+        *history_list(words, r.history),
         tags.p(link("/reader/requests", words("back"))),
     ]
-
-
-def _shown(words: Words, form: ReaderForm, name: str, value: str) -> str:
-    typed = getattr(form, name)
-    if isinstance(typed, ServiceType | DocumentType | Delivery | Urgency):
-        return words.value(typed)
-    return value
 
 
 def reader_form_fields(

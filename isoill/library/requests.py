@@ -30,6 +30,8 @@ class RequestState(StrEnum):
 
     UNPROCESSED = "unprocessed"  # no APDU sent yet: the reader may still cancel it
     SENT = "sent"  # an ILL-Request is with a supplier
+    CONDITIONAL = "conditional"  # the supplier's conditions wait for the reader's answer
+    CANCEL_PENDING = "cancel-pending"  # a Cancel is with the supplier, its reply decides
     SHIPPED = "shipped"  # the supplier shipped it
     RECEIVED = "received"  # the document reached the library (or, central mode, the reader)
     RETURNED = "returned"  # a loan the library has sent back to the supplier
@@ -43,6 +45,14 @@ class RequestState(StrEnum):
 STATE_LABELS: dict[RequestState, tuple[str, str]] = {
     RequestState.UNPROCESSED: ("用户申请尚未处理", "Not yet processed"),
     RequestState.SENT: ("已发送至提供馆", "Sent to a supplying library"),
+    RequestState.CONDITIONAL: (
+        "提供馆有条件满足, 等待读者答复",
+        "The supplier's conditions await your answer",
+    ),
+    RequestState.CANCEL_PENDING: (
+        "已请求取消, 等待提供馆答复",
+        "Cancel asked: waiting for the supplier's reply",
+    ),
     RequestState.SHIPPED: ("已运送", "Shipped"),
     RequestState.RECEIVED: ("已收到", "Received"),
     RequestState.RETURNED: ("已归还", "Returned to the supplier"),
@@ -55,7 +65,10 @@ STATE_LABELS: dict[RequestState, tuple[str, str]] = {
 }
 
 #: States in which a reader's request waits for a supplier (or for staff to send it).
-WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT})
+WAITING_STATES = frozenset({RequestState.UNPROCESSED, RequestState.SENT, RequestState.CONDITIONAL})
+
+#: States in which a request may still be cancelled: nothing has been shipped.
+CANCELLABLE_STATES = WAITING_STATES
 
 #: States a reader's request does not leave.
 FINAL_STATES = frozenset(
@@ -172,6 +185,8 @@ class ReaderRequest:
     rota: Rota = field(default_factory=Rota)
     total_cost: Decimal | None = None  # 总费用, CNY, from the supplier's Shipped
     return_date: date | None = None  # 归还日期, a loan's date-due
+    #: The supplier's conditions the reader is asked to accept (CONDITIONAL), in words.
+    conditions: str = ""
     #: What happened, in the reader's words of it: (when, text).
     history: tuple[tuple[datetime, str], ...] = ()
 
@@ -212,6 +227,7 @@ class ReaderRequest:
             "rota": self.rota.to_json(),
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "return_date": None if self.return_date is None else self.return_date.isoformat(),
+            "conditions": self.conditions,
             "history": [[at.isoformat(), text] for at, text in self.history],
         }
 
@@ -229,6 +245,7 @@ class ReaderRequest:
             rota=Rota.from_json(value.get("rota", {})),
             total_cost=None if cost is None else Decimal(cost),
             return_date=None if due is None else date.fromisoformat(due),
+            conditions=value.get("conditions", ""),
             history=tuple((datetime.fromisoformat(a), t) for a, t in value.get("history", ())),
         )
 
@@ -242,15 +259,23 @@ class SupplyState(StrEnum):
     """A request this library is asked to supply, as its staff see it."""
 
     PENDING = "pending"  # 待处理外馆请求
+    CONDITIONAL = "conditional"  # a conditional answer waits for the requester's reply
     SHIPPED = "shipped"  # 运送
     UNFILLABLE = "unfillable"  # 无法满足
+    RENEW_ASKED = "renew-asked"  # the requester asks for a renewal: staff answer it
+    RETURNED = "returned"  # a loan the requester sent back: staff check it in
+    CHECKED_IN = "checked-in"  # 已归还入库: the loan is closed
     CANCELLED = "cancelled"  # the requester cancelled it
 
 
 SUPPLY_LABELS: dict[SupplyState, tuple[str, str]] = {
     SupplyState.PENDING: ("待处理", "Pending"),
+    SupplyState.CONDITIONAL: ("已发有条件答复, 等待请求馆答复", "Conditions sent: awaiting reply"),
     SupplyState.SHIPPED: ("已运送", "Shipped"),
     SupplyState.UNFILLABLE: ("无法满足", "Cannot be supplied"),
+    SupplyState.RENEW_ASKED: ("请求馆申请续借", "Renewal asked"),
+    SupplyState.RETURNED: ("请求馆已归还, 待入库", "Returned: to be checked in"),
+    SupplyState.CHECKED_IN: ("已归还入库", "Checked in"),
     SupplyState.CANCELLED: ("已取消", "Cancelled by the requester"),
 }
 
@@ -269,6 +294,10 @@ class SupplyRequest:
     total_cost: Decimal | None = None
     reason: str = ""  # why it cannot be supplied
     note: str = ""  # the requester's note ("从CCC检索到的文献!" marks a CCC request)
+    #: The fee the requester accepted in reply to a conditional answer: it may ship at that.
+    agreed_cost: Decimal | None = None
+    #: A loan's date due, as shipped (or renewed).
+    date_due: date | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -287,11 +316,15 @@ class SupplyRequest:
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "reason": self.reason,
             "note": self.note,
+            "agreed_cost": None if self.agreed_cost is None else str(self.agreed_cost),
+            "date_due": None if self.date_due is None else self.date_due.isoformat(),
         }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> SupplyRequest:
         cost = value.get("total_cost")
+        agreed = value.get("agreed_cost")
+        due = value.get("date_due")
         return cls(
             key=value["key"],
             library=value["library"],
@@ -302,6 +335,8 @@ class SupplyRequest:
             total_cost=None if cost is None else Decimal(cost),
             reason=value.get("reason", ""),
             note=value.get("note", ""),
+            agreed_cost=None if agreed is None else Decimal(agreed),
+            date_due=None if due is None else date.fromisoformat(due),
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -119,9 +119,27 @@ class LibraryService:
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
-    def cancel(self, library: str, reader: str, number: int) -> ReaderRequest:
+    def cancel(self, library: str, reader: str | None, number: int) -> ReaderRequest:
+        """The reader (or staff: ``reader`` None) cancel request ``number``."""
         step = self._desk(
-            lambda: self.desk.cancel(self._reader_leg(number, library), reader, self.now())
+            lambda: self.desk.cancel(
+                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def answer_conditions(
+        self, library: str, reader: str, number: int, accept: bool
+    ) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.conditions(
+                self._reader_leg(number, library),
+                reader,
+                accept,
+                self.gateway.store.load,
+                self.now(),
+            )
         )
         assert isinstance(step.value, ReaderRequest)
         return step.value
@@ -171,10 +189,66 @@ class LibraryService:
             if isinstance(leg.payload, SupplyRequest)
         ]
 
-    def ship(self, library: str, key: str, total_cost: Decimal, note: str = "") -> SupplyRequest:
+    def ship(
+        self,
+        library: str,
+        key: str,
+        total_cost: Decimal,
+        note: str = "",
+        due: date | None = None,
+    ) -> SupplyRequest:
         def decide() -> DeskStep:
             leg, iso = self._supply_legs(library, key)
-            return self.desk.ship(leg, iso, total_cost, note, self.now())
+            return self.desk.ship(leg, iso, total_cost, note, self.now(), due)
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def loan_notice(self, library: str, key: str, kind: str, note: str = "") -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.loan_notice(leg, iso, kind, note, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def renew_answer(
+        self, library: str, key: str, agree: bool, due: date | None = None
+    ) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.renew_answer(leg, iso, agree, due, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def renew(self, library: str, reader: str, number: int) -> ReaderRequest:
+        step = self._desk(
+            lambda: self.desk.renew(
+                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+            )
+        )
+        assert isinstance(step.value, ReaderRequest)
+        return step.value
+
+    def checked_in(self, library: str, key: str) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.checked_in(leg, iso, self.now())
+
+        step = self._desk(decide)
+        assert isinstance(step.value, SupplyRequest)
+        return step.value
+
+    def conditional(
+        self, library: str, key: str, total_cost: Decimal, note: str = ""
+    ) -> SupplyRequest:
+        def decide() -> DeskStep:
+            leg, iso = self._supply_legs(library, key)
+            return self.desk.conditional(leg, iso, total_cost, note, self.now())
 
         step = self._desk(decide)
         assert isinstance(step.value, SupplyRequest)

@@ -9,7 +9,9 @@ which e-mails the reader). Every action is logged with the member of staff who t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
@@ -19,7 +21,7 @@ from twisted.web.template import Flattenable, Tag, tags
 
 from isoill.apdu.enums import ReasonUnfilled
 from isoill.gateway.logins import AccountError, Throttle
-from isoill.gateway.pages import message_box, table
+from isoill.gateway.pages import link, message_box, table
 from isoill.library.accounts import Account, AccountRole, can_confirm, sees
 from isoill.library.desk import DeskRefused
 from isoill.library.pages_common import (
@@ -31,16 +33,23 @@ from isoill.library.pages_common import (
     Post,
     Words,
     csrf_field,
+    form_table,
+    history_list,
     html_page,
     money,
+    options,
+    problems_box,
     redirect,
     service_words,
 )
+from isoill.library.reasons import code, reason_label
 from isoill.library.requests import (
+    CANCELLABLE_STATES,
     STATE_LABELS,
     SUPPLY_LABELS,
     ReaderRequest,
     RequestState,
+    SupplyRequest,
     SupplyState,
 )
 from isoill.library.settings import Library
@@ -51,6 +60,19 @@ log = Logger()
 #: A staff action: carried out for the member of staff with the posted form, it answers
 #: which ``done_`` words to show them.
 Act = Callable[[Account, dict[str, str]], str]
+
+
+@dataclass(frozen=True)
+class Again:
+    """A request's page shown again after an action on it was refused: the problems, and
+    what was typed into its forms (none when it is simply shown)."""
+
+    problems: Sequence[str] = ()
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+#: A request's page, shown (again).
+Show = Callable[[Request, Words, Account, Again], bytes]
 
 
 class StaffPages(Area):
@@ -73,15 +95,17 @@ class StaffPages(Area):
 
     # --- the actions ---------------------------------------------------------------------------
 
-    def _actions(self, target: str, acts: dict[bytes, Act]) -> Page:
-        """The page of one account or request, whose children are the actions on it."""
-        found = Page(self)
+    def _actions(self, target: str, acts: dict[bytes, Act], show: Show | None = None) -> Page:
+        """The page of one account or request (``show`` shows it), whose children are the
+        actions on it."""
+        found = Page(self, get=None if show is None else lambda r, w, a: show(r, w, a, Again()))
         for name, act in acts.items():
-            found.putChild(name, Page(self, post=self._action(target, act)))
+            found.putChild(name, Page(self, post=self._action(target, act, show)))
         return found
 
-    def _action(self, target: str, act: Act) -> Post:
-        """Carry out one staff action, log it with who took it, and show the desk again."""
+    def _action(self, target: str, act: Act, again: Show | None = None) -> Post:
+        """Carry out one staff action, log it with who took it, and show the desk again; a
+        refused one shows its request's page again (when it has one) with the problems."""
 
         def post(request: Request, words: Words, who: Account, fields: dict[str, str]) -> bytes:
             try:
@@ -89,6 +113,8 @@ class StaffPages(Area):
             except KeyError:
                 return self._not_found(request, words, who)
             except (DeskRefused, AccountError) as refused:
+                if again is not None:
+                    return again(request, words, who, Again(refused.reasons, fields))
                 return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
             except PermissionError:
                 return self._refuse(request, words, 403, words("forbidden"), who)
@@ -115,17 +141,36 @@ class StaffPages(Area):
             return None
         number = int(segment)
 
-        def seen(who: Account) -> None:
+        def seen(who: Account) -> ReaderRequest:
             """A request of a reader this member of staff does not serve is not found."""
             found = self.desks.library_request(who.library, number)
             if not sees(who, self.desks.account(who.library, found.reader)):
                 raise KeyError(number)
+            return found
+
+        def show(request: Request, words: Words, who: Account, again: Again) -> bytes:
+            try:
+                found = seen(who)
+            except KeyError:
+                return self._not_found(request, words, who)
+            library = self._library(who.library)
+            assert library is not None
+            owner = self.desks.account(who.library, found.reader)
+            body = reader_request_page(words, request, library, found, owner, again.fields)
+            title = f"{words('number')} {found.number}"
+            return self._request_page(request, words, who, title, body, again)
 
         def send(who: Account, fields: dict[str, str]) -> str:
             seen(who)
             named = fields.get("suppliers", "").replace(";", ",").split(",")
             self.desks.send_request(who.library, number, [s.strip() for s in named if s.strip()])
             return "done_sent"
+
+        def cancel(who: Account, fields: dict[str, str]) -> str:
+            seen(who)
+            done = self.desks.cancel(who.library, None, number)
+            asked = done.state is RequestState.CANCEL_PENDING
+            return "done_cancel_asked" if asked else "done_cancelled"
 
         def received(who: Account, fields: dict[str, str]) -> str:
             seen(who)
@@ -139,7 +184,8 @@ class StaffPages(Area):
 
         return self._actions(
             f"requests/{segment}",
-            {b"send": send, b"received": received, b"returned": returned},
+            {b"send": send, b"cancel": cancel, b"received": received, b"returned": returned},
+            show,
         )
 
     def _supply(self, key: str) -> Page:
@@ -150,8 +196,37 @@ class StaffPages(Area):
         def ship(who: Account, fields: dict[str, str]) -> str:
             member(who)
             cost = _cost(fields.get("total_cost", ""))
-            self.desks.ship(who.library, key, cost, fields.get("note", "").strip()[:200])
+            note = fields.get("note", "").strip()[:200]
+            self.desks.ship(who.library, key, cost, note, _due(fields.get("due", "")))
             return "done_shipped"
+
+        def notice(kind: str) -> Act:
+            def act(who: Account, fields: dict[str, str]) -> str:
+                member(who)
+                note = fields.get("note", "").strip()[:200]
+                self.desks.loan_notice(who.library, key, kind, note)
+                return f"done_{kind}"
+
+            return act
+
+        def renewal(agree: bool) -> Act:
+            def act(who: Account, fields: dict[str, str]) -> str:
+                member(who)
+                self.desks.renew_answer(who.library, key, agree, _due(fields.get("due", "")))
+                return "done_renew_yes" if agree else "done_renew_no"
+
+            return act
+
+        def checked_in(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            self.desks.checked_in(who.library, key)
+            return "done_checked_in"
+
+        def conditional(who: Account, fields: dict[str, str]) -> str:
+            member(who)
+            cost = _cost(fields.get("total_cost", ""))
+            self.desks.conditional(who.library, key, cost, fields.get("note", "").strip()[:200])
+            return "done_conditional"
 
         def unfillable(who: Account, fields: dict[str, str]) -> str:
             member(who)
@@ -159,7 +234,49 @@ class StaffPages(Area):
             self.desks.unfillable(who.library, key, fields.get("reason", ""), note)
             return "done_unfillable"
 
-        return self._actions(f"supply/{key}", {b"ship": ship, b"unfillable": unfillable})
+        def show(request: Request, words: Words, who: Account, again: Again) -> bytes:
+            if who.member:
+                return self._refuse(request, words, 403, words("forbidden"), who)
+            found = next((s for s in self.desks.supply_requests(who.library) if s.key == key), None)
+            if found is None:
+                return self._not_found(request, words, who)
+            body = supply_request_page(words, request, found, again.fields)
+            title = f"{words('transaction_id')} {found.key}"
+            return self._request_page(request, words, who, title, body, again)
+
+        acts: dict[bytes, Act] = {
+            b"ship": ship,
+            b"conditional": conditional,
+            b"unfillable": unfillable,
+            b"checked_in": checked_in,
+            b"recall": notice("recall"),
+            b"overdue": notice("overdue"),
+            b"renew_yes": renewal(True),
+            b"renew_no": renewal(False),
+        }
+        return self._actions(f"supply/{key}", acts, show)
+
+    def _request_page(
+        self,
+        request: Request,
+        words: Words,
+        who: Account,
+        title: str,
+        body: Flattenable,
+        again: Again,
+    ) -> bytes:
+        """A request's page, headed by the problems of an action refused on it (409)."""
+        status = 409 if again.problems else 200
+        return html_page(
+            request,
+            words,
+            "staff",
+            title,
+            [problems_box(words, again.problems), body],
+            who=who,
+            library=self._library(who.library),
+            status=status,
+        )
 
     # --- the desk ----------------------------------------------------------------------------
 
@@ -191,15 +308,7 @@ class StaffPages(Area):
         ]
         accounts = (
             table(
-                [
-                    words("username"),
-                    words.field("name"),
-                    words.field("email"),
-                    words.field("phone"),
-                    words("member"),
-                    words("kind"),
-                    words("action"),
-                ],
+                [*_account_head(words), words("kind"), words("action")],
                 account_rows,
                 id="accounts",
             )
@@ -212,7 +321,7 @@ class StaffPages(Area):
         ]
         request_rows = [
             [
-                str(r.number),
+                link(f"/staff/requests/{r.number}", str(r.number)),
                 r.reader,
                 r.form.title,
                 r.submitted.date().isoformat(),
@@ -256,59 +365,29 @@ class StaffPages(Area):
 
     def _supply_table(self, words: Words, csrf: Tag, library: Library) -> list[Flattenable]:
         found = self.desks.supply_requests(library.name)
-        reasons = [r.name.lower().replace("_", "-") for r in ReasonUnfilled]
-        rows: list[list[Flattenable]] = []
-        for s in found:
-            state = words.pick(SUPPLY_LABELS[s.state])
-            action: Flattenable = state
-            if s.state is SupplyState.PENDING:
-                where = f"/staff/supply/{quote(s.key, safe='')}"
-                action = [
-                    tags.form(method="post", action=f"{where}/ship")(
-                        csrf,
-                        words("total_cost"),
-                        " ",
-                        tags.input(
-                            name="total_cost",
-                            size="6",
-                            value="0",
-                            inputmode="decimal",
-                            required="",
-                        ),
-                        " 元 ",
-                        tags.input(name="note", size="12", placeholder=words("note")),
-                        tags.button(type="submit")(words("ship")),
-                    ),
-                    tags.form(method="post", action=f"{where}/unfillable")(
-                        csrf,
-                        tags.select(name="reason")([tags.option(value=r)(r) for r in reasons]),
-                        " ",
-                        tags.input(name="note", size="12", placeholder=words("note")),
-                        tags.button(type="submit")(words("unfillable")),
-                    ),
-                ]
-            elif s.state is SupplyState.UNFILLABLE:
-                action = f"{state} ({s.reason})"
-            elif s.state is SupplyState.SHIPPED:
-                action = f"{state} ({money(s.total_cost)})"
-            rows.append(
-                [
-                    s.key,
-                    s.requester,
-                    s.form.title,
-                    s.form.name,
-                    s.note,
-                    s.arrived.isoformat(sep=" ", timespec="minutes"),
-                    action,
-                ]
-            )
+        rows: list[list[Flattenable]] = [
+            [
+                link(f"/staff/supply/{quote(s.key, safe='')}", s.key),
+                s.requester,
+                s.form.title,
+                s.form.name,
+                words.value(s.form.urgency),
+                money(s.form.cost_limit),
+                s.note,
+                s.arrived.isoformat(sep=" ", timespec="minutes"),
+                _supply_actions(words, csrf, s),
+            ]
+            for s in found
+        ]
         shown = (
             table(
                 [
-                    "transaction-id",
+                    words("transaction_id"),
                     words("requester"),
                     words("publication"),
                     words("reader"),
+                    words.field("urgency"),
+                    words.field("cost_limit"),
                     words("note"),
                     words("arrived"),
                     words("action"),
@@ -322,7 +401,203 @@ class StaffPages(Area):
         return [tags.h2(words("supply_requests")), shown]
 
 
-def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest) -> Flattenable:
+def _account_head(words: Words) -> list[str]:
+    """The columns that say who an account is and how to reach them."""
+    return [
+        words("username"),
+        words.field("name"),
+        words.field("email"),
+        words.field("phone"),
+        words("member"),
+    ]
+
+
+def _supply_actions(
+    words: Words, csrf: Tag, s: SupplyRequest, typed: dict[str, str] | None = None
+) -> Flattenable:
+    """What staff may do with a request to supply: ship it, answer that the fee is above
+    the reader's limit, or refuse it while it is pending; else what was done. ``typed``:
+    what they typed before (a refused ship keeps its fee)."""
+    state = words.pick(SUPPLY_LABELS[s.state])
+    where = f"/staff/supply/{quote(s.key, safe='')}"
+    if s.state is SupplyState.UNFILLABLE:
+        return f"{state} ({s.reason})"
+    if s.state is SupplyState.RETURNED:
+        return tags.form(method="post", action=f"{where}/checked_in")(
+            csrf, state, " ", tags.button(type="submit", id="checked-in")(words("checked_in"))
+        )
+    if s.state in (SupplyState.SHIPPED, SupplyState.CONDITIONAL, SupplyState.RENEW_ASKED):
+        due = "" if s.date_due is None else f", {words('return_date')} {s.date_due.isoformat()}"
+        shown: list[Flattenable] = [f"{state} ({money(s.total_cost)}{due})"]
+        if s.date_due is None:
+            return shown
+        actions = ["recall", "overdue"]
+        if s.state is SupplyState.RENEW_ASKED:
+            actions = ["renew_yes", "renew_no", *actions]
+        for action in actions:
+            form = tags.form(method="post", action=f"{where}/{action}")(csrf)
+            if action == "renew_yes":
+                form(words("due"), " ", tags.input(type="date", name="due"), " ")
+            shown.append(form(tags.button(type="submit", id=action)(words(action))))
+        return shown
+    if s.state is not SupplyState.PENDING:
+        return state
+    reasons = [(code(r.name), reason_label(r.name, words.index)) for r in ReasonUnfilled]
+    cost = (typed or {}).get("total_cost") or money(s.agreed_cost) or "0"
+
+    def fee(action: str, button: str, *extra: Flattenable) -> Tag:
+        return tags.form(method="post", action=f"{where}/{action}")(
+            csrf,
+            words("total_cost"),
+            " ",
+            tags.input(name="total_cost", size="6", value=cost, inputmode="decimal", required=""),
+            " 元 ",
+            tags.input(name="note", size="12", placeholder=words("note")),
+            " ",
+            *extra,
+            tags.button(type="submit", class_=action)(button),
+        )
+
+    loan: list[Flattenable] = []
+    if s.form.service is ServiceType.LOAN:
+        picked = tags.input(type="date", name="due", value=(typed or {}).get("due", ""))
+        loan = [words("due"), " ", picked, " "]
+    return [
+        fee("ship", words("ship"), *loan),
+        fee("conditional", words("conditional")),
+        tags.form(method="post", action=f"{where}/unfillable")(
+            csrf,
+            tags.select(name="reason")(options(reasons, None)),
+            " ",
+            tags.input(name="note", size="12", placeholder=words("note")),
+            tags.button(type="submit")(words("unfillable")),
+        ),
+    ]
+
+
+def reader_request_page(
+    words: Words,
+    request: Request,
+    library: Library,
+    r: ReaderRequest,
+    owner: Account | None,
+    typed: dict[str, str],
+) -> list[Flattenable]:
+    """One reader's request as its library's staff see it: where it is, who asked and how
+    to reach them, every field of the form, who was asked and why they said no, what staff
+    may do now, and its history."""
+    current = r.rota.current
+    summary = table(
+        [words("state"), words("total_cost"), words("return_date"), words("supplier_now")],
+        [
+            [
+                words.pick(STATE_LABELS[r.state]),
+                money(r.total_cost),
+                "" if r.return_date is None else r.return_date.isoformat(),
+                "" if current is None else current.symbol,
+            ]
+        ],
+        id="summary",
+    )
+    account: list[Flattenable] = [tags.h2(words("reader_account_info"))]
+    if owner is None:
+        account.append(tags.p(r.reader))
+    else:
+        account.append(
+            table(
+                _account_head(words),
+                [[owner.username, owner.name, owner.email, owner.phone, owner.member]],
+                id="reader",
+            )
+        )
+    tried: list[Flattenable] = []
+    if r.rota.tried:
+        tried = [
+            tags.h2(words("tried")),
+            table(
+                [words("supplier"), words("reason"), words("date")],
+                [
+                    [t.symbol, t.reason, t.at.isoformat(sep=" ", timespec="minutes")]
+                    for t in r.rota.tried
+                ],
+                id="tried",
+            ),
+        ]
+    return [
+        summary,
+        tags.div(id="actions")(_reader_actions(words, csrf_field(request), library, r, typed)),
+        *account,
+        tags.h2(words("request_info")),
+        form_table(words, r.form),
+        *tried,
+        *history_list(words, r.history),
+        tags.p(link("/staff/", words("back"))),
+    ]
+
+
+def supply_request_page(
+    words: Words, request: Request, s: SupplyRequest, typed: dict[str, str]
+) -> list[Flattenable]:
+    """A request another library asks this one to supply: who asked, how urgent it is and
+    the most the reader pays, every field of the form (where to deliver it and to whom),
+    and the answers staff may give."""
+    summary = table(
+        [
+            words("requester"),
+            words("arrived"),
+            words.field("urgency"),
+            words.field("cost_limit"),
+            words.field("valid_until"),
+            words("note"),
+        ],
+        [
+            [
+                s.requester,
+                s.arrived.isoformat(sep=" ", timespec="minutes"),
+                words.value(s.form.urgency),
+                money(s.form.cost_limit),
+                "" if s.form.valid_until is None else s.form.valid_until.isoformat(),
+                s.note,
+            ]
+        ],
+        id="summary",
+    )
+    return [
+        summary,
+        tags.div(id="actions")(_supply_actions(words, csrf_field(request), s, typed)),
+        tags.h2(words("request_info")),
+        form_table(words, s.form),
+        tags.p(link("/staff/", words("back"))),
+    ]
+
+
+def _reader_actions(
+    words: Words,
+    csrf: Tag,
+    library: Library,
+    r: ReaderRequest,
+    typed: dict[str, str] | None = None,
+) -> Flattenable:
+    """What staff may do with a reader's request in its state; ``typed``: what they typed
+    in its form before (a refused send keeps the suppliers they named)."""
+    action = _state_action(words, csrf, library, r, typed)
+    if r.state not in CANCELLABLE_STATES:
+        return action
+    cancel = tags.form(
+        method="post",
+        action=f"/staff/requests/{r.number}/cancel",
+        **{"data-confirm": words("cancel_confirm")},
+    )(csrf, tags.button(type="submit", id=f"cancel-{r.number}")(words("cancel")))
+    return [action, cancel]
+
+
+def _state_action(
+    words: Words,
+    csrf: Tag,
+    library: Library,
+    r: ReaderRequest,
+    typed: dict[str, str] | None,
+) -> Flattenable:
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
         return tags.form(method="post", action=f"{base}/send")(
@@ -331,7 +606,7 @@ def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest)
                 name="suppliers",
                 size="20",
                 placeholder=words("suppliers"),
-                value=r.form.holding_library,
+                value=(typed or {}).get("suppliers", r.form.holding_library),
             ),
             tags.button(type="submit", id=f"send-{r.number}")(words("send_on")),
         )
@@ -353,6 +628,16 @@ def _reader_actions(words: Words, csrf: Tag, library: Library, r: ReaderRequest)
     if r.rota.tried:
         return "; ".join(f"{t.symbol}: {t.reason}" for t in r.rota.tried)
     return ""
+
+
+def _due(text: str) -> date | None:
+    """A loan's date due as staff typed it (YYYY-MM-DD), or None for the default."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DeskRefused([f"due: {text!r} 不是日期 YYYY-MM-DD (not a date)"]) from None
 
 
 def _cost(text: str) -> Decimal:

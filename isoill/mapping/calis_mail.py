@@ -52,6 +52,9 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "not-supplied": ("无法满足", "could not be supplied"),
     "cancelled": ("已取消", "cancelled"),
     "expired": ("已过有效时间, 自动结束", "ended: not handled by its valid-until date"),
+    "conditional": ("等待您确认费用", "awaits your answer on the fee"),
+    "recall": ("被召回, 请尽快归还", "recalled: please return it soon"),
+    "overdue": ("已超过归还日期", "overdue"),
 }
 
 # The form's sections as the Tsinghua page groups them: (Chinese, English, fields).
@@ -174,6 +177,11 @@ def reader_notice(
             "not-supplied": f"很遗憾。您的馆际互借申请{zh_numbered}无法满足。",
             "cancelled": f"您的馆际互借申请{zh_numbered}已取消。",
             "expired": f"您的馆际互借申请{zh_numbered}超过有效时间仍未能满足, 申请已自动结束。",
+            "conditional": f"文献提供馆对您的馆际互借申请{zh_numbered}提出了条件 (如费用超过"
+            "您的费用限制)。请登录读者网关, 在该申请的页面上接受或拒绝。",
+            "recall": f"文献提供馆召回了您的馆际互借申请{zh_numbered}借出的文献, 请尽快归还。",
+            "overdue": f"您的馆际互借申请{zh_numbered}借出的文献已超过归还日期,"
+            " 请尽快归还或申请续借。",
         }[outcome],
         f"文献: {document}",
     ]
@@ -188,6 +196,13 @@ def reader_notice(
             "cancelled": f"Your interlibrary loan request{numbered} has been cancelled.",
             "expired": f"Your interlibrary loan request{numbered} was not filled by the date"
             " you gave as its limit, and has ended.",
+            "conditional": f"The supplier of your interlibrary loan request{numbered} asks you"
+            " to accept its conditions (such as a fee above your cost limit): log in and accept"
+            " or decline them on the request's page.",
+            "recall": f"The supplier has recalled the loan of your interlibrary loan"
+            f" request{numbered}: please return it soon.",
+            "overdue": f"The loan of your interlibrary loan request{numbered} is overdue:"
+            " please return it, or ask for a renewal.",
         }[outcome],
         f"Document: {document}",
     ]

@@ -1,14 +1,20 @@
-"""Helpers of the library's tests: a browser without a screen, and a reader's form."""
+"""Helpers of the library's tests: a browser without a screen, a reader's form, and a mail
+server on loopback that keeps what it is sent."""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import http.cookiejar
 import re
+import socketserver
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.gateway.support import GatewayProcess
+from tests.gateway.support import GatewayProcess, free_port
 
 #: A reader's request (the Tsinghua form's fields), as the pages and the library API take it.
 FORM = {
@@ -98,3 +104,48 @@ class Client:
             f"/{area}/login", {"library": library, "username": username, "password": password}
         )
         return status, url
+
+
+class MailSink:
+    """An SMTP server on loopback that accepts every mail and keeps it, parsed: what the
+    gateway's mail relay is pointed at when a test reads the mails readers get."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mails: list[email.message.EmailMessage] = []
+        sink = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        lines = []
+                        while (data := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                            lines.append(data[1:] if data.startswith(b"..") else data)
+                        parsed = email.message_from_bytes(
+                            b"".join(lines), policy=email.policy.default
+                        )
+                        assert isinstance(parsed, email.message.EmailMessage)
+                        sink.mails.append(parsed)
+                        self.wfile.write(b"250 kept\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Session)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The mails sent to ``address`` so far."""
+        return [m for m in self.mails if address in str(m.get("To", ""))]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

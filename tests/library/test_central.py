@@ -11,6 +11,7 @@ sends out of turn fails the test on that side.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +24,7 @@ import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
 from tests.gateway.support import FakePeer, GatewayProcess, Side, free_port
-from tests.library.support import FORM
+from tests.library.support import FORM, Client, MailSink
 
 SUPPLIERS = ("CALIS:S1", "CALIS:S2", "CALIS:S3")
 #: The centre's ILL staff, who submit for readers over the API.
@@ -66,13 +67,15 @@ connect = "tcp:host=127.0.0.1:port={port}"
 """
 
 
-def start_centre(tmp_path: Path, deadline: float = 3600) -> tuple[GatewayProcess, list[FakePeer]]:
+def start_centre(
+    tmp_path: Path, deadline: float = 3600, relay: int | None = None
+) -> tuple[GatewayProcess, list[FakePeer]]:
     peers = [FakePeer() for _ in SUPPLIERS]
     (tmp_path / "holdings.csv").write_text(
         "issn,isbn,title,library\n0264-1615,,," + ";".join(SUPPLIERS) + "\n", encoding="utf-8"
     )
     config = CONFIG.format(
-        dead=free_port(),
+        dead=relay or free_port(),
         deadline=deadline,
         peers="".join(
             PEER.format(n=n + 1, symbol=symbol, port=peer.port)
@@ -85,8 +88,16 @@ def start_centre(tmp_path: Path, deadline: float = 3600) -> tuple[GatewayProcess
 
 
 @pytest.fixture
-def centre(tmp_path: Path) -> Iterator[tuple[GatewayProcess, list[FakePeer]]]:
-    gateway, peers = start_centre(tmp_path)
+def sink() -> Iterator[MailSink]:
+    """Where the centre's mails go: readers' notices are read there."""
+    server = MailSink()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def centre(tmp_path: Path, sink: MailSink) -> Iterator[tuple[GatewayProcess, list[FakePeer]]]:
+    gateway, peers = start_centre(tmp_path, relay=sink.port)
     try:
         yield gateway, peers
     finally:
@@ -129,8 +140,26 @@ def unfilled(side: Side, request: isoill.ILLRequest, reason: ReasonUnfilled) -> 
     return answer
 
 
+def reader_mails(sink: MailSink, count: int) -> list[str]:
+    """The texts of the mails the reader got, once there are ``count``; a moment later, so
+    that one too many would be seen."""
+    deadline = time.monotonic() + 20
+    while len(sink.to(FORM["email"])) < count:
+        assert time.monotonic() < deadline, f"the reader got {len(sink.to(FORM['email']))} mails"
+        time.sleep(0.1)
+    time.sleep(1.5)
+    return [
+        "\n".join(
+            str(part.get_content())
+            for part in mail.walk()
+            if part.get_content_type() == "text/plain"
+        )
+        for mail in sink.to(FORM["email"])
+    ]
+
+
 def test_rota_reaches_the_third_supplier_and_the_request_ends_received(
-    centre: tuple[GatewayProcess, list[FakePeer]],
+    centre: tuple[GatewayProcess, list[FakePeer]], sink: MailSink
 ) -> None:
     gateway, (s1, s2, s3) = centre
     number = submit(gateway)["number"]
@@ -197,10 +226,13 @@ def test_rota_reaches_the_third_supplier_and_the_request_ends_received(
     assert body["rota"]["current"]["symbol"] == "CALIS:S3"
     # Nothing more went to the suppliers that said no.
     assert s1.inbox.empty() and s2.inbox.empty()
+    # The reader heard once, that it was shipped: never of the refusals on the way.
+    (text,) = reader_mails(sink, 1)
+    assert "无法满足" not in text and "12.50" in text
 
 
 def test_rota_exhausted_ends_not_supplied_with_every_reason(
-    centre: tuple[GatewayProcess, list[FakePeer]],
+    centre: tuple[GatewayProcess, list[FakePeer]], sink: MailSink
 ) -> None:
     gateway, peers = centre
     number = submit(gateway)["number"]
@@ -219,6 +251,11 @@ def test_rota_exhausted_ends_not_supplied_with_every_reason(
         True,
     ]
     assert body["state_label"][0] == "无法满足"
+    # One mail, when it really ended, with every supplier's reason in Chinese.
+    (text,) = reader_mails(sink, 1)
+    assert "无法满足" in text
+    for symbol, label in zip(SUPPLIERS, ("本馆未收藏", "正在装订", "品相太差"), strict=True):
+        assert re.search(f"{symbol}: 无法满足 \\(unfilled\\): {label}", text), (symbol, text)
 
 
 def test_a_silent_supplier_is_passed_over_at_the_deadline(tmp_path: Path) -> None:
@@ -263,3 +300,41 @@ def test_a_bad_form_is_refused_with_every_field(
     assert gateway.http("/api/libraries/centre/requests", {"form": FORM})[0] == 401
     assert gateway.http("/api/libraries/centre/requests", auth=("ops", "wrong-pass"))[0] == 401
     assert peers[0].inbox.empty()
+
+
+def test_staff_cancel_a_sent_request_and_the_suppliers_reply_decides(
+    centre: tuple[GatewayProcess, list[FakePeer]], sink: MailSink
+) -> None:
+    gateway, (s1, s2, _) = centre
+    number = submit(gateway)["number"]
+    conn, first = s1.receive()
+    assert isinstance(first, isoill.ILLRequest)
+    one = Side(Role.RESPONDER, first.transaction_id)
+    one.got(first)
+    staff = Client(gateway)
+    assert staff.log_in("staff", "centre", *STAFF)[0] == 200
+    page = staff.get(f"/staff/requests/{number}")[1]
+    assert f'id="cancel-{number}"' in page  # central mode: sent at once, 取消 all the same
+    status, page, _ = staff.post(f"/staff/requests/{number}/cancel", {})
+    assert status == 200 and "已请求取消, 等待文献提供馆答复" in page
+    _, cancel = s1.receive()
+    assert isinstance(cancel, isoill.Cancel)
+    one.got(cancel)
+    wait_for_state(gateway, number, "cancel-pending")
+    assert staff.post(f"/staff/requests/{number}/cancel", {})[0] == 409
+    conn.send(
+        one.sent(
+            isoill.CancelReply(
+                transaction_id=first.transaction_id,
+                requester_id=first.requester_id,
+                responder_id=first.responder_id,
+                answer=True,
+            )
+        )
+    )
+    body = wait_for_state(gateway, number, "cancelled")
+    assert body["rota"]["current"] is None
+    assert one.txn.state is State.CANCELLED
+    (text,) = reader_mails(sink, 1)
+    assert "已取消" in text
+    assert s2.inbox.empty()  # the rota does not go on

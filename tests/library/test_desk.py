@@ -142,8 +142,8 @@ def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
     assert world.request(1).state is RequestState.UNPROCESSED
     assert world.outbox == []
     with pytest.raises(KeyError):
-        world.desk.cancel(world.leg(1), "someone-else", AT)
-    world.commit(world.desk.cancel(world.leg(1), "lisi", AT).change)
+        world.desk.cancel(world.leg(1), "someone-else", world.load, AT)
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
     assert world.request(1).state is RequestState.CANCELLED
     with pytest.raises(DeskRefused):
         world.desk.send(world.leg(1), ["CALIS:PKU"], AT)
@@ -162,8 +162,53 @@ def test_staff_send_then_the_reader_can_no_longer_cancel() -> None:
     # Distributed mode: the document comes to the library, not to the reader.
     assert sent.delivery_address is None
     assert sent.requester_id is not None and sent.requester_id.symbol == "CALIS:THU"
-    with pytest.raises(DeskRefused, match="only a request not yet processed"):
-        world.desk.cancel(world.leg(1), "lisi", AT)
+    # Once sent, the reader's cancel is a Cancel to the supplier, whose reply decides.
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel)
+    assert world.request(1).state is RequestState.CANCEL_PENDING
+    with pytest.raises(DeskRefused, match="不能取消"):
+        world.desk.cancel(world.leg(1), "lisi", world.load, AT)
+    world.answer("pku", cancel_reply(sent, answer=False))
+    request = world.request(1)
+    assert request.state is RequestState.SENT and "拒绝取消" in request.history[-1][1]
+    assert world.mails() == []
+    # Staff cancel too; this time the supplier agrees, and the reader is told once.
+    world.commit(world.desk.cancel(world.leg(1), None, world.load, AT).change)
+    world.answer("pku", cancel_reply(sent, answer=True))
+    request = world.request(1)
+    assert request.state is RequestState.CANCELLED and request.rota.current is None
+    (notice,) = world.mails()
+    assert "=?utf-8?" in str(notice["Subject"]) or "已取消" in str(notice["Subject"])
+    assert world.sent_to("fdu") == []  # the rota does not go on
+
+
+def cancel_of(request: isoill.APDU) -> isoill.Cancel:
+    return isoill.Cancel(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+    )
+
+
+def cancel_reply(request: isoill.APDU, *, answer: bool) -> isoill.CancelReply:
+    return isoill.CancelReply(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        answer=answer,
+    )
+
+
+def test_a_no_that_crosses_the_cancel_ends_the_request_cancelled() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (sent,) = world.sent_to("pku")
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, AT).change)
+    world.answer("pku", not_owned(sent))
+    assert world.request(1).state is RequestState.CANCELLED
+    assert world.sent_to("fdu") == []
 
 
 def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
@@ -187,15 +232,17 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     assert [s.symbol for s in second.third_party_info_type.already_tried_list or ()] == [
         "CALIS:PKU"
     ]
-    # FDU asks for more money than the reader agreed to: declined, and no one is left.
-    world.answer(
-        "fdu",
-        answer_to(
-            second,
-            transaction_results=TransactionResults.CONDITIONAL,
-            results_explanation=isoill.ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
-        ),
-    )
+    # FDU asks for more money than the reader agreed to: the reader is asked, declines,
+    # and no one is left.
+    world.answer("fdu", over_the_limit(second))
+    assert not any(isinstance(a, isoill.ConditionalReply) for a in world.sent_to("fdu"))
+    request = world.request(1)
+    assert request.state is RequestState.CONDITIONAL and "60.00" in request.conditions
+    (asked,) = world.mails()
+    assert "=?utf-8?" in asked["Subject"] or "确认费用" in str(asked["Subject"])
+    with pytest.raises(KeyError):
+        world.desk.conditions(world.leg(1), "someone-else", False, world.load, AT)
+    world.commit(world.desk.conditions(world.leg(1), "lisi", False, world.load, AT).change)
     reply = world.sent_to("fdu")[-1]
     assert isinstance(reply, isoill.ConditionalReply) and reply.answer is False
     request = world.request(1)
@@ -203,11 +250,38 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     assert [t.symbol for t in request.rota.tried] == ["CALIS:PKU", "CALIS:FDU"]
     assert "at-bindery" in request.rota.tried[0].reason
     assert "cost-exceeds-limit" in request.rota.tried[1].reason
-    (notice,) = world.mails()
+    assert "读者不接受条件" in request.rota.tried[1].reason
+    _, notice = world.mails()
     assert notice["To"] == "lisi@example.edu.cn"
     body = notice.get_payload(decode=True)
     assert isinstance(body, bytes)
     assert "at-bindery" in body.decode("utf-8") and "cost-exceeds-limit" in body.decode("utf-8")
+    with pytest.raises(DeskRefused, match="没有等待答复的条件"):
+        world.desk.conditions(world.leg(1), "lisi", True, world.load, AT)
+
+
+def over_the_limit(request: isoill.APDU) -> isoill.ILLAnswer:
+    return answer_to(
+        request,
+        transaction_results=TransactionResults.CONDITIONAL,
+        results_explanation=isoill.ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+        responder_note="费用 60.00 元",
+    )
+
+
+def test_the_reader_accepts_a_fee_above_the_limit_and_the_supplier_ships() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (first,) = world.sent_to("pku")
+    world.answer("pku", over_the_limit(first))
+    world.commit(world.desk.conditions(world.leg(1), "lisi", True, world.load, AT).change)
+    reply = world.sent_to("pku")[-1]
+    assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
+    request = world.request(1)
+    assert request.state is RequestState.SENT
+    assert request.rota.current is not None and request.rota.current.deadline is not None
+    assert "读者接受条件" in request.history[-1][1]
 
 
 def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None:
@@ -307,7 +381,7 @@ def test_a_no_after_the_valid_until_date_asks_nobody_else() -> None:
     assert world.sent_to("fdu") == []
 
 
-def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
+def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier() -> None:
     world = World()
     world.submit(form=replace(FORM, service=ServiceType.LOAN, document_type=DocumentType.BOOK))
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
@@ -330,8 +404,36 @@ def test_a_loan_received_by_the_library_is_returned_to_the_supplier() -> None:
     assert world.request(1).return_date == due
     with pytest.raises(DeskRefused, match="not received"):
         world.desk.returned(world.leg(1), world.load, AT)
+    with pytest.raises(DeskRefused, match="不能续借"):
+        world.desk.renew(world.leg(1), "lisi", world.load, AT)
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
     pku.got(world.sent_to("pku")[-1])
+    # The supplier says it is overdue, then recalls it: the reader is told each time.
+    ids = {
+        "transaction_id": ask.transaction_id,
+        "requester_id": ask.requester_id,
+        "responder_id": ask.responder_id,
+    }
+    overdue = isoill.Overdue(**ids, date_due=isoill.DateDue(date_due_field=due))  # type: ignore[arg-type]
+    world.answer("pku", pku.sent(overdue))
+    assert "已超过归还日期" in world.request(1).history[-1][1]
+    # The reader asks for more time; the supplier agrees with a new date due.
+    world.commit(world.desk.renew(world.leg(1), "lisi", world.load, AT).change)
+    renew = world.sent_to("pku")[-1]
+    assert isinstance(renew, isoill.Renew)
+    pku.got(renew)
+    later = date(2027, 2, 15)
+    answer = isoill.RenewAnswer(**ids, answer=True, date_due=isoill.DateDue(date_due_field=later))  # type: ignore[arg-type]
+    world.answer("pku", pku.sent(answer))
+    assert world.request(1).return_date == later
+    world.answer("pku", pku.sent(isoill.Recall(**ids, responder_note="预约者急需")))  # type: ignore[arg-type]
+    assert "召回" in world.request(1).history[-1][1]
+    subjects = [
+        str(email.header.make_header(email.header.decode_header(m["Subject"])))
+        for m in world.mails()
+    ]
+    assert len(subjects) == 3  # shipped, overdue, recall
+    assert "已超过归还日期" in subjects[1] and "被召回" in subjects[2]
     world.commit(world.desk.returned(world.leg(1), world.load, AT, via="EMS 快递").change)
     returned = world.sent_to("pku")[-1]
     assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS 快递"
@@ -394,14 +496,28 @@ def test_central_mode_with_no_holder_ends_not_supplied_and_tells_the_reader() ->
     assert [m["To"] for m in world.mails()] == ["lisi@example.edu.cn"]
 
 
-def test_an_unknown_supplier_is_skipped_with_its_reason() -> None:
+def test_a_mistyped_or_own_supplier_is_refused_before_anything_is_sent() -> None:
     world = World()
     world.submit()
-    world.commit(world.desk.send(world.leg(1), ["CALIS:NOWHERE", "CALIS:FDU"], AT).change)
+    for named, problem in (
+        (["CALIS:NOWHERE", "CALIS:FDU"], "CALIS:NOWHERE 不是已配置的文献提供馆"),
+        (["calis:thu-med"], "calis:thu-med 是本馆"),
+    ):
+        with pytest.raises(DeskRefused) as refused:
+            world.desk.send(world.leg(1), named, AT)
+        assert len(refused.value.reasons) == 1
+        assert refused.value.reasons[0].startswith(f"suppliers: {problem}")
+    assert world.outbox == [] and world.request(1).state is RequestState.UNPROCESSED
+    world.commit(world.desk.send(world.leg(1), ["CALIS:FDU"], AT).change)
+    assert world.request(1).rota.current is not None
+
+
+def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() -> None:
+    world = World("central", holdings="issn,isbn,title,library\n0264-1615,,,CALIS:GONE;CALIS:PKU\n")
+    world.submit(form=replace(FORM, holding_library="CALIS:NOWHERE"))
     request = world.request(1)
-    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
-    assert request.rota.tried[0].symbol == "CALIS:NOWHERE"
-    assert "no route" in request.rota.tried[0].reason
+    assert request.rota.current is not None and request.rota.current.symbol == "CALIS:PKU"
+    assert request.rota.tried == () and request.rota.candidates == ()
 
 
 def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:
@@ -456,31 +572,30 @@ def test_a_request_for_the_library_waits_for_its_staff_who_ship_it() -> None:
         world.desk.unfillable(leg, iso, "not-owned", "", AT)
 
 
-def test_unfillable_answers_with_the_reason_and_mails_the_reader() -> None:
+def test_unfillable_answers_with_the_reason_and_leaves_the_reader_to_the_requester() -> None:
     world = World()
     world.answer("pku", incoming())
     leg, iso = supply_legs(world)
-    with pytest.raises(DeskRefused, match="not one of"):
+    with pytest.raises(DeskRefused, match="不是以下之一"):
         world.desk.unfillable(leg, iso, "because", "", AT)
     world.commit(world.desk.unfillable(leg, iso, "not-owned", "本馆未收藏", AT).change)
     answer = world.sent_to("pku")[-1]
     assert isinstance(answer, isoill.ILLAnswer)
     assert answer.transaction_results is TransactionResults.UNFILLED
     assert answer.responder_note == "本馆未收藏"
-    (notice,) = world.mails()
-    assert notice["To"] == "reader@pku.example"
+    # The requester may ask the next library on its rota: only it knows when the request
+    # really ends unfilled, and it tells its reader then, once.
+    assert world.mails() == []
+    leg, _ = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.reason == "无法满足 (unfilled): 本馆未收藏 (not-owned) (本馆未收藏)"
 
 
 def test_a_cancel_before_staff_act_is_agreed_at_once() -> None:
     world = World()
     request = incoming()
     world.answer("pku", request)
-    cancel = isoill.Cancel(
-        transaction_id=request.transaction_id,
-        requester_id=request.requester_id,
-        responder_id=request.responder_id,
-    )
-    world.answer("pku", cancel)
+    world.answer("pku", cancel_of(request))
     reply = world.sent_to("pku")[-1]
     assert isinstance(reply, isoill.CancelReply) and reply.answer is True
     leg, _ = supply_legs(world)
@@ -507,3 +622,146 @@ def test_request_values_survive_the_store() -> None:
     assert again.payload.form.valid_until is None or isinstance(
         again.payload.form.valid_until, date
     )
+
+
+def test_a_fee_above_the_readers_limit_is_shipped_only_once_the_requester_accepts() -> None:
+    world = World()
+    limit = isoill.Amount(monetary_value=Decimal(50), currency_code="CNY")
+    request = replace(incoming(), cost_info_type=isoill.CostInfoType(maximum_cost=limit))
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.form.cost_limit == Decimal(50)
+    with pytest.raises(DeskRefused, match=r"超过读者的费用限制 50\.00 元"):
+        world.desk.ship(leg, iso, Decimal("60.00"), "", AT)
+    world.commit(world.desk.conditional(leg, iso, Decimal("60.00"), "", AT).change)
+    answer = world.sent_to("pku")[-1]
+    assert isinstance(answer, isoill.ILLAnswer)
+    assert answer.transaction_results is TransactionResults.CONDITIONAL
+    assert isinstance(answer.results_explanation, isoill.ConditionalResults)
+    assert answer.results_explanation.conditions is Conditions.COST_EXCEEDS_LIMIT
+    assert answer.responder_note is not None and "60.00" in answer.responder_note
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused):
+        world.desk.ship(leg, iso, Decimal("60.00"), "", AT)  # not before the reply
+    world.answer(
+        "pku",
+        isoill.ConditionalReply(
+            transaction_id=request.transaction_id,
+            requester_id=request.requester_id,
+            responder_id=request.responder_id,
+            answer=True,
+        ),
+    )
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.PENDING and leg.payload.agreed_cost == Decimal(60)
+    with pytest.raises(DeskRefused):
+        world.desk.ship(leg, iso, Decimal("60.01"), "", AT)  # more than was agreed
+    world.commit(world.desk.ship(leg, iso, Decimal("60.00"), "", AT).change)
+    shipped = world.sent_to("pku")[-1]
+    assert isinstance(shipped, isoill.Shipped)
+    cost = shipped.supply_details.cost
+    assert cost is not None and cost.monetary_value == Decimal("60.00")
+
+
+def test_a_cancel_after_shipping_is_refused_by_the_supplying_library() -> None:
+    world = World()
+    request = incoming()
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    world.commit(world.desk.ship(leg, iso, Decimal(0), "", AT).change)
+    world.answer("pku", cancel_of(request))
+    reply = world.sent_to("pku")[-1]
+    assert isinstance(reply, isoill.CancelReply) and reply.answer is False
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.SHIPPED
+    assert iso.transaction.state is State.SHIPPED
+
+
+def test_a_loan_is_shipped_with_its_date_due_renewed_recalled_and_checked_in() -> None:
+    world = World()
+    request = replace(incoming(), ill_service_type=(ILLServiceType.LOAN,))
+    requester = Side(Role.REQUESTER, request.transaction_id)
+    requester.sent(request)
+    world.answer("pku", request)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="须晚于今天"):
+        world.desk.ship(leg, iso, Decimal(0), "", AT, date(2026, 11, 23))
+    world.commit(world.desk.ship(leg, iso, Decimal(0), "", AT, date(2027, 1, 15)).change)
+    shipped = world.sent_to("pku")[-1]
+    assert isinstance(shipped, isoill.Shipped)
+    assert shipped.shipped_service_type is ILLServiceType.LOAN
+    assert shipped.supply_details.date_due is not None
+    assert shipped.supply_details.date_due.date_due_field == date(2027, 1, 15)
+    requester.got(shipped)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="尚未归还"):
+        world.desk.checked_in(leg, iso, AT)
+    received = isoill.Received(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        date_received=AT.date(),
+        shipped_service_type=ILLServiceType.LOAN,
+    )
+    world.answer("pku", requester.sent(received))
+    ids = {
+        "transaction_id": request.transaction_id,
+        "requester_id": request.requester_id,
+        "responder_id": request.responder_id,
+    }
+    returned = isoill.Returned(**ids, date_returned=AT.date())  # type: ignore[arg-type]
+    # The requester asks to renew: staff agree with a new date due, and may recall it.
+    world.answer("pku", requester.sent(isoill.Renew(**ids)))  # type: ignore[arg-type]
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.RENEW_ASKED
+    world.commit(world.desk.renew_answer(leg, iso, True, None, AT).change)
+    renewed = world.sent_to("pku")[-1]
+    assert isinstance(renewed, isoill.RenewAnswer) and renewed.answer is True
+    assert renewed.date_due is not None
+    assert renewed.date_due.date_due_field == date(2027, 1, 15) + timedelta(days=28)
+    requester.got(renewed)
+    leg, iso = supply_legs(world)
+    with pytest.raises(DeskRefused, match="没有待答复的续借申请"):
+        world.desk.renew_answer(leg, iso, True, None, AT)
+    world.commit(world.desk.loan_notice(leg, iso, "recall", "", AT).change)
+    recall = world.sent_to("pku")[-1]
+    assert isinstance(recall, isoill.Recall)
+    requester.got(recall)
+    world.answer("pku", requester.sent(returned))
+    leg, iso = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest) and leg.payload.state is SupplyState.RETURNED
+    world.commit(world.desk.checked_in(leg, iso, AT).change)
+    checked = world.sent_to("pku")[-1]
+    assert isinstance(checked, isoill.CheckedIn)
+    requester.got(checked)
+    assert requester.txn.state is State.CHECKED_IN
+    leg, _ = supply_legs(world)
+    assert isinstance(leg.payload, SupplyRequest)
+    assert leg.payload.state is SupplyState.CHECKED_IN
+    assert leg.payload.date_due == date(2027, 2, 12)  # as renewed
+
+
+def test_a_shipped_that_crosses_the_cancel_leaves_the_request_shipped() -> None:
+    world = World("central", holdings="issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.submit()
+    (ask,) = world.sent_to("pku")
+    pku = Side(Role.RESPONDER, ask.transaction_id)
+    pku.got(ask)
+    world.commit(world.desk.cancel(world.leg(1), None, world.load, AT).change)
+    shipped = isoill.Shipped(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(),
+    )
+    world.answer("pku", pku.sent(shipped))
+    assert world.request(1).state is RequestState.SHIPPED
+    cancel = world.sent_to("pku")[-1]
+    assert isinstance(cancel, isoill.Cancel)  # the Cancel, crossed
+    pku.got(cancel)
+    world.answer("pku", pku.sent(cancel_reply(ask, answer=False)))
+    assert world.request(1).state is RequestState.SHIPPED

@@ -28,6 +28,7 @@ from isoill.gateway.service import Gateway
 from isoill.gateway.store import Change, LogEntry, SQLiteStore, StoredLeg
 from isoill.gateway.web import site
 from isoill.library.accounts import Account, AccountRole
+from isoill.library.pages_common import Words, history_text
 from isoill.library.service import LibraryService
 from isoill.library.settings import Library, library_network
 from isoill.machine import Role, Transaction, machine
@@ -246,3 +247,21 @@ def test_reader_staff_and_operations_pages_share_one_shell(gateway: Gateway) -> 
     assert 'id="lang"' in kinds["reader"].text and 'id="lang"' in kinds["staff"].text
     assert "<script" not in kinds["operations"].text and 'id="lang"' not in kinds["operations"].text
     assert "script-src" not in kinds["operations"].headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "zh", "en"),
+    [
+        ("提交申请 / submitted", "提交申请", "submitted"),
+        ("submitted / 提交申请", "提交申请", "submitted"),  # as lines were stored before
+        (
+            "CALIS:PKU 无法满足: 本馆未收藏 (not-owned) / CALIS:PKU cannot supply: not owned",
+            "CALIS:PKU 无法满足: 本馆未收藏 (not-owned)",
+            "CALIS:PKU cannot supply: not owned",
+        ),
+        ("CALIS:PKU: Cancel-Reply", "CALIS:PKU: Cancel-Reply", "CALIS:PKU: Cancel-Reply"),
+    ],
+)
+def test_history_lines_are_shown_in_the_pages_language(text: str, zh: str, en: str) -> None:
+    assert history_text(Words(0), text) == zh
+    assert history_text(Words(1), text) == en

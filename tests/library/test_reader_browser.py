@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.gateway.support import REPO, GatewayProcess
+import isoill
+from isoill.apdu.enums import Conditions, ILLServiceType, TransactionResults
+from isoill.machine import Role, State
+from tests.gateway.support import REPO, Connection, FakePeer, GatewayProcess, Side, free_port
+from tests.library.support import FORM
+from tests.library.test_reader_pages import CONFIG, pku_asks, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +96,12 @@ class Pages:
         """Click something that stays on the page (a radio button)."""
         self.b.find_element(By.ID, element_id).click()
 
+    def confirmed_click(self, element_id: str) -> None:
+        """Click a button whose form the page's script asks about first, and say yes."""
+        self.click(element_id)
+        WebDriverWait(self.b, 5).until(expected_conditions.alert_is_present())
+        self.b.switch_to.alert.accept()
+
     def go(self, element_id: str | None = None, then: Callable[[], None] | None = None) -> None:
         """Click a link or button (or do ``then``) and wait until the next page is there:
         a form's answer may take a password check's time."""
@@ -133,6 +146,15 @@ class Pages:
         )
         self.go("register-submit")
         assert "帐户注册信息提交成功" in self.text()
+
+    def confirmed_reader(self) -> None:
+        """Reader zhangsan registered, confirmed by staff (who stay logged in), logged in
+        and on the request form."""
+        self.register("zhangsan", "reader-pass-1", "张三", "zhangsan@example.edu.cn")
+        self.log_in("staff", *STAFF)
+        self.go("confirm-zhangsan")
+        self.log_in("reader", "zhangsan", "reader-pass-1")
+        self.open("/reader/request")
 
     def log_in(self, area: str, username: str, password: str) -> None:
         self.open(f"/{area}/")
@@ -241,12 +263,7 @@ def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
     browser.switch_to.alert.dismiss()
     assert pages.rows()[0][6] == "用户申请尚未处理"
 
-    def accept_cancel() -> None:
-        pages.click(f"cancel-{number}")
-        WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
-        browser.switch_to.alert.accept()
-
-    pages.go(then=accept_cancel)
+    pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
     assert "申请已取消" in pages.text()
     (row,) = pages.rows()
     assert row[6] == "已取消" and row[8] == ""
@@ -298,3 +315,238 @@ def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
     states = {row[0]: row[6] for row in pages.rows()}
     assert states[kept] == "用户申请尚未处理"
     assert states[number] == "已取消"
+
+
+def test_staff_open_a_readers_request_and_see_all_of_it(
+    gateway: GatewayProcess, browser: WebDriver, tmp_path: Path
+) -> None:
+    pages = Pages(browser, gateway)
+    pages.confirmed_reader()
+    pages.fill(
+        {
+            "title": "Interlending & Document Supply",
+            "article_title": "Licence to Deny?",
+            "volume_issue": "32(2)",
+            "pages": "94-101",
+            "issn": "0264-1615",
+            "cost_limit": "50",
+            "address": "北京市海淀区清华园1号",
+        }
+    )
+    pages.click("urgency-urgent")
+    pages.go("submit")
+    number = pages.rows()[0][0]
+
+    pages.open("/staff/")
+    pages.go(then=browser.find_element(By.LINK_TEXT, number).click)
+    assert browser.current_url == f"{pages.base}/staff/requests/{number}"
+    text = pages.text()
+    for shown in (
+        "用户申请尚未处理",
+        "Licence to Deny?",
+        "94-101",
+        "0264-1615",
+        "北京市海淀区清华园1号",
+        "zhangsan@example.edu.cn",
+        "010-62780000",
+        "加急",
+        "50.00",
+        "处理记录",
+    ):
+        assert shown in text, shown
+    assert browser.find_element(By.ID, f"send-{number}").is_displayed()
+    shot = tmp_path / "staff-request.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.open(f"/staff/requests/{number}?lang=en")
+    assert "Cost limit" in pages.text() and "Urgency" in pages.text()
+    pages.open(f"/staff/requests/{number}?lang=zh")
+
+    # A mistyped supplier: the page says so, keeps what was typed, and nothing is sent.
+    pages.fill({"suppliers": "CALIS:NOWHERE"})
+    pages.go(f"send-{number}")
+    assert "CALIS:NOWHERE 不是已配置的文献提供馆" in pages.text()
+    assert browser.find_element(By.NAME, "suppliers").get_attribute("value") == "CALIS:NOWHERE"
+    assert "用户申请尚未处理" in pages.text()
+    shot = tmp_path / "staff-send-refused.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+
+@pytest.fixture
+def peered(tmp_path: Path) -> Iterator[tuple[GatewayProcess, FakePeer]]:
+    """A gateway whose library THU sends requests on to Peking University, a fake peer."""
+    pku = FakePeer()
+    gateway = GatewayProcess(tmp_path, CONFIG.format(dead=free_port(), pku=pku.port)).start()
+    try:
+        gateway.add_staff(STAFF[0], "thu", STAFF[1])
+        yield gateway, pku
+    finally:
+        gateway.stop()
+        pku.close()
+
+
+def sent_to_pku(
+    pages: Pages, pku: FakePeer, cost_limit: str = "50"
+) -> tuple[str, Connection, Side, isoill.ILLRequest]:
+    """A confirmed reader's request, sent on by staff to PKU, which has it."""
+    pages.confirmed_reader()
+    pages.fill({"title": "Interlending & Document Supply", "cost_limit": cost_limit})
+    pages.go("submit")
+    number = pages.rows()[0][0]
+    pages.open(f"/staff/requests/{number}")
+    pages.fill({"suppliers": "CALIS:PKU"})
+    pages.go(f"send-{number}")
+    connection, ask = pku.receive(timeout=15)
+    assert isinstance(ask, isoill.ILLRequest)
+    side = Side(Role.RESPONDER, ask.transaction_id)
+    side.got(ask)
+    return number, connection, side, ask
+
+
+def until(browser: WebDriver, seen: Callable[[WebDriver], object]) -> None:
+    """Reload the page until ``seen`` holds: an APDU from the peer takes a moment."""
+    WebDriverWait(browser, 15).until(lambda b: (b.refresh() or True) and seen(b))
+
+
+def test_a_fee_above_the_limit_waits_for_the_reader_who_accepts_it(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, pku = peered
+    pages = Pages(browser, gateway)
+    number, connection, side, ask = sent_to_pku(pages, pku)
+
+    def to_pku(**fields: object) -> dict[str, object]:
+        return {
+            "transaction_id": ask.transaction_id,
+            "requester_id": ask.requester_id,
+            "responder_id": ask.responder_id,
+            **fields,
+        }
+
+    connection.send(
+        side.sent(
+            isoill.ILLAnswer(
+                **to_pku(  # type: ignore[arg-type]
+                    transaction_results=TransactionResults.CONDITIONAL,
+                    results_explanation=isoill.ConditionalResults(
+                        conditions=Conditions.COST_EXCEEDS_LIMIT
+                    ),
+                    responder_note="费用 60.00 元",
+                )
+            )
+        )
+    )
+    pages.open(f"/reader/requests/{number}")
+    until(browser, lambda b: b.find_elements(By.ID, "accept"))
+    text = pages.text()
+    assert "提供馆有条件满足, 等待读者答复" in text
+    assert "费用超过限制 (cost-exceeds-limit)" in text and "60.00" in text
+    shot = tmp_path / "reader-conditions.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.go("accept")
+    assert "已接受条件" in pages.text()
+    _, reply = pku.receive(timeout=15)
+    assert isinstance(reply, isoill.ConditionalReply) and reply.answer is True
+    side.got(reply)
+    shipped = isoill.Shipped(
+        **to_pku(  # type: ignore[arg-type]
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+            supply_details=isoill.SupplyDetails(
+                cost=isoill.Amount(monetary_value=Decimal("60"), currency_code="CNY")
+            ),
+        )
+    )
+    connection.send(side.sent(shipped))
+    until(browser, lambda b: "已运送" in b.find_element(By.ID, "summary").text)
+    assert not browser.find_elements(By.ID, "accept")
+
+
+def test_the_reader_cancels_a_sent_request_and_the_supplier_agrees(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, pku = peered
+    pages = Pages(browser, gateway)
+    number, connection, side, ask = sent_to_pku(pages, pku)
+    pages.open("/reader/requests")
+    assert pages.rows()[0][6] == "已发送至提供馆" and pages.rows()[0][8] == "取消"
+
+    pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
+    assert "已请求取消, 等待文献提供馆答复" in pages.text()
+    assert pages.rows()[0][6] == "已请求取消, 等待提供馆答复" and pages.rows()[0][8] == ""
+    _, cancel = pku.receive(timeout=15)
+    assert isinstance(cancel, isoill.Cancel)
+    side.got(cancel)
+    reply = isoill.CancelReply(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        answer=True,
+    )
+    connection.send(side.sent(reply))
+    until(browser, lambda b: pages.rows()[0][6] == "已取消")
+    pages.open(f"/reader/requests/{number}")
+    assert "同意取消" in pages.text()
+    shot = tmp_path / "reader-cancelled.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+
+def test_a_loan_is_shipped_renewed_recalled_returned_and_checked_in(
+    peered: tuple[GatewayProcess, FakePeer], browser: WebDriver, tmp_path: Path
+) -> None:
+    gateway, _ = peered
+    loan = {**FORM, "service": "loan", "document_type": "book", "article_title": ""}
+    pku, side, ask = pku_asks(gateway, loan, "PKU-LOAN")
+    pages = Pages(browser, gateway)
+    pages.log_in("staff", *STAFF)
+    pages.go(then=browser.find_element(By.PARTIAL_LINK_TEXT, "PKU-LOAN").click)
+    assert "借调(返还)" in pages.text()
+    browser.execute_script("document.querySelector('input[name=due]').value = '2099-01-31'")
+    pages.go(then=browser.find_element(By.CSS_SELECTOR, "button.ship").click)
+    assert "已运送" in pages.text()
+    shipped = wait_for(pku, isoill.Shipped)
+    assert isinstance(shipped, isoill.Shipped)
+    side.got(shipped)
+    assert shipped.supply_details.date_due is not None
+    assert shipped.supply_details.date_due.date_due_field.isoformat() == "2099-01-31"
+
+    def to_thu(kind: type[isoill.APDU], **fields: object) -> isoill.APDU:
+        return kind(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    pku.send(
+        side.sent(
+            to_thu(
+                isoill.Received,
+                date_received=date.today(),
+                shipped_service_type=ILLServiceType.LOAN,
+            )
+        )
+    )
+    # The requester asks to renew: staff agree (28 days more), then recall it.
+    pku.send(side.sent(to_thu(isoill.Renew)))
+    until(browser, lambda b: b.find_elements(By.ID, "renew_yes"))
+    assert "请求馆申请续借" in pages.text()
+    pages.go("renew_yes")
+    assert "已同意续借" in pages.text()
+    renewed = wait_for(pku, isoill.RenewAnswer)
+    assert isinstance(renewed, isoill.RenewAnswer) and renewed.answer is True
+    assert renewed.date_due is not None
+    assert renewed.date_due.date_due_field.isoformat() == "2099-02-28"
+    side.got(renewed)
+    pages.go("recall")  # on the desk, where the answer brought staff back
+    assert "已发出召回" in pages.text()
+    side.got(wait_for(pku, isoill.Recall))
+    pku.send(side.sent(to_thu(isoill.Returned, date_returned=date.today())))
+    until(browser, lambda b: b.find_elements(By.ID, "checked-in"))
+    assert "请求馆已归还, 待入库" in pages.text()
+    shot = tmp_path / "staff-returned.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+    pages.go("checked-in")
+    assert "已归还入库" in pages.text()
+    checked = wait_for(pku, isoill.CheckedIn)
+    side.got(checked)
+    assert side.txn.state is State.CHECKED_IN
+    pku.close()

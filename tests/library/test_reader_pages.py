@@ -15,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +24,9 @@ import pytest
 import isoill
 from isoill.apdu.enums import ILLServiceType, ReasonUnfilled, TransactionResults
 from isoill.machine import Role, State
+from isoill.mapping.reader_form import read_form, to_request
 from tests.gateway.support import Connection, FakePeer, GatewayProcess, Side, free_port
+from tests.library.support import FORM as FULL_FORM
 from tests.library.support import Client
 
 CONFIG = """
@@ -455,9 +457,18 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     page = staff.get("/staff/")[1]
     if service == "copy":
         assert 'id="returned-1"' not in page
+        assert 'id="renew"' not in reader.get("/reader/requests/1")[1]
+        assert reader.post("/reader/requests/1/renew", {})[0] == 409
         return
     # A loan goes back to the supplier from the staff page; the reader sees its return date.
     assert "2027-01-31" in reader.get("/reader/requests")[1]
+    # The reader asks for more time from their request's page.
+    assert 'id="renew"' in reader.get("/reader/requests/1")[1]
+    status, page, _ = reader.post("/reader/requests/1/renew", {})
+    assert status == 200 and "续借申请已发送至文献提供馆" in page
+    _, renew = pku.receive(timeout=15)
+    assert isinstance(renew, isoill.Renew)
+    side.got(renew)
     status, page, _ = staff.post("/staff/requests/1/returned", {"via": "EMS"})
     assert status == 200 and "已归还" in page
     _, returned = pku.receive(timeout=15)
@@ -465,3 +476,148 @@ def test_distributed_mode_staff_send_on_and_record_receipt(
     side.got(returned)
     assert side.txn.state is State.RETURNED
     assert staff.post("/staff/requests/1/returned", {})[0] == 409
+
+
+def pku_asks(
+    gateway: GatewayProcess, fields: dict[str, str], qualifier: str
+) -> tuple[Connection, Side, isoill.ILLRequest]:
+    """Peking University asks THU for a reader's form, as a CALIS gateway would send it;
+    the gateway has acknowledged it."""
+    tid = isoill.TransactionId(
+        initial_requester_id=isoill.SystemId.institution("CALIS:PKU"),
+        transaction_group_qualifier="PKU",
+        transaction_qualifier=qualifier,
+    )
+    ask = to_request(
+        read_form(fields, today=date.today()),
+        transaction_id=tid,
+        requester=isoill.SystemId.institution("CALIS:PKU"),
+        responder=isoill.SystemId.institution("CALIS:THU"),
+        at=datetime.now(UTC),
+        deliver_to_reader=True,
+    )
+    pku = Connection.to(gateway.ill_port)
+    side = Side(Role.REQUESTER, ask.transaction_id)
+    pku.send(side.sent(ask))
+    side.got(wait_for(pku, isoill.StatusOrErrorReport))
+    return pku, side, ask
+
+
+def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
+    gateway: GatewayProcess,
+) -> None:
+    reader = confirmed_reader(gateway, "thu", "wangwu")
+    reader.get("/reader/request")
+    full = {
+        **FULL_FORM,
+        "urgency": "urgent",
+        "valid_until": "2099-12-31",
+        "holding_library": "CALIS:PKU",
+    }
+    assert reader.post("/reader/request", full)[0] == 200
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    assert 'href="/staff/requests/1"' in staff.get("/staff/")[1]
+    status, page, _ = staff.get("/staff/requests/1")
+    assert status == 200
+    for shown in (
+        "复制(非返还)",
+        "Licence to Deny?",
+        "32(2)",
+        "94-101",
+        "0264-1615",
+        "电子邮件",
+        "北京市海淀区清华园1号",
+        "zhangsan@example.edu.cn",
+        "010-62780000",
+        "加急",
+        "50.00",
+        "2099-12-31",
+        "用户申请尚未处理",
+        "提交申请",
+        'id="send-1"',
+        "wangwu@example.edu.cn",  # the reader's account, besides the form
+    ):
+        assert shown in page, shown
+    assert "cost_limit" not in page and "transaction-id" not in page
+    assert "submitted" not in page  # the history in Chinese
+    assert "Cost limit" in staff.get("/staff/requests/1?lang=en")[1]
+    # Another reader's request number, or one that is none, is not found.
+    assert staff.get("/staff/requests/2?lang=zh")[0] == 404
+    # What another library asks this one to supply: urgency and the cost limit come with it.
+    pku, _, _ = pku_asks(gateway, full, "PKU-9")
+    page = staff.get("/staff/")[1]
+    keys = re.findall(r'href="/staff/supply/([^"/]+)"', page)
+    assert len(keys) == 1 and "事务号" in page
+    status, page, _ = staff.get(f"/staff/supply/{keys[0]}")
+    assert status == 200
+    for shown in ("CALIS:PKU", "加急", "50.00", "北京市海淀区清华园1号", "0264-1615", "运送"):
+        assert shown in page, shown
+    assert staff.get("/staff/supply/CALIS%3APKU%2Fnone")[0] == 404
+    pku.close()
+
+
+def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
+    gateway: GatewayProcess, pku: FakePeer
+) -> None:
+    reader = confirmed_reader(gateway, "thu", "wangwu")
+    reader.get("/reader/request")
+    assert reader.post("/reader/request", FORM)[0] == 200
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    staff.get("/staff/requests/1")
+    status, page, _ = staff.post("/staff/requests/1/send", {"suppliers": "CALIS:PKX"})
+    assert status == 409
+    assert "CALIS:PKX 不是已配置的文献提供馆" in page and 'value="CALIS:PKX"' in page
+    assert "用户申请尚未处理" in page and "申请已发送至文献提供馆" not in page
+    status, page, _ = staff.post("/staff/requests/1/send?lang=en", {"suppliers": "CALIS:THU"})
+    assert status == 409 and "CALIS:THU" in page and "this library itself" in page
+    time.sleep(0.5)
+    assert pku.inbox.empty()
+    assert "用户申请尚未处理" in reader.get("/reader/requests/1")[1]
+    status, page, _ = staff.post("/staff/requests/1/send?lang=zh", {"suppliers": "CALIS:PKU"})
+    assert status == 200 and "申请已发送至文献提供馆" in page
+    _, ask = pku.receive(timeout=15)
+    assert isinstance(ask, isoill.ILLRequest)
+
+
+def test_a_fee_above_the_limit_goes_to_the_requester_before_it_is_shipped(
+    gateway: GatewayProcess,
+) -> None:
+    pku, side, ask = pku_asks(gateway, FULL_FORM, "PKU-60")  # cost limit 50
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
+    (key,) = re.findall(r'href="/staff/supply/([^"/]+)"', staff.get("/staff/")[1])
+    staff.get(f"/staff/supply/{key}")
+    status, page, _ = staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})
+    assert status == 409
+    assert "总费用 60.00 元超过读者的费用限制 50.00 元" in page
+    assert f'action="/staff/supply/{key}/conditional"' in page and 'value="60"' in page
+    status, page, _ = staff.post(f"/staff/supply/{key}/conditional", {"total_cost": "60"})
+    assert status == 200 and "已发有条件答复" in page
+    answer = wait_for(pku, isoill.ILLAnswer)
+    assert isinstance(answer, isoill.ILLAnswer)
+    side.got(answer)
+    assert answer.transaction_results is TransactionResults.CONDITIONAL
+    assert answer.responder_note is not None and "60.00" in answer.responder_note
+    # Not shipped while the requester has not replied.
+    assert staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})[0] == 409
+    reply = isoill.ConditionalReply(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        answer=True,
+    )
+    pku.send(side.sent(reply))
+    deadline = time.monotonic() + 15
+    while f"/staff/supply/{key}/ship" not in staff.get(f"/staff/supply/{key}")[1]:
+        assert time.monotonic() < deadline, "the Conditional-Reply never reached the page"
+        time.sleep(0.2)
+    status, page, _ = staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})
+    assert status == 200
+    shipped = wait_for(pku, isoill.Shipped)
+    assert isinstance(shipped, isoill.Shipped)
+    side.got(shipped)
+    cost = shipped.supply_details.cost
+    assert cost is not None and cost.monetary_value == Decimal("60.00")
+    pku.close()
