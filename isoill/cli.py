@@ -4,7 +4,9 @@
     isoill encode FILE|-        JSON as ``decode --json`` prints it -> BER on stdout
     isoill replay FILE|-        a transaction's APDUs through one party's protocol machine
     isoill demo                 build, encode and decode the GIF copy request
-    isoill nacsis order RECORD  a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends
+    isoill nacsis order RECORD [--id ID]
+                                a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends; a
+                                record without ID gets --id or a new one (said on stderr)
     isoill nacsis check-receive RECORD --shipped BER [--policy CSV]
                                 may the requester RECEIVE this arrival? (the GIF checks)
     isoill gateway [--config TOML]  run the gateway (no arguments: the embedded default,
@@ -37,11 +39,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from isoill.apdu.apdus import APDU
 from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    from isoill.mapping.record import Record
 
 
 def _read(path: str) -> bytes:
@@ -221,7 +226,8 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
                 print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
             return 1
     try:
-        request = order_request(Record.from_json(document), directory=directory)
+        record = _with_id(Record.from_json(document), args.id)
+        request = order_request(record, directory=directory)
     except RecordError as err:
         # Every reason, so that staff fix the record in one pass.
         for problem in err.reasons:
@@ -233,6 +239,27 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
     else:
         print("\n".join(render_tree(codec.to_plain(request))))
     return 0
+
+
+def _with_id(record: Record, given: str | None) -> Record:
+    """The record with its ID: its own, else ``--id``, else a new one in NACSIS's style; which
+    one is said on stderr, since the ISO transaction id follows from it (N-11)."""
+    from isoill.mapping.record import RecordError, is_single_byte, new_id
+
+    own = (record.ID or "").strip() or None
+    wanted = None if given is None else given.strip()
+    if wanted is not None and (not wanted or not all(map(is_single_byte, wanted))):
+        raise RecordError([f"--id {given!r}: an ID is single-byte text (it travels to OCLC)"])
+    if own is not None:
+        if wanted is not None and wanted != own:
+            raise RecordError([f"ID: the record has ID {own}, --id says {wanted}; drop one"])
+        return record
+    if wanted is not None:
+        print(f"isoill: ID {wanted} (from --id)", file=sys.stderr)
+        return record.replace(ID=wanted)
+    assigned = new_id()
+    print(f"isoill: ID {assigned} (assigned: the record had none)", file=sys.stderr)
+    return record.replace(ID=assigned)
 
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
@@ -485,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("record", help="the record as JSON (tags as keys), or - for stdin")
     order.add_argument("--ber", action="store_true", help="write the request's BER to stdout")
     order.add_argument("--directory", help="CSV of nacsis,oclc[,name]: codes -> OCLC symbols")
+    order.add_argument(
+        "--id", help="the record's ID when it has none (default: a new one, LA + 8 digits)"
+    )
     order.set_defaults(func=cmd_nacsis_order)
     check = nacsis_commands.add_parser(
         "check-receive",

@@ -17,6 +17,7 @@ Two textual forms, both lossless:
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,17 @@ class Command(StrEnum):
     CALLBACK = "CALLBACK"
     RETRY = "RETRY"
     COPY = "COPY"
+
+
+#: How NII numbers the records of the OCLC link: "LA" and eight digits.
+ID_PREFIX = "LA"
+
+
+def new_id() -> str:
+    """An ID in NACSIS's style for a record NACSIS has not numbered yet. Random, not counted:
+    the ISO transaction id is built from it (N-11), and two desks ordering at once must not
+    share one."""
+    return f"{ID_PREFIX}{secrets.randbelow(10**8):08d}"
 
 
 def read_isostat(text: str) -> State:

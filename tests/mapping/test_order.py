@@ -664,3 +664,27 @@ def test_cli_order_bad_inputs_exit_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert b"line 2: the OCLC code is empty" in done.stderr
     assert run("nacsis").returncode == 2
+
+
+def test_cli_order_assigns_an_id_to_a_record_without_one() -> None:
+    done = run("nacsis", "order", "-", stdin=json.dumps(GIF).encode())
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode()
+    assigned = said.split()[2]
+    assert said.startswith("isoill: ID LA") and "assigned" in said
+    assert len(assigned) == 10 and assigned[2:].isdigit()
+    assert f'transaction-group-qualifier: "{assigned}"' in done.stdout.decode()
+
+
+def test_cli_order_takes_the_id_from_the_option() -> None:
+    done = run("nacsis", "order", "-", "--id", "LA00000042", stdin=json.dumps(GIF).encode())
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b"isoill: ID LA00000042 (from --id)\n"
+    assert 'transaction-group-qualifier: "LA00000042"' in done.stdout.decode()
+    # The record's own ID is kept silently; an --id contradicting it is refused.
+    same = run("nacsis", "order", "-", "--id", "CA00012345", stdin=json.dumps(ORDERED).encode())
+    assert same.returncode == 0 and same.stderr == b""
+    other = run("nacsis", "order", "-", "--id", "LA1", stdin=json.dumps(ORDERED).encode())
+    assert other.returncode == 2 and b"--id says LA1" in other.stderr
+    wide = run("nacsis", "order", "-", "--id", "LA番号", stdin=json.dumps(GIF).encode())
+    assert wide.returncode == 2 and b"single-byte" in wide.stderr
