@@ -209,7 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_nacsis_order(args: argparse.Namespace) -> int:
     from isoill.mapping.directory import Directory, DirectoryError
-    from isoill.mapping.record import Record, RecordError
+    from isoill.mapping.record import Record, RecordError, normalised
     from isoill.mapping.to_iso import order_request
 
     try:
@@ -226,7 +226,9 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
                 print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
             return 1
     try:
-        record = _with_id(Record.from_json(document), args.id)
+        record, notes = normalised(_with_id(Record.from_json(document), args.id))
+        for note in notes:
+            print(f"isoill: note: {note}", file=sys.stderr)
         request = order_request(record, directory=directory)
     except RecordError as err:
         # Every reason, so that staff fix the record in one pass.
