@@ -39,6 +39,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from isoill.apdu.apdus import APDU
@@ -266,6 +267,7 @@ def _with_id(record: Record, given: str | None) -> Record:
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     from isoill.apdu.apdus import Shipped
+    from isoill.mapping.from_oclc import apply_incoming
     from isoill.mapping.policy import PolicyError, load_policies
     from isoill.mapping.receive_guard import check_receive
     from isoill.mapping.record import Record, RecordError
@@ -287,6 +289,12 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
             f"isoill: {args.shipped}: a Shipped APDU, not {type(shipped).__name__}", file=sys.stderr
         )
         return 1
+    notes = []
+    if record.STAT is None:
+        # No state typed: the record is where the lender's Shipped puts it (発送, with the
+        # supply fields and the APDU=Shipped OCLC line NACSIS would write).
+        record = apply_incoming(record, shipped, at=date.today())
+        notes.append(f"STAT {record.STAT}: from the Shipped message (the record gives none)")
     policy = None
     if args.policy is not None:
         try:
@@ -300,12 +308,12 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
         if policy is None:
             wanted = " or ".join(s for s in symbols if s) or "the lender (no HMLISO)"
             print(f"policy: {args.policy} has no entry for {wanted}")
-    verdict = check_receive(record, shipped, policy)
+    verdict = check_receive(record, shipped, policy, policy_required=args.policy is not None)
     print("OK: RECEIVE may go ahead" if verdict.ok else "NOT OK: do not RECEIVE")
     for reason in verdict.reasons:
         print(f"  reason: {reason}")
     print(f"action: {verdict.action}")
-    for note in verdict.notes:
+    for note in [*notes, *verdict.notes]:
         print(f"  note: {note}")
     if args.letter and verdict.letter:
         print(f"\nletter to the lender:\n\n{verdict.letter}", end="")

@@ -314,13 +314,17 @@ class _Kind(StrEnum):
 _LENDER_KINDS = (_Kind.NO_IFM, _Kind.OVER_MAX_COST, _Kind.FEE, _Kind.CURRENCY)
 
 
-def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None) -> Verdict:
+def check_receive(
+    record: Record, shipped: Shipped | None, policy: Policy | None, *, policy_required: bool = True
+) -> Verdict:
     """May the requester RECEIVE this arrival? N-13 .. N-19 and N-22 .. N-24.
 
     The lender's entries are taken from ``shipped`` when given, else from the newest
     ``APDU=Shipped OCLC`` history line, else from SUM/CCODE; PAYMENT=IFM counts when either the
     Shipped or the history line shows it. Without a lending policy the fee cannot be compared
-    (N-15), which is itself a reason not to RECEIVE yet.
+    (N-15), which is a reason not to RECEIVE yet where a policy is expected (the gateway);
+    with ``policy_required=False`` (staff checking by hand, without a policy table) it is a
+    note instead.
     """
     problems: list[tuple[_Kind, str]] = []
     notes: list[str] = []
@@ -373,7 +377,12 @@ def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None
         problems += _max_cost_problems(cost, max_cost, reading.problems)
     if not ifm:
         problems += _ifm_problems(cost, policy, free_by_policy, notes)
-    if policy is None:
+    if policy is None and not policy_required:
+        notes.append(
+            "N-15: no lending policy was given: compare the charge with the lender's "
+            "ILL-Copy-Charge / ILL-Loan-Charge before RECEIVE"
+        )
+    elif policy is None:
         problems.append(
             (
                 _Kind.NO_POLICY,

@@ -66,6 +66,7 @@ from isoill.mapping.receive_guard import (
     wrong_or_defective,
 )
 from isoill.mapping.record import Record, RecordError, Service, Stat
+from tests.mapping.support import GIF
 
 TID = TransactionId(transaction_group_qualifier="GIF", transaction_qualifier="CA00012345")
 AT = date(2026, 11, 20)
@@ -860,3 +861,52 @@ def test_cli_check_receive_refuses_what_is_not_a_shipped(
     (tmp_path / "shipped.ber").write_bytes(isoill.encode(shipped()))
     assert main(args) == 1
     assert "STAT: 'nonsense' is not one of" in capsys.readouterr().err
+
+
+def issue_files(tmp_path: Path, apdu: isoill.Shipped) -> list[str]:
+    """The issue's record as staff have it (no ID, no STAT) and the lender's Shipped."""
+    args = files(tmp_path, apdu, Record.from_json(GIF))
+    return args[:-2]  # without --policy
+
+
+def test_cli_check_receive_takes_the_state_from_the_shipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = issue_files(tmp_path, shipped("15.00"))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: RECEIVE may go ahead\n")
+    assert "  note: STAT 発送: from the Shipped message" in out
+    assert "  note: N-15: no lending policy was given" in out
+    assert main([*args, "--policy", str(tmp_path / "policy.csv")]) == 0
+    assert "N-15" not in capsys.readouterr().out
+    # With a policy, a fee other than its own is refused as before.
+    args = issue_files(tmp_path, shipped("18.00"))
+    assert main([*args, "--policy", str(tmp_path / "policy.csv")]) == 3
+    assert "reason: N-15/N-24" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("apdu", "reason"),
+    [
+        (shipped("40.00"), "reason: N-14/N-23: the total USD 40.00 exceeds MAX-COST"),
+        (
+            shipped("15.00", note=None),
+            "reason: N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM",
+        ),
+    ],
+)
+def test_cli_check_receive_refuses_over_max_cost_and_no_ifm_without_a_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], apdu: isoill.Shipped, reason: str
+) -> None:
+    assert main(issue_files(tmp_path, apdu)) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("NOT OK: do not RECEIVE\n") and reason in out
+
+
+def test_cli_check_receive_a_stat_in_the_record_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = files(tmp_path, shipped("15.00"), REQUEST)  # 処理中 in the record
+    assert main(args) == 3
+    assert "N-27: STAT is 処理中" in capsys.readouterr().out
