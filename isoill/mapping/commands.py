@@ -27,6 +27,11 @@ SEND          responder  Shipped (needs PAYMENT=IFM in CMMNT, SUM and SDATE; DDA
 INQUIRE       responder  ILL-Answer conditional (CODE= or COND= says the condition)
 PARDON        responder  Cancel-Reply yes when a Cancel is waiting, else ILL-Answer unfilled
 OK            responder  Checked-In, closing a returned loan
+RETRY         requester  nothing: a refused record back to 準備中; ORDER then opens a new
+                         ISO transaction, once HMLISO or ODATE changed (N-11)
+COPY          requester  nothing: the new record is ``receive_guard.copy_request``
+FORWARD       requester  refused: OCLC forwards by itself (N-12); RETRY and change HMLISO
+CLAIM         both       refused: not available on Global ILL (N-21)
 ============  =========  ==================================================================
 
 Sources differ on which command sends Received for a copy (NL27 and the seed say RECEIVE, ISO3
@@ -131,6 +136,9 @@ class Leg:
             raise CommandRefused(command, [f"{command} is not a {self.role}'s command on the link"])
         stat, apdu = handler(self, command, at, options)
         transaction = self.transaction
+        if isinstance(apdu, ILLRequest) and transaction.request is not None:
+            # A RETRYed record ordered again: a new ISO transaction (N-11).
+            transaction = Transaction(self.role, apdu.transaction_id)
         if apdu is not None:
             try:
                 transaction = machine.send(transaction, apdu, at=at)
@@ -158,10 +166,13 @@ class Leg:
 
 def _lender_incoming(record: Record, apdu: APDU, at: datetime) -> Record:
     """What an OCLC borrower's APDU does to a Japanese lender's record: a new request waits
-    to be received (未処理); anything else is noted in the history, a Cancel as NACSIS notes
-    it ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON."""
+    to be received (未処理); a Cancel is a new inquiry (新着照会) noted as NACSIS notes it
+    ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON; anything else is noted in
+    the history."""
     if isinstance(apdu, ILLRequest):
         record = record.replace(STAT=Stat.UNPROCESSED)
+    elif isinstance(apdu, Cancel):
+        record = record.replace(STAT=Stat.NEW_INQUIRY)
     name = "CANCEL-APDU arrived" if isinstance(apdu, Cancel) else f"APDU={type(apdu).__name__}"
     return record.with_history(f"{name} OCLC {at:%Y%m%d}")
 
@@ -192,12 +203,68 @@ def common_fields(txn: Transaction, at: datetime) -> dict[str, Any]:
 
 
 def _order(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    before = leg.transaction.request
+    if before is not None and leg.record.STAT is not Stat.PREPARING:
+        raise CommandRefused(command, [_why_not(command, leg.record.STAT, "準備中")])
     request = options.get("request")
     if request is None:
         from isoill.mapping.to_iso import order_request
 
         request = order_request(leg.record, at=at)
+    if before is not None and request.transaction_id == before.transaction_id:
+        raise CommandRefused(
+            command,
+            [
+                "the record ID, HMLISO and ODATE make the ISO transaction id, and this one was "
+                "used already: change HMLISO (another lender) or ODATE before ORDER (N-11)"
+            ],
+        )
     return Stat.IN_PROCESS, request
+
+
+def _why_not(command: Command, stat: Stat | None, wanted: str) -> str:
+    return f"{command} needs STAT {wanted}; the record is at {stat or 'no STAT'}"
+
+
+#: ISO states in which OCLC has ended the request without supplying it: the record may be
+#: rebuilt (RETRY) and ordered again from another lender.
+_ENDED_UNFILLED = (State.NOT_SUPPLIED, State.CANCELLED)
+
+
+def _retry(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    """RETRY (ISO3 5.9): a refused record back to 準備中, to be ordered again after HMLISO or
+    ODATE changed (N-11)."""
+    if leg.transaction.state not in _ENDED_UNFILLED or leg.record.STAT not in (
+        Stat.NEW_INQUIRY,
+        Stat.INQUIRY,
+    ):
+        raise CommandRefused(
+            command,
+            [
+                "RETRY rebuilds a record the lender refused (新着照会 or 照会, ISO NOT-SUPPLIED "
+                f"or CANCELLED); the record is at {leg.record.STAT or 'no STAT'}, ISO "
+                f"{leg.transaction.state}"
+            ],
+        )
+    return Stat.PREPARING, None
+
+
+def _copy(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    """COPY (ISO3 5.9): the record stays as it is; the new record is
+    :func:`isoill.mapping.receive_guard.copy_request` of it, ordered on its own."""
+    return None, None
+
+
+def _forward(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    raise CommandRefused(
+        command,
+        [
+            "FORWARD passes a record to its next candidate inside NACSIS-ILL; a record on the "
+            "OCLC link has one OCLC lender (HMLISO), and OCLC forwards by itself (N-12). To ask "
+            "another OCLC library: RETRY the refused record, change HMLISO, and ORDER it again "
+            "(N-11)"
+        ],
+    )
 
 
 def _answer(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
@@ -217,10 +284,18 @@ def _cancel(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -
 
 
 def _receive_item(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
-    """RECEIVE: of an inquiry (no APDU), of a copy (Received, checked first), of a loan
-    (no APDU: BORROW sends the Received)."""
-    if leg.transaction.state is not State.SHIPPED and leg.record.STAT is not Stat.SHIPPED:
+    """RECEIVE: of an inquiry (新着照会; no APDU), of a shipped copy (発送; Received, checked
+    first), of a shipped loan (no APDU: BORROW sends the Received). Anything else has not
+    arrived: RECEIVE at 処理中 would make a request billable that was never shipped."""
+    stat = leg.record.STAT
+    if stat is Stat.NEW_INQUIRY:
         return Stat.INQUIRY, None
+    shipped = stat is Stat.SHIPPED or (stat is None and leg.transaction.state is State.SHIPPED)
+    if not shipped:
+        why = _why_not(command, stat, "発送 (an item) or 新着照会 (an inquiry)")
+        if stat is Stat.IN_PROCESS:
+            why += "; if the item came while the record is 処理中, ask the NII desk (N-27)"
+        raise CommandRefused(command, [why])
     if leg.record.SRVCE is Service.LOAN or _is_loan(leg):
         return Stat.ARRIVAL_PROCESSING, None
     _check_before_receipt(leg, command, options)
@@ -271,6 +346,11 @@ def _renew(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) ->
 
 
 def _accept(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.transaction.state is State.CANCEL_PENDING:
+        raise CommandRefused(
+            command,
+            ["the OCLC borrower cancelled (CANCEL-APDU arrived): answer it with PARDON (N-37)"],
+        )
     if leg.transaction.state is not State.IN_PROCESS:
         raise CommandRefused(command, [f"no new request to accept (ISO {leg.transaction.state})"])
     return Stat.IN_PROCESS, None
@@ -412,6 +492,9 @@ _HANDLERS: dict[tuple[Role, Command], Any] = {
     (Role.REQUESTER, Command.RENEW): _renew,
     (Role.REQUESTER, Command.CLAIM): _not_on_the_link,
     (Role.REQUESTER, Command.CALLBACK): _not_on_the_link,
+    (Role.REQUESTER, Command.FORWARD): _forward,
+    (Role.REQUESTER, Command.RETRY): _retry,
+    (Role.REQUESTER, Command.COPY): _copy,
     (Role.RESPONDER, Command.RECEIVE): _accept,
     (Role.RESPONDER, Command.SEND): _send,
     (Role.RESPONDER, Command.INQUIRE): _inquire,

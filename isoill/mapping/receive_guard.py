@@ -879,13 +879,8 @@ def dummy_record(
         reading.comment, payment="IFM", max_cost=max_cost or reading.comment.max_cost
     )
     text = record.CMMNT if comment == reading.comment else cmmnt.write(comment)
-    dummy = dataclasses.replace(
-        Record(),
-        **{name: getattr(record, name) for name in _REQUEST_FIELDS},
-        STAT=Stat.PREPARING,
-        SRVCE=Service.COPY if sent_physical_for_copy(record) else record.SRVCE,
-        ARTCL=DUMMY_ARTCL.substitute(illnum=oclc_illnum, staff=name),
-        CMMNT=text,
+    dummy = copy_request(record).replace(
+        ARTCL=DUMMY_ARTCL.substitute(illnum=oclc_illnum, staff=name), CMMNT=text
     )
     mark = Comment(
         oclc_illnum=oclc_illnum,
@@ -897,15 +892,27 @@ def dummy_record(
     return dummy, record.with_history(f"{CANCEL_MARK} {cmmnt.write(mark)}")
 
 
+def copy_request(record: Record) -> Record:
+    """What NACSIS's COPY makes of ``record``: a new record (準備中, no ID, no history, no
+    supply data) asking for the same item, to be ordered on its own. A physical item sent for
+    a copy made the record a loan; its copy is a copy again."""
+    return dataclasses.replace(
+        Record(),
+        **{name: getattr(record, name) for name in _REQUEST_FIELDS},
+        STAT=Stat.PREPARING,
+        SRVCE=Service.COPY if sent_physical_for_copy(record) else record.SRVCE,
+    )
+
+
 def marked_for_cancel(record: Record) -> bool:
     return any(line.startswith(CANCEL_MARK + " ") for line in record.HISTORY)
 
 
-#: What a dummy repeats: the request and its routing, not the transaction's own data.
+#: What COPY and a dummy repeat: the request and its routing, not the transaction's own data.
 _REQUEST_FIELDS = (
     "OMLID", "OMLIDISO", "AMLID", "HMLISO", "ACCT", "TYPE", "BIBID", "BIBNT", "STDNO", "VLNO",
-    "PAGE", "YEAR", "CLNT", "CLNTP", "ODATE", "OSTAF", "OADRS", "OLDF", "OLDAF", "SPVIA", "PRMT",
-    "HOLDINGS",
+    "PAGE", "YEAR", "ARTCL", "CLNT", "CLNTP", "ODATE", "CMMNT", "OSTAF", "OADRS", "OLDF", "OLDAF",
+    "SPVIA", "PRMT", "HOLDINGS",
 )  # fmt: skip
 
 
