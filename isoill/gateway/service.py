@@ -696,14 +696,23 @@ class Gateway:
         return step.leg
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
         step, _ = self._commit(
             lambda: self.relay.command(
-                record_id, command, options, self.store.find_record, self._load, self.now()
+                record_id, command, options, self.store.find_record, self._load, self.now(), by
             )
         )
         assert step.leg is not None
+        if options.get("force"):
+            # Overriding the checks before RECEIVE makes a request billable: who and why.
+            log.warn(
+                "records: {command} of {record_id} forced by {by}: {reason}",
+                command=str(command),
+                record_id=record_id,
+                by=by or "(not said)",
+                reason=options.get("reason"),
+            )
         return step.leg
 
     def status(self) -> dict[str, Any]:

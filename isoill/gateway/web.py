@@ -96,10 +96,10 @@ class Backend(Protocol):
         ...
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
-        """Carry out a command on a record: KeyError for an unknown record id,
-        CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        """Carry out a command on a record, given by ``by``: KeyError for an unknown record
+        id, CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
         ...
 
 
@@ -331,8 +331,11 @@ class Records(Leaf[Backend]):
         if not isinstance(options, dict):
             return error(request, 400, "options must be an object")
 
+        # The operator who logged in, for the history and the log of a forced command.
+        by = (request.getUser() or b"").decode("utf-8", "replace") or "operator (bearer token)"
+
         def run() -> StoredLeg:
-            return self.backend.record_command(record_id, command, options)
+            return self.backend.record_command(record_id, command, options, by)
 
         return _carry_out(request, run, ok=200, record_id=record_id)
 

@@ -84,6 +84,7 @@ from isoill.machine import (
 )
 from isoill.machine.reports import service_date_time
 from isoill.mapping import cmmnt
+from isoill.mapping.receive_guard import Verdict, check_receive
 from isoill.mapping.record import Command, Record, Service, Stat
 
 
@@ -128,8 +129,9 @@ class Leg:
 
         ``options``: ``request`` (ORDER: the ILL-Request from :func:`order_request`),
         ``shipped`` and ``policy`` (RECEIVE/BORROW: what the RECEIVE checks look at),
-        ``force=True`` (RECEIVE/BORROW: go ahead although the checks failed, as staff may
-        after agreeing with the lender)."""
+        ``force=True`` with a ``reason`` and who forced it (``by``) (RECEIVE/BORROW: go ahead
+        although the checks failed, as staff may after agreeing with the lender; the history
+        says which checks were overridden)."""
         at = at or datetime.now()
         handler = _HANDLERS.get((self.role, command))
         if handler is None:
@@ -146,6 +148,8 @@ class Leg:
                 raise CommandRefused(command, [refused.report.note or str(refused)]) from None
         record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
         record = record.with_history(_history(command, apdu, at))
+        if options.get("force") and command in _GUARDED:
+            record = record.with_history(_forced(self, command, options, at))
         return Leg(record, transaction), [apdu] if apdu is not None else []
 
     def receive(self, apdu: APDU, *, at: datetime | None = None) -> tuple[Leg, Outcome]:
@@ -312,18 +316,68 @@ def _is_loan(leg: Leg) -> bool:
     return leg.transaction.service_type is ILLServiceType.LOAN
 
 
-def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
-    from isoill.mapping.receive_guard import check_receive
+#: The commands that make a request billable, and so run the checks before RECEIVE first.
+_GUARDED = (Command.RECEIVE, Command.BORROW)
 
+
+def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
     if options.get("force"):
+        if not str(options.get("reason") or "").strip():
+            raise CommandRefused(
+                command, ["force needs a reason: what was agreed with the lender, and why"]
+            )
         return
+    verdict = _verdict(leg, options)
+    if not verdict.ok:
+        raise CommandRefused(command, [*verdict.reasons, f"what to do: {verdict.action}"])
+
+
+def _verdict(leg: Leg, options: dict[str, Any]) -> Verdict:
     shipped = options.get("shipped")
     if shipped is None:
         found = leg.transaction.apdus(Shipped)
         shipped = found[-1] if found else None
-    verdict = check_receive(leg.record, shipped, options.get("policy"))
-    if not verdict.ok:
-        raise CommandRefused(command, [*verdict.reasons, f"what to do: {verdict.action}"])
+    return check_receive(leg.record, shipped, options.get("policy"))
+
+
+def _forced(leg: Leg, command: Command, options: dict[str, Any], at: datetime) -> str:
+    """The history line of a forced RECEIVE/BORROW: who, why, and each check overridden (by
+    its rule number), so that the record itself shows what was skipped."""
+    overridden = [reason.split(":")[0] for reason in _verdict(leg, options).reasons]
+    by = str(options.get("by") or "staff")
+    return (
+        f"FORCED {command} {at:%Y%m%d %H%M%S} by {by}: {str(options['reason']).strip()}"
+        f" / overridden: {', '.join(overridden) or 'none (the checks passed)'}"
+    )
+
+
+#: What a command's options may hold when they come as JSON (the HTTP API): JSON types only,
+#: the rest (the ILL-Request, the Shipped, the lending policy) is the gateway's own.
+_JSON_OPTIONS = {"force": bool, "reason": str}
+
+
+def json_options(command: Command, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` of ``command`` as given over HTTP, checked; ValueError says what is
+    wrong (an HTTP 400, never a fault further in)."""
+    problems = []
+    for key, value in options.items():
+        wanted = _JSON_OPTIONS.get(key)
+        if key in ("policy", "shipped"):
+            problems.append(
+                f"{key}: the gateway takes the {'lending policy' if key == 'policy' else 'Shipped'}"
+                " from its configuration and its transaction, not from the request"
+            )
+        elif wanted is None:
+            problems.append(f"{key}: not an option; options are force and reason")
+        elif not isinstance(value, wanted):
+            problems.append(f"{key}: {'true or false' if wanted is bool else 'text'}")
+    if options.get("force") is True and command not in _GUARDED:
+        problems.append(f"force: only RECEIVE and BORROW have checks to override, not {command}")
+    if options.get("force") is True and not str(options.get("reason") or "").strip():
+        problems.append("force needs a reason: what was agreed with the lender, and why")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return dict(options)
 
 
 def _received(leg: Leg, at: datetime, kind: ILLServiceType) -> Received:
@@ -504,4 +558,4 @@ _HANDLERS: dict[tuple[Role, Command], Any] = {
     (Role.RESPONDER, Command.CALLBACK): _not_on_the_link,
 }
 
-__all__ = ["CommandRefused", "Leg"]
+__all__ = ["CommandRefused", "Leg", "json_options"]

@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,18 +283,7 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
         assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
         link, sent = oclc.receive()
         assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
-        link.send(
-            isoill.Shipped(
-                transaction_id=sent.transaction_id,
-                service_date_time=sent.service_date_time,
-                requester_id=sent.requester_id,
-                responder_id=sent.responder_id,
-                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-                supply_details=isoill.SupplyDetails(
-                    date_shipped=sent.service_date_time.date_time_of_this_service.date  # type: ignore[arg-type]
-                ),
-            )
-        )
+        link.send(_shipped(sent))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             _, record = gateway.http("/api/records/ILL0001")
@@ -307,6 +297,106 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
         key = quote(record["transaction_id"], safe="")
         status, detail = gateway.http(f"/transactions/nacsis/{key}")
         assert status == 200 and "SHIPPED" in detail and "Raw APDUs" in detail
+    finally:
+        gateway.stop()
+        oclc.close()
+
+
+POLICIES = """\
+symbol,copy_charge,loan_charge,currency,ifm,free_copy,email
+PIT,15.00,,USD,yes,no,ill@pit.example.edu
+"""
+
+
+def _wait_for(gateway: GatewayProcess, record_id: str, stat: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        _, record = gateway.http(f"/api/records/{record_id}")
+        if record["record"].get("STAT") == stat or time.monotonic() > deadline:
+            return dict(record)
+        time.sleep(0.1)
+
+
+def _shipped(sent: isoill.ILLRequest, amount: str | None = None) -> isoill.Shipped:
+    """OCLC's Shipped for ``sent``, with the charge (in USD) and PAYMENT=IFM when given."""
+    from decimal import Decimal
+
+    return isoill.Shipped(
+        transaction_id=sent.transaction_id,
+        service_date_time=sent.service_date_time,
+        requester_id=sent.requester_id,
+        responder_id=sent.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(
+            date_shipped=sent.service_date_time.date_time_of_this_service.date,
+            cost=(
+                None
+                if amount is None
+                else isoill.Amount(monetary_value=Decimal(amount), currency_code="USD")
+            ),
+        ),
+        responder_note=None if amount is None else "PAYMENT=IFM / OCLC-ILLNUM=12345678",
+    )
+
+
+def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -> None:
+    from isoill.mapping.record import Stat
+    from tests.mapping.support import GIF
+
+    (tmp_path / "lenders.csv").write_text(POLICIES)
+    config = RECORDS.replace("default = true\n", 'default = true\npolicies = "lenders.csv"\n', 1)
+    oclc = FakePeer()
+    gateway = GatewayProcess(tmp_path, config.format(port=oclc.port)).start()
+    try:
+        for record_id in ("ILL0001", "ILL0002"):
+            assert gateway.http("/api/records", {**GIF, "ID": record_id})[0] == 201
+            assert (
+                gateway.http(f"/api/records/{record_id}/commands", {"command": "ORDER"})[0] == 200
+            )
+        link, first = oclc.receive()
+        _, second = oclc.receive()
+        assert isinstance(first, isoill.ILLRequest) and isinstance(second, isoill.ILLRequest)
+        sent = {r.transaction_id.transaction_group_qualifier: r for r in (first, second)}
+        link.send(_shipped(sent["ILL0001"], "15.00"))
+        link.send(_shipped(sent["ILL0002"], "18.00"))
+        _wait_for(gateway, "ILL0001", Stat.SHIPPED.value)
+        _wait_for(gateway, "ILL0002", Stat.SHIPPED.value)
+
+        # The policy's charge: RECEIVE without force, and the Received goes to OCLC.
+        status, received = gateway.http("/api/records/ILL0001/commands", {"command": "RECEIVE"})
+        assert status == 200, received
+        assert received["record"]["STAT"] == Stat.ARRIVAL_PROCESSING.value
+        assert isinstance(oclc.receive()[1], isoill.Received)
+
+        # Another charge: refused by the policy's check (N-15/N-24), not for want of a policy.
+        status, refused = gateway.http("/api/records/ILL0002/commands", {"command": "RECEIVE"})
+        assert status == 409 and refused["reasons"][0].startswith("N-15/N-24"), refused
+        bad = [
+            {"force": True},
+            {"force": "yes", "reason": "x"},
+            {"policy": {"symbol": "PIT"}},
+            {"shipped": {}},
+        ]
+        for options in bad:
+            status, why = gateway.http(
+                "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": options}
+            )
+            assert status == 400, (options, why)
+        forced = {"force": True, "reason": "PIT agreed USD 18.00 by e-mail"}
+        status, after = gateway.http(
+            "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": forced}
+        )
+        assert status == 200, after
+        user = gateway.operator()[0]
+        assert after["history"][-1].startswith("FORCED RECEIVE ")
+        assert (
+            f"by {user}: PIT agreed USD 18.00 by e-mail / overridden: N-15/N-24"
+            in (after["history"][-1])
+        )
+        assert any(
+            "forced by" in str(r.get("log_format", "")) and r.get("by") == user
+            for r in gateway.log_records()
+        )
     finally:
         gateway.stop()
         oclc.close()

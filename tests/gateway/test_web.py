@@ -79,7 +79,7 @@ class FakeBackend:
         return dataclasses.replace(leg, version=1)
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
         self.calls.append(("command", record_id, command, options))
         if self.fault is not None:

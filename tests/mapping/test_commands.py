@@ -63,10 +63,16 @@ def test_receive_is_guarded_and_sends_received_for_a_copy() -> None:
         leg.command(Command.RECEIVE, at=AT)
     assert any("IFM" in reason for reason in refused.value.reasons)
     assert leg.transaction.state is State.SHIPPED  # nothing was sent
-    after, sent = leg.command(Command.RECEIVE, at=AT, force=True)
+    with pytest.raises(CommandRefused, match="force needs a reason"):
+        leg.command(Command.RECEIVE, at=AT, force=True)
+    agreed = "the lender agreed by e-mail to bill through IFM"
+    after, sent = leg.command(Command.RECEIVE, at=AT, force=True, reason=agreed, by="hanako")
     assert [type(a) for a in sent] == [isoill.Received]
     assert after.record.STAT is Stat.ARRIVAL_PROCESSING
     assert after.record.ISOSTAT is State.RECEIVED
+    forced = after.record.HISTORY[-1]
+    assert forced.startswith("FORCED RECEIVE 20261102 100000 by hanako: the lender agreed")
+    assert forced.endswith("/ overridden: N-16/N-22, N-15")
     done, nothing = after.command(Command.OK, at=AT)
     assert nothing == [] and done.record.STAT is Stat.CONFIRMED
 
