@@ -47,6 +47,7 @@ from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
 from isoill.machine.registry import is_new_request
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping.commands import CommandRefused, Leg, json_options
+from isoill.mapping.edit import edit
 from isoill.mapping.policy import Policy, PolicyError
 from isoill.mapping.record import Command, Record, RecordError
 from isoill.mapping.to_iso import order_request
@@ -449,6 +450,24 @@ class Relay:
             items.extend(queued)
             log.append(log_entry("in", RECORDS_PEER, stored.network, apdu, encode(apdu)))
         return Step(Change(tuple(legs), tuple(log), tuple(items)), leg=after)
+
+    def edit(
+        self,
+        record_id: str,
+        changes: Any,
+        find: Callable[[str], StoredLeg | None],
+        at: datetime,
+        by: str | None = None,
+    ) -> Step:
+        """Staff's edit of a record's fields (:func:`isoill.mapping.edit.edit`): KeyError for
+        an unknown record, RecordError with every field refused."""
+        stored = find(record_id)
+        if stored is None:
+            raise KeyError(record_id)
+        record = stored.record or Record(ID=record_id)
+        changed = edit(record, stored.transaction.role, changes, at=at, by=by or "(not said)")
+        after = replace_leg(stored, stored.transaction, changed)
+        return Step(Change(legs=(after,)), leg=after)
 
     def _policy(
         self, network: str, record: Record, txn: Transaction, command: Command

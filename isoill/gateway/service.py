@@ -715,6 +715,13 @@ class Gateway:
             )
         return step.leg
 
+    def edit_record(self, record_id: str, changes: Any, by: str | None = None) -> StoredLeg:
+        step, _ = self._commit(
+            lambda: self.relay.edit(record_id, changes, self.store.find_record, self.now(), by)
+        )
+        assert step.leg is not None
+        return step.leg
+
     def status(self) -> dict[str, Any]:
         return {
             "version": isoill.__version__,

@@ -5,8 +5,10 @@
   state; ``GET /transactions/<network>/<key>``: one leg's history, raw APDU log and record.
 * The records network (the NACSIS-ILL side), JSON in and out:
   ``POST /api/records`` (a record), ``GET /api/records/<ID>`` (the record, its state and
-  history lines), ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options":
-  {...}}``). A refused command answers 409 with every reason.
+  history lines), ``PATCH /api/records/<ID>`` (``{"SUM": "15.00", ...}``: staff's edit of the
+  fields NACSIS lets them change in the record's state; 400 with every field refused),
+  ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options": {...}}``). A
+  refused command answers 409 with every reason.
 
 All of these answer operators only (:class:`OperatorsOnly`), except ``/metrics`` on a
 loopback listener. Network kinds add their own resources (:mod:`isoill.gateway.kinds`): the
@@ -100,6 +102,11 @@ class Backend(Protocol):
     ) -> StoredLeg:
         """Carry out a command on a record, given by ``by``: KeyError for an unknown record
         id, CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        ...
+
+    def edit_record(self, record_id: str, changes: Any, by: str | None = None) -> StoredLeg:
+        """Change a record's fields as staff may in its state: KeyError for an unknown
+        record id, RecordError (every field refused, in ``.reasons``)."""
         ...
 
 
@@ -280,8 +287,10 @@ class Records(Leaf[Backend]):
                 if method != b"POST":
                     return not_allowed(request, [b"POST"])
                 return self._command(request, "/".join(path[:-1]))
+            if method == b"PATCH":
+                return self._edit(request, "/".join(path))
             if method not in (b"GET", b"HEAD"):
-                return not_allowed(request, [b"GET", b"HEAD"])
+                return not_allowed(request, [b"GET", b"HEAD", b"PATCH"])
             return self._get(request, "/".join(path))
         except Exception:
             # A client of a JSON API should get JSON, even about a fault of the gateway's.
@@ -331,13 +340,25 @@ class Records(Leaf[Backend]):
         if not isinstance(options, dict):
             return error(request, 400, "options must be an object")
 
-        # The operator who logged in, for the history and the log of a forced command.
-        by = (request.getUser() or b"").decode("utf-8", "replace") or "operator (bearer token)"
-
         def run() -> StoredLeg:
-            return self.backend.record_command(record_id, command, options, by)
+            return self.backend.record_command(record_id, command, options, _who(request))
 
         return _carry_out(request, run, ok=200, record_id=record_id)
+
+    def _edit(self, request: Request, record_id: str) -> bytes:
+        body, refusal = json_body(request)
+        if refusal is not None:
+            return refusal
+
+        def run() -> StoredLeg:
+            return self.backend.edit_record(record_id, body, _who(request))
+
+        return _carry_out(request, run, ok=200, record_id=record_id)
+
+
+def _who(request: Request) -> str:
+    """The operator who logged in, for the record's history and the log."""
+    return (request.getUser() or b"").decode("utf-8", "replace") or "operator (bearer token)"
 
 
 def _carry_out(

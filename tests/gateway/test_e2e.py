@@ -11,6 +11,7 @@ import dataclasses
 import socket
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +73,23 @@ def _legs(gateway: GatewayProcess) -> dict[str, State]:
         store.close()
 
 
+def _asked(gateway: GatewayProcess, side: Side, ask: isoill.ILLRequest) -> Connection:
+    """An association to the gateway on which ``side`` sent ``ask`` and got its ack."""
+    link = Connection.to(gateway.ill_port)
+    link.send(side.sent(ask))
+    ack = link.receive()
+    assert isinstance(ack, isoill.StatusOrErrorReport) and ack.error_report is None, ack
+    assert ack.status_report is not None
+    return link
+
+
 def _flow(gateway: GatewayProcess, west: FakePeer, loan: bool) -> tuple[Side, Side]:
     kind = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
     ask = request(service=kind, copyright_compliance=None if loan else "US:CCG")
     a = Side(Role.REQUESTER, ask.transaction_id)
     b = Side(Role.RESPONDER, ask.transaction_id)
-    east = Connection.to(gateway.ill_port)
+    east = _asked(gateway, a, ask)
     try:
-        east.send(a.sent(ask))
-        ack = east.receive()
-        assert isinstance(ack, isoill.StatusOrErrorReport) and ack.error_report is None, ack
-        assert ack.status_report is not None
         link, forwarded = west.receive()
         assert isinstance(forwarded, isoill.ILLRequest)
         b.got(forwarded)
@@ -400,3 +407,68 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
     finally:
         gateway.stop()
         oclc.close()
+
+
+# The OCLC library connects to the gateway, and is answered on its own association.
+LENDING = RECORDS.replace('connect = "tcp:host=127.0.0.1:port={port}"\n', "")
+
+
+def test_the_japanese_lender_edits_sum_and_sdate_then_sends(tmp_path: Path) -> None:
+    """The lender side: ORDER from an OCLC library -> RECEIVE -> PATCH SUM/SDATE -> SEND
+    (Shipped to OCLC) -> OCLC's Received lands on the record."""
+    from urllib.parse import quote
+
+    from isoill.mapping.record import Stat
+
+    gateway = GatewayProcess(tmp_path, LENDING).start()
+    pit = isoill.SystemId.institution("OCLC:PIT")
+    parties = {"requester_id": pit, "responder_id": isoill.SystemId.institution("NACSIS:FA1")}
+    tid = isoill.TransactionId(
+        initial_requester_id=pit, transaction_group_qualifier="OCLC", transaction_qualifier="9"
+    )
+    copy = request(service=ILLServiceType.COPY_NON_RETURNABLE, copyright_compliance="ccg")
+    ask = dataclasses.replace(copy, transaction_id=tid, **parties)
+    borrower = Side(Role.REQUESTER, ask.transaction_id)
+    oclc = _asked(gateway, borrower, ask)
+    try:
+        record_id = ask.transaction_id.transaction_group_qualifier
+        path = f"/api/records/{quote(record_id, safe='')}"
+        status, arrived = gateway.http(path)
+        assert status == 200 and arrived["record"]["STAT"] == Stat.UNPROCESSED.value, arrived
+        assert gateway.http(f"{path}/commands", {"command": "RECEIVE"})[0] == 200
+        status, unsent = gateway.http(f"{path}/commands", {"command": "SEND"})
+        assert status == 409 and any(r.startswith("SUM:") for r in unsent["reasons"]), unsent
+        status, wrong = gateway.http(path, {"ID": "X"}, method="PATCH")
+        assert status == 400 and wrong["reasons"] == ["ID: written by the system, not by staff"]
+        supply = {"SUM": "15.00", "CCODE": "USD", "SDATE": "20261102", "CMMNT": "PAYMENT=IFM"}
+        status, edited = gateway.http(path, supply, method="PATCH")
+        assert status == 200, edited
+        assert edited["history"][-1].endswith(": CCODE, CMMNT, SDATE, SUM")
+        status, sent = gateway.http(f"{path}/commands", {"command": "SEND"})
+        assert status == 200 and sent["record"]["STAT"] == Stat.SHIPPED.value, sent
+        shipped = borrower.got(oclc.receive())
+        assert isinstance(shipped, isoill.Shipped)
+        cost = shipped.supply_details.cost
+        assert cost is not None and str(cost.monetary_value) == "15.00"
+        assert shipped.supply_details.date_shipped == date(2026, 11, 2)
+        status, late = gateway.http(path, {"SUM": "18.00"}, method="PATCH")
+        assert status == 400 and late["reasons"][0].startswith("SUM: the lender writes")
+        received = isoill.Received(
+            transaction_id=tid,
+            service_date_time=ask.service_date_time,
+            **parties,
+            date_received=date(2026, 11, 9),
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        )
+        oclc.send(borrower.sent(received))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, record = gateway.http(path)
+            if record["state"] == "RECEIVED":
+                break
+            time.sleep(0.1)
+        assert record["state"] == "RECEIVED"
+        assert any(line.startswith("APDU=Received OCLC") for line in record["history"])
+    finally:
+        oclc.close()
+        gateway.stop()
