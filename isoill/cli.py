@@ -9,6 +9,10 @@
                                 record without ID gets --id or a new one (said on stderr)
     isoill nacsis check-receive RECORD --shipped BER [--policy CSV]
                                 may the requester RECEIVE this arrival? (the GIF checks)
+    isoill nacsis dummy RECORD --oclc-number N
+                                the dummy record and the original marked for CANCEL (JSON)
+    isoill nacsis letter CASE RECORD [--shipped BER] [--policy CSV]
+                                the letter to the lender for one of the guide's cases
     isoill gateway [--config TOML]  run the gateway (no arguments: the embedded default,
                                 loopback, ISO ILL on 4990, HTTP on 8499)
     isoill send --to HOST:PORT FILE.json|FILE.ber
@@ -266,29 +270,14 @@ def _with_id(record: Record, given: str | None) -> Record:
 
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
-    from isoill.apdu.apdus import Shipped
     from isoill.mapping.from_oclc import apply_incoming
     from isoill.mapping.policy import PolicyError, load_policies
     from isoill.mapping.receive_guard import check_receive
-    from isoill.mapping.record import Record, RecordError
 
-    try:
-        record = Record.from_json(json.loads(_read(args.record)))
-    except ValueError as err:  # not JSON, or a RecordError naming every problem
-        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
-        for problem in problems:
-            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+    read_in = _record_and_shipped(args)
+    if read_in is None:
         return 1
-    try:
-        shipped = get_codec(charset=args.charset).decode(_read(args.shipped))
-    except DecodeError as err:
-        print(f"isoill: {args.shipped}: {err}", file=sys.stderr)
-        return 1
-    if not isinstance(shipped, Shipped):
-        print(
-            f"isoill: {args.shipped}: a Shipped APDU, not {type(shipped).__name__}", file=sys.stderr
-        )
-        return 1
+    record, shipped = read_in
     notes = []
     if record.STAT is None:
         # No state typed: the record is where the lender's Shipped puts it (発送, with the
@@ -318,6 +307,89 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     if args.letter and verdict.letter:
         print(f"\nletter to the lender:\n\n{verdict.letter}", end="")
     return 0 if verdict.ok else 3
+
+
+def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
+    """The record JSON and the optional ``--shipped`` APDU, or None when either cannot be read
+    (the reason on stderr)."""
+    from isoill.apdu.apdus import Shipped
+    from isoill.mapping.record import Record, RecordError
+
+    try:
+        record = Record.from_json(json.loads(_read(args.record)))
+    except ValueError as err:
+        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
+        for problem in problems:
+            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+        return None
+    shipped = None
+    if getattr(args, "shipped", None) is not None:
+        try:
+            shipped = get_codec(charset=args.charset).decode(_read(args.shipped))
+        except DecodeError as err:
+            print(f"isoill: {args.shipped}: {err}", file=sys.stderr)
+            return None
+        if not isinstance(shipped, Shipped):
+            name = type(shipped).__name__
+            print(f"isoill: {args.shipped}: a Shipped APDU, not {name}", file=sys.stderr)
+            return None
+    return record, shipped
+
+
+def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
+    from isoill.mapping.cmmnt import read
+    from isoill.mapping.receive_guard import dummy_record
+    from isoill.mapping.record import RecordError
+
+    read_in = _record_and_shipped(args)
+    if read_in is None:
+        return 1
+    record, _ = read_in
+    max_cost = None
+    if args.max_cost is not None:
+        max_cost = read(f"MAX-COST={args.max_cost}").comment.max_cost
+        if max_cost is None:
+            print(f"isoill: --max-cost {args.max_cost!r}: like USD50.00", file=sys.stderr)
+            return 2
+    try:
+        dummy, original = dummy_record(
+            record, args.oclc_number, args.lender_staff, max_cost=max_cost
+        )
+    except RecordError as err:
+        for problem in err.reasons:
+            print(f"isoill: {problem}", file=sys.stderr)
+        return 2
+    document = {"dummy": dummy.to_json(), "original": original.to_json()}
+    print(json.dumps(document, ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_nacsis_letter(args: argparse.Namespace) -> int:
+    from isoill.mapping.policy import PolicyError, load_policies
+    from isoill.mapping.receive_guard import letter_for
+    from isoill.mapping.record import RecordError
+
+    read_in = _record_and_shipped(args)
+    if read_in is None:
+        return 1
+    record, shipped = read_in
+    policy = None
+    if args.policy is not None:
+        try:
+            policy = load_policies(args.policy).lookup(record.HMLISO)
+        except PolicyError as err:
+            for problem in err.reasons:
+                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            return 1
+    try:
+        action = letter_for(args.case, record, shipped, policy, problem=args.problem or "")
+    except RecordError as err:
+        for problem in err.reasons:
+            print(f"isoill: {problem}", file=sys.stderr)
+        return 2
+    print(f"case: {action.case}\nwhat to do: {action.record}", file=sys.stderr)
+    print(action.letter, end="")
+    return 0
 
 
 def cmd_iso18626_check(args: argparse.Namespace) -> int:
@@ -480,6 +552,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from isoill.gateway.client import DEFAULT_TIMEOUT as DEFAULT_SEND_TIMEOUT
+    from isoill.mapping.receive_guard import LETTER_CASES
 
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -536,6 +609,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
     check.set_defaults(func=cmd_nacsis_check_receive)
+    dummy = nacsis_commands.add_parser(
+        "dummy",
+        help="the dummy record (guide 2.6) and the original marked for CANCEL, as JSON",
+    )
+    dummy.add_argument("record", help="the original record as JSON, or - for stdin")
+    dummy.add_argument("--oclc-number", required=True, help="the OCLC ILL number (8 digits)")
+    dummy.add_argument(
+        "--lender-staff", default="ILL staff", help="the lender's staff the e-mails were with"
+    )
+    dummy.add_argument("--max-cost", help="variant A (N-23): a higher MAX-COST, like USD50.00")
+    dummy.set_defaults(func=cmd_nacsis_dummy)
+    letter = nacsis_commands.add_parser(
+        "letter", help="the letter to the lender for one of the guide's cases"
+    )
+    letter.add_argument("case", choices=LETTER_CASES, help="the guide's case")
+    letter.add_argument("record", help="the record as JSON, or - for stdin")
+    letter.add_argument("--shipped", help="the lender's Shipped APDU (BER): dates, amount, number")
+    letter.add_argument("--policy", help="CSV of lending policies: the lender's e-mail, charge")
+    letter.add_argument("--problem", help="wrong-or-defective: what is wrong with the copy")
+    letter.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    letter.set_defaults(func=cmd_nacsis_letter)
     iso18626 = sub.add_parser("iso18626", help="ISO 18626 XML messages")
     iso18626_commands = iso18626.add_subparsers(dest="iso18626_command", required=True)
     check18626 = iso18626_commands.add_parser(

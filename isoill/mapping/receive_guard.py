@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from string import Template
 
@@ -403,7 +404,20 @@ def check_receive(
     if not problems:
         notes.append("N-19: the yen charge comes on the monthly invoice from Kinokuniya")
     facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
-    return _verdict(record, policy, problems, notes, facts)
+    return _verdict(with_shipped(record, shipped), policy, problems, notes, facts)
+
+
+def with_shipped(record: Record, shipped: Shipped | None) -> Record:
+    """``record`` as the lender's Shipped fills it in (ship date, due date, amount, OCLC ILL
+    number in the APDU=Shipped OCLC line), when its history does not have that line yet: what
+    a letter quotes comes from the APDU, not "not recorded"."""
+    if shipped is None or last_shipped(record) is not None:
+        return record
+    from isoill.mapping.from_oclc import apply_incoming
+
+    on = shipped.supply_details.date_shipped
+    day = on if isinstance(on, date) else date.today()
+    return apply_incoming(record, shipped, at=day).replace(STAT=record.STAT)
 
 
 @dataclass(frozen=True)
@@ -609,13 +623,13 @@ def _first_step(record: Record, policy: Policy | None, kinds: set[_Kind], facts:
     if facts.received:
         return (
             "The record was already RECEIVEd, so it is billable as it stands. "
-            f"E-mail the lender {_lender(record, policy)} at once (N-20)."
+            f"E-mail {_the_lender(record, policy)} at once (N-20)."
         )
     where = "発送 (SHIPPED)" if facts.command == "RECEIVE" else f"{record.STAT}"
     return (
         f"Keep the record at {where} and do not {facts.command}: {facts.command} makes the "
         "request billable on OCLC and cannot be undone, and CLAIM is not available (N-17, "
-        f"N-18). E-mail the lender {_lender(record, policy)} first (N-20)."
+        f"N-18). E-mail {_the_lender(record, policy)} first (N-20)."
     )
 
 
@@ -846,6 +860,58 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     )
 
 
+# --- every case's letter ----------------------------------------------------------------------
+
+#: The guide's letter cases (2.5, 2.6 (1)-(9)), by the name the command line and the HTTP API
+#: use. ``before-receive`` and ``after-receive`` are the checks' letter (N-22 .. N-24) for a
+#: record not yet RECEIVEd and one RECEIVEd already.
+LETTER_CASES = (
+    "not-received",
+    "wrong-or-defective",
+    "requested-by-mistake",
+    "physical-item",
+    "rejected-after-shipping",
+    "before-receive",
+    "after-receive",
+    "stuck-in-processing",
+)
+
+
+def letter_for(
+    case: str,
+    record: Record,
+    shipped: Shipped | None = None,
+    policy: Policy | None = None,
+    *,
+    problem: str = "",
+) -> Action:
+    """The ``case`` letter (one of :data:`LETTER_CASES`) for ``record``, filled from the
+    lender's ``shipped`` when given. RecordError when the case has no letter to write (the
+    checks before RECEIVE pass) or is not one of the guide's."""
+    filled = with_shipped(record, shipped)
+    if case in ("before-receive", "after-receive"):
+        stat = Stat.SHIPPED if case == "before-receive" else Stat.ARRIVAL_PROCESSING
+        verdict = check_receive(record.replace(STAT=stat), shipped, policy, policy_required=False)
+        if verdict.letter is None:
+            why = " ".join(verdict.reasons) or "the checks pass"
+            raise RecordError([f"{case}: nothing to ask the lender: {why}"])
+        return Action(case, verdict.action, (_lender(record, policy),), verdict.letter)
+    if case == "wrong-or-defective":
+        if not problem.strip():
+            raise RecordError([f"{case}: say what is wrong with the copy (the problem)"])
+        return wrong_or_defective(filled, problem.strip(), policy)
+    cases = {
+        "not-received": not_received,
+        "requested-by-mistake": requested_by_mistake,
+        "physical-item": physical_item_for_copy,
+        "rejected-after-shipping": rejected_after_shipping,
+        "stuck-in-processing": stuck_in_processing,
+    }
+    if case not in cases:
+        raise RecordError([f"{case!r}: not a letter case; one of {', '.join(LETTER_CASES)}"])
+    return cases[case](filled, policy)
+
+
 # --- the dummy record ------------------------------------------------------------------------
 
 
@@ -924,6 +990,12 @@ def _lender(record: Record, policy: Policy | None) -> str:
     if policy is not None and policy.emails:
         return f"{symbol} <{'>, <'.join(policy.emails)}>"
     return f"{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)"
+
+
+def _the_lender(record: Record, policy: Policy | None) -> str:
+    """ "the lender PIT <...>", and never "the lender the lender" for a record without HMLISO."""
+    whom = _lender(record, policy)
+    return whom if whom.startswith("the lender") else f"the lender {whom}"
 
 
 def _day(text: str | None) -> str:

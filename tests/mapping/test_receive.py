@@ -53,6 +53,7 @@ from isoill.mapping.receive_guard import (
     DUMMY_ARTCL,
     GIF_TEAM,
     KINOKUNIYA,
+    LETTER_CASES,
     NII_DESK,
     Verdict,
     check_receive,
@@ -910,3 +911,57 @@ def test_cli_check_receive_a_stat_in_the_record_wins(
     args = files(tmp_path, shipped("15.00"), REQUEST)  # 処理中 in the record
     assert main(args) == 3
     assert "N-27: STAT is 処理中" in capsys.readouterr().out
+
+
+# --- isoill nacsis letter / dummy ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", LETTER_CASES)
+def test_cli_every_letter_case_from_the_lenders_shipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    # A charge over the policy's and MAX-COST, without IFM: the checks have something to ask.
+    apdu = shipped("40.00", note=f"OCLC-ILLNUM={ILLNUM}")
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]  # record, --shipped..
+    extra = ["--problem", "pages 96-97 are missing"] if case == "wrong-or-defective" else []
+    assert main(["nacsis", "letter", case, *args, *extra]) == 0
+    captured = capsys.readouterr()
+    letter = captured.out
+    assert letter.startswith("To: ill@pit.example.edu\nSubject: ")
+    assert f"OCLC ILL no.:    {ILLNUM}" in letter  # from the APDU's note
+    assert "Shipped on:      2026-11-18" in letter  # from the APDU, not "not recorded"
+    assert "Charge:          USD 40.00" in letter
+    assert "Dear Interlibrary Loan staff of PIT," in letter
+    assert captured.err.startswith("case: ")
+    assert "the lender the lender" not in captured.err
+
+
+def test_cli_a_letter_needs_what_it_quotes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    apdu = shipped("15.00")
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]
+    assert main(["nacsis", "letter", "before-receive", *args]) == 2
+    assert "nothing to ask the lender: the checks pass" in capsys.readouterr().err
+    assert main(["nacsis", "letter", "wrong-or-defective", *args]) == 2
+    assert "say what is wrong" in capsys.readouterr().err
+
+
+def test_the_action_names_the_lender_once() -> None:
+    verdict = check_receive(arrived(shipped("40.00")).replace(HMLISO=None), None, None)
+    assert "E-mail the lender (e-mail: its lending policy's" in verdict.action
+    assert "the lender the lender" not in verdict.action
+
+
+def test_cli_dummy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(arrived(shipped("40.00")).to_json(), ensure_ascii=False))
+    command = ["nacsis", "dummy", str(path), "--oclc-number", ILLNUM, "--max-cost", "USD40.00"]
+    assert main([*command, "--lender-staff", "J. Smith"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["dummy"]["STAT"] == Stat.PREPARING.value and "ID" not in made["dummy"]
+    assert made["dummy"]["ARTCL"].startswith(f"This is the dummy record of OCLC-ILL no. {ILLNUM}")
+    assert "MAX-COST=USD40.00" in made["dummy"]["CMMNT"]
+    assert made["original"]["HISTORY"][-1].startswith("TO-CANCEL ")
+    assert main(["nacsis", "dummy", str(path), "--oclc-number", "123"]) == 2
+    assert "an OCLC ILL number is 8 digits" in capsys.readouterr().err
