@@ -344,7 +344,6 @@ def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
     read_in = _record_and_shipped(args)
     if read_in is None:
         return 1
-    record, _ = read_in
     max_cost = None
     if args.max_cost is not None:
         max_cost = read(f"MAX-COST={args.max_cost}").comment.max_cost
@@ -353,7 +352,7 @@ def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
             return 2
     try:
         dummy, original = dummy_record(
-            record, args.oclc_number, args.lender_staff, max_cost=max_cost
+            read_in[0], args.oclc_number, args.lender_staff, max_cost=max_cost
         )
     except RecordError as err:
         for problem in err.reasons:

@@ -49,6 +49,7 @@ from isoill.machine.transaction import TransactionKey
 from isoill.mapping.commands import CommandRefused, Leg, json_options
 from isoill.mapping.edit import edit
 from isoill.mapping.policy import Policy, PolicyError
+from isoill.mapping.receive_guard import Action, dummy_record, letter_for
 from isoill.mapping.record import Command, Record, RecordError
 from isoill.mapping.to_iso import order_request
 
@@ -409,9 +410,7 @@ class Relay:
         are as JSON gives them (ValueError for bad ones); ``by`` is who gave the command.
         RECEIVE and BORROW are checked against the lender's policy from the network's
         table. Raises KeyError for an unknown record and CommandRefused with every reason."""
-        stored = find(record_id)
-        if stored is None:
-            raise KeyError(record_id)
+        stored = self._stored(record_id, find)
         options = json_options(command, options)
         if by is not None:
             options["by"] = by
@@ -461,13 +460,42 @@ class Relay:
     ) -> Step:
         """Staff's edit of a record's fields (:func:`isoill.mapping.edit.edit`): KeyError for
         an unknown record, RecordError with every field refused."""
-        stored = find(record_id)
-        if stored is None:
-            raise KeyError(record_id)
+        stored = self._stored(record_id, find)
         record = stored.record or Record(ID=record_id)
         changed = edit(record, stored.transaction.role, changes, at=at, by=by or "(not said)")
         after = replace_leg(stored, stored.transaction, changed)
         return Step(Change(legs=(after,)), leg=after)
+
+    def dummy(
+        self,
+        record_id: str,
+        oclc_number: str,
+        lender_staff: str,
+        find: Callable[[str], StoredLeg | None],
+    ) -> tuple[Step, Record]:
+        """The dummy record of a record (guide 2.6 ☆), and the step that marks the original
+        for CANCEL: KeyError for an unknown record, RecordError with every reason."""
+        stored = self._stored(record_id, find)
+        dummy, original = dummy_record(stored.record or Record(), oclc_number, lender_staff)
+        after = replace_leg(stored, stored.transaction, original)
+        return Step(Change(legs=(after,)), leg=after), dummy
+
+    def letter(
+        self, record_id: str, case: str, problem: str, find: Callable[[str], StoredLeg | None]
+    ) -> Action:
+        """The letter of one of the guide's cases for a record, filled from the lender's
+        Shipped the transaction holds and the lender's policy from the network's table."""
+        stored = self._stored(record_id, find)
+        record = stored.record or Record(ID=record_id)
+        shipped = stored.transaction.apdus(Shipped)
+        policy = self._policy(stored.network, record, stored.transaction, Command.RECEIVE)
+        return letter_for(case, record, shipped[-1] if shipped else None, policy, problem=problem)
+
+    def _stored(self, record_id: str, find: Callable[[str], StoredLeg | None]) -> StoredLeg:
+        stored = find(record_id)
+        if stored is None:
+            raise KeyError(record_id)
+        return stored
 
     def _policy(
         self, network: str, record: Record, txn: Transaction, command: Command

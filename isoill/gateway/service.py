@@ -65,6 +65,7 @@ from isoill.gateway.store import (
 )
 from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
+from isoill.mapping.receive_guard import Action
 from isoill.mapping.record import Command, Record
 
 log = Logger()
@@ -721,6 +722,22 @@ class Gateway:
         )
         assert step.leg is not None
         return step.leg
+
+    def record_dummy(self, record_id: str, oclc_number: str, lender_staff: str) -> Record:
+        made: list[Record] = []
+
+        def step() -> Step:
+            done, dummy = self.relay.dummy(
+                record_id, oclc_number, lender_staff, self.store.find_record
+            )
+            made.append(dummy)
+            return done
+
+        self._commit(step)
+        return made[-1]
+
+    def record_letter(self, record_id: str, case: str, problem: str = "") -> Action:
+        return self.relay.letter(record_id, case, problem, self.store.find_record)
 
     def status(self) -> dict[str, Any]:
         return {

@@ -147,6 +147,8 @@ class Leg:
             except ProhibitedTransition as refused:
                 raise CommandRefused(command, [refused.report.note or str(refused)]) from None
         record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
+        if isinstance(apdu, ILLRequest) and not record.ODATE:
+            record = record.replace(ODATE=f"{at:%Y%m%d}")  # NACSIS fills ODATE at ORDER
         record = record.with_history(_history(command, apdu, at))
         if options.get("force") and command in _GUARDED:
             record = record.with_history(_forced(self, command, options, at))

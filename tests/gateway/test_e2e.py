@@ -389,6 +389,21 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
                 "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": options}
             )
             assert status == 400, (options, why)
+        # The letter to PIT, filled from its Shipped and its policy.
+        status, letter = gateway.http("/api/records/ILL0002/letters/before-receive")
+        assert status == 200, letter
+        assert letter["contact"] == ["PIT <ill@pit.example.edu>"]
+        text = letter["letter"]
+        assert text.startswith("To: ill@pit.example.edu\n") and "USD 18.00" in text
+        assert "OCLC ILL no.:    12345678" in text
+        assert "Requested on:    not" not in text and "Shipped on:      not" not in text
+        status, none = gateway.http("/api/records/ILL0002/letters/nonsense")
+        assert status == 400 and "not a letter case" in none["reasons"][0]
+        status, made = gateway.http(
+            "/api/records/ILL0002/dummy", {"oclc_number": "12345678", "lender_staff": "J. Smith"}
+        )
+        assert status == 200 and made["dummy"]["ARTCL"].startswith("This is the dummy"), made
+        assert gateway.http("/api/records/ILL0002/dummy", {"oclc_number": "1"})[0] == 400
         forced = {"force": True, "reason": "PIT agreed USD 18.00 by e-mail"}
         status, after = gateway.http(
             "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": forced}
