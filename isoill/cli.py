@@ -271,6 +271,7 @@ def _with_id(record: Record, given: str | None) -> Record:
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     from isoill.mapping.from_oclc import apply_incoming
+    from isoill.mapping.messages import in_lang, say
     from isoill.mapping.policy import PolicyError, load_policies
     from isoill.mapping.receive_guard import check_receive
 
@@ -298,12 +299,14 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
             wanted = " or ".join(s for s in symbols if s) or "the lender (no HMLISO)"
             print(f"policy: {args.policy} has no entry for {wanted}")
     verdict = check_receive(record, shipped, policy, policy_required=args.policy is not None)
-    print("OK: RECEIVE may go ahead" if verdict.ok else "NOT OK: do not RECEIVE")
+    lang = args.lang
+    print(in_lang(say("ok" if verdict.ok else "not-ok", command="RECEIVE"), lang))
+    label = {key: in_lang(say(key), lang) for key in ("reason", "action", "note")}
     for reason in verdict.reasons:
-        print(f"  reason: {reason}")
-    print(f"action: {verdict.action}")
+        print(f"  {label['reason']}: {in_lang(reason, lang)}")
+    print(f"{label['action']}: {in_lang(verdict.action, lang)}")
     for note in [*notes, *verdict.notes]:
-        print(f"  note: {note}")
+        print(f"  {label['note']}: {in_lang(note, lang)}")
     if args.letter and verdict.letter:
         print(f"\nletter to the lender:\n\n{verdict.letter}", end="")
     return 0 if verdict.ok else 3
@@ -364,6 +367,7 @@ def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
 
 
 def cmd_nacsis_letter(args: argparse.Namespace) -> int:
+    from isoill.mapping.messages import in_lang, say
     from isoill.mapping.policy import PolicyError, load_policies
     from isoill.mapping.receive_guard import letter_for
     from isoill.mapping.record import RecordError
@@ -386,7 +390,8 @@ def cmd_nacsis_letter(args: argparse.Namespace) -> int:
         for problem in err.reasons:
             print(f"isoill: {problem}", file=sys.stderr)
         return 2
-    print(f"case: {action.case}\nwhat to do: {action.record}", file=sys.stderr)
+    what = in_lang(say("action"), args.lang)
+    print(f"case: {action.case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
     print(action.letter, end="")
     return 0
 
@@ -607,6 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy", help="CSV of lending policies (see isoill.mapping.policy)")
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    check.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="reasons and actions in (en)"
+    )
     check.set_defaults(func=cmd_nacsis_check_receive)
     dummy = nacsis_commands.add_parser(
         "dummy",
@@ -628,6 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     letter.add_argument("--policy", help="CSV of lending policies: the lender's e-mail, charge")
     letter.add_argument("--problem", help="wrong-or-defective: what is wrong with the copy")
     letter.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    letter.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="the guidance in (the letter: en)"
+    )
     letter.set_defaults(func=cmd_nacsis_letter)
     iso18626 = sub.add_parser("iso18626", help="ISO 18626 XML messages")
     iso18626_commands = iso18626.add_subparsers(dest="iso18626_command", required=True)

@@ -59,6 +59,7 @@ from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
+from isoill.mapping.messages import Lang, in_lang, pick
 from isoill.mapping.receive_guard import Action
 from isoill.mapping.record import Command, Record, RecordError
 
@@ -385,7 +386,7 @@ class Records(Leaf[Backend]):
         except KeyError:
             return error(request, 404, f"no record {record_id}")
         except RecordError as err:
-            return error(request, 400, "no dummy record", list(err.reasons))
+            return error(request, 400, "no dummy record", _in_lang(request, err.reasons))
         return json_answer(request, 200, {"dummy": dummy.to_json()})
 
     def _letter(self, request: Request, record_id: str, case: str) -> bytes:
@@ -395,10 +396,10 @@ class Records(Leaf[Backend]):
         except KeyError:
             return error(request, 404, f"no record {record_id}")
         except (RecordError, CommandRefused) as err:
-            return error(request, 400, "no letter", list(err.reasons))
+            return error(request, 400, "no letter", _in_lang(request, err.reasons))
         answer = {
             "case": action.case,
-            "what_to_do": action.record,
+            "what_to_do": in_lang(action.record, _lang(request)),
             "contact": list(action.contact),
             "letter": action.letter,
         }
@@ -422,6 +423,18 @@ def _json_object(
     return body, None
 
 
+def _lang(request: Request) -> Lang:
+    """The records network's staff read Japanese first; ``Accept-Language`` may ask for
+    English."""
+    header = request.getHeader(b"accept-language")
+    return pick(None if header is None else header.decode("latin-1"), default="ja")
+
+
+def _in_lang(request: Request, reasons: Iterable[str]) -> list[str]:
+    lang = _lang(request)
+    return [in_lang(reason, lang) for reason in reasons]
+
+
 def _who(request: Request) -> str:
     """The operator who logged in, for the record's history and the log."""
     return (request.getUser() or b"").decode("utf-8", "replace") or "operator (bearer token)"
@@ -439,9 +452,9 @@ def _carry_out(
             raise
         return error(request, 404, f"no record {record_id}")
     except CommandRefused as refused:
-        return error(request, 409, "refused", list(refused.reasons))
+        return error(request, 409, "refused", _in_lang(request, refused.reasons))
     except RecordError as err:
-        return error(request, 400, "bad record", list(err.reasons))
+        return error(request, 400, "bad record", _in_lang(request, err.reasons))
     except Conflict:
         # Another gateway process kept changing the same legs: worth trying again shortly.
         request.setHeader(b"retry-after", b"1")

@@ -84,6 +84,7 @@ from isoill.machine import (
 )
 from isoill.machine.reports import service_date_time
 from isoill.mapping import cmmnt
+from isoill.mapping.messages import Text, say
 from isoill.mapping.receive_guard import Verdict, check_receive
 from isoill.mapping.record import Command, Record, Service, Stat
 
@@ -218,18 +219,12 @@ def _order(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) ->
 
         request = order_request(leg.record, at=at)
     if before is not None and request.transaction_id == before.transaction_id:
-        raise CommandRefused(
-            command,
-            [
-                "the record ID, HMLISO and ODATE make the ISO transaction id, and this one was "
-                "used already: change HMLISO (another lender) or ODATE before ORDER (N-11)"
-            ],
-        )
+        raise CommandRefused(command, [say("n11-used")])
     return Stat.IN_PROCESS, request
 
 
-def _why_not(command: Command, stat: Stat | None, wanted: str) -> str:
-    return f"{command} needs STAT {wanted}; the record is at {stat or 'no STAT'}"
+def _why_not(command: Command, stat: Stat | None, wanted: str) -> Text:
+    return say("needs-stat", command=command, wanted=wanted, stat=stat or "-")
 
 
 #: ISO states in which OCLC has ended the request without supplying it: the record may be
@@ -244,14 +239,8 @@ def _retry(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) ->
         Stat.NEW_INQUIRY,
         Stat.INQUIRY,
     ):
-        raise CommandRefused(
-            command,
-            [
-                "RETRY rebuilds a record the lender refused (新着照会 or 照会, ISO NOT-SUPPLIED "
-                f"or CANCELLED); the record is at {leg.record.STAT or 'no STAT'}, ISO "
-                f"{leg.transaction.state}"
-            ],
-        )
+        why = say("retry-refused", stat=leg.record.STAT or "-", isostat=leg.transaction.state)
+        raise CommandRefused(command, [why])
     return Stat.PREPARING, None
 
 
@@ -262,15 +251,7 @@ def _copy(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> 
 
 
 def _forward(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
-    raise CommandRefused(
-        command,
-        [
-            "FORWARD passes a record to its next candidate inside NACSIS-ILL; a record on the "
-            "OCLC link has one OCLC lender (HMLISO), and OCLC forwards by itself (N-12). To ask "
-            "another OCLC library: RETRY the refused record, change HMLISO, and ORDER it again "
-            "(N-11)"
-        ],
-    )
+    raise CommandRefused(command, [say("forward-refused")])
 
 
 def _answer(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
@@ -298,9 +279,10 @@ def _receive_item(leg: Leg, command: Command, at: datetime, options: dict[str, A
         return Stat.INQUIRY, None
     shipped = stat is Stat.SHIPPED or (stat is None and leg.transaction.state is State.SHIPPED)
     if not shipped:
-        why = _why_not(command, stat, "発送 (an item) or 新着照会 (an inquiry)")
+        why = _why_not(command, stat, "発送 / 新着照会")
         if stat is Stat.IN_PROCESS:
-            why += "; if the item came while the record is 処理中, ask the NII desk (N-27)"
+            hint = say("n27-hint")
+            why = Text(f"{why}; {hint}", f"{why.ja}。{hint.ja}")
         raise CommandRefused(command, [why])
     if leg.record.SRVCE is Service.LOAN or _is_loan(leg):
         return Stat.ARRIVAL_PROCESSING, None
@@ -325,9 +307,7 @@ _GUARDED = (Command.RECEIVE, Command.BORROW)
 def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
     if options.get("force"):
         if not str(options.get("reason") or "").strip():
-            raise CommandRefused(
-                command, ["force needs a reason: what was agreed with the lender, and why"]
-            )
+            raise CommandRefused(command, [say("force-reason")])
         return
     verdict = _verdict(leg, options)
     if not verdict.ok:
@@ -376,7 +356,7 @@ def json_options(command: Command, options: dict[str, Any]) -> dict[str, Any]:
     if options.get("force") is True and command not in _GUARDED:
         problems.append(f"force: only RECEIVE and BORROW have checks to override, not {command}")
     if options.get("force") is True and not str(options.get("reason") or "").strip():
-        problems.append("force needs a reason: what was agreed with the lender, and why")
+        problems.append(say("force-reason"))
     if problems:
         raise ValueError("; ".join(problems))
     return dict(options)
@@ -403,10 +383,7 @@ def _renew(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) ->
 
 def _accept(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
     if leg.transaction.state is State.CANCEL_PENDING:
-        raise CommandRefused(
-            command,
-            ["the OCLC borrower cancelled (CANCEL-APDU arrived): answer it with PARDON (N-37)"],
-        )
+        raise CommandRefused(command, [say("cancel-arrived")])
     if leg.transaction.state is not State.IN_PROCESS:
         raise CommandRefused(command, [f"no new request to accept (ISO {leg.transaction.state})"])
     return Stat.IN_PROCESS, None
@@ -482,12 +459,8 @@ def _check_in(leg: Leg, command: Command, at: datetime, options: dict[str, Any])
 
 
 def _not_on_the_link(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
-    why = {
-        Command.CLAIM: "CLAIM cannot be used on Global ILL: e-mail the lender (rule N-21)",
-        Command.CALLBACK: "CALLBACK cannot undo what the link has sent; CANCEL, or e-mail the "
-        "lender (rule N-10)",
-    }[command]
-    raise CommandRefused(command, [why])
+    key = {Command.CLAIM: "claim-refused", Command.CALLBACK: "callback-refused"}[command]
+    raise CommandRefused(command, [say(key)])
 
 
 def _reason_comment(record: Record) -> tuple[cmmnt.Comment, list[str]]:

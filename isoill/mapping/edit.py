@@ -17,6 +17,7 @@ from typing import Any
 
 from isoill.machine import Role
 from isoill.mapping import cmmnt
+from isoill.mapping.messages import say
 from isoill.mapping.record import Record, RecordError, Stat
 
 #: The request as the requester writes it before ORDER.
@@ -56,22 +57,16 @@ def _refusal(record: Record, after: Record, role: Role, name: str) -> str | None
     if name == "CMMNT":
         before_cost = cmmnt.read(record.CMMNT).comment.max_cost
         if stat is Stat.SHIPPED and cmmnt.read(after.CMMNT).comment.max_cost != before_cost:
-            return (
-                "CMMNT: MAX-COST of a record at 発送 cannot be edited (N-23); if the lender "
-                "agrees, settle through a dummy record"
-            )
+            return say("edit-max-cost")
         return None
     if name in ALWAYS:
         return None
     if name in REQUEST_FIELDS:
         if role is Role.REQUESTER and stat in (None, Stat.PREPARING):
             return None
-        return f"{name}: the request is edited before ORDER (準備中) only; the record is at {stat}"
+        return say("edit-request", field=name, stat=stat)
     if name in SUPPLY_FIELDS:
         if role is Role.RESPONDER and stat in _LENDING:
             return None
-        return (
-            f"{name}: the lender writes the supply data before SEND (未処理 or 処理中); "
-            f"the record is at {stat} on the {role}'s side"
-        )
-    return f"{name}: written by the system, not by staff"
+        return say("edit-supply", field=name, stat=stat, role=role)
+    return say("edit-system", field=name)

@@ -454,7 +454,10 @@ def test_the_japanese_lender_edits_sum_and_sdate_then_sends(tmp_path: Path) -> N
         status, unsent = gateway.http(f"{path}/commands", {"command": "SEND"})
         assert status == 409 and any(r.startswith("SUM:") for r in unsent["reasons"]), unsent
         status, wrong = gateway.http(path, {"ID": "X"}, method="PATCH")
-        assert status == 400 and wrong["reasons"] == ["ID: written by the system, not by staff"]
+        # The records network answers staff in Japanese first.
+        assert status == 400 and wrong["reasons"] == [
+            "ID: システムが設定する項目で、編集できません"
+        ]
         supply = {"SUM": "15.00", "CCODE": "USD", "SDATE": "20261102", "CMMNT": "PAYMENT=IFM"}
         status, edited = gateway.http(path, supply, method="PATCH")
         assert status == 200, edited
@@ -467,7 +470,7 @@ def test_the_japanese_lender_edits_sum_and_sdate_then_sends(tmp_path: Path) -> N
         assert cost is not None and str(cost.monetary_value) == "15.00"
         assert shipped.supply_details.date_shipped == date(2026, 11, 2)
         status, late = gateway.http(path, {"SUM": "18.00"}, method="PATCH")
-        assert status == 400 and late["reasons"][0].startswith("SUM: the lender writes")
+        assert status == 400 and late["reasons"][0].startswith("SUM: 提供データ")
         received = isoill.Received(
             transaction_id=tid,
             service_date_time=ask.service_date_time,

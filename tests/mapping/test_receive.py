@@ -965,3 +965,11 @@ def test_cli_dummy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert made["original"]["HISTORY"][-1].startswith("TO-CANCEL ")
     assert main(["nacsis", "dummy", str(path), "--oclc-number", "123"]) == 2
     assert "an OCLC ILL number is 8 digits" in capsys.readouterr().err
+
+
+def test_cli_check_receive_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    apdu = shipped("40.00", note=None)
+    assert main([*files(tmp_path, apdu, arrived(apdu)), "--lang", "ja"]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("NG: RECEIVEしないこと\n  理由: N-14/N-23")
+    assert "\n対応: " in out
