@@ -99,6 +99,78 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field}: written by the system, not by staff",
         "{field}: システムが設定する項目で、編集できません",
     ),
+    # The guidance that comes with each of the guide's letters (2.6 (1)-(9)).
+    "guide-not-received": (
+        "Leave the record as it is (do not RECEIVE; CLAIM is not available on Global ILL) and "
+        "e-mail the lender a reminder.",
+        "レコードはそのままにし(RECEIVEしない。Global ILLではCLAIMは使えません)、受付館に"
+        "督促のメールを送ってください。",
+    ),
+    "guide-wrong-copy": (
+        "Keep the record at 発送 and do not RECEIVE until a correct copy arrives or the lender "
+        "agrees how to settle; e-mail the lender.",
+        "正しい複写物が届くか受付館と精算方法を合意するまで、レコードを発送のままにして"
+        "RECEIVEしないでください。受付館にメールで連絡してください。",
+    ),
+    "guide-mistake-preparing": (
+        "Nothing was ordered: leave the record at 準備中 or reuse it.",
+        "まだ依頼していません。レコードは準備中のままにするか、再利用してください。",
+    ),
+    "guide-mistake-callback": (
+        "CALLBACK the record now, before the hourly batch sends the request (N-10); once it "
+        "has gone, CANCEL it.",
+        "1時間ごとのバッチで送信される前に、今すぐCALLBACKしてください(N-10)。送信後は"
+        "CANCELしてください。",
+    ),
+    "guide-mistake-cancel": (
+        "CANCEL the record (it sends a Cancel to OCLC); if CANCEL cannot cancel it, e-mail the "
+        "lender.",
+        "レコードをCANCELしてください(OCLCにCancelが送られます)。CANCELで取り消せない場合は"
+        "受付館にメールで連絡してください。",
+    ),
+    "guide-mistake-email": (
+        "CANCEL can no longer cancel the record: e-mail the lender and ask it to cancel; do not "
+        "RECEIVE anything that arrives before it answers.",
+        "CANCELではもう取り消せません。受付館にメールで取消を依頼し、回答までに届いたものは"
+        "RECEIVEしないでください。",
+    ),
+    "guide-rejected": (
+        "To pay, the record must reach 確認 (loans 返却確認): with the lender's agreement send a "
+        "dummy record (or re-request with this record, RETRY) and have the lender take it to "
+        "発送; then RECEIVE and OK it (N-40).",
+        "支払にはレコードが確認(貸借は返却確認)まで進む必要があります。受付館の合意を得て"
+        "ダミーレコードを送り(またはこのレコードをRETRYして再依頼し)、受付館に発送まで進めて"
+        "もらってから、RECEIVEしてOKしてください(N-40)。",
+    ),
+    "guide-stuck-ask-nii": (
+        "Leave the record at 処理中 and ask the NII NACSIS-ILL desk whether a system fault lost "
+        "the lender's Shipped; if NII finds none, e-mail the lender (letter).",
+        "レコードは処理中のままにし、受付館の発送がシステム障害で失われていないかNIIの"
+        "NACSIS-ILL担当に問い合わせてください。障害がなければ受付館にメールしてください"
+        "(レター)。",
+    ),
+    "guide-stuck-email": (
+        "NII found no system fault: e-mail the lender to set the record to Shipped; check and "
+        "RECEIVE once it is at 発送.",
+        "NIIの調査でシステム障害はありませんでした。受付館にShippedへの更新をメールで依頼し、"
+        "発送になったら確認のうえRECEIVEしてください。",
+    ),
+    "guide-physical-loan": (
+        "The lender shipped it as a loan: after check_receive, RECEIVE and BORROW; use the item "
+        "in the library and SENDBACK it by {due}; the lender's Checked-In ends the record at "
+        "返却確認. Pack it as the guide's 7.4 says.",
+        "受付館は貸借として発送しました。受付前チェックの後、RECEIVEしてBORROWし、館内で利用して"
+        "{due}までにSENDBACKしてください。受付館のChecked-Inでレコードは返却確認になります。"
+        "梱包はガイド7.4のとおりに。",
+    ),
+    "guide-physical-copy": (
+        "Process it as a copy arrival: after check_receive, RECEIVE and OK; use the item and "
+        "post it back by {due}. No record operation is needed for the return (do not "
+        "SENDBACK). Pack it as the guide's 7.4 says.",
+        "複写の到着として処理してください。受付前チェックの後、RECEIVEしてOKし、資料を利用して"
+        "{due}までに郵送で返送してください。返送にレコード操作は不要です(SENDBACKしない)。"
+        "梱包はガイド7.4のとおりに。",
+    ),
 }
 
 

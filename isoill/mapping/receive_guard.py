@@ -35,6 +35,7 @@ from isoill.mapping.from_oclc import (
     sent_physical_for_copy,
     shipped_cost,
 )
+from isoill.mapping.messages import say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
 
@@ -748,8 +749,7 @@ def not_received(record: Record, policy: Policy | None = None) -> Action:
     """2.6 (1), N-21: the copy has not come."""
     return Action(
         case="N-21 (1): not received",
-        record="Leave the record as it is (do not RECEIVE; CLAIM is not available on Global "
-        "ILL) and e-mail the lender a reminder.",
+        record=say("guide-not-received"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_NOT_RECEIVED, record, policy),
     )
@@ -759,8 +759,7 @@ def wrong_or_defective(record: Record, problem: str, policy: Policy | None = Non
     """2.6 (2), N-21: the wrong copy, or a defective one, came."""
     return Action(
         case="N-21 (2): wrong or defective copy",
-        record="Keep the record at 発送 and do not RECEIVE until a correct copy arrives or the "
-        "lender agrees how to settle; e-mail the lender.",
+        record=say("guide-wrong-copy"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_WRONG_OR_DEFECTIVE, record, policy, problem=problem),
     )
@@ -772,25 +771,16 @@ def requested_by_mistake(record: Record, policy: Policy | None = None) -> Action
     letter = _letter(LETTER_REQUESTED_BY_MISTAKE, record, policy)
     lender = _lender(record, policy)
     if record.STAT is Stat.PREPARING:
-        what = "Nothing was ordered: leave the record at 準備中 or reuse it."
+        what = say("guide-mistake-preparing")
         contact: tuple[str, ...] = ()
     elif record.STAT is Stat.UNPROCESSED and record.ISOSTAT in (None, State.IDLE):
-        what = (
-            "CALLBACK the record now, before the hourly batch sends the request (N-10); once "
-            "it has gone, CANCEL it."
-        )
+        what = say("guide-mistake-callback")
         contact = ()
     elif record.ISOSTAT in (State.PENDING, State.CONDITIONAL):
-        what = (
-            "CANCEL the record (it sends a Cancel to OCLC); if CANCEL cannot cancel it, "
-            "e-mail the lender."
-        )
+        what = say("guide-mistake-cancel")
         contact = (lender,)
     else:
-        what = (
-            "CANCEL can no longer cancel the record: e-mail the lender and ask it to cancel; "
-            "do not RECEIVE anything that arrives before it answers."
-        )
+        what = say("guide-mistake-email")
         contact = (lender,)
     return Action("N-21 (3): requested by mistake", what, contact, letter)
 
@@ -801,9 +791,7 @@ def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Act
     reason = answers[-1].comment.unfilled if answers else None
     return Action(
         case="N-26 (5): copy arrived, record refused",
-        record="To pay, the record must reach 確認 (loans 返却確認): with the lender's agreement "
-        "send a dummy record (or re-request with this record, RETRY) and have the lender take "
-        "it to 発送; then RECEIVE and OK it (N-40).",
+        record=say("guide-rejected"),
         contact=(_lender(record, policy),),
         letter=_letter(
             LETTER_REJECTED_AFTER_SHIPPING,
@@ -823,15 +811,13 @@ def stuck_in_processing(
     if not nii_found_no_fault:
         return Action(
             case="N-27 (9): copy arrived, record still 処理中",
-            record="Leave the record at 処理中 and ask the NII NACSIS-ILL desk whether a system "
-            "fault lost the lender's Shipped; if NII finds none, e-mail the lender (letter).",
+            record=say("guide-stuck-ask-nii"),
             contact=(NII_DESK,),
             letter=letter,
         )
     return Action(
         case="N-27 (9): copy arrived, record still 処理中",
-        record="NII found no system fault: e-mail the lender to set the record to Shipped; "
-        "check and RECEIVE once it is at 発送.",
+        record=say("guide-stuck-email"),
         contact=(_lender(record, policy),),
         letter=letter,
     )
@@ -841,17 +827,9 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     """2.6 (4), N-25: the lender sent the item itself for a copy request."""
     if record.SRVCE is Service.LOAN:
         # Shipped as a loan: the ISO transaction is a loan (see from_oclc.apply_incoming).
-        what = (
-            "The lender shipped it as a loan: after check_receive, RECEIVE and BORROW; use the "
-            f"item in the library and SENDBACK it by {_day(record.DDATE)}; the lender's "
-            "Checked-In ends the record at 返却確認. Pack it as the guide's 7.4 says."
-        )
+        what = say("guide-physical-loan", due=_day(record.DDATE))
     else:
-        what = (
-            "Process it as a copy arrival: after check_receive, RECEIVE and OK; use the item "
-            f"and post it back by {_day(record.DDATE)}. No record operation is needed for the "
-            "return (do not SENDBACK). Pack it as the guide's 7.4 says."
-        )
+        what = say("guide-physical-copy", due=_day(record.DDATE))
     return Action(
         case="N-25 (4): physical item for a copy request",
         record=what,

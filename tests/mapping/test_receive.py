@@ -973,3 +973,23 @@ def test_cli_check_receive_in_japanese(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert out.startswith("NG: RECEIVEしないこと\n  理由: N-14/N-23")
     assert "\n対応: " in out
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("not-received", "督促のメール"),
+        ("requested-by-mistake", "CANCEL"),
+        ("physical-item", "2026-12-01までに郵送で返送"),
+        ("rejected-after-shipping", "ダミーレコード"),
+        ("stuck-in-processing", "NIIのNACSIS-ILL担当"),
+    ],
+)
+def test_cli_letter_guidance_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, words: str
+) -> None:
+    apdu = shipped("15.00", due=date(2026, 12, 1))
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]
+    assert main(["nacsis", "letter", case, *args, "--lang", "ja"]) == 0
+    guidance = capsys.readouterr().err.splitlines()[1]
+    assert guidance.startswith("対応: ") and words in guidance
