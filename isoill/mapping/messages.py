@@ -171,6 +171,122 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{due}までに郵送で返送してください。返送にレコード操作は不要です(SENDBACKしない)。"
         "梱包はガイド7.4のとおりに。",
     ),
+    # The action of the checks before RECEIVE (receive_guard.check_receive).
+    "act-received-ok": (
+        "The record was already RECEIVEd and nothing is wrong: go on as usual.",
+        "レコードは受付済みで問題はありません。通常どおり処理を続けてください。",
+    ),
+    "act-borrow-ok": (
+        "BORROW the record, after checking the item is the one requested (N-13).",
+        "依頼した資料であることを確認してから(N-13)、BORROWしてください。",
+    ),
+    "act-receive-ok": (
+        "RECEIVE the record, after checking the item is the one requested (N-13); then OK "
+        "(copy) or BORROW (loan).",
+        "依頼した資料であることを確認してから(N-13)RECEIVEし、複写はOK、貸借はBORROWしてください。",
+    ),
+    "act-not-yet": ("Do not {command} yet.", "まだ{command}しないでください。"),
+    "act-received-email": (
+        "The record was already RECEIVEd, so it is billable as it stands. E-mail {lender} at "
+        "once (N-20).",
+        "レコードは受付済みのため、このままでは課金されます。直ちに受付館 {lender} にメール"
+        "で連絡してください(N-20)。",
+    ),
+    "act-keep": (
+        "Keep the record at {where} and do not {command}: {command} makes the request billable "
+        "on OCLC and cannot be undone, and CLAIM is not available (N-17, N-18). E-mail {lender} "
+        "first (N-20).",
+        "レコードは{where}のままにし、{command}しないでください。{command}するとOCLC側で課金"
+        "対象となり取り消せず、CLAIMも使えません(N-17, N-18)。まず受付館 {lender} にメール"
+        "で連絡してください(N-20)。",
+    ),
+    "step-state": (
+        "If the item arrived while the record is still 処理中, ask the NII NACSIS-ILL desk "
+        "first; if it finds no system fault, e-mail the lender to set the record to Shipped "
+        "(N-27).",
+        "処理中のまま資料が届いた場合は、まずNIIのNACSIS-ILL担当に問い合わせ、システム障害が"
+        "なければ受付館にShippedへの更新をメールで依頼してください(N-27)。",
+    ),
+    "step-no-shipped": (
+        "Wait for the lender's Shipped message (the APDU=Shipped OCLC line) before {command}.",
+        "{command}の前に、受付館のShipped(履歴のAPDU=Shipped OCLC行)を待ってください。",
+    ),
+    "step-unreadable": (
+        "The lender's amount cannot be read: ask the lender what it charged.",
+        "受付館の金額が読めません。請求額を受付館に問い合わせてください。",
+    ),
+    "step-max-cost-missing": (
+        "Without MAX-COST, IFM cannot pay (N-6): agree with the lender a dummy record that "
+        "states MAX-COST, or individual settlement.",
+        "MAX-COSTがないとIFMで支払えません(N-6)。MAX-COSTを記入したダミーレコードか個別精算"
+        "を受付館と合意してください。",
+    ),
+    "step-no-policy": (
+        "Look up the lender's lending policy (ILL-Copy-Charge, ILL-Loan-Charge, ILL-Commun1/2) "
+        "and check again with it (N-15).",
+        "受付館のLending Policy(ILL-Copy-Charge、ILL-Loan-Charge、ILL-Commun1/2)を調べ、"
+        "それと照らしてもう一度チェックしてください(N-15)。",
+    ),
+    "step-currency": (
+        "Ask the lender to state its charge in {currency}: IFM pays only that (O-4).",
+        "請求額を{currency}で示すよう受付館に依頼してください。IFMはその通貨でしか支払い"
+        "ません(O-4)。",
+    ),
+    "step-no-ifm-received": (
+        "Without PAYMENT=IFM the request is outside IFM and the lender may invoice you "
+        "directly. To pay through IFM, agree a dummy record with the lender; the original may "
+        "go on to its final state, but to avoid double billing ask the NII NACSIS-ILL desk, "
+        "with the lender's agreement, to set it to CANCEL (N-22).",
+        "PAYMENT=IFMがないためIFMの対象外で、受付館から直接請求される可能性があります。IFMで"
+        "支払うには受付館とダミーレコードを合意してください。元のレコードは最終状態まで進めて"
+        "かまいませんが、二重請求を避けるため、受付館の合意を得てNIIのNACSIS-ILL担当にCANCEL"
+        "を依頼してください(N-22)。",
+    ),
+    "step-no-ifm": (
+        "Ask the lender to settle through IFM. With its agreement send a dummy record (same "
+        "request, ARTCL naming the OCLC ILL number) and go on with the dummy; once the lender "
+        "agrees, ask the NII NACSIS-ILL desk to set this record to CANCEL. No dummy is needed "
+        "if individual settlement (the lender's own invoice) is possible and agreed (N-22).",
+        "IFMでの精算を受付館に依頼してください。合意が得られたらダミーレコード(同じ依頼内容、"
+        "ARTCLにOCLCのILL番号を記入)を送り、ダミーで処理を進めます。受付館の合意後、この"
+        "レコードのCANCELをNIIのNACSIS-ILL担当に依頼してください。個別精算(受付館の請求書)が"
+        "可能で合意できればダミーは不要です(N-22)。",
+    ),
+    "step-over-max-cost-received": (
+        "Over MAX-COST the request is outside IFM and the lender may invoice {cost} directly: "
+        "agree a dummy record or individual settlement, and have the NII NACSIS-ILL desk set "
+        "the original to CANCEL to avoid double billing (N-22, N-23).",
+        "MAX-COSTを超えているためIFMの対象外で、受付館から{cost}を直接請求される可能性が"
+        "あります。ダミーレコードか個別精算を合意し、二重請求を避けるため元のレコードのCANCEL"
+        "をNIIのNACSIS-ILL担当に依頼してください(N-22, N-23)。",
+    ),
+    "step-over-max-cost": (
+        "MAX-COST of a record at 発送 cannot be edited. If a dummy record is agreed, have the "
+        "NII NACSIS-ILL desk set this record to CANCEL (as for N-22) and send a dummy with "
+        "either (A) MAX-COST raised to at least the total {cost}, or (B) the lender lowering "
+        "its total to at most {limit}. No dummy is needed if individual settlement is possible "
+        "and agreed (N-23).",
+        "発送のレコードのMAX-COSTは編集できません。ダミーレコードを合意した場合は、この"
+        "レコードのCANCELをNIIのNACSIS-ILL担当に依頼し(N-22と同様)、(A) MAX-COSTを合計額"
+        "{cost}以上にする、または (B) 受付館が合計額を{limit}以下に下げる、のいずれかで"
+        "ダミーを送ってください。個別精算が可能で合意できればダミーは不要です(N-23)。",
+    ),
+    "step-fee-billed": (
+        "With PAYMENT=IFM, IFM is concluded and will be billed next month: settle it with the "
+        "lender at once; if a dummy record is agreed, get the agreement of the {gif} and the "
+        "{kinokuniya}, then ask the NII NACSIS-ILL desk to set the original to CANCEL (N-24).",
+        "PAYMENT=IFMがあるためIFMは成立し、翌月に請求されます。直ちに受付館と調整し、ダミー"
+        "レコードを合意した場合は{gif}と{kinokuniya}の了承を得てから、元のレコードのCANCELを"
+        "NIIのNACSIS-ILL担当に依頼してください(N-24)。",
+    ),
+    "step-fee": (
+        "Ask the lender to check its charge against its lending policy; if it changes the "
+        "charge on OCLC, ask the NII NACSIS-ILL desk to change the amount on this record "
+        "(N-24).",
+        "請求額をLending Policyと照合するよう受付館に依頼してください。受付館がOCLC上で金額を"
+        "変更した場合は、このレコードの金額の変更をNIIのNACSIS-ILL担当に依頼してください"
+        "(N-24)。",
+    ),
 }
 
 

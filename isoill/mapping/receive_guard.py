@@ -35,7 +35,7 @@ from isoill.mapping.from_oclc import (
     sent_physical_for_copy,
     shipped_cost,
 )
-from isoill.mapping.messages import say
+from isoill.mapping.messages import Text, say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
 
@@ -594,17 +594,17 @@ def _verdict(
     reasons = [text for _, text in problems]
     if not problems:
         if facts.received:
-            action = "The record was already RECEIVEd and nothing is wrong: go on as usual."
+            action: str = say("act-received-ok")
         elif facts.command == "BORROW":
-            action = "BORROW the record, after checking the item is the one requested (N-13)."
+            action = say("act-borrow-ok")
         else:
-            action = (
-                "RECEIVE the record, after checking the item is the one requested (N-13); then "
-                "OK (copy) or BORROW (loan)."
-            )
+            action = say("act-receive-ok")
         return Verdict(True, reasons, action, notes)
     steps = [_first_step(record, policy, kinds, facts)]
     steps += [_STEPS[kind](facts) for kind in _Kind if kind in kinds and kind in _STEPS]
+    action = Text(
+        " ".join(steps), " ".join(step.ja if isinstance(step, Text) else step for step in steps)
+    )
     letter = None
     lender_kinds = [k for k in _LENDER_KINDS if k in kinds]
     if lender_kinds:
@@ -615,111 +615,60 @@ def _verdict(
         )
         template = LETTER_AFTER_RECEIVE if facts.received else LETTER_BEFORE_RECEIVE
         letter = template.substitute(fields, problems=paragraphs)
-    return Verdict(False, reasons, " ".join(steps), notes, letter)
+    return Verdict(False, reasons, action, notes, letter)
 
 
 def _first_step(record: Record, policy: Policy | None, kinds: set[_Kind], facts: _Facts) -> str:
     if not kinds & set(_LENDER_KINDS):
-        return f"Do not {facts.command} yet."
+        return say("act-not-yet", command=facts.command)
     if facts.received:
-        return (
-            "The record was already RECEIVEd, so it is billable as it stands. "
-            f"E-mail {_the_lender(record, policy)} at once (N-20)."
-        )
+        return say("act-received-email", lender=_the_lender(record, policy))
     where = "発送 (SHIPPED)" if facts.command == "RECEIVE" else f"{record.STAT}"
-    return (
-        f"Keep the record at {where} and do not {facts.command}: {facts.command} makes the "
-        "request billable on OCLC and cannot be undone, and CLAIM is not available (N-17, "
-        f"N-18). E-mail {_the_lender(record, policy)} first (N-20)."
-    )
+    return say("act-keep", where=where, command=facts.command, lender=_the_lender(record, policy))
 
 
 def _step_state(facts: _Facts) -> str:
-    return (
-        "If the item arrived while the record is still 処理中, ask the NII NACSIS-ILL desk "
-        "first; if it finds no system fault, e-mail the lender to set the record to Shipped "
-        "(N-27)."
-    )
+    return say("step-state")
 
 
 def _step_no_shipped(facts: _Facts) -> str:
-    return (
-        "Wait for the lender's Shipped message (the APDU=Shipped OCLC line) before "
-        f"{facts.command}."
-    )
+    return say("step-no-shipped", command=facts.command)
 
 
 def _step_unreadable(facts: _Facts) -> str:
-    return "The lender's amount cannot be read: ask the lender what it charged."
+    return say("step-unreadable")
 
 
 def _step_max_cost_missing(facts: _Facts) -> str:
-    return (
-        "Without MAX-COST, IFM cannot pay (N-6): agree with the lender a dummy record that "
-        "states MAX-COST, or individual settlement."
-    )
+    return say("step-max-cost-missing")
 
 
 def _step_no_ifm(facts: _Facts) -> str:
-    if facts.received:
-        return (
-            "Without PAYMENT=IFM the request is outside IFM and the lender may invoice you "
-            "directly. To pay through IFM, agree a dummy record with the lender; the original "
-            "may go on to its final state, but to avoid double billing ask the NII NACSIS-ILL "
-            "desk, with the lender's agreement, to set it to CANCEL (N-22)."
-        )
-    return (
-        "Ask the lender to settle through IFM. With its agreement send a dummy record (same "
-        "request, ARTCL naming the OCLC ILL number) and go on with the dummy; once the lender "
-        "agrees, ask the NII NACSIS-ILL desk to set this record to CANCEL. No dummy is needed "
-        "if individual settlement (the lender's own invoice) is possible and agreed (N-22)."
-    )
+    return say("step-no-ifm-received" if facts.received else "step-no-ifm")
 
 
 def _step_over_max_cost(facts: _Facts) -> str:
-    cost = facts.cost
-    limit = _money(facts.max_cost) if facts.max_cost else "MAX-COST"
+    cost = _money(facts.cost)
     if facts.received:
         # Not in the guide: over MAX-COST, IFM does not pay (O-4), so this is N-22's case.
-        return (
-            f"Over MAX-COST the request is outside IFM and the lender may invoice {_money(cost)} "
-            "directly: agree a dummy record or individual settlement, and have the NII "
-            "NACSIS-ILL desk set the original to CANCEL to avoid double billing (N-22, N-23)."
-        )
-    return (
-        "MAX-COST of a record at 発送 cannot be edited. If a dummy record is agreed, have the "
-        "NII NACSIS-ILL desk set this record to CANCEL (as for N-22) and send a dummy with "
-        f"either (A) MAX-COST raised to at least the total {_money(cost)}, or (B) the lender "
-        f"lowering its total to at most {limit}. No dummy is needed if individual settlement "
-        "is possible and agreed (N-23)."
-    )
+        return say("step-over-max-cost-received", cost=cost)
+    limit = _money(facts.max_cost) if facts.max_cost else "MAX-COST"
+    return say("step-over-max-cost", cost=cost, limit=limit)
 
 
 def _step_fee(facts: _Facts) -> str:
     if facts.received and facts.ifm:
-        return (
-            "With PAYMENT=IFM, IFM is concluded and will be billed next month: settle it with "
-            f"the lender at once; if a dummy record is agreed, get the agreement of the "
-            f"{GIF_TEAM} and the {KINOKUNIYA}, then ask the NII NACSIS-ILL desk to set the "
-            "original to CANCEL (N-24)."
-        )
-    return (
-        "Ask the lender to check its charge against its lending policy; if it changes the "
-        "charge on OCLC, ask the NII NACSIS-ILL desk to change the amount on this record "
-        "(N-24)."
-    )
+        return say("step-fee-billed", gif=GIF_TEAM, kinokuniya=KINOKUNIYA)
+    return say("step-fee")
 
 
 def _step_currency(facts: _Facts) -> str:
     currency = facts.max_cost.currency if facts.max_cost else "the MAX-COST currency"
-    return f"Ask the lender to state its charge in {currency}: IFM pays only that (O-4)."
+    return say("step-currency", currency=currency)
 
 
 def _step_no_policy(facts: _Facts) -> str:
-    return (
-        "Look up the lender's lending policy (ILL-Copy-Charge, ILL-Loan-Charge, ILL-Commun1/2) "
-        "and check again with it (N-15)."
-    )
+    return say("step-no-policy")
 
 
 _STEPS = {

@@ -972,7 +972,10 @@ def test_cli_check_receive_in_japanese(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*files(tmp_path, apdu, arrived(apdu)), "--lang", "ja"]) == 3
     out = capsys.readouterr().out
     assert out.startswith("NG: RECEIVEしないこと\n  理由: N-14/N-23")
-    assert "\n対応: " in out
+    (action,) = [line for line in out.splitlines() if line.startswith("対応: ")]
+    assert action.startswith("対応: レコードは発送 (SHIPPED)のままにし、RECEIVEしないでください")
+    assert "(N-22)" in action and "(N-23)" in action and "(N-24)" in action
+    assert "Ask the lender" not in action and "MAX-COST of a record" not in action
 
 
 @pytest.mark.parametrize(
