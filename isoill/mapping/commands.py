@@ -84,7 +84,7 @@ from isoill.machine import (
 )
 from isoill.machine.reports import service_date_time
 from isoill.mapping import cmmnt
-from isoill.mapping.messages import Text, say
+from isoill.mapping.messages import Text, in_lang, say
 from isoill.mapping.receive_guard import Verdict, check_receive
 from isoill.mapping.record import Command, Record, Service, Stat
 
@@ -311,7 +311,9 @@ def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -
         return
     verdict = _verdict(leg, options)
     if not verdict.ok:
-        raise CommandRefused(command, [*verdict.reasons, f"what to do: {verdict.action}"])
+        action = verdict.action
+        todo = Text(f"what to do: {action}", f"対応: {in_lang(action, 'ja')}")
+        raise CommandRefused(command, [*verdict.reasons, todo])
 
 
 def _verdict(leg: Leg, options: dict[str, Any]) -> Verdict:

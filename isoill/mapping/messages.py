@@ -287,6 +287,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "変更した場合は、このレコードの金額の変更をNIIのNACSIS-ILL担当に依頼してください"
         "(N-24)。",
     ),
+    # The reasons of the checks before RECEIVE.
+    "why-n27": (
+        "N-27: STAT is 処理中 (IN-PROCESS): the item arrived but the record never reached 発送 "
+        "(SHIPPED)",
+        "N-27: 状態が処理中です。資料は届きましたが、レコードが発送になっていません",
+    ),
+    "why-stat": (
+        "STAT is {stat}: RECEIVE of an arrival needs 発送",
+        "状態が{stat}です。到着資料のRECEIVEは発送のときだけです",
+    ),
+    "why-no-shipped": (
+        "N-16: no APDU=Shipped OCLC line in the history and no Shipped message: what the lender "
+        "entered cannot be checked",
+        "N-16: 履歴にAPDU=Shipped OCLC行がなくShippedもないため、受付館の入力内容を確認できません",
+    ),
+    "note-no-policy": (
+        "N-15: no lending policy was given: compare the charge with the lender's "
+        "ILL-Copy-Charge / ILL-Loan-Charge before RECEIVE",
+        "N-15: Lending Policyが与えられていません。RECEIVEの前に請求額を受付館の"
+        "ILL-Copy-Charge / ILL-Loan-Chargeと照合してください",
+    ),
+    "why-no-policy": (
+        "N-15: no lending policy for the lender: the charge cannot be compared with its "
+        "ILL-Copy-Charge / ILL-Loan-Charge",
+        "N-15: 受付館のLending Policyがないため、請求額をILL-Copy-Charge / ILL-Loan-Charge"
+        "と照合できません",
+    ),
+    "why-over": (
+        "N-14/N-23: the total {cost} exceeds MAX-COST {limit}",
+        "N-14/N-23: 合計額 {cost} がMAX-COST {limit} を超えています",
+    ),
+    "why-no-ifm": (
+        "N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM: the lender has not agreed "
+        "to settle {cost} through IFM",
+        "N-16/N-22: APDU=Shipped OCLC行にPAYMENT=IFMがありません。受付館は{cost}をIFMで精算"
+        "することに同意していません",
+    ),
+    "why-no-ifm-policy": (
+        "N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM: the lender has not agreed "
+        "to settle {cost} through IFM (and {lender}'s lending policy says it does not accept "
+        "IFM)",
+        "N-16/N-22: APDU=Shipped OCLC行にPAYMENT=IFMがありません。受付館は{cost}をIFMで精算"
+        "することに同意していません({lender}のLending PolicyもIFM不可です)",
+    ),
+    "why-fee": (
+        "N-15/N-24: the charge {cost} differs from {lender}'s lending policy ({stated})",
+        "N-15/N-24: 請求額 {cost} が{lender}のLending Policy({stated})と異なります",
+    ),
 }
 
 

@@ -334,17 +334,9 @@ def check_receive(
     before_borrow = record.STAT is Stat.ARRIVAL_PROCESSING and record.SRVCE is Service.LOAN
     received = record.STAT in RECEIVED_STATES and not before_borrow
     if record.STAT is Stat.IN_PROCESS:
-        problems.append(
-            (
-                _Kind.STATE,
-                "N-27: STAT is 処理中 (IN-PROCESS): the item arrived but the record never "
-                "reached 発送 (SHIPPED)",
-            )
-        )
+        problems.append((_Kind.STATE, say("why-n27")))
     elif not received and not before_borrow and record.STAT is not Stat.SHIPPED:
-        problems.append(
-            (_Kind.STATE, f"STAT is {record.STAT or 'not set'}: RECEIVE of an arrival needs 発送")
-        )
+        problems.append((_Kind.STATE, say("why-stat", stat=record.STAT or "not set")))
 
     line = last_shipped(record)
     if line is not None:
@@ -356,13 +348,7 @@ def check_receive(
     else:
         cost = _record_cost(record, problems)
     if shipped is None and line is None:
-        problems.append(
-            (
-                _Kind.NO_SHIPPED,
-                "N-16: no APDU=Shipped OCLC line in the history and no Shipped message: what "
-                "the lender entered cannot be checked",
-            )
-        )
+        problems.append((_Kind.NO_SHIPPED, say("why-no-shipped")))
     cost = cost or Cost(None, None)
     ifm = (shipped is not None and lender_pays_ifm(shipped)) or (
         line is not None and line.comment.payment == "IFM"
@@ -380,18 +366,9 @@ def check_receive(
     if not ifm:
         problems += _ifm_problems(cost, policy, free_by_policy, notes)
     if policy is None and not policy_required:
-        notes.append(
-            "N-15: no lending policy was given: compare the charge with the lender's "
-            "ILL-Copy-Charge / ILL-Loan-Charge before RECEIVE"
-        )
+        notes.append(say("note-no-policy"))
     elif policy is None:
-        problems.append(
-            (
-                _Kind.NO_POLICY,
-                "N-15: no lending policy for the lender: the charge cannot be compared with "
-                "its ILL-Copy-Charge / ILL-Loan-Charge",
-            )
-        )
+        problems.append((_Kind.NO_POLICY, say("why-no-policy")))
     else:
         problems += _fee_problems(cost, policy, record.SRVCE or Service.COPY, physical)
 
@@ -472,12 +449,7 @@ def _max_cost_problems(
         ]
     assert cost.amount is not None  # not free
     if cost.amount > max_cost.amount:
-        return [
-            (
-                _Kind.OVER_MAX_COST,
-                f"N-14/N-23: the total {_money(cost)} exceeds MAX-COST {_money(max_cost)}",
-            )
-        ]
+        return [(_Kind.OVER_MAX_COST, say("why-over", cost=_money(cost), limit=_money(max_cost)))]
     return []
 
 
@@ -503,18 +475,9 @@ def _ifm_problems(
                 f"N-16/N-22: no PAYMENT=IFM; the amount is {_money(cost)} but {why}",
             )
         ]
-    return [
-        (
-            _Kind.NO_IFM,
-            "N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM: the lender has not "
-            f"agreed to settle {_money(cost)} through IFM"
-            + (
-                f" (and {policy.symbol}'s lending policy says it does not accept IFM)"
-                if policy is not None and not policy.ifm
-                else ""
-            ),
-        )
-    ]
+    if policy is not None and not policy.ifm:
+        return [(_Kind.NO_IFM, say("why-no-ifm-policy", cost=_money(cost), lender=policy.symbol))]
+    return [(_Kind.NO_IFM, say("why-no-ifm", cost=_money(cost)))]
 
 
 def _services(service: Service, physical: bool) -> tuple[Service, ...]:
@@ -570,13 +533,7 @@ def _fee_problems(
             )
         ]
     if all(cost.amount != c for _, c in charges):
-        return [
-            (
-                _Kind.FEE,
-                f"N-15/N-24: the charge {_money(cost)} differs from {policy.symbol}'s lending "
-                f"policy ({stated})",
-            )
-        ]
+        return [(_Kind.FEE, say("why-fee", cost=_money(cost), lender=policy.symbol, stated=stated))]
     return []
 
 

@@ -377,7 +377,8 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
 
         # Another charge: refused by the policy's check (N-15/N-24), not for want of a policy.
         status, refused = gateway.http("/api/records/ILL0002/commands", {"command": "RECEIVE"})
-        assert status == 409 and refused["reasons"][0].startswith("N-15/N-24"), refused
+        assert status == 409 and refused["reasons"][0].startswith("N-15/N-24: 請求額"), refused
+        assert refused["reasons"][-1].startswith("対応: レコードは発送")
         bad = [
             {"force": True},
             {"force": "yes", "reason": "x"},
