@@ -4,9 +4,15 @@
     isoill encode FILE|-        JSON as ``decode --json`` prints it -> BER on stdout
     isoill replay FILE|-        a transaction's APDUs through one party's protocol machine
     isoill demo                 build, encode and decode the GIF copy request
-    isoill nacsis order RECORD  a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends
+    isoill nacsis order RECORD [--id ID]
+                                a NACSIS-ILL record (JSON) -> the ILL-Request ORDER sends; a
+                                record without ID gets --id or a new one (said on stderr)
     isoill nacsis check-receive RECORD --shipped BER [--policy CSV]
                                 may the requester RECEIVE this arrival? (the GIF checks)
+    isoill nacsis dummy RECORD --oclc-number N
+                                the dummy record and the original marked for CANCEL (JSON)
+    isoill nacsis letter CASE RECORD [--shipped BER] [--policy CSV]
+                                the letter to the lender for one of the guide's cases
     isoill gateway [--config TOML]  run the gateway (no arguments: the embedded default,
                                 loopback, ISO ILL on 4990, HTTP on 8499)
     isoill send --to HOST:PORT FILE.json|FILE.ber
@@ -37,11 +43,15 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from datetime import date
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from isoill.apdu.apdus import APDU
 from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    from isoill.mapping.record import Record
 
 
 def _read(path: str) -> bytes:
@@ -204,7 +214,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_nacsis_order(args: argparse.Namespace) -> int:
     from isoill.mapping.directory import Directory, DirectoryError
-    from isoill.mapping.record import Record, RecordError
+    from isoill.mapping.record import Record, RecordError, normalised
     from isoill.mapping.to_iso import order_request
 
     try:
@@ -221,7 +231,10 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
                 print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
             return 1
     try:
-        request = order_request(Record.from_json(document), directory=directory)
+        record, notes = normalised(_with_id(Record.from_json(document), args.id))
+        for note in notes:
+            print(f"isoill: note: {note}", file=sys.stderr)
+        request = order_request(record, directory=directory)
     except RecordError as err:
         # Every reason, so that staff fix the record in one pass.
         for problem in err.reasons:
@@ -235,29 +248,43 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_id(record: Record, given: str | None) -> Record:
+    """The record with its ID: its own, else ``--id``, else a new one in NACSIS's style; which
+    one is said on stderr, since the ISO transaction id follows from it (N-11)."""
+    from isoill.mapping.record import RecordError, is_single_byte, new_id
+
+    own = (record.ID or "").strip() or None
+    wanted = None if given is None else given.strip()
+    if wanted is not None and (not wanted or not all(map(is_single_byte, wanted))):
+        raise RecordError([f"--id {given!r}: an ID is single-byte text (it travels to OCLC)"])
+    if own is not None:
+        if wanted is not None and wanted != own:
+            raise RecordError([f"ID: the record has ID {own}, --id says {wanted}; drop one"])
+        return record
+    if wanted is not None:
+        print(f"isoill: ID {wanted} (from --id)", file=sys.stderr)
+        return record.replace(ID=wanted)
+    assigned = new_id()
+    print(f"isoill: ID {assigned} (assigned: the record had none)", file=sys.stderr)
+    return record.replace(ID=assigned)
+
+
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
-    from isoill.apdu.apdus import Shipped
+    from isoill.mapping.from_oclc import apply_incoming
+    from isoill.mapping.messages import in_lang, say
     from isoill.mapping.policy import PolicyError, load_policies
     from isoill.mapping.receive_guard import check_receive
-    from isoill.mapping.record import Record, RecordError
 
-    try:
-        record = Record.from_json(json.loads(_read(args.record)))
-    except ValueError as err:  # not JSON, or a RecordError naming every problem
-        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
-        for problem in problems:
-            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+    read_in = _record_and_shipped(args)
+    if read_in is None:
         return 1
-    try:
-        shipped = get_codec(charset=args.charset).decode(_read(args.shipped))
-    except DecodeError as err:
-        print(f"isoill: {args.shipped}: {err}", file=sys.stderr)
-        return 1
-    if not isinstance(shipped, Shipped):
-        print(
-            f"isoill: {args.shipped}: a Shipped APDU, not {type(shipped).__name__}", file=sys.stderr
-        )
-        return 1
+    record, shipped = read_in
+    notes = []
+    if record.STAT is None:
+        # No state typed: the record is where the lender's Shipped puts it (発送, with the
+        # supply fields and the APDU=Shipped OCLC line NACSIS would write).
+        record = apply_incoming(record, shipped, at=date.today())
+        notes.append(f"STAT {record.STAT}: from the Shipped message (the record gives none)")
     policy = None
     if args.policy is not None:
         try:
@@ -271,16 +298,102 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
         if policy is None:
             wanted = " or ".join(s for s in symbols if s) or "the lender (no HMLISO)"
             print(f"policy: {args.policy} has no entry for {wanted}")
-    verdict = check_receive(record, shipped, policy)
-    print("OK: RECEIVE may go ahead" if verdict.ok else "NOT OK: do not RECEIVE")
+    verdict = check_receive(record, shipped, policy, policy_required=args.policy is not None)
+    lang = args.lang
+    print(in_lang(say("ok" if verdict.ok else "not-ok", command="RECEIVE"), lang))
+    label = {key: in_lang(say(key), lang) for key in ("reason", "action", "note")}
     for reason in verdict.reasons:
-        print(f"  reason: {reason}")
-    print(f"action: {verdict.action}")
-    for note in verdict.notes:
-        print(f"  note: {note}")
+        print(f"  {label['reason']}: {in_lang(reason, lang)}")
+    print(f"{label['action']}: {in_lang(verdict.action, lang)}")
+    for note in [*notes, *verdict.notes]:
+        print(f"  {label['note']}: {in_lang(note, lang)}")
     if args.letter and verdict.letter:
         print(f"\nletter to the lender:\n\n{verdict.letter}", end="")
     return 0 if verdict.ok else 3
+
+
+def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
+    """The record JSON and the optional ``--shipped`` APDU, or None when either cannot be read
+    (the reason on stderr)."""
+    from isoill.apdu.apdus import Shipped
+    from isoill.mapping.record import Record, RecordError
+
+    try:
+        record = Record.from_json(json.loads(_read(args.record)))
+    except ValueError as err:
+        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
+        for problem in problems:
+            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+        return None
+    shipped = None
+    if getattr(args, "shipped", None) is not None:
+        try:
+            shipped = get_codec(charset=args.charset).decode(_read(args.shipped))
+        except DecodeError as err:
+            print(f"isoill: {args.shipped}: {err}", file=sys.stderr)
+            return None
+        if not isinstance(shipped, Shipped):
+            name = type(shipped).__name__
+            print(f"isoill: {args.shipped}: a Shipped APDU, not {name}", file=sys.stderr)
+            return None
+    return record, shipped
+
+
+def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
+    from isoill.mapping.cmmnt import read
+    from isoill.mapping.receive_guard import dummy_record
+    from isoill.mapping.record import RecordError
+
+    read_in = _record_and_shipped(args)
+    if read_in is None:
+        return 1
+    max_cost = None
+    if args.max_cost is not None:
+        max_cost = read(f"MAX-COST={args.max_cost}").comment.max_cost
+        if max_cost is None:
+            print(f"isoill: --max-cost {args.max_cost!r}: like USD50.00", file=sys.stderr)
+            return 2
+    try:
+        dummy, original = dummy_record(
+            read_in[0], args.oclc_number, args.lender_staff, max_cost=max_cost
+        )
+    except RecordError as err:
+        for problem in err.reasons:
+            print(f"isoill: {problem}", file=sys.stderr)
+        return 2
+    document = {"dummy": dummy.to_json(), "original": original.to_json()}
+    print(json.dumps(document, ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_nacsis_letter(args: argparse.Namespace) -> int:
+    from isoill.mapping.messages import in_lang, say
+    from isoill.mapping.policy import PolicyError, load_policies
+    from isoill.mapping.receive_guard import letter_for
+    from isoill.mapping.record import RecordError
+
+    read_in = _record_and_shipped(args)
+    if read_in is None:
+        return 1
+    record, shipped = read_in
+    policy = None
+    if args.policy is not None:
+        try:
+            policy = load_policies(args.policy).lookup(record.HMLISO)
+        except PolicyError as err:
+            for problem in err.reasons:
+                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            return 1
+    try:
+        action = letter_for(args.case, record, shipped, policy, problem=args.problem or "")
+    except RecordError as err:
+        for problem in err.reasons:
+            print(f"isoill: {problem}", file=sys.stderr)
+        return 2
+    what = in_lang(say("action"), args.lang)
+    print(f"case: {action.case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
+    print(action.letter, end="")
+    return 0
 
 
 def cmd_iso18626_check(args: argparse.Namespace) -> int:
@@ -443,6 +556,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from isoill.gateway.client import DEFAULT_TIMEOUT as DEFAULT_SEND_TIMEOUT
+    from isoill.mapping.receive_guard import LETTER_CASES
 
     parser = argparse.ArgumentParser(
         prog="isoill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -485,6 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("record", help="the record as JSON (tags as keys), or - for stdin")
     order.add_argument("--ber", action="store_true", help="write the request's BER to stdout")
     order.add_argument("--directory", help="CSV of nacsis,oclc[,name]: codes -> OCLC symbols")
+    order.add_argument(
+        "--id", help="the record's ID when it has none (default: a new one, LA + 8 digits)"
+    )
     order.set_defaults(func=cmd_nacsis_order)
     check = nacsis_commands.add_parser(
         "check-receive",
@@ -495,7 +612,34 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy", help="CSV of lending policies (see isoill.mapping.policy)")
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    check.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="reasons and actions in (en)"
+    )
     check.set_defaults(func=cmd_nacsis_check_receive)
+    dummy = nacsis_commands.add_parser(
+        "dummy",
+        help="the dummy record (guide 2.6) and the original marked for CANCEL, as JSON",
+    )
+    dummy.add_argument("record", help="the original record as JSON, or - for stdin")
+    dummy.add_argument("--oclc-number", required=True, help="the OCLC ILL number (8 digits)")
+    dummy.add_argument(
+        "--lender-staff", default="ILL staff", help="the lender's staff the e-mails were with"
+    )
+    dummy.add_argument("--max-cost", help="variant A (N-23): a higher MAX-COST, like USD50.00")
+    dummy.set_defaults(func=cmd_nacsis_dummy)
+    letter = nacsis_commands.add_parser(
+        "letter", help="the letter to the lender for one of the guide's cases"
+    )
+    letter.add_argument("case", choices=LETTER_CASES, help="the guide's case")
+    letter.add_argument("record", help="the record as JSON, or - for stdin")
+    letter.add_argument("--shipped", help="the lender's Shipped APDU (BER): dates, amount, number")
+    letter.add_argument("--policy", help="CSV of lending policies: the lender's e-mail, charge")
+    letter.add_argument("--problem", help="wrong-or-defective: what is wrong with the copy")
+    letter.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
+    letter.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="the guidance in (the letter: en)"
+    )
+    letter.set_defaults(func=cmd_nacsis_letter)
     iso18626 = sub.add_parser("iso18626", help="ISO 18626 XML messages")
     iso18626_commands = iso18626.add_subparsers(dest="iso18626_command", required=True)
     check18626 = iso18626_commands.add_parser(

@@ -21,7 +21,13 @@ class IsoillError(Exception):
     """A refusal with its reasons (at least one)."""
 
     def __init__(self, reasons: str | Iterable[str]) -> None:
-        found = [reasons] if isinstance(reasons, str) else [str(r) for r in reasons]
+        # Text kept as given (not str() of it): a reason may carry its Japanese beside it
+        # (isoill.mapping.messages.Text).
+        found = (
+            [reasons]
+            if isinstance(reasons, str)
+            else [r if isinstance(r, str) else str(r) for r in reasons]
+        )
         self.reasons: list[str] = found or ["refused"]
         super().__init__("; ".join(self.reasons))
 

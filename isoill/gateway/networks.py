@@ -8,19 +8,22 @@ onto one changes the record (state, history lines) instead of going to an outbox
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from isoill.apdu import encode
 from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
 from isoill.apdu.enums import UnableToPerform
 from isoill.apdu.errors import EncodeError
-from isoill.gateway.config import Network
+from isoill.gateway.config import Network, dataclass_from
 from isoill.gateway.kinds import NetworkKind, register
 from isoill.gateway.store import OutboxItem, StoredLeg
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
 from isoill.machine.events import SERVICE_NAMES
 from isoill.mapping.commands import Leg
+from isoill.mapping.policy import PolicyError, PolicyFile
 from isoill.mapping.record import Record
 from isoill.mapping.to_iso import record_from_request
 
@@ -88,9 +91,49 @@ class IsoKind(NetworkKind):
         return replace_leg(partner, sent, partner.record), (item,), None
 
 
+@dataclass(frozen=True)
+class RecordsSettings:
+    #: The lenders' lending policies (CSV, :mod:`isoill.mapping.policy`), relative to the
+    #: configuration's folder: what RECEIVE compares the charge with (N-15). Without it,
+    #: RECEIVE is refused until staff force it.
+    policies: str | None = None
+    #: The file itself, read again when it changes (set from ``policies``).
+    policy_file: PolicyFile | None = None
+
+
+def records_settings(network: Network) -> RecordsSettings:
+    settings = network.settings
+    return settings if isinstance(settings, RecordsSettings) else RecordsSettings()
+
+
 class RecordsKind(NetworkKind):
     name = "records"
     holds_records = True
+
+    def settings(
+        self,
+        network: str,
+        table: dict[str, Any],
+        where: str,
+        problems: list[str],
+        here: Path | None,
+    ) -> object:
+        settings: RecordsSettings = dataclass_from(
+            RecordsSettings, {k: v for k, v in table.items() if k != "policy_file"}, where, problems
+        )
+        if "policy_file" in table:
+            problems.append(f"{where}: unknown setting(s) policy_file")
+        if settings.policies is None:
+            return settings
+        path = Path(settings.policies)
+        policy_file = PolicyFile(path if path.is_absolute() or here is None else here / path)
+        try:
+            policy_file.current()  # a table with mistakes is reported now, not at RECEIVE
+        except PolicyError as err:
+            problems.extend(f"{where}: policies {settings.policies}: {p}" for p in err.reasons)
+        except OSError as err:
+            problems.append(f"{where}: policies {settings.policies}: {err.strerror}")
+        return replace(settings, policy_file=policy_file)
 
     def open_leg(
         self, request: ILLRequest, key: str, sender_network: str, network: Network, peer: str | None

@@ -33,20 +33,23 @@ from datetime import datetime
 from typing import Any
 
 from isoill.apdu import encode
-from isoill.apdu.apdus import APDU, ILLRequest, StatusOrErrorReport
+from isoill.apdu.apdus import APDU, ILLRequest, Shipped, StatusOrErrorReport
 from isoill.apdu.enums import TransactionIdProblem, UnableToPerform
 from isoill.apdu.types import SystemId
 from isoill.gateway import iso18626_kind  # noqa: F401 (registers the iso18626 kind)
 from isoill.gateway.config import ANONYMOUS_NETWORK, Config, Network
 from isoill.gateway.kinds import Desk, kind_of, registered
-from isoill.gateway.networks import replace_leg
+from isoill.gateway.networks import records_settings, replace_leg
 from isoill.gateway.profiles import MappingRefused, into
 from isoill.gateway.store import Change, Loader, LogEntry, OutboxItem, StoredLeg
 from isoill.machine import ProhibitedTransition, Role, Transaction, machine, reports
 from isoill.machine.events import ORIGINATOR, SERVICE_NAMES
 from isoill.machine.registry import is_new_request
 from isoill.machine.transaction import TransactionKey
-from isoill.mapping.commands import CommandRefused, Leg
+from isoill.mapping.commands import CommandRefused, Leg, json_options
+from isoill.mapping.edit import edit
+from isoill.mapping.policy import Policy, PolicyError
+from isoill.mapping.receive_guard import Action, dummy_record, letter_for
 from isoill.mapping.record import Command, Record, RecordError
 from isoill.mapping.to_iso import order_request
 
@@ -400,16 +403,24 @@ class Relay:
         find: Callable[[str], StoredLeg | None],
         load: Loader,
         at: datetime,
+        by: str | None = None,
     ) -> Step:
         """A record command: the record's leg (its library's protocol machine) carries it
-        out, and each APDU it sends crosses to the ISO leg and its peer's outbox. Raises
-        KeyError for an unknown record and CommandRefused with every reason."""
-        stored = find(record_id)
-        if stored is None:
-            raise KeyError(record_id)
-        leg, apdus = Leg(stored.record or Record(ID=record_id), stored.transaction).command(
-            command, at=at, **options
-        )
+        out, and each APDU it sends crosses to the ISO leg and its peer's outbox. ``options``
+        are as JSON gives them (ValueError for bad ones); ``by`` is who gave the command.
+        RECEIVE and BORROW are checked against the lender's policy from the network's
+        table. Raises KeyError for an unknown record and CommandRefused with every reason."""
+        stored = self._stored(record_id, find)
+        options = json_options(command, options)
+        if by is not None:
+            options["by"] = by
+        record = stored.record or Record(ID=record_id)
+        if (
+            command in (Command.RECEIVE, Command.BORROW)
+            and stored.transaction.role is Role.REQUESTER
+        ):
+            options["policy"] = self._policy(stored.network, record, stored.transaction, command)
+        leg, apdus = Leg(record, stored.transaction).command(command, at=at, **options)
         after = replace_leg(stored, leg.transaction, leg.record)
         legs: list[StoredLeg] = [after]
         items: list[OutboxItem] = []
@@ -438,6 +449,73 @@ class Relay:
             items.extend(queued)
             log.append(log_entry("in", RECORDS_PEER, stored.network, apdu, encode(apdu)))
         return Step(Change(tuple(legs), tuple(log), tuple(items)), leg=after)
+
+    def edit(
+        self,
+        record_id: str,
+        changes: Any,
+        find: Callable[[str], StoredLeg | None],
+        at: datetime,
+        by: str | None = None,
+    ) -> Step:
+        """Staff's edit of a record's fields (:func:`isoill.mapping.edit.edit`): KeyError for
+        an unknown record, RecordError with every field refused."""
+        stored = self._stored(record_id, find)
+        record = stored.record or Record(ID=record_id)
+        changed = edit(record, stored.transaction.role, changes, at=at, by=by or "(not said)")
+        after = replace_leg(stored, stored.transaction, changed)
+        return Step(Change(legs=(after,)), leg=after)
+
+    def dummy(
+        self,
+        record_id: str,
+        oclc_number: str,
+        lender_staff: str,
+        find: Callable[[str], StoredLeg | None],
+    ) -> tuple[Step, Record]:
+        """The dummy record of a record (guide 2.6 ☆), and the step that marks the original
+        for CANCEL: KeyError for an unknown record, RecordError with every reason."""
+        stored = self._stored(record_id, find)
+        dummy, original = dummy_record(stored.record or Record(), oclc_number, lender_staff)
+        after = replace_leg(stored, stored.transaction, original)
+        return Step(Change(legs=(after,)), leg=after), dummy
+
+    def letter(
+        self, record_id: str, case: str, problem: str, find: Callable[[str], StoredLeg | None]
+    ) -> Action:
+        """The letter of one of the guide's cases for a record, filled from the lender's
+        Shipped the transaction holds and the lender's policy from the network's table."""
+        stored = self._stored(record_id, find)
+        record = stored.record or Record(ID=record_id)
+        shipped = stored.transaction.apdus(Shipped)
+        policy = self._policy(stored.network, record, stored.transaction, Command.RECEIVE)
+        return letter_for(case, record, shipped[-1] if shipped else None, policy, problem=problem)
+
+    def _stored(self, record_id: str, find: Callable[[str], StoredLeg | None]) -> StoredLeg:
+        stored = find(record_id)
+        if stored is None:
+            raise KeyError(record_id)
+        return stored
+
+    def _policy(
+        self, network: str, record: Record, txn: Transaction, command: Command
+    ) -> Policy | None:
+        """The lender's lending policy from the records network's table (read again when the
+        file changed): by HMLISO, else by the Shipped's responder."""
+        policy_file = records_settings(self.config.network(network)).policy_file
+        if policy_file is None:
+            return None
+        try:
+            table = policy_file.current()
+        except (PolicyError, OSError) as err:
+            why = "; ".join(err.reasons) if isinstance(err, PolicyError) else err.strerror
+            raise CommandRefused(
+                command, [f"the lending policies ({policy_file.path.name}) cannot be read: {why}"]
+            ) from None
+        shipped = txn.apdus(Shipped)
+        responder = shipped[-1].responder_id if shipped else None
+        symbols = (record.HMLISO, None if responder is None else responder.symbol)
+        return next((p for s in symbols if (p := table.lookup(s)) is not None), None)
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -65,6 +65,7 @@ from isoill.gateway.store import (
 )
 from isoill.machine import reports
 from isoill.machine.events import SERVICE_NAMES
+from isoill.mapping.receive_guard import Action
 from isoill.mapping.record import Command, Record
 
 log = Logger()
@@ -707,15 +708,47 @@ class Gateway:
         return step.leg
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
         step, _ = self._commit(
             lambda: self.relay.command(
-                record_id, command, options, self.store.find_record, self._load, self.now()
+                record_id, command, options, self.store.find_record, self._load, self.now(), by
             )
         )
         assert step.leg is not None
+        if options.get("force"):
+            # Overriding the checks before RECEIVE makes a request billable: who and why.
+            log.warn(
+                "records: {command} of {record_id} forced by {by}: {reason}",
+                command=str(command),
+                record_id=record_id,
+                by=by or "(not said)",
+                reason=options.get("reason"),
+            )
         return step.leg
+
+    def edit_record(self, record_id: str, changes: Any, by: str | None = None) -> StoredLeg:
+        step, _ = self._commit(
+            lambda: self.relay.edit(record_id, changes, self.store.find_record, self.now(), by)
+        )
+        assert step.leg is not None
+        return step.leg
+
+    def record_dummy(self, record_id: str, oclc_number: str, lender_staff: str) -> Record:
+        made: list[Record] = []
+
+        def step() -> Step:
+            done, dummy = self.relay.dummy(
+                record_id, oclc_number, lender_staff, self.store.find_record
+            )
+            made.append(dummy)
+            return done
+
+        self._commit(step)
+        return made[-1]
+
+    def record_letter(self, record_id: str, case: str, problem: str = "") -> Action:
+        return self.relay.letter(record_id, case, problem, self.store.find_record)
 
     def status(self) -> dict[str, Any]:
         return {

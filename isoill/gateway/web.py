@@ -5,8 +5,13 @@
   state; ``GET /transactions/<network>/<key>``: one leg's history, raw APDU log and record.
 * The records network (the NACSIS-ILL side), JSON in and out:
   ``POST /api/records`` (a record), ``GET /api/records/<ID>`` (the record, its state and
-  history lines), ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options":
-  {...}}``). A refused command answers 409 with every reason.
+  history lines), ``PATCH /api/records/<ID>`` (``{"SUM": "15.00", ...}``: staff's edit of the
+  fields NACSIS lets them change in the record's state; 400 with every field refused),
+  ``POST /api/records/<ID>/commands`` (``{"command": "ORDER", "options": {...}}``; a
+  refused command answers 409 with every reason), ``POST /api/records/<ID>/dummy``
+  (``{"oclc_number": ..., "lender_staff": ...}``: the dummy record, the original marked for
+  CANCEL) and ``GET /api/records/<ID>/letters/<case>[?problem=...]`` (the letter to the
+  lender for one of the guide's cases, filled from the lender's Shipped).
 
 All of these answer operators only (:class:`OperatorsOnly`), except ``/metrics`` on a
 loopback listener. Network kinds add their own resources (:mod:`isoill.gateway.kinds`): the
@@ -54,6 +59,8 @@ from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
+from isoill.mapping.messages import Lang, in_lang, pick
+from isoill.mapping.receive_guard import Action
 from isoill.mapping.record import Command, Record, RecordError
 
 if TYPE_CHECKING:
@@ -96,10 +103,24 @@ class Backend(Protocol):
         ...
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
-        """Carry out a command on a record: KeyError for an unknown record id,
-        CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        """Carry out a command on a record, given by ``by``: KeyError for an unknown record
+        id, CommandRefused (every reason in ``.reasons``), ValueError for bad options."""
+        ...
+
+    def edit_record(self, record_id: str, changes: Any, by: str | None = None) -> StoredLeg:
+        """Change a record's fields as staff may in its state: KeyError for an unknown
+        record id, RecordError (every field refused, in ``.reasons``)."""
+        ...
+
+    def record_dummy(self, record_id: str, oclc_number: str, lender_staff: str) -> Record:
+        """The dummy record of a record; the original is marked for CANCEL. KeyError,
+        RecordError as above."""
+        ...
+
+    def record_letter(self, record_id: str, case: str, problem: str = "") -> Action:
+        """The letter of one of the guide's cases for a record. KeyError, RecordError."""
         ...
 
 
@@ -280,8 +301,18 @@ class Records(Leaf[Backend]):
                 if method != b"POST":
                     return not_allowed(request, [b"POST"])
                 return self._command(request, "/".join(path[:-1]))
+            if len(path) >= 2 and path[-1] == "dummy":
+                if method != b"POST":
+                    return not_allowed(request, [b"POST"])
+                return self._dummy(request, "/".join(path[:-1]))
+            if len(path) >= 3 and path[-2] == "letters":
+                if method not in (b"GET", b"HEAD"):
+                    return not_allowed(request, [b"GET", b"HEAD"])
+                return self._letter(request, "/".join(path[:-2]), path[-1])
+            if method == b"PATCH":
+                return self._edit(request, "/".join(path))
             if method not in (b"GET", b"HEAD"):
-                return not_allowed(request, [b"GET", b"HEAD"])
+                return not_allowed(request, [b"GET", b"HEAD", b"PATCH"])
             return self._get(request, "/".join(path))
         except Exception:
             # A client of a JSON API should get JSON, even about a fault of the gateway's.
@@ -310,16 +341,11 @@ class Records(Leaf[Backend]):
         return _carry_out(request, post, ok=201)
 
     def _command(self, request: Request, record_id: str) -> bytes:
-        body, refusal = json_body(request)
+        usage = 'give {"command": "ORDER", "options": {...}}'
+        body, refusal = _json_object(request, "command", {"options"}, usage)
         if refusal is not None:
             return refusal
-        usage = 'give {"command": "ORDER", "options": {...}}'
-        if not isinstance(body, dict) or not isinstance(body.get("command"), str):
-            return error(request, 400, usage)
-        unknown = sorted(set(body) - {"command", "options"})
-        if unknown:
-            # A misspelt "option" silently ignored would run the command without it.
-            return error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
+        assert body is not None
         try:
             command = Command(body["command"].strip().upper())
         except ValueError:
@@ -332,9 +358,86 @@ class Records(Leaf[Backend]):
             return error(request, 400, "options must be an object")
 
         def run() -> StoredLeg:
-            return self.backend.record_command(record_id, command, options)
+            return self.backend.record_command(record_id, command, options, _who(request))
 
         return _carry_out(request, run, ok=200, record_id=record_id)
+
+    def _edit(self, request: Request, record_id: str) -> bytes:
+        body, refusal = json_body(request)
+        if refusal is not None:
+            return refusal
+
+        def run() -> StoredLeg:
+            return self.backend.edit_record(record_id, body, _who(request))
+
+        return _carry_out(request, run, ok=200, record_id=record_id)
+
+    def _dummy(self, request: Request, record_id: str) -> bytes:
+        usage = 'give {"oclc_number": "12345678", "lender_staff": "..."}'
+        body, refusal = _json_object(request, "oclc_number", {"lender_staff"}, usage)
+        if refusal is not None:
+            return refusal
+        assert body is not None
+        staff = body.get("lender_staff", "ILL staff")
+        if not isinstance(staff, str):
+            return error(request, 400, usage)
+        try:
+            dummy = self.backend.record_dummy(record_id, body["oclc_number"], staff)
+        except KeyError:
+            return error(request, 404, f"no record {record_id}")
+        except RecordError as err:
+            return error(request, 400, "no dummy record", _in_lang(request, err.reasons))
+        return json_answer(request, 200, {"dummy": dummy.to_json()})
+
+    def _letter(self, request: Request, record_id: str, case: str) -> bytes:
+        problem = (request.args.get(b"problem") or [b""])[0].decode("utf-8", "replace")
+        try:
+            action = self.backend.record_letter(record_id, case, problem)
+        except KeyError:
+            return error(request, 404, f"no record {record_id}")
+        except (RecordError, CommandRefused) as err:
+            return error(request, 400, "no letter", _in_lang(request, err.reasons))
+        answer = {
+            "case": action.case,
+            "what_to_do": in_lang(action.record, _lang(request)),
+            "contact": list(action.contact),
+            "letter": action.letter,
+        }
+        return json_answer(request, 200, answer)
+
+
+def _json_object(
+    request: Request, needs: str, may: set[str], usage: str
+) -> tuple[dict[str, Any] | None, bytes | None]:
+    """A JSON object body with the text ``needs`` and, besides, only keys in ``may``; or the
+    answer refusing it."""
+    body, refusal = json_body(request)
+    if refusal is not None:
+        return None, refusal
+    if not isinstance(body, dict) or not isinstance(body.get(needs), str):
+        return None, error(request, 400, usage)
+    unknown = sorted(set(body) - may - {needs})
+    if unknown:
+        # A misspelt "option" silently ignored would run the command without it.
+        return None, error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
+    return body, None
+
+
+def _lang(request: Request) -> Lang:
+    """The records network's staff read Japanese first; ``Accept-Language`` may ask for
+    English."""
+    header = request.getHeader(b"accept-language")
+    return pick(None if header is None else header.decode("latin-1"), default="ja")
+
+
+def _in_lang(request: Request, reasons: Iterable[str]) -> list[str]:
+    lang = _lang(request)
+    return [in_lang(reason, lang) for reason in reasons]
+
+
+def _who(request: Request) -> str:
+    """The operator who logged in, for the record's history and the log."""
+    return (request.getUser() or b"").decode("utf-8", "replace") or "operator (bearer token)"
 
 
 def _carry_out(
@@ -349,9 +452,9 @@ def _carry_out(
             raise
         return error(request, 404, f"no record {record_id}")
     except CommandRefused as refused:
-        return error(request, 409, "refused", list(refused.reasons))
+        return error(request, 409, "refused", _in_lang(request, refused.reasons))
     except RecordError as err:
-        return error(request, 400, "bad record", list(err.reasons))
+        return error(request, 400, "bad record", _in_lang(request, err.reasons))
     except Conflict:
         # Another gateway process kept changing the same legs: worth trying again shortly.
         request.setHeader(b"retry-after", b"1")

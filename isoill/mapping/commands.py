@@ -27,6 +27,11 @@ SEND          responder  Shipped (needs PAYMENT=IFM in CMMNT, SUM and SDATE; DDA
 INQUIRE       responder  ILL-Answer conditional (CODE= or COND= says the condition)
 PARDON        responder  Cancel-Reply yes when a Cancel is waiting, else ILL-Answer unfilled
 OK            responder  Checked-In, closing a returned loan
+RETRY         requester  nothing: a refused record back to 準備中; ORDER then opens a new
+                         ISO transaction, once HMLISO or ODATE changed (N-11)
+COPY          requester  nothing: the new record is ``receive_guard.copy_request``
+FORWARD       requester  refused: OCLC forwards by itself (N-12); RETRY and change HMLISO
+CLAIM         both       refused: not available on Global ILL (N-21)
 ============  =========  ==================================================================
 
 Sources differ on which command sends Received for a copy (NL27 and the seed say RECEIVE, ISO3
@@ -79,6 +84,8 @@ from isoill.machine import (
 )
 from isoill.machine.reports import service_date_time
 from isoill.mapping import cmmnt
+from isoill.mapping.messages import Text, in_lang, say
+from isoill.mapping.receive_guard import Verdict, check_receive
 from isoill.mapping.record import Command, Record, Service, Stat
 
 
@@ -123,21 +130,29 @@ class Leg:
 
         ``options``: ``request`` (ORDER: the ILL-Request from :func:`order_request`),
         ``shipped`` and ``policy`` (RECEIVE/BORROW: what the RECEIVE checks look at),
-        ``force=True`` (RECEIVE/BORROW: go ahead although the checks failed, as staff may
-        after agreeing with the lender)."""
+        ``force=True`` with a ``reason`` and who forced it (``by``) (RECEIVE/BORROW: go ahead
+        although the checks failed, as staff may after agreeing with the lender; the history
+        says which checks were overridden)."""
         at = at or datetime.now()
         handler = _HANDLERS.get((self.role, command))
         if handler is None:
             raise CommandRefused(command, [f"{command} is not a {self.role}'s command on the link"])
         stat, apdu = handler(self, command, at, options)
         transaction = self.transaction
+        if isinstance(apdu, ILLRequest) and transaction.request is not None:
+            # A RETRYed record ordered again: a new ISO transaction (N-11).
+            transaction = Transaction(self.role, apdu.transaction_id)
         if apdu is not None:
             try:
                 transaction = machine.send(transaction, apdu, at=at)
             except ProhibitedTransition as refused:
                 raise CommandRefused(command, [refused.report.note or str(refused)]) from None
         record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
+        if isinstance(apdu, ILLRequest) and not record.ODATE:
+            record = record.replace(ODATE=f"{at:%Y%m%d}")  # NACSIS fills ODATE at ORDER
         record = record.with_history(_history(command, apdu, at))
+        if options.get("force") and command in _GUARDED:
+            record = record.with_history(_forced(self, command, options, at))
         return Leg(record, transaction), [apdu] if apdu is not None else []
 
     def receive(self, apdu: APDU, *, at: datetime | None = None) -> tuple[Leg, Outcome]:
@@ -158,10 +173,13 @@ class Leg:
 
 def _lender_incoming(record: Record, apdu: APDU, at: datetime) -> Record:
     """What an OCLC borrower's APDU does to a Japanese lender's record: a new request waits
-    to be received (未処理); anything else is noted in the history, a Cancel as NACSIS notes
-    it ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON."""
+    to be received (未処理); a Cancel is a new inquiry (新着照会) noted as NACSIS notes it
+    ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON; anything else is noted in
+    the history."""
     if isinstance(apdu, ILLRequest):
         record = record.replace(STAT=Stat.UNPROCESSED)
+    elif isinstance(apdu, Cancel):
+        record = record.replace(STAT=Stat.NEW_INQUIRY)
     name = "CANCEL-APDU arrived" if isinstance(apdu, Cancel) else f"APDU={type(apdu).__name__}"
     return record.with_history(f"{name} OCLC {at:%Y%m%d}")
 
@@ -192,12 +210,48 @@ def common_fields(txn: Transaction, at: datetime) -> dict[str, Any]:
 
 
 def _order(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    before = leg.transaction.request
+    if before is not None and leg.record.STAT is not Stat.PREPARING:
+        raise CommandRefused(command, [_why_not(command, leg.record.STAT, "準備中")])
     request = options.get("request")
     if request is None:
         from isoill.mapping.to_iso import order_request
 
         request = order_request(leg.record, at=at)
+    if before is not None and request.transaction_id == before.transaction_id:
+        raise CommandRefused(command, [say("n11-used")])
     return Stat.IN_PROCESS, request
+
+
+def _why_not(command: Command, stat: Stat | None, wanted: str) -> Text:
+    return say("needs-stat", command=command, wanted=wanted, stat=stat or "-")
+
+
+#: ISO states in which OCLC has ended the request without supplying it: the record may be
+#: rebuilt (RETRY) and ordered again from another lender.
+_ENDED_UNFILLED = (State.NOT_SUPPLIED, State.CANCELLED)
+
+
+def _retry(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    """RETRY (ISO3 5.9): a refused record back to 準備中, to be ordered again after HMLISO or
+    ODATE changed (N-11)."""
+    if leg.transaction.state not in _ENDED_UNFILLED or leg.record.STAT not in (
+        Stat.NEW_INQUIRY,
+        Stat.INQUIRY,
+    ):
+        why = say("retry-refused", stat=leg.record.STAT or "-", isostat=leg.transaction.state)
+        raise CommandRefused(command, [why])
+    return Stat.PREPARING, None
+
+
+def _copy(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    """COPY (ISO3 5.9): the record stays as it is; the new record is
+    :func:`isoill.mapping.receive_guard.copy_request` of it, ordered on its own."""
+    return None, None
+
+
+def _forward(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    raise CommandRefused(command, [say("forward-refused")])
 
 
 def _answer(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
@@ -217,10 +271,19 @@ def _cancel(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -
 
 
 def _receive_item(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
-    """RECEIVE: of an inquiry (no APDU), of a copy (Received, checked first), of a loan
-    (no APDU: BORROW sends the Received)."""
-    if leg.transaction.state is not State.SHIPPED and leg.record.STAT is not Stat.SHIPPED:
+    """RECEIVE: of an inquiry (新着照会; no APDU), of a shipped copy (発送; Received, checked
+    first), of a shipped loan (no APDU: BORROW sends the Received). Anything else has not
+    arrived: RECEIVE at 処理中 would make a request billable that was never shipped."""
+    stat = leg.record.STAT
+    if stat is Stat.NEW_INQUIRY:
         return Stat.INQUIRY, None
+    shipped = stat is Stat.SHIPPED or (stat is None and leg.transaction.state is State.SHIPPED)
+    if not shipped:
+        why = _why_not(command, stat, "発送 / 新着照会")
+        if stat is Stat.IN_PROCESS:
+            hint = say("n27-hint")
+            why = Text(f"{why}; {hint}", f"{why.ja}。{hint.ja}")
+        raise CommandRefused(command, [why])
     if leg.record.SRVCE is Service.LOAN or _is_loan(leg):
         return Stat.ARRIVAL_PROCESSING, None
     _check_before_receipt(leg, command, options)
@@ -237,18 +300,68 @@ def _is_loan(leg: Leg) -> bool:
     return leg.transaction.service_type is ILLServiceType.LOAN
 
 
-def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
-    from isoill.mapping.receive_guard import check_receive
+#: The commands that make a request billable, and so run the checks before RECEIVE first.
+_GUARDED = (Command.RECEIVE, Command.BORROW)
 
+
+def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -> None:
     if options.get("force"):
+        if not str(options.get("reason") or "").strip():
+            raise CommandRefused(command, [say("force-reason")])
         return
+    verdict = _verdict(leg, options)
+    if not verdict.ok:
+        action = verdict.action
+        todo = Text(f"what to do: {action}", f"対応: {in_lang(action, 'ja')}")
+        raise CommandRefused(command, [*verdict.reasons, todo])
+
+
+def _verdict(leg: Leg, options: dict[str, Any]) -> Verdict:
     shipped = options.get("shipped")
     if shipped is None:
         found = leg.transaction.apdus(Shipped)
         shipped = found[-1] if found else None
-    verdict = check_receive(leg.record, shipped, options.get("policy"))
-    if not verdict.ok:
-        raise CommandRefused(command, [*verdict.reasons, f"what to do: {verdict.action}"])
+    return check_receive(leg.record, shipped, options.get("policy"))
+
+
+def _forced(leg: Leg, command: Command, options: dict[str, Any], at: datetime) -> str:
+    """The history line of a forced RECEIVE/BORROW: who, why, and each check overridden (by
+    its rule number), so that the record itself shows what was skipped."""
+    overridden = [reason.split(":")[0] for reason in _verdict(leg, options).reasons]
+    by = str(options.get("by") or "staff")
+    return (
+        f"FORCED {command} {at:%Y%m%d %H%M%S} by {by}: {str(options['reason']).strip()}"
+        f" / overridden: {', '.join(overridden) or 'none (the checks passed)'}"
+    )
+
+
+#: What a command's options may hold when they come as JSON (the HTTP API): JSON types only,
+#: the rest (the ILL-Request, the Shipped, the lending policy) is the gateway's own.
+_JSON_OPTIONS = {"force": bool, "reason": str}
+
+
+def json_options(command: Command, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` of ``command`` as given over HTTP, checked; ValueError says what is
+    wrong (an HTTP 400, never a fault further in)."""
+    problems = []
+    for key, value in options.items():
+        wanted = _JSON_OPTIONS.get(key)
+        if key in ("policy", "shipped"):
+            problems.append(
+                f"{key}: the gateway takes the {'lending policy' if key == 'policy' else 'Shipped'}"
+                " from its configuration and its transaction, not from the request"
+            )
+        elif wanted is None:
+            problems.append(f"{key}: not an option; options are force and reason")
+        elif not isinstance(value, wanted):
+            problems.append(f"{key}: {'true or false' if wanted is bool else 'text'}")
+    if options.get("force") is True and command not in _GUARDED:
+        problems.append(f"force: only RECEIVE and BORROW have checks to override, not {command}")
+    if options.get("force") is True and not str(options.get("reason") or "").strip():
+        problems.append(say("force-reason"))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return dict(options)
 
 
 def _received(leg: Leg, at: datetime, kind: ILLServiceType) -> Received:
@@ -271,6 +384,8 @@ def _renew(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) ->
 
 
 def _accept(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
+    if leg.transaction.state is State.CANCEL_PENDING:
+        raise CommandRefused(command, [say("cancel-arrived")])
     if leg.transaction.state is not State.IN_PROCESS:
         raise CommandRefused(command, [f"no new request to accept (ISO {leg.transaction.state})"])
     return Stat.IN_PROCESS, None
@@ -346,12 +461,8 @@ def _check_in(leg: Leg, command: Command, at: datetime, options: dict[str, Any])
 
 
 def _not_on_the_link(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
-    why = {
-        Command.CLAIM: "CLAIM cannot be used on Global ILL: e-mail the lender (rule N-21)",
-        Command.CALLBACK: "CALLBACK cannot undo what the link has sent; CANCEL, or e-mail the "
-        "lender (rule N-10)",
-    }[command]
-    raise CommandRefused(command, [why])
+    key = {Command.CLAIM: "claim-refused", Command.CALLBACK: "callback-refused"}[command]
+    raise CommandRefused(command, [say(key)])
 
 
 def _reason_comment(record: Record) -> tuple[cmmnt.Comment, list[str]]:
@@ -412,6 +523,9 @@ _HANDLERS: dict[tuple[Role, Command], Any] = {
     (Role.REQUESTER, Command.RENEW): _renew,
     (Role.REQUESTER, Command.CLAIM): _not_on_the_link,
     (Role.REQUESTER, Command.CALLBACK): _not_on_the_link,
+    (Role.REQUESTER, Command.FORWARD): _forward,
+    (Role.REQUESTER, Command.RETRY): _retry,
+    (Role.REQUESTER, Command.COPY): _copy,
     (Role.RESPONDER, Command.RECEIVE): _accept,
     (Role.RESPONDER, Command.SEND): _send,
     (Role.RESPONDER, Command.INQUIRE): _inquire,
@@ -421,4 +535,4 @@ _HANDLERS: dict[tuple[Role, Command], Any] = {
     (Role.RESPONDER, Command.CALLBACK): _not_on_the_link,
 }
 
-__all__ = ["CommandRefused", "Leg"]
+__all__ = ["CommandRefused", "Leg", "json_options"]

@@ -149,6 +149,27 @@ def load_policies(path: str | Path) -> Policies:
     return read_policies(Path(path).read_text(encoding="utf-8-sig"))
 
 
+class PolicyFile:
+    """A policy table kept in a file that staff edit while the gateway runs: read again
+    whenever the file changes (its modification time or size), so a lender added to it
+    counts at the next RECEIVE without a restart. A file that cannot be read raises, rather
+    than leaving the checks on a table staff have replaced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int] | None = None
+        self._table = Policies({})
+
+    def current(self) -> Policies:
+        """The table as the file now says; PolicyError (or OSError) when it cannot be read."""
+        info = self.path.stat()
+        seen = (info.st_mtime_ns, info.st_size)
+        if seen != self._seen:
+            self._table = load_policies(self.path)
+            self._seen = seen
+        return self._table
+
+
 def _policy(number: int, cells: dict[str, str], problems: list[str]) -> Policy | None:
     before = len(problems)
     where = f"line {number}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from string import Template
 
@@ -34,6 +35,7 @@ from isoill.mapping.from_oclc import (
     sent_physical_for_copy,
     shipped_cost,
 )
+from isoill.mapping.messages import Text, say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
 
@@ -314,13 +316,17 @@ class _Kind(StrEnum):
 _LENDER_KINDS = (_Kind.NO_IFM, _Kind.OVER_MAX_COST, _Kind.FEE, _Kind.CURRENCY)
 
 
-def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None) -> Verdict:
+def check_receive(
+    record: Record, shipped: Shipped | None, policy: Policy | None, *, policy_required: bool = True
+) -> Verdict:
     """May the requester RECEIVE this arrival? N-13 .. N-19 and N-22 .. N-24.
 
     The lender's entries are taken from ``shipped`` when given, else from the newest
     ``APDU=Shipped OCLC`` history line, else from SUM/CCODE; PAYMENT=IFM counts when either the
     Shipped or the history line shows it. Without a lending policy the fee cannot be compared
-    (N-15), which is itself a reason not to RECEIVE yet.
+    (N-15), which is a reason not to RECEIVE yet where a policy is expected (the gateway);
+    with ``policy_required=False`` (staff checking by hand, without a policy table) it is a
+    note instead.
     """
     problems: list[tuple[_Kind, str]] = []
     notes: list[str] = []
@@ -328,17 +334,9 @@ def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None
     before_borrow = record.STAT is Stat.ARRIVAL_PROCESSING and record.SRVCE is Service.LOAN
     received = record.STAT in RECEIVED_STATES and not before_borrow
     if record.STAT is Stat.IN_PROCESS:
-        problems.append(
-            (
-                _Kind.STATE,
-                "N-27: STAT is 処理中 (IN-PROCESS): the item arrived but the record never "
-                "reached 発送 (SHIPPED)",
-            )
-        )
+        problems.append((_Kind.STATE, say("why-n27")))
     elif not received and not before_borrow and record.STAT is not Stat.SHIPPED:
-        problems.append(
-            (_Kind.STATE, f"STAT is {record.STAT or 'not set'}: RECEIVE of an arrival needs 発送")
-        )
+        problems.append((_Kind.STATE, say("why-stat", stat=record.STAT or "not set")))
 
     line = last_shipped(record)
     if line is not None:
@@ -350,13 +348,7 @@ def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None
     else:
         cost = _record_cost(record, problems)
     if shipped is None and line is None:
-        problems.append(
-            (
-                _Kind.NO_SHIPPED,
-                "N-16: no APDU=Shipped OCLC line in the history and no Shipped message: what "
-                "the lender entered cannot be checked",
-            )
-        )
+        problems.append((_Kind.NO_SHIPPED, say("why-no-shipped")))
     cost = cost or Cost(None, None)
     ifm = (shipped is not None and lender_pays_ifm(shipped)) or (
         line is not None and line.comment.payment == "IFM"
@@ -373,14 +365,10 @@ def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None
         problems += _max_cost_problems(cost, max_cost, reading.problems)
     if not ifm:
         problems += _ifm_problems(cost, policy, free_by_policy, notes)
-    if policy is None:
-        problems.append(
-            (
-                _Kind.NO_POLICY,
-                "N-15: no lending policy for the lender: the charge cannot be compared with "
-                "its ILL-Copy-Charge / ILL-Loan-Charge",
-            )
-        )
+    if policy is None and not policy_required:
+        notes.append(say("note-no-policy"))
+    elif policy is None:
+        problems.append((_Kind.NO_POLICY, say("why-no-policy")))
     else:
         problems += _fee_problems(cost, policy, record.SRVCE or Service.COPY, physical)
 
@@ -394,7 +382,20 @@ def check_receive(record: Record, shipped: Shipped | None, policy: Policy | None
     if not problems:
         notes.append("N-19: the yen charge comes on the monthly invoice from Kinokuniya")
     facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
-    return _verdict(record, policy, problems, notes, facts)
+    return _verdict(with_shipped(record, shipped), policy, problems, notes, facts)
+
+
+def with_shipped(record: Record, shipped: Shipped | None) -> Record:
+    """``record`` as the lender's Shipped fills it in (ship date, due date, amount, OCLC ILL
+    number in the APDU=Shipped OCLC line), when its history does not have that line yet: what
+    a letter quotes comes from the APDU, not "not recorded"."""
+    if shipped is None or last_shipped(record) is not None:
+        return record
+    from isoill.mapping.from_oclc import apply_incoming
+
+    on = shipped.supply_details.date_shipped
+    day = on if isinstance(on, date) else date.today()
+    return apply_incoming(record, shipped, at=day).replace(STAT=record.STAT)
 
 
 @dataclass(frozen=True)
@@ -448,12 +449,7 @@ def _max_cost_problems(
         ]
     assert cost.amount is not None  # not free
     if cost.amount > max_cost.amount:
-        return [
-            (
-                _Kind.OVER_MAX_COST,
-                f"N-14/N-23: the total {_money(cost)} exceeds MAX-COST {_money(max_cost)}",
-            )
-        ]
+        return [(_Kind.OVER_MAX_COST, say("why-over", cost=_money(cost), limit=_money(max_cost)))]
     return []
 
 
@@ -479,18 +475,9 @@ def _ifm_problems(
                 f"N-16/N-22: no PAYMENT=IFM; the amount is {_money(cost)} but {why}",
             )
         ]
-    return [
-        (
-            _Kind.NO_IFM,
-            "N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM: the lender has not "
-            f"agreed to settle {_money(cost)} through IFM"
-            + (
-                f" (and {policy.symbol}'s lending policy says it does not accept IFM)"
-                if policy is not None and not policy.ifm
-                else ""
-            ),
-        )
-    ]
+    if policy is not None and not policy.ifm:
+        return [(_Kind.NO_IFM, say("why-no-ifm-policy", cost=_money(cost), lender=policy.symbol))]
+    return [(_Kind.NO_IFM, say("why-no-ifm", cost=_money(cost)))]
 
 
 def _services(service: Service, physical: bool) -> tuple[Service, ...]:
@@ -546,13 +533,7 @@ def _fee_problems(
             )
         ]
     if all(cost.amount != c for _, c in charges):
-        return [
-            (
-                _Kind.FEE,
-                f"N-15/N-24: the charge {_money(cost)} differs from {policy.symbol}'s lending "
-                f"policy ({stated})",
-            )
-        ]
+        return [(_Kind.FEE, say("why-fee", cost=_money(cost), lender=policy.symbol, stated=stated))]
     return []
 
 
@@ -570,17 +551,17 @@ def _verdict(
     reasons = [text for _, text in problems]
     if not problems:
         if facts.received:
-            action = "The record was already RECEIVEd and nothing is wrong: go on as usual."
+            action: str = say("act-received-ok")
         elif facts.command == "BORROW":
-            action = "BORROW the record, after checking the item is the one requested (N-13)."
+            action = say("act-borrow-ok")
         else:
-            action = (
-                "RECEIVE the record, after checking the item is the one requested (N-13); then "
-                "OK (copy) or BORROW (loan)."
-            )
+            action = say("act-receive-ok")
         return Verdict(True, reasons, action, notes)
     steps = [_first_step(record, policy, kinds, facts)]
     steps += [_STEPS[kind](facts) for kind in _Kind if kind in kinds and kind in _STEPS]
+    action = Text(
+        " ".join(steps), " ".join(step.ja if isinstance(step, Text) else step for step in steps)
+    )
     letter = None
     lender_kinds = [k for k in _LENDER_KINDS if k in kinds]
     if lender_kinds:
@@ -591,111 +572,60 @@ def _verdict(
         )
         template = LETTER_AFTER_RECEIVE if facts.received else LETTER_BEFORE_RECEIVE
         letter = template.substitute(fields, problems=paragraphs)
-    return Verdict(False, reasons, " ".join(steps), notes, letter)
+    return Verdict(False, reasons, action, notes, letter)
 
 
 def _first_step(record: Record, policy: Policy | None, kinds: set[_Kind], facts: _Facts) -> str:
     if not kinds & set(_LENDER_KINDS):
-        return f"Do not {facts.command} yet."
+        return say("act-not-yet", command=facts.command)
     if facts.received:
-        return (
-            "The record was already RECEIVEd, so it is billable as it stands. "
-            f"E-mail the lender {_lender(record, policy)} at once (N-20)."
-        )
+        return say("act-received-email", lender=_the_lender(record, policy))
     where = "発送 (SHIPPED)" if facts.command == "RECEIVE" else f"{record.STAT}"
-    return (
-        f"Keep the record at {where} and do not {facts.command}: {facts.command} makes the "
-        "request billable on OCLC and cannot be undone, and CLAIM is not available (N-17, "
-        f"N-18). E-mail the lender {_lender(record, policy)} first (N-20)."
-    )
+    return say("act-keep", where=where, command=facts.command, lender=_the_lender(record, policy))
 
 
 def _step_state(facts: _Facts) -> str:
-    return (
-        "If the item arrived while the record is still 処理中, ask the NII NACSIS-ILL desk "
-        "first; if it finds no system fault, e-mail the lender to set the record to Shipped "
-        "(N-27)."
-    )
+    return say("step-state")
 
 
 def _step_no_shipped(facts: _Facts) -> str:
-    return (
-        "Wait for the lender's Shipped message (the APDU=Shipped OCLC line) before "
-        f"{facts.command}."
-    )
+    return say("step-no-shipped", command=facts.command)
 
 
 def _step_unreadable(facts: _Facts) -> str:
-    return "The lender's amount cannot be read: ask the lender what it charged."
+    return say("step-unreadable")
 
 
 def _step_max_cost_missing(facts: _Facts) -> str:
-    return (
-        "Without MAX-COST, IFM cannot pay (N-6): agree with the lender a dummy record that "
-        "states MAX-COST, or individual settlement."
-    )
+    return say("step-max-cost-missing")
 
 
 def _step_no_ifm(facts: _Facts) -> str:
-    if facts.received:
-        return (
-            "Without PAYMENT=IFM the request is outside IFM and the lender may invoice you "
-            "directly. To pay through IFM, agree a dummy record with the lender; the original "
-            "may go on to its final state, but to avoid double billing ask the NII NACSIS-ILL "
-            "desk, with the lender's agreement, to set it to CANCEL (N-22)."
-        )
-    return (
-        "Ask the lender to settle through IFM. With its agreement send a dummy record (same "
-        "request, ARTCL naming the OCLC ILL number) and go on with the dummy; once the lender "
-        "agrees, ask the NII NACSIS-ILL desk to set this record to CANCEL. No dummy is needed "
-        "if individual settlement (the lender's own invoice) is possible and agreed (N-22)."
-    )
+    return say("step-no-ifm-received" if facts.received else "step-no-ifm")
 
 
 def _step_over_max_cost(facts: _Facts) -> str:
-    cost = facts.cost
-    limit = _money(facts.max_cost) if facts.max_cost else "MAX-COST"
+    cost = _money(facts.cost)
     if facts.received:
         # Not in the guide: over MAX-COST, IFM does not pay (O-4), so this is N-22's case.
-        return (
-            f"Over MAX-COST the request is outside IFM and the lender may invoice {_money(cost)} "
-            "directly: agree a dummy record or individual settlement, and have the NII "
-            "NACSIS-ILL desk set the original to CANCEL to avoid double billing (N-22, N-23)."
-        )
-    return (
-        "MAX-COST of a record at 発送 cannot be edited. If a dummy record is agreed, have the "
-        "NII NACSIS-ILL desk set this record to CANCEL (as for N-22) and send a dummy with "
-        f"either (A) MAX-COST raised to at least the total {_money(cost)}, or (B) the lender "
-        f"lowering its total to at most {limit}. No dummy is needed if individual settlement "
-        "is possible and agreed (N-23)."
-    )
+        return say("step-over-max-cost-received", cost=cost)
+    limit = _money(facts.max_cost) if facts.max_cost else "MAX-COST"
+    return say("step-over-max-cost", cost=cost, limit=limit)
 
 
 def _step_fee(facts: _Facts) -> str:
     if facts.received and facts.ifm:
-        return (
-            "With PAYMENT=IFM, IFM is concluded and will be billed next month: settle it with "
-            f"the lender at once; if a dummy record is agreed, get the agreement of the "
-            f"{GIF_TEAM} and the {KINOKUNIYA}, then ask the NII NACSIS-ILL desk to set the "
-            "original to CANCEL (N-24)."
-        )
-    return (
-        "Ask the lender to check its charge against its lending policy; if it changes the "
-        "charge on OCLC, ask the NII NACSIS-ILL desk to change the amount on this record "
-        "(N-24)."
-    )
+        return say("step-fee-billed", gif=GIF_TEAM, kinokuniya=KINOKUNIYA)
+    return say("step-fee")
 
 
 def _step_currency(facts: _Facts) -> str:
     currency = facts.max_cost.currency if facts.max_cost else "the MAX-COST currency"
-    return f"Ask the lender to state its charge in {currency}: IFM pays only that (O-4)."
+    return say("step-currency", currency=currency)
 
 
 def _step_no_policy(facts: _Facts) -> str:
-    return (
-        "Look up the lender's lending policy (ILL-Copy-Charge, ILL-Loan-Charge, ILL-Commun1/2) "
-        "and check again with it (N-15)."
-    )
+    return say("step-no-policy")
 
 
 _STEPS = {
@@ -725,8 +655,7 @@ def not_received(record: Record, policy: Policy | None = None) -> Action:
     """2.6 (1), N-21: the copy has not come."""
     return Action(
         case="N-21 (1): not received",
-        record="Leave the record as it is (do not RECEIVE; CLAIM is not available on Global "
-        "ILL) and e-mail the lender a reminder.",
+        record=say("guide-not-received"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_NOT_RECEIVED, record, policy),
     )
@@ -736,8 +665,7 @@ def wrong_or_defective(record: Record, problem: str, policy: Policy | None = Non
     """2.6 (2), N-21: the wrong copy, or a defective one, came."""
     return Action(
         case="N-21 (2): wrong or defective copy",
-        record="Keep the record at 発送 and do not RECEIVE until a correct copy arrives or the "
-        "lender agrees how to settle; e-mail the lender.",
+        record=say("guide-wrong-copy"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_WRONG_OR_DEFECTIVE, record, policy, problem=problem),
     )
@@ -749,25 +677,16 @@ def requested_by_mistake(record: Record, policy: Policy | None = None) -> Action
     letter = _letter(LETTER_REQUESTED_BY_MISTAKE, record, policy)
     lender = _lender(record, policy)
     if record.STAT is Stat.PREPARING:
-        what = "Nothing was ordered: leave the record at 準備中 or reuse it."
+        what = say("guide-mistake-preparing")
         contact: tuple[str, ...] = ()
     elif record.STAT is Stat.UNPROCESSED and record.ISOSTAT in (None, State.IDLE):
-        what = (
-            "CALLBACK the record now, before the hourly batch sends the request (N-10); once "
-            "it has gone, CANCEL it."
-        )
+        what = say("guide-mistake-callback")
         contact = ()
     elif record.ISOSTAT in (State.PENDING, State.CONDITIONAL):
-        what = (
-            "CANCEL the record (it sends a Cancel to OCLC); if CANCEL cannot cancel it, "
-            "e-mail the lender."
-        )
+        what = say("guide-mistake-cancel")
         contact = (lender,)
     else:
-        what = (
-            "CANCEL can no longer cancel the record: e-mail the lender and ask it to cancel; "
-            "do not RECEIVE anything that arrives before it answers."
-        )
+        what = say("guide-mistake-email")
         contact = (lender,)
     return Action("N-21 (3): requested by mistake", what, contact, letter)
 
@@ -778,9 +697,7 @@ def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Act
     reason = answers[-1].comment.unfilled if answers else None
     return Action(
         case="N-26 (5): copy arrived, record refused",
-        record="To pay, the record must reach 確認 (loans 返却確認): with the lender's agreement "
-        "send a dummy record (or re-request with this record, RETRY) and have the lender take "
-        "it to 発送; then RECEIVE and OK it (N-40).",
+        record=say("guide-rejected"),
         contact=(_lender(record, policy),),
         letter=_letter(
             LETTER_REJECTED_AFTER_SHIPPING,
@@ -800,15 +717,13 @@ def stuck_in_processing(
     if not nii_found_no_fault:
         return Action(
             case="N-27 (9): copy arrived, record still 処理中",
-            record="Leave the record at 処理中 and ask the NII NACSIS-ILL desk whether a system "
-            "fault lost the lender's Shipped; if NII finds none, e-mail the lender (letter).",
+            record=say("guide-stuck-ask-nii"),
             contact=(NII_DESK,),
             letter=letter,
         )
     return Action(
         case="N-27 (9): copy arrived, record still 処理中",
-        record="NII found no system fault: e-mail the lender to set the record to Shipped; "
-        "check and RECEIVE once it is at 発送.",
+        record=say("guide-stuck-email"),
         contact=(_lender(record, policy),),
         letter=letter,
     )
@@ -818,23 +733,67 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     """2.6 (4), N-25: the lender sent the item itself for a copy request."""
     if record.SRVCE is Service.LOAN:
         # Shipped as a loan: the ISO transaction is a loan (see from_oclc.apply_incoming).
-        what = (
-            "The lender shipped it as a loan: after check_receive, RECEIVE and BORROW; use the "
-            f"item in the library and SENDBACK it by {_day(record.DDATE)}; the lender's "
-            "Checked-In ends the record at 返却確認. Pack it as the guide's 7.4 says."
-        )
+        what = say("guide-physical-loan", due=_day(record.DDATE))
     else:
-        what = (
-            "Process it as a copy arrival: after check_receive, RECEIVE and OK; use the item "
-            f"and post it back by {_day(record.DDATE)}. No record operation is needed for the "
-            "return (do not SENDBACK). Pack it as the guide's 7.4 says."
-        )
+        what = say("guide-physical-copy", due=_day(record.DDATE))
     return Action(
         case="N-25 (4): physical item for a copy request",
         record=what,
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_PHYSICAL_ITEM, record, policy),
     )
+
+
+# --- every case's letter ----------------------------------------------------------------------
+
+#: The guide's letter cases (2.5, 2.6 (1)-(9)), by the name the command line and the HTTP API
+#: use. ``before-receive`` and ``after-receive`` are the checks' letter (N-22 .. N-24) for a
+#: record not yet RECEIVEd and one RECEIVEd already.
+LETTER_CASES = (
+    "not-received",
+    "wrong-or-defective",
+    "requested-by-mistake",
+    "physical-item",
+    "rejected-after-shipping",
+    "before-receive",
+    "after-receive",
+    "stuck-in-processing",
+)
+
+
+def letter_for(
+    case: str,
+    record: Record,
+    shipped: Shipped | None = None,
+    policy: Policy | None = None,
+    *,
+    problem: str = "",
+) -> Action:
+    """The ``case`` letter (one of :data:`LETTER_CASES`) for ``record``, filled from the
+    lender's ``shipped`` when given. RecordError when the case has no letter to write (the
+    checks before RECEIVE pass) or is not one of the guide's."""
+    filled = with_shipped(record, shipped)
+    if case in ("before-receive", "after-receive"):
+        stat = Stat.SHIPPED if case == "before-receive" else Stat.ARRIVAL_PROCESSING
+        verdict = check_receive(record.replace(STAT=stat), shipped, policy, policy_required=False)
+        if verdict.letter is None:
+            why = " ".join(verdict.reasons) or "the checks pass"
+            raise RecordError([f"{case}: nothing to ask the lender: {why}"])
+        return Action(case, verdict.action, (_lender(record, policy),), verdict.letter)
+    if case == "wrong-or-defective":
+        if not problem.strip():
+            raise RecordError([f"{case}: say what is wrong with the copy (the problem)"])
+        return wrong_or_defective(filled, problem.strip(), policy)
+    cases = {
+        "not-received": not_received,
+        "requested-by-mistake": requested_by_mistake,
+        "physical-item": physical_item_for_copy,
+        "rejected-after-shipping": rejected_after_shipping,
+        "stuck-in-processing": stuck_in_processing,
+    }
+    if case not in cases:
+        raise RecordError([f"{case!r}: not a letter case; one of {', '.join(LETTER_CASES)}"])
+    return cases[case](filled, policy)
 
 
 # --- the dummy record ------------------------------------------------------------------------
@@ -870,13 +829,8 @@ def dummy_record(
         reading.comment, payment="IFM", max_cost=max_cost or reading.comment.max_cost
     )
     text = record.CMMNT if comment == reading.comment else cmmnt.write(comment)
-    dummy = dataclasses.replace(
-        Record(),
-        **{name: getattr(record, name) for name in _REQUEST_FIELDS},
-        STAT=Stat.PREPARING,
-        SRVCE=Service.COPY if sent_physical_for_copy(record) else record.SRVCE,
-        ARTCL=DUMMY_ARTCL.substitute(illnum=oclc_illnum, staff=name),
-        CMMNT=text,
+    dummy = copy_request(record).replace(
+        ARTCL=DUMMY_ARTCL.substitute(illnum=oclc_illnum, staff=name), CMMNT=text
     )
     mark = Comment(
         oclc_illnum=oclc_illnum,
@@ -888,15 +842,27 @@ def dummy_record(
     return dummy, record.with_history(f"{CANCEL_MARK} {cmmnt.write(mark)}")
 
 
+def copy_request(record: Record) -> Record:
+    """What NACSIS's COPY makes of ``record``: a new record (準備中, no ID, no history, no
+    supply data) asking for the same item, to be ordered on its own. A physical item sent for
+    a copy made the record a loan; its copy is a copy again."""
+    return dataclasses.replace(
+        Record(),
+        **{name: getattr(record, name) for name in _REQUEST_FIELDS},
+        STAT=Stat.PREPARING,
+        SRVCE=Service.COPY if sent_physical_for_copy(record) else record.SRVCE,
+    )
+
+
 def marked_for_cancel(record: Record) -> bool:
     return any(line.startswith(CANCEL_MARK + " ") for line in record.HISTORY)
 
 
-#: What a dummy repeats: the request and its routing, not the transaction's own data.
+#: What COPY and a dummy repeat: the request and its routing, not the transaction's own data.
 _REQUEST_FIELDS = (
     "OMLID", "OMLIDISO", "AMLID", "HMLISO", "ACCT", "TYPE", "BIBID", "BIBNT", "STDNO", "VLNO",
-    "PAGE", "YEAR", "CLNT", "CLNTP", "ODATE", "OSTAF", "OADRS", "OLDF", "OLDAF", "SPVIA", "PRMT",
-    "HOLDINGS",
+    "PAGE", "YEAR", "ARTCL", "CLNT", "CLNTP", "ODATE", "CMMNT", "OSTAF", "OADRS", "OLDF", "OLDAF",
+    "SPVIA", "PRMT", "HOLDINGS",
 )  # fmt: skip
 
 
@@ -908,6 +874,12 @@ def _lender(record: Record, policy: Policy | None) -> str:
     if policy is not None and policy.emails:
         return f"{symbol} <{'>, <'.join(policy.emails)}>"
     return f"{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)"
+
+
+def _the_lender(record: Record, policy: Policy | None) -> str:
+    """ "the lender PIT <...>", and never "the lender the lender" for a record without HMLISO."""
+    whom = _lender(record, policy)
+    return whom if whom.startswith("the lender") else f"the lender {whom}"
 
 
 def _day(text: str | None) -> str:

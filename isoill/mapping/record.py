@@ -17,6 +17,7 @@ Two textual forms, both lossless:
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,17 @@ class Command(StrEnum):
     CALLBACK = "CALLBACK"
     RETRY = "RETRY"
     COPY = "COPY"
+
+
+#: How NII numbers the records of the OCLC link: "LA" and eight digits.
+ID_PREFIX = "LA"
+
+
+def new_id() -> str:
+    """An ID in NACSIS's style for a record NACSIS has not numbered yet. Random, not counted:
+    the ISO transaction id is built from it (N-11), and two desks ordering at once must not
+    share one."""
+    return f"{ID_PREFIX}{secrets.randbelow(10**8):08d}"
 
 
 def read_isostat(text: str) -> State:
@@ -373,10 +385,37 @@ def is_single_byte(char: str) -> bool:
         return False
 
 
+def normalised(record: Record) -> tuple[Record, list[str]]:
+    """``record`` with full-width typing in the transferred fields (but TYPE and SPVIA, which
+    may hold Japanese) made single-byte by NFKC, and a note per field it changed. Staff type
+    ``MAX-COST=USD35.50`` in full-width letters in a Japanese input mode, and mean what the
+    link wants. Character by character, and only where NFKC
+    gives single-byte text: half-width katakana (single-byte already) would otherwise turn
+    double-byte, and kana or kanji stay for :func:`single_byte_problems` to refuse."""
+    changes: dict[str, str] = {}
+    notes = []
+    for name in TRANSFERRED:
+        value = getattr(record, name)
+        if value is None or name in MAY_BE_JAPANESE:
+            continue
+        fixed = "".join(_narrow(char) for char in str(value))
+        if fixed != value:
+            changes[name] = fixed
+            notes.append(f"{name}: full-width characters made single-byte (NFKC): {fixed!r}")
+    return (record.replace(**changes) if changes else record), notes
+
+
+def _narrow(char: str) -> str:
+    if is_single_byte(char):
+        return char
+    fixed = unicodedata.normalize("NFKC", char)
+    return fixed if fixed and all(map(is_single_byte, fixed)) else char
+
+
 def single_byte_problems(record: Record) -> list[str]:
     """Every transferred field (but TYPE and SPVIA) with a double-byte character, naming the
     field, the character and its position, and the single-byte form when NFKC gives one
-    (staff often type full-width digits and letters)."""
+    (for a record not passed through :func:`normalised` first)."""
     problems = []
     for name in TRANSFERRED:
         value = getattr(record, name)

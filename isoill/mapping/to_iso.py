@@ -58,7 +58,8 @@ values (O-1, case-insensitive), and NACSIS's ``US:`` prefix, which the NII gatew
 strips (ill-systems.md §1.5), is not one of them.
 
 Every transferred field but TYPE and SPVIA must be single-byte (N-8,
-:func:`isoill.mapping.record.single_byte_problems`), and every CMMNT token must read
+:func:`isoill.mapping.record.single_byte_problems`) once full-width typing is made single-byte
+(:func:`isoill.mapping.record.normalised`, NFKC), and every CMMNT token must read
 (:func:`isoill.mapping.cmmnt.read`'s problems are reported as they are).
 
 Tokens a lender writes (COND, REPLY, UNFILL, RETRY, CODE, DUE-DATE, OCLC-ILLNUM) are refused
@@ -107,7 +108,13 @@ from isoill.mapping import cmmnt
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 from isoill.mapping.cmmnt import Comment, MaxCost
 from isoill.mapping.directory import Directory, nacsis_code, oclc_symbol
-from isoill.mapping.record import Record, RecordError, Service, single_byte_problems
+from isoill.mapping.record import (
+    Record,
+    RecordError,
+    Service,
+    normalised,
+    single_byte_problems,
+)
 
 __all__ = [
     "ARIEL",
@@ -192,6 +199,7 @@ def order_request(
 
     Raises :class:`RecordError` listing every rule the record breaks."""
     moment = (at or datetime.now()).replace(microsecond=0)
+    record, _ = normalised(record)
     problems = list(single_byte_problems(record))
     reading = cmmnt.read(record.CMMNT)
     problems.extend(f"CMMNT: {problem}" for problem in reading.problems)

@@ -120,10 +120,11 @@ class GatewayProcess:
         path: str,
         body: Any = None,
         auth: tuple[str, str] | Literal["operator"] | None = "operator",
+        method: str | None = None,
     ) -> tuple[int, Any]:
-        """A JSON call; ``auth`` is (user, password) for HTTP Basic, by default an operator
-        account made for the purpose (the operations pages and records API need one), or
-        None to ask anonymously."""
+        """A JSON call (POST with a body, GET without, unless ``method`` says); ``auth`` is
+        (user, password) for HTTP Basic, by default an operator account made for the purpose
+        (the operations pages and records API need one), or None to ask anonymously."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if auth == "operator":
@@ -134,7 +135,7 @@ class GatewayProcess:
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.http_port}{path}",
             data=data,
-            method="POST" if body is not None else "GET",
+            method=method or ("POST" if body is not None else "GET"),
             headers=headers,
         )
         try:

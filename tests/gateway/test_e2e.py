@@ -11,7 +11,9 @@ import dataclasses
 import socket
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,17 +73,23 @@ def _legs(gateway: GatewayProcess) -> dict[str, State]:
         store.close()
 
 
+def _asked(gateway: GatewayProcess, side: Side, ask: isoill.ILLRequest) -> Connection:
+    """An association to the gateway on which ``side`` sent ``ask`` and got its ack."""
+    link = Connection.to(gateway.ill_port)
+    link.send(side.sent(ask))
+    ack = link.receive()
+    assert isinstance(ack, isoill.StatusOrErrorReport) and ack.error_report is None, ack
+    assert ack.status_report is not None
+    return link
+
+
 def _flow(gateway: GatewayProcess, west: FakePeer, loan: bool) -> tuple[Side, Side]:
     kind = ILLServiceType.LOAN if loan else ILLServiceType.COPY_NON_RETURNABLE
     ask = request(service=kind, copyright_compliance=None if loan else "US:CCG")
     a = Side(Role.REQUESTER, ask.transaction_id)
     b = Side(Role.RESPONDER, ask.transaction_id)
-    east = Connection.to(gateway.ill_port)
+    east = _asked(gateway, a, ask)
     try:
-        east.send(a.sent(ask))
-        ack = east.receive()
-        assert isinstance(ack, isoill.StatusOrErrorReport) and ack.error_report is None, ack
-        assert ack.status_report is not None
         link, forwarded = west.receive()
         assert isinstance(forwarded, isoill.ILLRequest)
         b.got(forwarded)
@@ -282,18 +290,7 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
         assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
         link, sent = oclc.receive()
         assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
-        link.send(
-            isoill.Shipped(
-                transaction_id=sent.transaction_id,
-                service_date_time=sent.service_date_time,
-                requester_id=sent.requester_id,
-                responder_id=sent.responder_id,
-                shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-                supply_details=isoill.SupplyDetails(
-                    date_shipped=sent.service_date_time.date_time_of_this_service.date  # type: ignore[arg-type]
-                ),
-            )
-        )
+        link.send(_shipped(sent))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             _, record = gateway.http("/api/records/ILL0001")
@@ -310,3 +307,187 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
     finally:
         gateway.stop()
         oclc.close()
+
+
+POLICIES = """\
+symbol,copy_charge,loan_charge,currency,ifm,free_copy,email
+PIT,15.00,,USD,yes,no,ill@pit.example.edu
+"""
+
+
+def _wait_for(gateway: GatewayProcess, record_id: str, stat: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        _, record = gateway.http(f"/api/records/{record_id}")
+        if record["record"].get("STAT") == stat or time.monotonic() > deadline:
+            return dict(record)
+        time.sleep(0.1)
+
+
+def _shipped(sent: isoill.ILLRequest, amount: str | None = None) -> isoill.Shipped:
+    """OCLC's Shipped for ``sent``, with the charge (in USD) and PAYMENT=IFM when given."""
+    from decimal import Decimal
+
+    return isoill.Shipped(
+        transaction_id=sent.transaction_id,
+        service_date_time=sent.service_date_time,
+        requester_id=sent.requester_id,
+        responder_id=sent.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(
+            date_shipped=sent.service_date_time.date_time_of_this_service.date,
+            cost=(
+                None
+                if amount is None
+                else isoill.Amount(monetary_value=Decimal(amount), currency_code="USD")
+            ),
+        ),
+        responder_note=None if amount is None else "PAYMENT=IFM / OCLC-ILLNUM=12345678",
+    )
+
+
+def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -> None:
+    from isoill.mapping.record import Stat
+    from tests.mapping.support import GIF
+
+    (tmp_path / "lenders.csv").write_text(POLICIES)
+    config = RECORDS.replace("default = true\n", 'default = true\npolicies = "lenders.csv"\n', 1)
+    oclc = FakePeer()
+    gateway = GatewayProcess(tmp_path, config.format(port=oclc.port)).start()
+    try:
+        for record_id in ("ILL0001", "ILL0002"):
+            assert gateway.http("/api/records", {**GIF, "ID": record_id})[0] == 201
+            assert (
+                gateway.http(f"/api/records/{record_id}/commands", {"command": "ORDER"})[0] == 200
+            )
+        link, first = oclc.receive()
+        _, second = oclc.receive()
+        assert isinstance(first, isoill.ILLRequest) and isinstance(second, isoill.ILLRequest)
+        sent = {r.transaction_id.transaction_group_qualifier: r for r in (first, second)}
+        link.send(_shipped(sent["ILL0001"], "15.00"))
+        link.send(_shipped(sent["ILL0002"], "18.00"))
+        _wait_for(gateway, "ILL0001", Stat.SHIPPED.value)
+        _wait_for(gateway, "ILL0002", Stat.SHIPPED.value)
+
+        # The policy's charge: RECEIVE without force, and the Received goes to OCLC.
+        status, received = gateway.http("/api/records/ILL0001/commands", {"command": "RECEIVE"})
+        assert status == 200, received
+        assert received["record"]["STAT"] == Stat.ARRIVAL_PROCESSING.value
+        assert isinstance(oclc.receive()[1], isoill.Received)
+
+        # Another charge: refused by the policy's check (N-15/N-24), not for want of a policy.
+        status, refused = gateway.http("/api/records/ILL0002/commands", {"command": "RECEIVE"})
+        assert status == 409 and refused["reasons"][0].startswith("N-15/N-24: 請求額"), refused
+        assert refused["reasons"][-1].startswith("対応: レコードは発送")
+        bad = [
+            {"force": True},
+            {"force": "yes", "reason": "x"},
+            {"policy": {"symbol": "PIT"}},
+            {"shipped": {}},
+        ]
+        for options in bad:
+            status, why = gateway.http(
+                "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": options}
+            )
+            assert status == 400, (options, why)
+        # The letter to PIT, filled from its Shipped and its policy.
+        status, letter = gateway.http("/api/records/ILL0002/letters/before-receive")
+        assert status == 200, letter
+        assert letter["contact"] == ["PIT <ill@pit.example.edu>"]
+        text = letter["letter"]
+        assert text.startswith("To: ill@pit.example.edu\n") and "USD 18.00" in text
+        assert "OCLC ILL no.:    12345678" in text
+        assert "Requested on:    not" not in text and "Shipped on:      not" not in text
+        status, none = gateway.http("/api/records/ILL0002/letters/nonsense")
+        assert status == 400 and "not a letter case" in none["reasons"][0]
+        status, made = gateway.http(
+            "/api/records/ILL0002/dummy", {"oclc_number": "12345678", "lender_staff": "J. Smith"}
+        )
+        assert status == 200 and made["dummy"]["ARTCL"].startswith("This is the dummy"), made
+        assert gateway.http("/api/records/ILL0002/dummy", {"oclc_number": "1"})[0] == 400
+        forced = {"force": True, "reason": "PIT agreed USD 18.00 by e-mail"}
+        status, after = gateway.http(
+            "/api/records/ILL0002/commands", {"command": "RECEIVE", "options": forced}
+        )
+        assert status == 200, after
+        user = gateway.operator()[0]
+        assert after["history"][-1].startswith("FORCED RECEIVE ")
+        assert (
+            f"by {user}: PIT agreed USD 18.00 by e-mail / overridden: N-15/N-24"
+            in (after["history"][-1])
+        )
+        assert any(
+            "forced by" in str(r.get("log_format", "")) and r.get("by") == user
+            for r in gateway.log_records()
+        )
+    finally:
+        gateway.stop()
+        oclc.close()
+
+
+# The OCLC library connects to the gateway, and is answered on its own association.
+LENDING = RECORDS.replace('connect = "tcp:host=127.0.0.1:port={port}"\n', "")
+
+
+def test_the_japanese_lender_edits_sum_and_sdate_then_sends(tmp_path: Path) -> None:
+    """The lender side: ORDER from an OCLC library -> RECEIVE -> PATCH SUM/SDATE -> SEND
+    (Shipped to OCLC) -> OCLC's Received lands on the record."""
+    from urllib.parse import quote
+
+    from isoill.mapping.record import Stat
+
+    gateway = GatewayProcess(tmp_path, LENDING).start()
+    pit = isoill.SystemId.institution("OCLC:PIT")
+    parties = {"requester_id": pit, "responder_id": isoill.SystemId.institution("NACSIS:FA1")}
+    tid = isoill.TransactionId(
+        initial_requester_id=pit, transaction_group_qualifier="OCLC", transaction_qualifier="9"
+    )
+    copy = request(service=ILLServiceType.COPY_NON_RETURNABLE, copyright_compliance="ccg")
+    ask = dataclasses.replace(copy, transaction_id=tid, **parties)
+    borrower = Side(Role.REQUESTER, ask.transaction_id)
+    oclc = _asked(gateway, borrower, ask)
+    try:
+        record_id = ask.transaction_id.transaction_group_qualifier
+        path = f"/api/records/{quote(record_id, safe='')}"
+        status, arrived = gateway.http(path)
+        assert status == 200 and arrived["record"]["STAT"] == Stat.UNPROCESSED.value, arrived
+        assert gateway.http(f"{path}/commands", {"command": "RECEIVE"})[0] == 200
+        status, unsent = gateway.http(f"{path}/commands", {"command": "SEND"})
+        assert status == 409 and any(r.startswith("SUM:") for r in unsent["reasons"]), unsent
+        status, wrong = gateway.http(path, {"ID": "X"}, method="PATCH")
+        # The records network answers staff in Japanese first.
+        assert status == 400 and wrong["reasons"] == [
+            "ID: システムが設定する項目で、編集できません"
+        ]
+        supply = {"SUM": "15.00", "CCODE": "USD", "SDATE": "20261102", "CMMNT": "PAYMENT=IFM"}
+        status, edited = gateway.http(path, supply, method="PATCH")
+        assert status == 200, edited
+        assert edited["history"][-1].endswith(": CCODE, CMMNT, SDATE, SUM")
+        status, sent = gateway.http(f"{path}/commands", {"command": "SEND"})
+        assert status == 200 and sent["record"]["STAT"] == Stat.SHIPPED.value, sent
+        shipped = borrower.got(oclc.receive())
+        assert isinstance(shipped, isoill.Shipped)
+        cost = shipped.supply_details.cost
+        assert cost is not None and str(cost.monetary_value) == "15.00"
+        assert shipped.supply_details.date_shipped == date(2026, 11, 2)
+        status, late = gateway.http(path, {"SUM": "18.00"}, method="PATCH")
+        assert status == 400 and late["reasons"][0].startswith("SUM: 提供データ")
+        received = isoill.Received(
+            transaction_id=tid,
+            service_date_time=ask.service_date_time,
+            **parties,
+            date_received=date(2026, 11, 9),
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        )
+        oclc.send(borrower.sent(received))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, record = gateway.http(path)
+            if record["state"] == "RECEIVED":
+                break
+            time.sleep(0.1)
+        assert record["state"] == "RECEIVED"
+        assert any(line.startswith("APDU=Received OCLC") for line in record["history"])
+    finally:
+        oclc.close()
+        gateway.stop()

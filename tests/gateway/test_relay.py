@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import isoill
 from isoill.apdu.enums import ILLAPDUType, ILLServiceType
 from isoill.gateway import config as gwconfig
+from isoill.gateway.networks import records_settings
 from isoill.gateway.relay import Relay, Sender, Step
 from isoill.gateway.store import Change, StoredLeg
 from isoill.machine import State
@@ -235,3 +238,42 @@ def test_a_refused_record_names_every_gif_rule() -> None:
     with pytest.raises(isoill.mapping.record.RecordError) as refused:  # type: ignore[attr-defined]
         relay.post_record(record, legs.find, datetime(2026, 11, 22))
     assert len(refused.value.args[0]) >= 2
+
+
+def test_the_records_network_reads_its_policies_and_reads_them_again_when_they_change(
+    tmp_path: Path,
+) -> None:
+    table = tmp_path / "lenders.csv"
+    header = "symbol,copy_charge,loan_charge,currency,ifm,free_copy,email\n"
+    table.write_text(header + "PIT,15.00,,USD,yes,no,ill@pit.example.edu\n")
+    networks = [{"name": "nacsis", "kind": "records", "profile": "nacsis", "policies": table.name}]
+    config = gwconfig.parse({"network": networks}, here=tmp_path)
+    policy_file = records_settings(config.network("nacsis")).policy_file
+    assert policy_file is not None and policy_file.current().lookup("PIT") is not None
+    table.write_text(header + "DEAR,20.00,30.00,USD,yes,no,ill@dear.example.edu\n")
+    assert policy_file.current().lookup("PIT") is None  # another size: read again
+    assert policy_file.current().lookup("DEAR") is not None
+    table.write_text(header + "PIT,cheap,,USD,yes,no,ill@pit.example.edu\n")
+    with pytest.raises(gwconfig.ConfigError, match=r"policies lenders\.csv: line 2: copy_charge"):
+        gwconfig.parse({"network": networks}, here=tmp_path)
+    missing = [{**networks[0], "policies": "nowhere.csv"}]
+    with pytest.raises(gwconfig.ConfigError, match=r"policies nowhere\.csv"):
+        gwconfig.parse({"network": missing}, here=tmp_path)
+
+
+def test_bad_json_options_are_value_errors_naming_the_option() -> None:
+    relay, legs = Relay(RECORDS), Legs()
+    legs.apply(relay.post_record(Record.from_json({**GIF, "ID": "ILL0003"}), legs.find, AT).change)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"policy": {"symbol": "PIT"}}, "policy: the gateway takes the lending policy"),
+        ({"force": 1, "reason": "x"}, "force: true or false"),
+        ({"force": True}, "force needs a reason"),
+        ({"colour": "red"}, "colour: not an option"),
+    ]
+    for options, says in cases:
+        with pytest.raises(ValueError, match=says):
+            relay.command("ILL0003", Command.RECEIVE, options, legs.find, legs.load, AT)
+    with pytest.raises(ValueError, match="only RECEIVE and BORROW"):
+        relay.command(
+            "ILL0003", Command.ORDER, {"force": True, "reason": "x"}, legs.find, legs.load, AT
+        )

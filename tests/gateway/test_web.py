@@ -32,6 +32,7 @@ from isoill.gateway.store import (
 from isoill.gateway.web import MAX_BODY, site
 from isoill.machine import Role, Transaction, machine
 from isoill.mapping.commands import CommandRefused
+from isoill.mapping.messages import MESSAGES, say
 from isoill.mapping.record import Command, Record, RecordError
 from tests.gateway.support import Answer, exchange
 from tests.mapping.support import GIF
@@ -79,7 +80,7 @@ class FakeBackend:
         return dataclasses.replace(leg, version=1)
 
     def record_command(
-        self, record_id: str, command: Command, options: dict[str, Any]
+        self, record_id: str, command: Command, options: dict[str, Any], by: str | None = None
     ) -> StoredLeg:
         self.calls.append(("command", record_id, command, options))
         if self.fault is not None:
@@ -423,6 +424,24 @@ def test_commands(backend: FakeBackend) -> None:
     refused = call(backend, "POST", "/api/records/ILL0001/commands", {"command": "SEND"})
     assert refused.status == 409
     assert refused.json() == {"error": "refused", "reasons": backend.refusal}
+    backend.refusal = [say("claim-refused")]
+    in_japanese = call(backend, "POST", "/api/records/ILL0001/commands", {"command": "CLAIM"})
+    assert in_japanese.json()["reasons"][0].startswith("Global ILLではCLAIMコマンドは")
+    claim = json.dumps({"command": "CLAIM"}).encode()
+    in_english = exchange(
+        site(backend),
+        "POST",
+        "/api/records/ILL0001/commands",
+        claim,
+        {
+            "Authorization": f"Bearer {TOKEN}",
+            "Content-Type": "application/json",
+            "Content-Length": str(len(claim)),
+            "Accept-Language": "en-GB,en;q=0.9,ja;q=0.5",
+        },
+        "192.0.2.1",
+    )
+    assert in_english.json()["reasons"] == [MESSAGES["claim-refused"][0]]
     backend.refusal = None
 
     def status_of(body: Any, record_id: str = "ILL0001") -> int:

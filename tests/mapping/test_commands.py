@@ -63,10 +63,16 @@ def test_receive_is_guarded_and_sends_received_for_a_copy() -> None:
         leg.command(Command.RECEIVE, at=AT)
     assert any("IFM" in reason for reason in refused.value.reasons)
     assert leg.transaction.state is State.SHIPPED  # nothing was sent
-    after, sent = leg.command(Command.RECEIVE, at=AT, force=True)
+    with pytest.raises(CommandRefused, match="force needs a reason"):
+        leg.command(Command.RECEIVE, at=AT, force=True)
+    agreed = "the lender agreed by e-mail to bill through IFM"
+    after, sent = leg.command(Command.RECEIVE, at=AT, force=True, reason=agreed, by="hanako")
     assert [type(a) for a in sent] == [isoill.Received]
     assert after.record.STAT is Stat.ARRIVAL_PROCESSING
     assert after.record.ISOSTAT is State.RECEIVED
+    forced = after.record.HISTORY[-1]
+    assert forced.startswith("FORCED RECEIVE 20261102 100000 by hanako: the lender agreed")
+    assert forced.endswith("/ overridden: N-16/N-22, N-15")
     done, nothing = after.command(Command.OK, at=AT)
     assert nothing == [] and done.record.STAT is Stat.CONFIRMED
 
@@ -94,3 +100,74 @@ def test_lender_send_needs_payment_ifm_and_pardon_answers_a_cancel() -> None:
     leg, sent = leg.command(Command.PARDON, at=AT)
     assert isinstance(sent[0], isoill.CancelReply) and sent[0].answer
     assert leg.record.STAT is Stat.CANCEL and leg.record.ISOSTAT is State.CANCELLED
+
+
+def test_receive_only_takes_what_arrived() -> None:
+    leg, _ = ordered()  # 処理中: nothing shipped yet
+    with pytest.raises(CommandRefused, match="RECEIVE needs STAT 発送") as why:
+        leg.command(Command.RECEIVE, at=AT)
+    assert "(N-27)" in why.value.reasons[0]
+    assert leg.record.STAT is Stat.IN_PROCESS
+    leg = refused()
+    assert leg.record.STAT is Stat.NEW_INQUIRY
+    inquiry, nothing = leg.command(Command.RECEIVE, at=AT)
+    assert nothing == [] and inquiry.record.STAT is Stat.INQUIRY
+
+
+def refused() -> Leg:
+    leg, request = ordered()
+    answer = isoill.ILLAnswer(
+        transaction_id=request.transaction_id,
+        transaction_results=isoill.TransactionResults.UNFILLED,
+        results_explanation=isoill.UnfilledResults(
+            reason_unfilled=isoill.ReasonUnfilled.IN_USE_ON_LOAN
+        ),
+    )
+    leg = leg.receive(answer, at=AT)[0]
+    assert leg.record.ISOSTAT is State.NOT_SUPPLIED
+    return leg
+
+
+def test_retry_rebuilds_a_refused_record_for_another_lender() -> None:
+    leg = refused()
+    with pytest.raises(CommandRefused, match="FORWARD passes a record") as forward:
+        leg.command(Command.FORWARD, at=AT)
+    assert "RETRY" in forward.value.reasons[0] and "(N-12)" in forward.value.reasons[0]
+    with pytest.raises(CommandRefused, match="ORDER needs STAT 準備中"):
+        leg.command(Command.ORDER, at=AT)
+    again, nothing = leg.command(Command.RETRY, at=AT)
+    assert nothing == [] and again.record.STAT is Stat.PREPARING
+    with pytest.raises(CommandRefused, match=r"change HMLISO .* \(N-11\)"):
+        again.command(Command.ORDER, at=AT)
+    other = Leg(again.record.replace(HMLISO="ZYU"), again.transaction)
+    after, sent = other.command(Command.ORDER, at=AT)
+    assert isinstance(sent[0], isoill.ILLRequest)
+    assert sent[0].transaction_id.transaction_qualifier == "ZYU/20261102"
+    assert after.transaction.state is State.PENDING and after.record.STAT is Stat.IN_PROCESS
+    with pytest.raises(CommandRefused, match="RETRY rebuilds a record the lender refused"):
+        after.command(Command.RETRY, at=AT)
+
+
+def test_copy_leaves_the_record_and_makes_a_new_one() -> None:
+    from isoill.mapping.receive_guard import copy_request
+
+    leg = refused()
+    after, nothing = leg.command(Command.COPY, at=AT)
+    assert nothing == [] and after.record.STAT is leg.record.STAT
+    assert after.record.HISTORY[-1].startswith("COPY ")
+    new = copy_request(after.record)
+    assert new.STAT is Stat.PREPARING and new.ID is None and new.HISTORY == ()
+    assert (new.BIBNT, new.ARTCL, new.CMMNT) == (GIF.BIBNT, GIF.ARTCL, GIF.CMMNT)
+
+
+def test_a_cancel_from_oclc_is_a_new_inquiry_for_the_lender() -> None:
+    request = order_request(GIF, at=AT)
+    leg, _ = Leg.responder(Record(SRVCE=Service.COPY), request).receive(request, at=AT)
+    leg, _ = leg.command(Command.RECEIVE, at=AT)
+    cancel = isoill.Cancel(transaction_id=request.transaction_id)
+    leg = leg.receive(cancel, at=AT)[0]
+    assert leg.record.STAT is Stat.NEW_INQUIRY  # N-37
+    with pytest.raises(CommandRefused, match=r"answer it with PARDON \(N-37\)"):
+        leg.command(Command.RECEIVE, at=AT)
+    done, sent = leg.command(Command.PARDON, at=AT)
+    assert isinstance(sent[0], isoill.CancelReply) and done.record.STAT is Stat.CANCEL

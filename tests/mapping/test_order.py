@@ -37,6 +37,7 @@ from isoill.mapping.record import Holding, Record, RecordError, Service
 from isoill.mapping.to_iso import SPVIA_VALUES, order_request, record_from_request
 from isoill.testing import yaz as yazcodec
 from tests.mapping.support import GIF
+from tests.mapping.test_record import wide
 
 # The issue's record has no ID; NACSIS assigns one when the record is created.
 ORDERED = {**GIF, "ID": "CA00012345", "ODATE": "20240105"}
@@ -146,8 +147,9 @@ ANSWER = NO_ARIEL + " / NOTE=ARIEL=192.0.2.1 / COND=cost-exceeds-limit"
         ({"CMMNT": PAST}, "CMMNT: 'NEED-BEFORE=20240104'", "(O-3)"),
         ({"CMMNT": ANSWER}, "CMMNT: COND=", "lender's answer"),
         (
-            {"BIBNT": "Interlending \N{FULLWIDTH AMPERSAND} Document Supply"},
-            "BIBNT: '\uff06'",
+            # Full-width letters are made single-byte (NFKC); a kanji has no such form.
+            {"BIBNT": "Interlending 及 Document Supply"},
+            "BIBNT: '及'",
             "single-byte",
         ),
         ({"BIBNT": None}, "BIBNT:", "title is required"),
@@ -174,7 +176,7 @@ def test_every_problem_is_reported_at_once() -> None:
     rec = record(
         ARTCL=None,
         SPVIA=None,
-        BIBNT="\uff29\uff2c\uff2c",  # ILL, full width
+        BIBNT="図書館",  # kanji: no single-byte form (full-width letters are made one)
         ID=None,
         CMMNT="ISO-CC=US:CCG / PAYMENT=IFM / NEED-BEFORE=2024-13-01",
     )
@@ -664,3 +666,46 @@ def test_cli_order_bad_inputs_exit_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert b"line 2: the OCLC code is empty" in done.stderr
     assert run("nacsis").returncode == 2
+
+
+def test_cli_order_assigns_an_id_to_a_record_without_one() -> None:
+    done = run("nacsis", "order", "-", stdin=json.dumps(GIF).encode())
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode()
+    assigned = said.split()[2]
+    assert said.startswith("isoill: ID LA") and "assigned" in said
+    assert len(assigned) == 10 and assigned[2:].isdigit()
+    assert f'transaction-group-qualifier: "{assigned}"' in done.stdout.decode()
+
+
+def test_cli_order_takes_the_id_from_the_option() -> None:
+    done = run("nacsis", "order", "-", "--id", "LA00000042", stdin=json.dumps(GIF).encode())
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b"isoill: ID LA00000042 (from --id)\n"
+    assert 'transaction-group-qualifier: "LA00000042"' in done.stdout.decode()
+    # The record's own ID is kept silently; an --id contradicting it is refused.
+    same = run("nacsis", "order", "-", "--id", "CA00012345", stdin=json.dumps(ORDERED).encode())
+    assert same.returncode == 0 and same.stderr == b""
+    other = run("nacsis", "order", "-", "--id", "LA1", stdin=json.dumps(ORDERED).encode())
+    assert other.returncode == 2 and b"--id says LA1" in other.stderr
+    wide = run("nacsis", "order", "-", "--id", "LA番号", stdin=json.dumps(GIF).encode())
+    assert wide.returncode == 2 and b"single-byte" in wide.stderr
+
+
+def test_cli_order_takes_a_full_width_cmmnt() -> None:
+    done = run(
+        "nacsis",
+        "order",
+        "-",
+        "--id",
+        "LA00000042",
+        stdin=json.dumps({**GIF, "CMMNT": wide(GIF["CMMNT"].lower())}).encode(),
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode().splitlines()
+    assert said[1].startswith("isoill: note: CMMNT: full-width characters made single-byte (NFKC)")
+    text = done.stdout.decode()
+    assert '  copyright-compliance: "ccg"' in text and 'paymentMethod: "IFM"' in text
+    kanji = run("nacsis", "order", "-", stdin=json.dumps({**GIF, "ARTCL": "論文"}).encode())
+    assert kanji.returncode == 2
+    assert b"ARTCL: '\xe8\xab\x96' at character 1 is not single-byte" in kanji.stderr

@@ -53,6 +53,7 @@ from isoill.mapping.receive_guard import (
     DUMMY_ARTCL,
     GIF_TEAM,
     KINOKUNIYA,
+    LETTER_CASES,
     NII_DESK,
     Verdict,
     check_receive,
@@ -66,6 +67,7 @@ from isoill.mapping.receive_guard import (
     wrong_or_defective,
 )
 from isoill.mapping.record import Record, RecordError, Service, Stat
+from tests.mapping.support import GIF
 
 TID = TransactionId(transaction_group_qualifier="GIF", transaction_qualifier="CA00012345")
 AT = date(2026, 11, 20)
@@ -860,3 +862,137 @@ def test_cli_check_receive_refuses_what_is_not_a_shipped(
     (tmp_path / "shipped.ber").write_bytes(isoill.encode(shipped()))
     assert main(args) == 1
     assert "STAT: 'nonsense' is not one of" in capsys.readouterr().err
+
+
+def issue_files(tmp_path: Path, apdu: isoill.Shipped) -> list[str]:
+    """The issue's record as staff have it (no ID, no STAT) and the lender's Shipped."""
+    args = files(tmp_path, apdu, Record.from_json(GIF))
+    return args[:-2]  # without --policy
+
+
+def test_cli_check_receive_takes_the_state_from_the_shipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = issue_files(tmp_path, shipped("15.00"))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: RECEIVE may go ahead\n")
+    assert "  note: STAT 発送: from the Shipped message" in out
+    assert "  note: N-15: no lending policy was given" in out
+    assert main([*args, "--policy", str(tmp_path / "policy.csv")]) == 0
+    assert "N-15" not in capsys.readouterr().out
+    # With a policy, a fee other than its own is refused as before.
+    args = issue_files(tmp_path, shipped("18.00"))
+    assert main([*args, "--policy", str(tmp_path / "policy.csv")]) == 3
+    assert "reason: N-15/N-24" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("apdu", "reason"),
+    [
+        (shipped("40.00"), "reason: N-14/N-23: the total USD 40.00 exceeds MAX-COST"),
+        (
+            shipped("15.00", note=None),
+            "reason: N-16/N-22: the APDU=Shipped OCLC line shows no PAYMENT=IFM",
+        ),
+    ],
+)
+def test_cli_check_receive_refuses_over_max_cost_and_no_ifm_without_a_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], apdu: isoill.Shipped, reason: str
+) -> None:
+    assert main(issue_files(tmp_path, apdu)) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("NOT OK: do not RECEIVE\n") and reason in out
+
+
+def test_cli_check_receive_a_stat_in_the_record_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = files(tmp_path, shipped("15.00"), REQUEST)  # 処理中 in the record
+    assert main(args) == 3
+    assert "N-27: STAT is 処理中" in capsys.readouterr().out
+
+
+# --- isoill nacsis letter / dummy ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", LETTER_CASES)
+def test_cli_every_letter_case_from_the_lenders_shipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    # A charge over the policy's and MAX-COST, without IFM: the checks have something to ask.
+    apdu = shipped("40.00", note=f"OCLC-ILLNUM={ILLNUM}")
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]  # record, --shipped..
+    extra = ["--problem", "pages 96-97 are missing"] if case == "wrong-or-defective" else []
+    assert main(["nacsis", "letter", case, *args, *extra]) == 0
+    captured = capsys.readouterr()
+    letter = captured.out
+    assert letter.startswith("To: ill@pit.example.edu\nSubject: ")
+    assert f"OCLC ILL no.:    {ILLNUM}" in letter  # from the APDU's note
+    assert "Shipped on:      2026-11-18" in letter  # from the APDU, not "not recorded"
+    assert "Charge:          USD 40.00" in letter
+    assert "Dear Interlibrary Loan staff of PIT," in letter
+    assert captured.err.startswith("case: ")
+    assert "the lender the lender" not in captured.err
+
+
+def test_cli_a_letter_needs_what_it_quotes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    apdu = shipped("15.00")
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]
+    assert main(["nacsis", "letter", "before-receive", *args]) == 2
+    assert "nothing to ask the lender: the checks pass" in capsys.readouterr().err
+    assert main(["nacsis", "letter", "wrong-or-defective", *args]) == 2
+    assert "say what is wrong" in capsys.readouterr().err
+
+
+def test_the_action_names_the_lender_once() -> None:
+    verdict = check_receive(arrived(shipped("40.00")).replace(HMLISO=None), None, None)
+    assert "E-mail the lender (e-mail: its lending policy's" in verdict.action
+    assert "the lender the lender" not in verdict.action
+
+
+def test_cli_dummy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(arrived(shipped("40.00")).to_json(), ensure_ascii=False))
+    command = ["nacsis", "dummy", str(path), "--oclc-number", ILLNUM, "--max-cost", "USD40.00"]
+    assert main([*command, "--lender-staff", "J. Smith"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["dummy"]["STAT"] == Stat.PREPARING.value and "ID" not in made["dummy"]
+    assert made["dummy"]["ARTCL"].startswith(f"This is the dummy record of OCLC-ILL no. {ILLNUM}")
+    assert "MAX-COST=USD40.00" in made["dummy"]["CMMNT"]
+    assert made["original"]["HISTORY"][-1].startswith("TO-CANCEL ")
+    assert main(["nacsis", "dummy", str(path), "--oclc-number", "123"]) == 2
+    assert "an OCLC ILL number is 8 digits" in capsys.readouterr().err
+
+
+def test_cli_check_receive_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    apdu = shipped("40.00", note=None)
+    assert main([*files(tmp_path, apdu, arrived(apdu)), "--lang", "ja"]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("NG: RECEIVEしないこと\n  理由: N-14/N-23: 合計額 USD 40.00 がMAX-COST")
+    (action,) = [line for line in out.splitlines() if line.startswith("対応: ")]
+    assert action.startswith("対応: レコードは発送 (SHIPPED)のままにし、RECEIVEしないでください")
+    assert "(N-22)" in action and "(N-23)" in action and "(N-24)" in action
+    assert "Ask the lender" not in action and "MAX-COST of a record" not in action
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("not-received", "督促のメール"),
+        ("requested-by-mistake", "CANCEL"),
+        ("physical-item", "2026-12-01までに郵送で返送"),
+        ("rejected-after-shipping", "ダミーレコード"),
+        ("stuck-in-processing", "NIIのNACSIS-ILL担当"),
+    ],
+)
+def test_cli_letter_guidance_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, words: str
+) -> None:
+    apdu = shipped("15.00", due=date(2026, 12, 1))
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]
+    assert main(["nacsis", "letter", case, *args, "--lang", "ja"]) == 0
+    guidance = capsys.readouterr().err.splitlines()[1]
+    assert guidance.startswith("対応: ") and words in guidance

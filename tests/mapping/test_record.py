@@ -22,6 +22,7 @@ from isoill.mapping.record import (
     RecordError,
     Service,
     Stat,
+    normalised,
     single_byte_problems,
 )
 from tests.mapping.support import GIF
@@ -113,6 +114,33 @@ def test_single_byte_rule_names_the_field() -> None:
     assert problems[0].startswith("BIBNT: '図'")
     assert "(write 'I')" in problems[1]  # a full-width letter has a single-byte form
     assert single_byte_problems(Record(OSTAF="ｱｲｳ")) == []  # half-width katakana: one byte
+
+
+def wide(text: str) -> str:
+    """``text`` as a Japanese input mode types it: full-width letters, digits and signs."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_typing_is_made_single_byte_and_noted() -> None:
+    record = Record.from_json(GIF).replace(
+        CMMNT=wide("max-cost=USD35.50"),
+        OSTAF="ｱｲｳ",
+        TYPE="電子複写",
+        SPVIA=wide("FAX"),
+        BIBNT="図書館雑誌",
+    )
+    fixed, notes = normalised(record)
+    assert fixed.CMMNT == "max-cost=USD35.50"
+    # Nothing else changed: half-width katakana is single-byte already, TYPE and SPVIA may
+    # hold Japanese and are kept as typed.
+    assert fixed.replace(CMMNT=record.CMMNT) == record
+    assert notes == ["CMMNT: full-width characters made single-byte (NFKC): 'max-cost=USD35.50'"]
+    # What is still not single-byte after NFKC (kanji) is refused, naming field and character.
+    assert single_byte_problems(fixed) == [
+        "BIBNT: '図' at character 1 is not single-byte; only TYPE and SPVIA may hold Japanese "
+        "on the OCLC link"
+    ]
+    assert normalised(fixed) == (fixed, [])
 
 
 # --- CMMNT ------------------------------------------------------------------------------
