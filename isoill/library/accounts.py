@@ -69,6 +69,10 @@ class Account:
     confirmed: bool = False
     created: datetime | None = None
     confirmed_by: str = ""
+    #: SHA-256 of the one password-reset token mailed to the account, and until when (the
+    #: reactor's seconds) it is good: only the hash is kept, so the store's copy resets nothing.
+    reset: str = ""
+    reset_until: float = 0.0
     version: int = 0
 
     @property
@@ -88,6 +92,8 @@ class Account:
             "confirmed": self.confirmed,
             "created": None if self.created is None else self.created.isoformat(),
             "confirmed_by": self.confirmed_by,
+            "reset": self.reset,
+            "reset_until": self.reset_until,
         }
 
     @classmethod
@@ -109,6 +115,8 @@ class Account:
             confirmed=bool(value.get("confirmed", False)),
             created=None if created is None else datetime.fromisoformat(created),
             confirmed_by=value.get("confirmed_by", ""),
+            reset=value.get("reset", ""),
+            reset_until=float(value.get("reset_until", 0.0)),
             version=version,
         )
 
@@ -142,19 +150,8 @@ def read_registration(network: Library, fields: Mapping[str, str]) -> tuple[Acco
     text = {k: (fields.get(k) or "").strip() for k in (*_LIMITS, "username", "member")}
     password = fields.get("password") or ""
     problems = check_username(text["username"])
-    problems += check_password(password, text["username"])
-    if password != (fields.get("password2") or ""):
-        problems.append("password2: the two passwords differ / 两次输入的密码不一致")
-    for name, limit in _LIMITS.items():
-        value = text[name]
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            problems.append(f"{name}: contains control characters")
-        elif len(value) > limit:
-            problems.append(f"{name}: at most {limit} characters")
-    if not text["name"]:
-        problems.append("name: required / 必填")
-    if not is_email(text["email"]):
-        problems.append("email: not an e-mail address / 电子信箱格式不正确")
+    problems += _new_password_problems(fields, text["username"])
+    problems += _personal_problems(text)
     member = text["member"]
     symbols = {m.symbol.upper(): m.symbol for m in network.members}
     if network.mode == "central":
@@ -179,6 +176,76 @@ def read_registration(network: Library, fields: Mapping[str, str]) -> tuple[Acco
         id_number=text["id_number"],
     )
     return account, password
+
+
+def _new_password_problems(fields: Mapping[str, str], username: str) -> list[str]:
+    password = fields.get("password") or ""
+    problems = check_password(password, username)
+    if password != (fields.get("password2") or ""):
+        problems.append("password2: the two passwords differ / 两次输入的密码不一致")
+    return problems
+
+
+def _personal_problems(text: Mapping[str, str]) -> list[str]:
+    """What is wrong with the personal fields a reader fills in (registration, profile)."""
+    problems = []
+    for name, limit in _LIMITS.items():
+        value = text[name]
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            problems.append(f"{name}: contains control characters")
+        elif len(value) > limit:
+            problems.append(f"{name}: at most {limit} characters")
+    if not text["name"]:
+        problems.append("name: required / 必填")
+    if not is_email(text["email"]):
+        problems.append("email: not an e-mail address / 电子信箱格式不正确")
+    return problems
+
+
+def read_new_password(account: Account, fields: Mapping[str, str]) -> str:
+    """The new password a change or reset form gives (``password`` twice, as when
+    registering); :class:`AccountError` with every problem."""
+    problems = _new_password_problems(fields, account.username)
+    if problems:
+        raise AccountError(problems)
+    return fields.get("password") or ""
+
+
+def read_profile(account: Account, fields: Mapping[str, str]) -> Account:
+    """The account with the personal fields of a profile form (个人管理); the user name,
+    role and library stay what they are."""
+    text = {k: (fields.get(k) or "").strip() for k in _LIMITS}
+    problems = _personal_problems(text)
+    if problems:
+        raise AccountError(problems)
+    return replace(
+        account,
+        name=text["name"],
+        email=text["email"],
+        phone=text["phone"],
+        id_type=text["id_type"],
+        id_number=text["id_number"],
+    )
+
+
+#: How long a mailed password-reset link works, in seconds.
+RESET_LIFETIME = 3600.0
+
+
+def new_reset(account: Account, now: float) -> tuple[str, Account]:
+    """A fresh reset token (for the mail) and the account that keeps only its hash; a new
+    one replaces any earlier, which then resets nothing."""
+    token = secrets.token_urlsafe(32)
+    return token, replace(account, reset=session_key(token), reset_until=now + RESET_LIFETIME)
+
+
+def use_reset(account: Account, token: str, password_hash: str, now: float) -> Account:
+    """The account with its new password, the token spent; :class:`AccountError` when the
+    token is not the account's live one."""
+    live = bool(account.reset) and now < account.reset_until
+    if not live or not same_token(session_key(token), account.reset):
+        raise AccountError(["token: the link has expired or was used / 链接已失效或已使用"])
+    return replace(account, password=password_hash, reset="", reset_until=0.0)
 
 
 def can_confirm(staff: Account, account: Account) -> bool:
@@ -302,6 +369,14 @@ class Sessions:
     def close(self, key: str) -> None:
         with self.store.transaction() as cur:
             cur.execute(self.store.sql("DELETE FROM sessions WHERE skey = ?"), (key,))
+
+    def close_all(self, library: str, username: str) -> None:
+        """End every login of an account: its password was reset or changed elsewhere."""
+        with self.store.transaction() as cur:
+            cur.execute(
+                self.store.sql("DELETE FROM sessions WHERE library = ? AND username = ?"),
+                (library, username),
+            )
 
 
 class Accounts:

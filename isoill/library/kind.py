@@ -92,6 +92,7 @@ class LibraryKind(NetworkKind):
         return Desk(config, forward)
 
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:
+        from isoill.library.account_pages import AccountPages
         from isoill.library.api import LibraryRequests
         from isoill.library.pages_common import Script
         from isoill.library.reader_pages import ReaderPages
@@ -99,10 +100,13 @@ class LibraryKind(NetworkKind):
         from isoill.library.staff_pages import StaffPages
 
         service = LibraryService(backend)
+        reader, staff = ReaderPages(service, throttle), StaffPages(service, throttle)
+        for area in (reader, staff):
+            AccountPages(area, service)
         return (
             ((b"api", b"libraries"), LibraryRequests(service, throttle)),
-            ((b"reader",), ReaderPages(service, throttle)),
-            ((b"staff",), StaffPages(service, throttle)),
+            ((b"reader",), reader),
+            ((b"staff",), staff),
             ((b"static", b"isoill.js"), Script()),
         )
 

@@ -212,6 +212,32 @@ WORDS: dict[str, tuple[str, str]] = {
         "Too many requests sent from here: try again later, or ask your library's ILL staff",
     ),
     "to_library": ("发送给哪个图书馆的馆际互借员", "To the ILL staff of"),
+    "profile": ("个人管理", "My account"),
+    "save": ("保存", "Save"),
+    "profile_saved": ("个人信息已保存", "Your details are saved"),
+    "change_password": ("修改密码", "Change password"),
+    "current_password": ("当前密码", "Current password"),
+    "new_password": ("新密码", "New password"),
+    "password_changed": ("密码已修改", "Your password has been changed"),
+    "bad_current": ("当前密码错误", "The current password is wrong"),
+    "forgot_password": ("忘记密码", "Forgot your password"),
+    "forgot_hint": (
+        "请输入用户名, 重设密码的链接将发送到您注册的电子信箱, 一小时内有效, 只能使用一次。",
+        "Enter your user name: a link to set a new password goes to the e-mail address you"
+        " registered. It works once, for an hour.",
+    ),
+    "send_reset": ("发送重设密码邮件", "Send me the link"),
+    "reset_sent": (
+        "如果该用户名存在且已确认, 重设密码的链接已发送到注册的电子信箱。",
+        "If that account exists and is confirmed, the link has been sent to its e-mail address.",
+    ),
+    "too_many_resets": ("重设密码申请过多, 请一小时后再试", "Too many resets: try in an hour"),
+    "reset_title": ("重设密码", "Set a new password"),
+    "reset_expired": (
+        "链接已失效或已使用, 请重新申请重设密码",
+        "The link has expired or was used: ask for a new one",
+    ),
+    "reset_done": ("密码已重设, 请用新密码登录", "Your password is set: log in with it"),
 }
 
 
@@ -305,6 +331,7 @@ def html_page(
             ]
         else:
             links = [link("/staff/", words("staff_pages"))]
+        links.append(link(f"/{area}/profile", words("profile"), id="profile"))
         logout = tags.form(method="post", action=f"/{area}/logout")(
             csrf_field(request), tags.button(type="submit")(words("log_out"))
         )
@@ -626,7 +653,11 @@ class Area(Page):
             ),
             tags.button(type="submit", id="log-in")(words("log_in")),
         )
-        body: list[Flattenable] = [problems_box(words, problems), form]
+        body: list[Flattenable] = [
+            problems_box(words, problems),
+            form,
+            tags.p(link(f"/{self.area_name}/forgot", words("forgot_password"), id="forgot")),
+        ]
         if self.area_name == "reader":
             body += [
                 tags.p(link("/reader/register", words("register"), id="register")),

@@ -18,14 +18,19 @@ from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
+from isoill.library.account_mail import reset_notice
 from isoill.library.accounts import (
+    RESET_LIFETIME,
     Account,
     Accounts,
     Session,
     Sessions,
     confirm,
+    new_reset,
     new_session,
+    read_profile,
     session_key,
+    use_reset,
 )
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
@@ -240,6 +245,81 @@ class LibraryService:
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)
 
+    # --- managing one's own account ---------------------------------------------------------
+
+    def _rewrite(
+        self, library: str, username: str, change: Callable[[Account], _Written]
+    ) -> Account:
+        """Commit ``change`` of the account as the store has it now (KeyError: none)."""
+
+        def decide() -> _Written:
+            found = self.account(library, username)
+            if found is None:
+                raise KeyError(username)
+            return change(found)
+
+        step = self.gateway.act(decide)
+        assert step.account is not None
+        return step.account
+
+    def change_password(self, account: Account, password_hash: str) -> Account:
+        """A new password (its owner gave the current one); a reset link mailed before is
+        spent with it."""
+        return self._rewrite(
+            account.library,
+            account.username,
+            lambda found: _row(replace(found, password=password_hash, reset="", reset_until=0)),
+        )
+
+    def update_profile(self, profile: Account) -> Account:
+        """The personal fields of ``profile`` (read by ``read_profile``) on the stored account."""
+        return self._rewrite(
+            profile.library,
+            profile.username,
+            lambda found: _row(read_profile(found, profile.to_json())),
+        )
+
+    def request_reset(self, library: str, username: str, link: Callable[[str], str]) -> bool:
+        """Mail a confirmed account's address a one-time link (``link`` of the token) that
+        resets its password; False, and nothing mailed, when there is no such account. The
+        page answers the same either way, so it tells nobody which accounts exist."""
+        found = self.account(library, username)
+        if found is None or not found.confirmed or not found.email:
+            return False
+        network = library_named(self.gateway.config, library)
+
+        def change(account: Account) -> _Written:
+            token, reset = new_reset(account, self.seconds())
+            message = reset_notice(
+                name=account.name,
+                username=account.username,
+                library=network.label or network.symbol,
+                link=link(token),
+                minutes=int(RESET_LIFETIME // 60),
+                sender=self.gateway.config.mail.address,
+                recipient=account.email,
+                at=self.now(),
+            )
+            purpose = f"reset|{network.name}|{account.username}|{reset.reset}"
+            item = mail_item(account.email, message, purpose)
+            return _Written(Change(outbox=(item,), rows=(reset.row(),)), reset)
+
+        self._rewrite(library, username, change)
+        return True
+
+    def reset_password(
+        self, library: str, username: str, token: str, password_hash: str
+    ) -> Account:
+        """Set the password a mailed link was for, spending the link, and end the account's
+        logins (whoever had the old password is out). AccountError: not the live link."""
+        changed = self._rewrite(
+            library,
+            username,
+            lambda found: _row(use_reset(found, token, password_hash, self.seconds())),
+        )
+        self.sessions.close_all(library, username)
+        return changed
+
     def open_session(self, account: Account) -> tuple[str, Session]:
         now = self.seconds()
         token, session = new_session(account, now)
@@ -271,3 +351,8 @@ class _Written:
     def __init__(self, change: Change, account: Account | None = None) -> None:
         self.change = change
         self.account = account
+
+
+def _row(account: Account) -> _Written:
+    """The account written as it is, and nothing else."""
+    return _Written(Change(rows=(account.row(),)), account)

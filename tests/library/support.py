@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.message
 import http.cookiejar
 import re
+import socketserver
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -98,3 +103,43 @@ class Client:
             f"/{area}/login", {"library": library, "username": username, "password": password}
         )
         return status, url
+
+
+class MailSink:
+    """An SMTP server on loopback that keeps every message it is given: the gateway's
+    outbox relays to it as to a library's mail server."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        data = b"".join(iter(self.rfile.readline, b".\r\n"))
+                        sink.messages.append(email.message_from_bytes(data))
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 20) -> list[email.message.Message]:
+        """The first ``count`` messages, once that many have come."""
+        end = time.monotonic() + timeout
+        while len(self.messages) < count:
+            assert time.monotonic() < end, f"{len(self.messages)} of {count} mails came"
+            time.sleep(0.05)
+        return self.messages[:count]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

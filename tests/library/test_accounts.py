@@ -23,12 +23,16 @@ from isoill.library.accounts import (
     Sessions,
     can_confirm,
     confirm,
+    new_reset,
     new_session,
+    read_new_password,
+    read_profile,
     read_registration,
     registration_role,
     sees,
     session_key,
     staff_account,
+    use_reset,
 )
 from isoill.library.settings import Library, Member
 
@@ -212,3 +216,47 @@ def test_sessions_expire_and_end(store: Store) -> None:
     sessions.close(other.key)
     assert sessions.get(other.key, session.expires + 10) is None
     assert other_token != token
+
+
+def test_a_reset_token_works_once_until_it_expires_and_only_its_hash_is_kept() -> None:
+    account, _ = read_registration(DISTRIBUTED, REGISTRATION)
+    token, waiting = new_reset(account, 1000.0)
+    assert token not in waiting.reset and waiting.reset == session_key(token)
+    assert "reset" in waiting.to_json() and token not in str(waiting.to_json())
+    with pytest.raises(AccountError, match="token"):
+        use_reset(waiting, token + "x", "new-hash", 1001.0)
+    with pytest.raises(AccountError, match="token"):
+        use_reset(waiting, token, "new-hash", waiting.reset_until)
+    done = use_reset(waiting, token, "new-hash", waiting.reset_until - 1)
+    assert done.password == "new-hash" and done.reset == ""
+    with pytest.raises(AccountError, match="token"):
+        use_reset(done, token, "other-hash", 1001.0)
+    # A second link replaces the first.
+    first, _ = new_reset(account, 1000.0)
+    _, second = new_reset(account, 1000.0)
+    with pytest.raises(AccountError):
+        use_reset(second, first, "hash", 1001.0)
+    stored = Account.from_json(account.library, account.username, waiting.to_json(), 1)
+    assert stored.reset == waiting.reset and stored.reset_until == waiting.reset_until
+
+
+def test_profiles_and_new_passwords_are_checked_like_registrations() -> None:
+    account, _ = read_registration(DISTRIBUTED, REGISTRATION)
+    with pytest.raises(AccountError) as refused:
+        read_profile(account, {"name": "", "email": "x", "phone": "1" * 51})
+    assert {p.split(":")[0] for p in refused.value.reasons} == {"name", "email", "phone"}
+    changed = read_profile(
+        account, {"name": "张三丰", "email": "z@example.org", "id_type": "借书证"}
+    )
+    assert (changed.name, changed.email, changed.id_type, changed.phone) == (
+        "张三丰",
+        "z@example.org",
+        "借书证",
+        "",
+    )
+    assert changed.username == account.username and changed.role is account.role
+    with pytest.raises(AccountError, match="password2"):
+        read_new_password(account, {"password": "long-enough-1", "password2": "other"})
+    with pytest.raises(AccountError, match="password"):
+        read_new_password(account, {"password": "zhangsan", "password2": "zhangsan"})
+    assert read_new_password(account, {"password": "new-pass-12", "password2": "new-pass-12"})

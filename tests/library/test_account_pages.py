@@ -1,0 +1,192 @@
+"""Managing one's own account over plain HTTP, against a real gateway process whose mail
+goes to an SMTP server on loopback: the profile, a password change that needs the current
+password, and a reset by the mailed one-time link (single use, throttled, the same answer
+for accounts that do not exist), for readers and staff."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gateway.support import GatewayProcess
+from tests.library.support import Client, MailSink
+
+CONFIG = """
+[gateway]
+open = false
+
+[retry]
+first = 0.2
+
+[mail]
+address = "ill@thu.example"
+relay = "tcp:host=127.0.0.1:port={smtp}"
+
+[[network]]
+name = "thu"
+kind = "library"
+symbol = "CALIS:THU"
+label = "清华大学图书馆"
+staff_email = "ill-staff@thu.example"
+url = "https://ill.lib.example"
+"""
+
+STAFF = ("thu-staff", "staff-secret-1")
+
+
+@pytest.fixture
+def mails() -> Iterator[MailSink]:
+    sink = MailSink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, mails: MailSink) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(tmp_path, CONFIG.format(smtp=mails.port)).start()
+    process.add_staff(STAFF[0], "thu", STAFF[1])
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def confirmed_reader(gateway: GatewayProcess, username: str, password: str) -> Client:
+    """A reader registered, confirmed by staff and logged in."""
+    reader = Client(gateway)
+    assert reader.register("thu", username, password) == 200
+    staff = Client(gateway)
+    assert staff.log_in("staff", "thu", *STAFF)[0] == 200
+    staff.get("/staff/")
+    assert staff.post(f"/staff/accounts/{username}/confirm", {})[0] == 200
+    assert reader.log_in("reader", "thu", username, password)[0] == 200
+    return reader
+
+
+def reset_link(mails: MailSink, count: int) -> str:
+    """The link of the ``count``-th mail, which must be a reset notice."""
+    message = mails.wait(count)[count - 1]
+    assert "重设密码" in str(message["Subject"]) or "password reset" in str(message["Subject"])
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    found = re.search(r"https://ill\.lib\.example(/\w+/reset\?\S+)", body.decode())
+    assert found, body.decode()
+    return found.group(1)
+
+
+def test_a_password_change_needs_the_current_password(gateway: GatewayProcess) -> None:
+    reader = confirmed_reader(gateway, "zhangsan", "reader-pass-1")
+    status, page, _ = reader.get("/reader/password")
+    assert status == 200 and "当前密码" in page
+    new = {"password": "reader-pass-2", "password2": "reader-pass-2"}
+    status, page, _ = reader.post("/reader/password", {"current": "wrong-pass", **new})
+    assert status == 403 and "当前密码错误" in page
+    status, page, _ = reader.post(
+        "/reader/password", {"current": "reader-pass-1", "password": "a", "password2": "b"}
+    )
+    assert status == 400 and "password:" in page and "password2:" in page
+    status, page, url = reader.post("/reader/password", {"current": "reader-pass-1", **new})
+    assert status == 200 and url.endswith("/reader/profile?done=password") and "密码已修改" in page
+    assert Client(gateway).log_in("reader", "thu", "zhangsan", "reader-pass-1")[0] == 401
+    assert Client(gateway).log_in("reader", "thu", "zhangsan", "reader-pass-2")[0] == 200
+    # Staff change theirs the same way, on their own pages.
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", *STAFF)
+    staff.get("/staff/password")
+    status, _, _ = staff.post(
+        "/staff/password",
+        {"current": STAFF[1], "password": "staff-secret-2", "password2": "staff-secret-2"},
+    )
+    assert status == 200
+    assert Client(gateway).log_in("staff", "thu", STAFF[0], "staff-secret-2")[0] == 200
+
+
+def test_the_profile_is_the_readers_to_edit(gateway: GatewayProcess) -> None:
+    reader = confirmed_reader(gateway, "lisi", "reader-pass-1")
+    status, page, _ = reader.get("/reader/profile")
+    assert status == 200 and "个人管理" in page and "lisi@example.edu.cn" in page
+    fields = {"name": "李四", "email": "not-mail", "phone": "010-1", "id_type": "", "id_number": ""}
+    status, page, _ = reader.post("/reader/profile", fields)
+    assert status == 400 and "email:" in page
+    fields |= {"email": "lisi@tsinghua.edu.cn", "id_type": "借书证", "id_number": "2024001"}
+    status, page, url = reader.post("/reader/profile", fields)
+    assert status == 200 and url.endswith("done=profile") and "个人信息已保存" in page
+    assert "lisi@tsinghua.edu.cn" in page and "2024001" in page
+    # The user name is not the form's to change.
+    reader.post("/reader/profile", {**fields, "username": "someone-else"})
+    assert "lisi" in reader.get("/reader/profile")[1]
+    assert reader.get("/reader/profile?lang=en")[1].count("My account") >= 1
+
+
+def test_a_forgotten_password_is_reset_once_by_the_mailed_link(
+    gateway: GatewayProcess, mails: MailSink
+) -> None:
+    old = confirmed_reader(gateway, "wangwu", "reader-pass-1")
+    before = len(mails.wait(2))  # the registration and confirmation notices
+    stranger = Client(gateway)
+    status, page, _ = stranger.get("/reader/forgot")
+    assert status == 200 and "忘记密码" in page
+    status, page, _ = stranger.post("/reader/forgot", {"library": "thu", "username": "wangwu"})
+    assert status == 200 and "重设密码的链接已发送" in page
+    path = reset_link(mails, before + 1)
+    assert mails.messages[before]["To"] == "wangwu@example.edu.cn"
+    # An account that does not exist gets the same answer, and no mail.
+    status, page, _ = stranger.post("/reader/forgot", {"library": "thu", "username": "nobody"})
+    assert status == 200 and "重设密码的链接已发送" in page
+    # A token that is not the mailed one sets nothing.
+    forged = re.sub(r"token=[^&]+", "token=forged", path)
+    stranger.get(forged)
+    status, page, _ = stranger.post(
+        "/reader/reset",
+        {"library": "thu", "user": "wangwu", "token": "forged", "password": "reader-pass-9"}
+        | {"password2": "reader-pass-9"},
+    )
+    assert status == 400 and "链接已失效" in page
+    status, page, _ = stranger.get(path)
+    assert status == 200 and "重设密码" in page
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token
+    fields = {"library": "thu", "user": "wangwu", "token": token.group(1), "csrf": stranger.csrf()}
+    new = {"password": "reader-pass-3", "password2": "reader-pass-3"}
+    status, page, _ = stranger.post("/reader/reset", fields | new)
+    assert status == 200 and "密码已重设" in page
+    # Once only; the old password and the logins made with it are gone.
+    status, page, _ = stranger.post("/reader/reset", fields | new)
+    assert status == 400 and "链接已失效" in page
+    assert old.get("/reader/requests")[2].endswith("/reader/?next=%2Freader%2Frequests")
+    assert Client(gateway).log_in("reader", "thu", "wangwu", "reader-pass-1")[0] == 401
+    assert Client(gateway).log_in("reader", "thu", "wangwu", "reader-pass-3")[0] == 200
+    assert len(mails.messages) == before + 1
+
+
+def test_reset_requests_are_throttled_and_staff_reset_theirs_too(
+    gateway: GatewayProcess, mails: MailSink
+) -> None:
+    staff = Client(gateway)
+    staff.get("/staff/forgot")
+    statuses = [
+        staff.post("/staff/forgot", {"library": "thu", "username": STAFF[0]})[0] for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert "重设密码申请过多" in staff.page
+    # Staff accounts made by the operator have no address until they give one.
+    assert mails.messages == []
+    gateway.add_staff("thu-staff-2", "thu", "staff-secret-2")
+    assert staff.log_in("staff", "thu", "thu-staff-2", "staff-secret-2")[0] == 200
+    staff.get("/staff/profile")
+    status, _, _ = staff.post("/staff/profile", {"name": "馆员", "email": "staff@thu.example"})
+    assert status == 200
+    staff.get("/staff/forgot")
+    assert staff.post("/staff/forgot", {"library": "thu", "username": "thu-staff-2"})[0] == 200
+    path = reset_link(mails, 1)
+    assert path.startswith("/staff/reset?")
+    page = staff.get(path)[1]
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token
+    fields = {"library": "thu", "user": "thu-staff-2", "token": token.group(1)}
+    new = {"password": "staff-secret-3", "password2": "staff-secret-3"}
+    assert staff.post("/staff/reset", fields | new)[0] == 200
+    assert Client(gateway).log_in("staff", "thu", "thu-staff-2", "staff-secret-3")[0] == 200
