@@ -73,6 +73,27 @@ def registered_notice(
     return _notice(subject, library, sender, recipient, at, body)
 
 
+def rejected_notice(
+    *, name: str, username: str, library: str, sender: str, recipient: str, at: datetime
+) -> EmailMessage:
+    """Tells a reader that staff could not confirm the registration of ``username``."""
+    library, name, username = _one_line(library), _one_line(name), _one_line(username)
+    body = [
+        f"{name} 您好:" if name else "您好:",
+        "",
+        f"您在{library}馆际互借系统注册的帐户 (用户名 {username}) 未能通过审核。"
+        "如有疑问, 请与本馆馆际互借处联系。",
+        "",
+        _RULE,
+        f"Dear {name}," if name else "Dear reader,",
+        "",
+        f"Staff of {library} could not confirm your account (user name {username}). Please"
+        " ask the interlibrary loan office if you think this is a mistake.",
+    ]
+    subject = "馆际互借帐户未通过审核 / Interlibrary loan account not confirmed"
+    return _notice(subject, library, sender, recipient, at, body)
+
+
 def _notice(
     subject: str, library: str, sender: str, recipient: str, at: datetime, body: list[str]
 ) -> EmailMessage:

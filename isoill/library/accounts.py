@@ -69,6 +69,9 @@ class Account:
     confirmed: bool = False
     created: datetime | None = None
     confirmed_by: str = ""
+    #: Staff disabled the account (or, never confirmed, rejected its registration): it
+    #: logs in nowhere until staff enable it again.
+    disabled: bool = False
     #: SHA-256 of the one password-reset token mailed to the account, and until when (the
     #: reactor's seconds) it is good: only the hash is kept, so the store's copy resets nothing.
     reset: str = ""
@@ -92,6 +95,7 @@ class Account:
             "confirmed": self.confirmed,
             "created": None if self.created is None else self.created.isoformat(),
             "confirmed_by": self.confirmed_by,
+            "disabled": self.disabled,
             "reset": self.reset,
             "reset_until": self.reset_until,
         }
@@ -115,6 +119,7 @@ class Account:
             confirmed=bool(value.get("confirmed", False)),
             created=None if created is None else datetime.fromisoformat(created),
             confirmed_by=value.get("confirmed_by", ""),
+            disabled=bool(value.get("disabled", False)),
             reset=value.get("reset", ""),
             reset_until=float(value.get("reset_until", 0.0)),
             version=version,
@@ -132,8 +137,8 @@ class Account:
 
 
 def may_log_in(roles: Collection[AccountRole]) -> Callable[[Account], bool]:
-    """Who logs in where: a confirmed account of one of ``roles``."""
-    return lambda account: account.confirmed and account.role in roles
+    """Who logs in where: a confirmed account of one of ``roles``, not disabled."""
+    return lambda account: account.confirmed and not account.disabled and account.role in roles
 
 
 def registration_role(network: Library) -> AccountRole:
@@ -267,6 +272,31 @@ def confirm(staff: Account, account: Account, at: datetime) -> Account:
     if account.confirmed:
         raise AccountError([f"account {account.username} is confirmed already"])
     return replace(account, confirmed=True, confirmed_by=staff.username)
+
+
+def _managed(staff: Account, account: Account) -> None:
+    if not can_confirm(staff, account):
+        raise AccountError([f"{staff.username} may not manage {account.username}"])
+
+
+def reject(staff: Account, account: Account) -> Account:
+    """A registration staff will not confirm (the details do not check out): it stays, so
+    the name is not taken again at once, but logs in nowhere."""
+    _managed(staff, account)
+    if account.confirmed or account.disabled:
+        state = "confirmed" if account.confirmed else "rejected"
+        raise AccountError([f"account {account.username} is {state} already"])
+    return replace(account, disabled=True, confirmed_by=staff.username)
+
+
+def disable(staff: Account, account: Account, disabled: bool = True) -> Account:
+    """Staff stop (or, ``disabled`` False, restore) a confirmed account's logins; its
+    requests stay as they are."""
+    _managed(staff, account)
+    if account.disabled == disabled:
+        state = "disabled" if disabled else "enabled"
+        raise AccountError([f"account {account.username} is {state} already"])
+    return replace(account, disabled=disabled)
 
 
 def sees(staff: Account, owner: Account | None) -> bool:

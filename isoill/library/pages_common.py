@@ -72,6 +72,8 @@ class Desks(Protocol):
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
     def register(self, account: Account) -> Account: ...
     def confirm_account(self, staff: Account, username: str) -> Account: ...
+    def reject_account(self, staff: Account, username: str) -> Account: ...
+    def disable_account(self, staff: Account, username: str, disabled: bool = True) -> Account: ...
     def open_session(self, account: Account) -> tuple[str, Session]: ...
     def session(self, token: str) -> tuple[Session, Account] | None: ...
     def close_session(self, token: str) -> None: ...
@@ -238,6 +240,17 @@ WORDS: dict[str, tuple[str, str]] = {
         "The link has expired or was used: ask for a new one",
     ),
     "reset_done": ("密码已重设, 请用新密码登录", "Your password is set: log in with it"),
+    "accounts_manage": ("帐户管理", "Accounts"),
+    "reject": ("拒绝", "Reject"),
+    "disable": ("停用", "Disable"),
+    "enable": ("启用", "Enable"),
+    "done_rejected": ("已拒绝该注册, 并通知读者", "Registration rejected (the reader is told)"),
+    "done_disabled": ("帐户已停用", "Account disabled"),
+    "done_enabled": ("帐户已启用", "Account enabled"),
+    "state_active": ("正常", "active"),
+    "state_waiting": ("待确认", "waiting"),
+    "state_disabled": ("已停用", "disabled"),
+    "state_rejected": ("未通过审核", "rejected"),
 }
 
 
@@ -330,7 +343,10 @@ def html_page(
                 link("/reader/requests", words("request_list")),
             ]
         else:
-            links = [link("/staff/", words("staff_pages"))]
+            links = [
+                link("/staff/", words("staff_pages")),
+                link("/staff/accounts", words("accounts_manage"), id="accounts-manage"),
+            ]
         links.append(link(f"/{area}/profile", words("profile"), id="profile"))
         logout = tags.form(method="post", action=f"/{area}/logout")(
             csrf_field(request), tags.button(type="submit")(words("log_out"))

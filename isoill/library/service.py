@@ -18,7 +18,7 @@ from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
-from isoill.library.account_mail import reset_notice
+from isoill.library.account_mail import registered_notice, rejected_notice, reset_notice
 from isoill.library.accounts import (
     RESET_LIFETIME,
     Account,
@@ -26,9 +26,11 @@ from isoill.library.accounts import (
     Session,
     Sessions,
     confirm,
+    disable,
     new_reset,
     new_session,
     read_profile,
+    reject,
     session_key,
     use_reset,
 )
@@ -212,7 +214,8 @@ class LibraryService:
             if self.account(account.library, account.username) is not None:
                 raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
             notice = self._account_notice(network, account, confirmed=False)
-            return _Written(Change(outbox=(notice,), rows=(account.row(),)))
+            notices = (notice, *self._staff_notice(network, account))
+            return _Written(Change(outbox=notices, rows=(account.row(),)))
 
         self.gateway.act(decide)
         return account
@@ -231,6 +234,54 @@ class LibraryService:
         step = self.gateway.act(decide)
         assert step.account is not None
         return step.account
+
+    def _staff_notice(self, network: Library, account: Account) -> tuple[OutboxItem, ...]:
+        """The mail that tells the staff who confirm ``account`` that it waits for them: a
+        member library's own staff when it has an address, else the library's."""
+        member = next((m for m in network.members if m.symbol == account.member), None)
+        to = (member.staff_email if member else "") or network.staff_email
+        if not to:
+            return ()
+        message = registered_notice(
+            username=account.username,
+            name=account.name,
+            email=account.email,
+            member=account.member,
+            library=network.label or network.symbol,
+            sender=self.gateway.config.mail.address,
+            recipient=to,
+            at=self.now(),
+        )
+        return (mail_item(to, message, f"account|{network.name}|{account.username}|staff"),)
+
+    def reject_account(self, staff: Account, username: str) -> Account:
+        """Refuse a registration, and tell its reader."""
+        network = library_named(self.gateway.config, staff.library)
+
+        def change(account: Account) -> _Written:
+            rejected = reject(staff, account)
+            message = rejected_notice(
+                name=account.name,
+                username=account.username,
+                library=network.label or network.symbol,
+                sender=self.gateway.config.mail.address,
+                recipient=account.email,
+                at=self.now(),
+            )
+            purpose = f"account|{network.name}|{account.username}|rejected"
+            item = mail_item(account.email, message, purpose)
+            return _Written(Change(outbox=(item,), rows=(rejected.row(),)), rejected)
+
+        return self._rewrite(staff.library, username, change)
+
+    def disable_account(self, staff: Account, username: str, disabled: bool = True) -> Account:
+        """Stop (or restore) an account's logins; stopping ends the ones it has."""
+        changed = self._rewrite(
+            staff.library, username, lambda found: _row(disable(staff, found, disabled))
+        )
+        if disabled:
+            self.sessions.close_all(staff.library, username)
+        return changed
 
     def _account_notice(self, network: Library, account: Account, *, confirmed: bool) -> OutboxItem:
         message = calis_mail.account_notice(
@@ -333,7 +384,7 @@ class LibraryService:
         if session is None:
             return None
         account = self.account(session.library, session.username)
-        if account is None or not account.confirmed:
+        if account is None or not account.confirmed or account.disabled:
             return None
         return session, account
 

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from email import policy
 
 from tests.gateway.support import GatewayProcess
 
@@ -121,7 +122,7 @@ class MailSink:
                     if verb == b"DATA":
                         self.wfile.write(b"354 go on\r\n")
                         data = b"".join(iter(self.rfile.readline, b".\r\n"))
-                        sink.messages.append(email.message_from_bytes(data))
+                        sink.messages.append(email.message_from_bytes(data, policy=policy.default))
                     elif verb == b"QUIT":
                         self.wfile.write(b"221 bye\r\n")
                         return

@@ -23,12 +23,15 @@ from isoill.library.accounts import (
     Sessions,
     can_confirm,
     confirm,
+    disable,
+    may_log_in,
     new_reset,
     new_session,
     read_new_password,
     read_profile,
     read_registration,
     registration_role,
+    reject,
     sees,
     session_key,
     staff_account,
@@ -260,3 +263,25 @@ def test_profiles_and_new_passwords_are_checked_like_registrations() -> None:
     with pytest.raises(AccountError, match="password"):
         read_new_password(account, {"password": "zhangsan", "password2": "zhangsan"})
     assert read_new_password(account, {"password": "new-pass-12", "password2": "new-pass-12"})
+
+
+def test_staff_reject_registrations_and_disable_only_the_accounts_they_confirm() -> None:
+    waiting = Account("centre", "someone", AccountRole.READER, "hash", member="CALIS:M1")
+    m1, m2 = _staff(CENTRAL, "CALIS:M1"), _staff(CENTRAL, "CALIS:M2")
+    with pytest.raises(AccountError, match="may not manage"):
+        reject(m2, waiting)
+    rejected = reject(m1, waiting)
+    assert rejected.disabled and not rejected.confirmed
+    assert not may_log_in({AccountRole.READER})(rejected)
+    confirmed = confirm(m1, waiting, AT)
+    with pytest.raises(AccountError, match="confirmed already"):
+        reject(m1, confirmed)
+    off = disable(m1, confirmed)
+    assert off.disabled and not may_log_in({AccountRole.READER})(off)
+    with pytest.raises(AccountError, match="disabled already"):
+        disable(m1, off)
+    with pytest.raises(AccountError, match="may not manage"):
+        disable(m2, off, disabled=False)
+    assert may_log_in({AccountRole.READER})(disable(m1, off, disabled=False))
+    with pytest.raises(AccountError, match="may not manage"):
+        disable(_staff(CENTRAL), m1)
