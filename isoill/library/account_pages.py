@@ -141,6 +141,9 @@ class AccountPages:
                 button=words("save"),
             ),
             tags.p(link(f"{self.base}/password", words("change_password"), id="password")),
+            tags.p(link("/reader/link", words("link_title"), id="link"))
+            if self.area.area_name == "reader"
+            else "",
         ]
         return self._page(request, words, words("profile"), body, who=who, status=status)
 

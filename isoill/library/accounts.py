@@ -72,6 +72,10 @@ class Account:
     #: Staff disabled the account (or, never confirmed, rejected its registration): it
     #: logs in nowhere until staff enable it again.
     disabled: bool = False
+    #: 关联原有帐户: the old accounts linked into this one, whose requests it sees; and, on an
+    #: old account, the one it was linked into (it logs in no more).
+    linked: tuple[str, ...] = ()
+    linked_into: str = ""
     #: SHA-256 of the one password-reset token mailed to the account, and until when (the
     #: reactor's seconds) it is good: only the hash is kept, so the store's copy resets nothing.
     reset: str = ""
@@ -96,6 +100,8 @@ class Account:
             "created": None if self.created is None else self.created.isoformat(),
             "confirmed_by": self.confirmed_by,
             "disabled": self.disabled,
+            "linked": list(self.linked),
+            "linked_into": self.linked_into,
             "reset": self.reset,
             "reset_until": self.reset_until,
         }
@@ -120,6 +126,8 @@ class Account:
             created=None if created is None else datetime.fromisoformat(created),
             confirmed_by=value.get("confirmed_by", ""),
             disabled=bool(value.get("disabled", False)),
+            linked=tuple(value.get("linked", ())),
+            linked_into=value.get("linked_into", ""),
             reset=value.get("reset", ""),
             reset_until=float(value.get("reset_until", 0.0)),
             version=version,
@@ -137,8 +145,14 @@ class Account:
 
 
 def may_log_in(roles: Collection[AccountRole]) -> Callable[[Account], bool]:
-    """Who logs in where: a confirmed account of one of ``roles``, not disabled."""
-    return lambda account: account.confirmed and not account.disabled and account.role in roles
+    """Who logs in where: a confirmed account of one of ``roles``, neither disabled nor
+    linked into another."""
+    return lambda account: usable(account) and account.role in roles
+
+
+def usable(account: Account) -> bool:
+    """Whether the account may be used at all: confirmed, not disabled, not linked away."""
+    return account.confirmed and not account.disabled and not account.linked_into
 
 
 def registration_role(network: Library) -> AccountRole:
@@ -297,6 +311,26 @@ def disable(staff: Account, account: Account, disabled: bool = True) -> Account:
         state = "disabled" if disabled else "enabled"
         raise AccountError([f"account {account.username} is {state} already"])
     return replace(account, disabled=disabled)
+
+
+def link_accounts(kept: Account, old: Account) -> tuple[Account, Account]:
+    """关联原有帐户 (the Tsinghua guide, 1.3): a reader keeps ``kept`` and links the ``old``
+    account they proved is theirs into it; the old one logs in no more, and ``kept`` sees
+    its requests and takes the personal details it lacks. Both must be usable reader
+    accounts of one library."""
+    problems = []
+    if kept.library != old.library or kept.username == old.username:
+        problems.append("username: not another account of this library / 不是本馆的另一个帐户")
+    elif old.role is not AccountRole.READER or kept.role is not AccountRole.READER:
+        problems.append("username: only readers' accounts are linked / 只能关联个人用户帐户")
+    elif not usable(old) or not usable(kept):
+        problems.append("username: that account cannot be linked / 该帐户不能关联")
+    if problems:
+        raise AccountError(problems)
+    fields = ("name", "email", "phone", "id_type", "id_number")
+    taken = {f: getattr(old, f) for f in fields if not getattr(kept, f) and getattr(old, f)}
+    joined = replace(kept, linked=(*kept.linked, old.username, *old.linked), **taken)
+    return joined, replace(old, linked_into=kept.username, linked=())
 
 
 def sees(staff: Account, owner: Account | None) -> bool:

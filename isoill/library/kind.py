@@ -94,6 +94,7 @@ class LibraryKind(NetworkKind):
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:
         from isoill.library.account_pages import AccountPages
         from isoill.library.api import LibraryRequests
+        from isoill.library.link_pages import LinkPages
         from isoill.library.pages_common import Script
         from isoill.library.reader_pages import ReaderPages
         from isoill.library.service import LibraryService
@@ -103,6 +104,7 @@ class LibraryKind(NetworkKind):
         reader, staff = ReaderPages(service, throttle), StaffPages(service, throttle)
         for area in (reader, staff):
             AccountPages(area, service)
+        LinkPages(reader, service)
         return (
             ((b"api", b"libraries"), LibraryRequests(service, throttle)),
             ((b"reader",), reader),

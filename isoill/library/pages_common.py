@@ -251,6 +251,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "state_waiting": ("待确认", "waiting"),
     "state_disabled": ("已停用", "disabled"),
     "state_rejected": ("未通过审核", "rejected"),
+    "link_title": ("关联原有帐户", "Link an old account"),
+    "link_hint": (
+        "如果您原来在馆际互借系统中有合法用户, 请在此关联, 这样可以继续享有该用户的所有权利;"
+        " 关联后原有帐户不能继续登录系统, 但您可以通过当前帐户查询原有帐户的申请记录。",
+        "If you had an account before, link it here to keep everything it had: the old"
+        " account then logs in no more, and its requests show under this one.",
+    ),
+    "link_prompt": ("请输入旧账户的用户名及密码", "Enter the old account's user name and password"),
+    "link_details": ("账户信息确认", "Check the account"),
+    "link_name": ("用户姓名", "Name"),
+    "link_email": ("Email地址", "E-mail address"),
+    "link_confirm": (
+        "请您确认以上信息无误, 点击“确定”进行关联。",
+        "If these details are right, press OK to link the account.",
+    ),
+    "ok": ("确定", "OK"),
+    "link_expired": (
+        "确认已超时, 请重新输入旧账户的用户名及密码",
+        "That took too long: enter the old account's user name and password again",
+    ),
+    "link_refused": ("该帐户不能关联", "That account cannot be linked"),
+    "link_done": ("关联成功:", "Linked:"),
 }
 
 

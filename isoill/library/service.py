@@ -27,11 +27,13 @@ from isoill.library.accounts import (
     Sessions,
     confirm,
     disable,
+    link_accounts,
     new_reset,
     new_session,
     read_profile,
     reject,
     session_key,
+    usable,
     use_reset,
 )
 from isoill.library.desk import Desk, DeskStep
@@ -112,17 +114,23 @@ class LibraryService:
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
+    def _own_names(self, library: str, reader: str) -> set[str]:
+        """The reader and the old accounts linked into theirs: whose requests are theirs."""
+        account = self.account(library, reader)
+        return {reader, *(account.linked if account is not None else ())}
+
     def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]:
         found = [
             leg.payload
-            for leg in self.gateway.store.legs_of(library, reader)
-            if isinstance(leg.payload, ReaderRequest) and leg.payload.reader == reader
+            for name in self._own_names(library, reader)
+            for leg in self.gateway.store.legs_of(library, name)
+            if isinstance(leg.payload, ReaderRequest) and leg.payload.reader == name
         ]
         return sorted(found, key=lambda r: r.number, reverse=True)
 
     def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest:
         request = self.library_request(library, number)
-        if request.reader != reader:
+        if request.reader not in self._own_names(library, reader):
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
@@ -371,6 +379,23 @@ class LibraryService:
         self.sessions.close_all(library, username)
         return changed
 
+    def link_account(self, kept: Account, old_username: str) -> Account:
+        """关联原有帐户: link the old account (its owner proved it theirs) into ``kept``, both
+        rows in one commit, and end the old account's logins."""
+
+        def decide() -> _Written:
+            now_kept = self.account(kept.library, kept.username)
+            old = self.account(kept.library, old_username)
+            if now_kept is None or old is None:
+                raise KeyError(old_username)
+            joined, gone = link_accounts(now_kept, old)
+            return _Written(Change(rows=(joined.row(), gone.row())), joined)
+
+        step = self.gateway.act(decide)
+        assert step.account is not None
+        self.sessions.close_all(kept.library, old_username)
+        return step.account
+
     def open_session(self, account: Account) -> tuple[str, Session]:
         now = self.seconds()
         token, session = new_session(account, now)
@@ -384,7 +409,7 @@ class LibraryService:
         if session is None:
             return None
         account = self.account(session.library, session.username)
-        if account is None or not account.confirmed or account.disabled:
+        if account is None or not usable(account):
             return None
         return session, account
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.gateway.support import GatewayProcess
-from tests.library.support import Client, MailSink
+from tests.library.support import FORM, Client, MailSink
 
 CONFIG = """
 [gateway]
@@ -228,3 +228,50 @@ def test_staff_are_mailed_registrations_and_reject_disable_and_enable_accounts(
     # Staff accounts are the operator's, not the desk's, to manage.
     assert staff.post(f"/staff/accounts/{STAFF[0]}/disable", {})[0] == 409
     assert staff.post("/staff/accounts/nobody/disable", {})[0] == 404
+
+
+def test_a_reader_links_an_old_account_as_the_tsinghua_guide_describes(
+    gateway: GatewayProcess,
+) -> None:
+    extra = {"id_type": "借书证", "id_number": "3245"}
+    old = Client(gateway)
+    assert old.register("thu", "illuserzj2", "old-pass-123", **extra) == 200
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", *STAFF)
+    staff.get("/staff/")
+    staff.post("/staff/accounts/illuserzj2/confirm", {})
+    assert old.log_in("reader", "thu", "illuserzj2", "old-pass-123")[0] == 200
+    old.get("/reader/request")
+    assert old.post("/reader/request", FORM)[0] == 200
+    new = confirmed_reader(gateway, "zhoujie", "new-pass-123")
+    assert "关联原有帐户" in new.get("/reader/profile")[1]
+    status, page, _ = new.get("/reader/link")
+    assert status == 200 and "请输入旧账户的用户名及密码" in page
+    status, page, _ = new.post("/reader/link", {"username": "illuserzj2", "password": "wrong"})
+    assert status == 403 and "用户名或密码错误" in page
+    status, page, _ = new.post(
+        "/reader/link", {"username": "illuserzj2", "password": "old-pass-123"}
+    )
+    assert status == 200 and "账户信息确认" in page and "3245" in page and "借书证" in page
+    proof = dict(re.findall(r'name="(username|until|proof)" value="([^"]*)"', page))
+    # The proof is this login's, for this account: changed, or from another login, it fails.
+    forged = {**proof, "proof": "0" * 64}
+    assert "确认已超时" in new.post("/reader/link/confirm", forged)[1]
+    other = confirmed_reader(gateway, "qianba", "other-pass-1")
+    other.get("/reader/link")
+    assert other.post("/reader/link/confirm", proof)[0] == 403
+    new.get("/reader/link")
+    status, page, _ = new.post("/reader/link/confirm", proof)
+    assert status == 200 and "关联成功" in page
+    # Both are one: the old account logs in no more, its request shows under the new one.
+    assert "/reader/?next=" in old.get("/reader/requests")[2]
+    assert Client(gateway).log_in("reader", "thu", "illuserzj2", "old-pass-123")[0] == 401
+    listed = new.get("/reader/requests")[1]
+    assert "Interlending &amp; Document Supply" in listed
+    number = re.search(r'href="/reader/requests/(\d+)"', listed)
+    assert number and new.get(f"/reader/requests/{number.group(1)}")[0] == 200
+    assert "3245" in new.get("/reader/profile")[1]  # the details it lacked
+    # Linking it again, or oneself, is refused.
+    new.get("/reader/link")
+    again = new.post("/reader/link", {"username": "illuserzj2", "password": "old-pass-123"})
+    assert again[0] == 403

@@ -24,6 +24,7 @@ from isoill.library.accounts import (
     can_confirm,
     confirm,
     disable,
+    link_accounts,
     may_log_in,
     new_reset,
     new_session,
@@ -285,3 +286,25 @@ def test_staff_reject_registrations_and_disable_only_the_accounts_they_confirm()
     assert may_log_in({AccountRole.READER})(disable(m1, off, disabled=False))
     with pytest.raises(AccountError, match="may not manage"):
         disable(_staff(CENTRAL), m1)
+
+
+def test_linking_makes_two_reader_accounts_one() -> None:
+    kept = Account("thu", "new", AccountRole.READER, "h", confirmed=True, email="n@x.org")
+    old = Account(
+        "thu", "old", AccountRole.READER, "h", confirmed=True, email="o@x.org", id_number="3245"
+    )
+    joined, gone = link_accounts(kept, old)
+    assert joined.linked == ("old",) and joined.email == "n@x.org" and joined.id_number == "3245"
+    assert gone.linked_into == "new" and not may_log_in({AccountRole.READER})(gone)
+    with pytest.raises(AccountError):
+        link_accounts(joined, gone)  # linked already
+    with pytest.raises(AccountError):
+        link_accounts(kept, kept)
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, library="other"))
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, role=AccountRole.STAFF))
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, confirmed=False))
+    stored = Account.from_json("thu", "new", joined.to_json(), 1)
+    assert stored.linked == ("old",)
