@@ -94,6 +94,7 @@ class LibraryKind(NetworkKind):
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:
         from isoill.library.account_pages import AccountPages
         from isoill.library.api import LibraryRequests
+        from isoill.library.help_pages import mount_help
         from isoill.library.link_pages import LinkPages
         from isoill.library.pages_common import Script
         from isoill.library.reader_pages import ReaderPages
@@ -104,6 +105,7 @@ class LibraryKind(NetworkKind):
         reader, staff = ReaderPages(service, throttle), StaffPages(service, throttle)
         for area in (reader, staff):
             AccountPages(area, service)
+            mount_help(area)
         LinkPages(reader, service)
         return (
             ((b"api", b"libraries"), LibraryRequests(service, throttle)),

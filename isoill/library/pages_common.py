@@ -273,6 +273,9 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "link_refused": ("该帐户不能关联", "That account cannot be linked"),
     "link_done": ("关联成功:", "Linked:"),
+    "help": ("帮助", "Help"),
+    "about": ("关于", "About"),
+    "no_page": ("页面不存在", "No such page"),
 }
 
 
@@ -357,23 +360,30 @@ def html_page(
         heading = f"{library.label or library.symbol} {heading}"
     switch = "en" if words.index == 0 else "zh"
     here = (request.path or b"/").decode("utf-8", "replace")
-    nav: tuple[Flattenable, ...] = ()
+    # The guide's menus: 个人管理, 申请管理 (or the staff's 事务管理), 帐户管理, 帮助, 关于.
+    guide = [
+        link(f"/{area}/help", words("help"), id="help"),
+        link(f"/{area}/about", words("about"), id="about"),
+    ]
+    nav: tuple[Flattenable, ...] = tuple(guide)
     if who is not None:
         if area == "reader":
             links = [
+                link("/reader/profile", words("profile"), id="profile"),
                 link("/reader/request", words("submit_request")),
                 link("/reader/requests", words("request_list")),
+                link("/reader/link", words("accounts_manage"), id="accounts-manage"),
             ]
         else:
             links = [
                 link("/staff/", words("staff_pages")),
                 link("/staff/accounts", words("accounts_manage"), id="accounts-manage"),
+                link("/staff/profile", words("profile"), id="profile"),
             ]
-        links.append(link(f"/{area}/profile", words("profile"), id="profile"))
         logout = tags.form(method="post", action=f"/{area}/logout")(
             csrf_field(request), tags.button(type="submit")(words("log_out"))
         )
-        nav = (*links, logout, tags.span(who.name or who.username))
+        nav = (*links, *guide, logout, tags.span(who.name or who.username))
     chrome = Chrome(
         lang=words.code,
         heading=heading,
@@ -531,6 +541,8 @@ class Page(resource.Resource):
         self.public_get = public_get
         self.public_post = public_post
         self.child = child
+        #: Nothing is at this path: logged in, it answers "no such page".
+        self.missing = False
 
     def getChild(self, path: bytes, request: Request) -> resource.IResource:
         """Twisted's hook for a path segment no ``putChild`` named."""
@@ -544,7 +556,10 @@ class Page(resource.Resource):
                 public_post=self.public_post,
             )
         found = self.child(path.decode("utf-8", "replace")) if self.child else None
-        return found if found is not None else Page(self.area)
+        if found is None:
+            found = Page(self.area)
+            found.missing = True
+        return found
 
     def render(self, request: Request) -> bytes | int:
         return self.area.answer(request, self)
@@ -613,7 +628,7 @@ class Area(Page):
                 if who is None:
                     return self._login_needed(request, words)
                 if target.post is None:
-                    return self._not_found(request, words, who)
+                    return self._missing(request, words, who, target)
                 return target.post(request, words, who, fields)
             if request.method not in (b"GET", b"HEAD"):
                 request.setHeader(b"allow", b"GET, HEAD, POST")
@@ -623,7 +638,7 @@ class Area(Page):
             if who is None:
                 return self._login_needed(request, words)
             if target.get is None:
-                return self._not_found(request, words, who)
+                return self._missing(request, words, who, target)
             return target.get(request, words, who)
         except Exception:
             log.failure("{area} page {uri}", area=self.area_name, uri=request.uri)
@@ -648,6 +663,12 @@ class Area(Page):
 
     def _not_found(self, request: Request, words: Words, who: Account | None) -> bytes:
         return self._refuse(request, words, 404, words("not_found"), who)
+
+    def _missing(self, request: Request, words: Words, who: Account, target: Page) -> bytes:
+        """No page at this path (a real 404), or none that answers this method."""
+        if target.missing:
+            return self._refuse(request, words, 404, words("no_page"), who)
+        return self._not_found(request, words, who)
 
     def _login_needed(self, request: Request, words: Words) -> bytes:
         if request.method == b"GET":

@@ -275,3 +275,36 @@ def test_a_reader_links_an_old_account_as_the_tsinghua_guide_describes(
     new.get("/reader/link")
     again = new.post("/reader/link", {"username": "illuserzj2", "password": "old-pass-123"})
     assert again[0] == 403
+
+
+def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess) -> None:
+    for area in ("reader", "staff"):
+        status, page, _ = Client(gateway).get(f"/{area}/help")
+        assert status == 200 and "帮助" in page
+        status, page, _ = Client(gateway).get(f"/{area}/about?lang=en")
+        assert status == 200 and "About interlibrary loan" in page
+    assert "关联原有帐户" in Client(gateway).get("/reader/help")[1]
+    assert "证件号码" in Client(gateway).get("/staff/help")[1]
+    reader = confirmed_reader(gateway, "wuyi", "reader-pass-1")
+    home = reader.get("/reader/")[1]
+    for where, label in (
+        ("/reader/profile", "个人管理"),
+        ("/reader/requests", "申请列表"),
+        ("/reader/link", "帐户管理"),
+        ("/reader/help", "帮助"),
+        ("/reader/about", "关于"),
+    ):
+        assert f'href="{where}"' in home and label in home
+    staff = Client(gateway)
+    staff.log_in("staff", "thu", *STAFF)
+    desk = staff.get("/staff/")[1]
+    assert 'href="/staff/accounts"' in desk and 'href="/staff/profile"' in desk
+    # Unknown pages are not found as pages, unknown requests as requests.
+    status, page, _ = reader.get("/reader/no-such-page")
+    assert status == 404 and "页面不存在" in page and "没有这笔申请" not in page
+    status, page, _ = staff.get("/staff/requests/x/y")
+    assert status == 404 and "页面不存在" in page
+    status, page, _ = reader.get("/reader/requests/999")
+    assert status == 404 and "没有这笔申请" in page
+    # Without a login the path is not probed: the login comes first.
+    assert "/reader/?next=" in Client(gateway).get("/reader/no-such-page")[2]
