@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from twisted.internet import threads
+from twisted.logger import Logger
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
@@ -36,6 +37,8 @@ from isoill.library.pages_common import (
     redirect,
 )
 from isoill.library.settings import Library
+
+log = Logger()
 
 #: Reset links one account may ask for in an hour, and one address (a library's PCs may
 #: share one) for any accounts.
@@ -259,7 +262,13 @@ class AccountPages:
             return self.area._refuse(request, words, 429, words("too_many_resets"), who)
         for throttle, key in checks:
             throttle.count(key, now)
-        origin = library.url.rstrip("/") or _origin(request)
+        origin = library.url.rstrip("/") or _local_origin(request)
+        if origin is None:
+            log.warn(
+                "library {library} has no url: no password reset link is mailed",
+                library=library.name,
+            )
+            return self._forgot_page(request, words, who, sent=True)
 
         def reset_link(token: str) -> str:
             query = urlencode({"library": library.name, "user": username, "token": token})
@@ -331,8 +340,12 @@ class AccountPages:
         return answer_later(request, work)
 
 
-def _origin(request: Request) -> str:
-    """``scheme://host`` as the request named it: the mailed links' start when the library
-    has no ``url`` configured."""
-    host = (request.getHeader(b"host") or b"localhost").decode("latin-1")
+def _local_origin(request: Request) -> str | None:
+    """``scheme://host`` as the request named it, for a library without ``url`` tried on
+    this machine only: elsewhere a request's Host is the asker's to choose, and a mailed
+    link naming the asker's host would hand them the reader's token."""
+    host = (request.getHeader(b"host") or b"").decode("latin-1")
+    name = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
+    if name.lower() not in ("localhost", "127.0.0.1", "[::1]"):
+        return None
     return f"{'https' if request.isSecure() else 'http'}://{host}"

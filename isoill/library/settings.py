@@ -66,7 +66,8 @@ class Library:
     deadline: float = 7 * 86400.0
     members: tuple[Member, ...] = ()
     #: Where readers and staff reach the gateway's pages (``https://host``): the links the
-    #: gateway mails (a password reset) start so. Unset, they name the host the request did.
+    #: gateway mails (a password reset) start so. Unset, only a gateway tried on this machine
+    #: (localhost) mails them.
     url: str = ""
 
 

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from twisted.web.test.requesthelper import DummyRequest
 
+from isoill.library.account_pages import _local_origin
 from tests.gateway.support import GatewayProcess
 from tests.library.support import FORM, Client, MailSink
 
@@ -308,3 +310,25 @@ def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess)
     assert status == 404 and "没有这笔申请" in page
     # Without a login the path is not probed: the login comes first.
     assert "/reader/?next=" in Client(gateway).get("/reader/no-such-page")[2]
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        (b"127.0.0.1:8080", "http://127.0.0.1:8080"),
+        (b"localhost", "http://localhost"),
+        (b"[::1]:80", "http://[::1]:80"),
+        (b"evil.example", None),
+        (b"evil.example:80", None),
+        (b"127.0.0.1.evil.example", None),
+        (b"", None),
+    ],
+)
+def test_without_a_url_only_a_local_host_starts_the_mailed_links(
+    host: bytes, origin: str | None
+) -> None:
+    request = DummyRequest([b""])
+    request.isSecure = lambda: False  # type: ignore[method-assign]
+    if host:
+        request.requestHeaders.setRawHeaders(b"host", [host])
+    assert _local_origin(request) == origin
