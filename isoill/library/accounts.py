@@ -69,6 +69,17 @@ class Account:
     confirmed: bool = False
     created: datetime | None = None
     confirmed_by: str = ""
+    #: Staff disabled the account (or, never confirmed, rejected its registration): it
+    #: logs in nowhere until staff enable it again.
+    disabled: bool = False
+    #: 关联原有帐户: the old accounts linked into this one, whose requests it sees; and, on an
+    #: old account, the one it was linked into (it logs in no more).
+    linked: tuple[str, ...] = ()
+    linked_into: str = ""
+    #: SHA-256 of the one password-reset token mailed to the account, and until when (the
+    #: reactor's seconds) it is good: only the hash is kept, so the store's copy resets nothing.
+    reset: str = ""
+    reset_until: float = 0.0
     version: int = 0
 
     @property
@@ -88,6 +99,11 @@ class Account:
             "confirmed": self.confirmed,
             "created": None if self.created is None else self.created.isoformat(),
             "confirmed_by": self.confirmed_by,
+            "disabled": self.disabled,
+            "linked": list(self.linked),
+            "linked_into": self.linked_into,
+            "reset": self.reset,
+            "reset_until": self.reset_until,
         }
 
     @classmethod
@@ -109,6 +125,11 @@ class Account:
             confirmed=bool(value.get("confirmed", False)),
             created=None if created is None else datetime.fromisoformat(created),
             confirmed_by=value.get("confirmed_by", ""),
+            disabled=bool(value.get("disabled", False)),
+            linked=tuple(value.get("linked", ())),
+            linked_into=value.get("linked_into", ""),
+            reset=value.get("reset", ""),
+            reset_until=float(value.get("reset_until", 0.0)),
             version=version,
         )
 
@@ -124,8 +145,14 @@ class Account:
 
 
 def may_log_in(roles: Collection[AccountRole]) -> Callable[[Account], bool]:
-    """Who logs in where: a confirmed account of one of ``roles``."""
-    return lambda account: account.confirmed and account.role in roles
+    """Who logs in where: a confirmed account of one of ``roles``, neither disabled nor
+    linked into another."""
+    return lambda account: usable(account) and account.role in roles
+
+
+def usable(account: Account) -> bool:
+    """Whether the account may be used at all: confirmed, not disabled, not linked away."""
+    return account.confirmed and not account.disabled and not account.linked_into
 
 
 def registration_role(network: Library) -> AccountRole:
@@ -142,19 +169,8 @@ def read_registration(network: Library, fields: Mapping[str, str]) -> tuple[Acco
     text = {k: (fields.get(k) or "").strip() for k in (*_LIMITS, "username", "member")}
     password = fields.get("password") or ""
     problems = check_username(text["username"])
-    problems += check_password(password, text["username"])
-    if password != (fields.get("password2") or ""):
-        problems.append("password2: the two passwords differ / 两次输入的密码不一致")
-    for name, limit in _LIMITS.items():
-        value = text[name]
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            problems.append(f"{name}: contains control characters")
-        elif len(value) > limit:
-            problems.append(f"{name}: at most {limit} characters")
-    if not text["name"]:
-        problems.append("name: required / 必填")
-    if not is_email(text["email"]):
-        problems.append("email: not an e-mail address / 电子信箱格式不正确")
+    problems += _new_password_problems(fields, text["username"])
+    problems += _personal_problems(text)
     member = text["member"]
     symbols = {m.symbol.upper(): m.symbol for m in network.members}
     if network.mode == "central":
@@ -181,6 +197,76 @@ def read_registration(network: Library, fields: Mapping[str, str]) -> tuple[Acco
     return account, password
 
 
+def _new_password_problems(fields: Mapping[str, str], username: str) -> list[str]:
+    password = fields.get("password") or ""
+    problems = check_password(password, username)
+    if password != (fields.get("password2") or ""):
+        problems.append("password2: the two passwords differ / 两次输入的密码不一致")
+    return problems
+
+
+def _personal_problems(text: Mapping[str, str]) -> list[str]:
+    """What is wrong with the personal fields a reader fills in (registration, profile)."""
+    problems = []
+    for name, limit in _LIMITS.items():
+        value = text[name]
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            problems.append(f"{name}: contains control characters")
+        elif len(value) > limit:
+            problems.append(f"{name}: at most {limit} characters")
+    if not text["name"]:
+        problems.append("name: required / 必填")
+    if not is_email(text["email"]):
+        problems.append("email: not an e-mail address / 电子信箱格式不正确")
+    return problems
+
+
+def read_new_password(account: Account, fields: Mapping[str, str]) -> str:
+    """The new password a change or reset form gives (``password`` twice, as when
+    registering); :class:`AccountError` with every problem."""
+    problems = _new_password_problems(fields, account.username)
+    if problems:
+        raise AccountError(problems)
+    return fields.get("password") or ""
+
+
+def read_profile(account: Account, fields: Mapping[str, str]) -> Account:
+    """The account with the personal fields of a profile form (个人管理); the user name,
+    role and library stay what they are."""
+    text = {k: (fields.get(k) or "").strip() for k in _LIMITS}
+    problems = _personal_problems(text)
+    if problems:
+        raise AccountError(problems)
+    return replace(
+        account,
+        name=text["name"],
+        email=text["email"],
+        phone=text["phone"],
+        id_type=text["id_type"],
+        id_number=text["id_number"],
+    )
+
+
+#: How long a mailed password-reset link works, in seconds.
+RESET_LIFETIME = 3600.0
+
+
+def new_reset(account: Account, now: float) -> tuple[str, Account]:
+    """A fresh reset token (for the mail) and the account that keeps only its hash; a new
+    one replaces any earlier, which then resets nothing."""
+    token = secrets.token_urlsafe(32)
+    return token, replace(account, reset=session_key(token), reset_until=now + RESET_LIFETIME)
+
+
+def use_reset(account: Account, token: str, password_hash: str, now: float) -> Account:
+    """The account with its new password, the token spent; :class:`AccountError` when the
+    token is not the account's live one."""
+    live = bool(account.reset) and now < account.reset_until
+    if not live or not same_token(session_key(token), account.reset):
+        raise AccountError(["token: the link has expired or was used / 链接已失效或已使用"])
+    return replace(account, password=password_hash, reset="", reset_until=0.0)
+
+
 def can_confirm(staff: Account, account: Account) -> bool:
     """The library's own staff (or the centre's) confirm any account of it; a member
     library's staff only their own readers, never a member library's group account, which
@@ -200,6 +286,51 @@ def confirm(staff: Account, account: Account, at: datetime) -> Account:
     if account.confirmed:
         raise AccountError([f"account {account.username} is confirmed already"])
     return replace(account, confirmed=True, confirmed_by=staff.username)
+
+
+def _managed(staff: Account, account: Account) -> None:
+    if not can_confirm(staff, account):
+        raise AccountError([f"{staff.username} may not manage {account.username}"])
+
+
+def reject(staff: Account, account: Account) -> Account:
+    """A registration staff will not confirm (the details do not check out): it stays, so
+    the name is not taken again at once, but logs in nowhere."""
+    _managed(staff, account)
+    if account.confirmed or account.disabled:
+        state = "confirmed" if account.confirmed else "rejected"
+        raise AccountError([f"account {account.username} is {state} already"])
+    return replace(account, disabled=True, confirmed_by=staff.username)
+
+
+def disable(staff: Account, account: Account, disabled: bool = True) -> Account:
+    """Staff stop (or, ``disabled`` False, restore) a confirmed account's logins; its
+    requests stay as they are."""
+    _managed(staff, account)
+    if account.disabled == disabled:
+        state = "disabled" if disabled else "enabled"
+        raise AccountError([f"account {account.username} is {state} already"])
+    return replace(account, disabled=disabled)
+
+
+def link_accounts(kept: Account, old: Account) -> tuple[Account, Account]:
+    """关联原有帐户 (the Tsinghua guide, 1.3): a reader keeps ``kept`` and links the ``old``
+    account they proved is theirs into it; the old one logs in no more, and ``kept`` sees
+    its requests and takes the personal details it lacks. Both must be usable reader
+    accounts of one library."""
+    problems = []
+    if kept.library != old.library or kept.username == old.username:
+        problems.append("username: not another account of this library / 不是本馆的另一个帐户")
+    elif old.role is not AccountRole.READER or kept.role is not AccountRole.READER:
+        problems.append("username: only readers' accounts are linked / 只能关联个人用户帐户")
+    elif not usable(old) or not usable(kept):
+        problems.append("username: that account cannot be linked / 该帐户不能关联")
+    if problems:
+        raise AccountError(problems)
+    fields = ("name", "email", "phone", "id_type", "id_number")
+    taken = {f: getattr(old, f) for f in fields if not getattr(kept, f) and getattr(old, f)}
+    joined = replace(kept, linked=(*kept.linked, old.username, *old.linked), **taken)
+    return joined, replace(old, linked_into=kept.username, linked=())
 
 
 def sees(staff: Account, owner: Account | None) -> bool:
@@ -302,6 +433,14 @@ class Sessions:
     def close(self, key: str) -> None:
         with self.store.transaction() as cur:
             cur.execute(self.store.sql("DELETE FROM sessions WHERE skey = ?"), (key,))
+
+    def close_all(self, library: str, username: str) -> None:
+        """End every login of an account: its password was reset or changed elsewhere."""
+        with self.store.transaction() as cur:
+            cur.execute(
+                self.store.sql("DELETE FROM sessions WHERE library = ? AND username = ?"),
+                (library, username),
+            )
 
 
 class Accounts:

@@ -92,17 +92,25 @@ class LibraryKind(NetworkKind):
         return Desk(config, forward)
 
     def resources(self, backend: Any, throttle: Throttle) -> Sequence[Mount]:
+        from isoill.library.account_pages import AccountPages
         from isoill.library.api import LibraryRequests
+        from isoill.library.help_pages import mount_help
+        from isoill.library.link_pages import LinkPages
         from isoill.library.pages_common import Script
         from isoill.library.reader_pages import ReaderPages
         from isoill.library.service import LibraryService
         from isoill.library.staff_pages import StaffPages
 
         service = LibraryService(backend)
+        reader, staff = ReaderPages(service, throttle), StaffPages(service, throttle)
+        for area in (reader, staff):
+            AccountPages(area, service)
+            mount_help(area)
+        LinkPages(reader, service)
         return (
             ((b"api", b"libraries"), LibraryRequests(service, throttle)),
-            ((b"reader",), ReaderPages(service, throttle)),
-            ((b"staff",), StaffPages(service, throttle)),
+            ((b"reader",), reader),
+            ((b"staff",), staff),
             ((b"static", b"isoill.js"), Script()),
         )
 

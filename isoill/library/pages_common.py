@@ -80,6 +80,8 @@ class Desks(Protocol):
     def accounts(self, library: str, *, confirmed: bool | None = None) -> list[Account]: ...
     def register(self, account: Account) -> Account: ...
     def confirm_account(self, staff: Account, username: str) -> Account: ...
+    def reject_account(self, staff: Account, username: str) -> Account: ...
+    def disable_account(self, staff: Account, username: str, disabled: bool = True) -> Account: ...
     def open_session(self, account: Account) -> tuple[str, Session]: ...
     def session(self, token: str) -> tuple[Session, Account] | None: ...
     def close_session(self, token: str) -> None: ...
@@ -279,6 +281,68 @@ WORDS: dict[str, tuple[str, str]] = {
         "Too many requests sent from here: try again later, or ask your library's ILL staff",
     ),
     "to_library": ("发送给哪个图书馆的馆际互借员", "To the ILL staff of"),
+    "profile": ("个人管理", "My account"),
+    "save": ("保存", "Save"),
+    "profile_saved": ("个人信息已保存", "Your details are saved"),
+    "change_password": ("修改密码", "Change password"),
+    "current_password": ("当前密码", "Current password"),
+    "new_password": ("新密码", "New password"),
+    "password_changed": ("密码已修改", "Your password has been changed"),
+    "bad_current": ("当前密码错误", "The current password is wrong"),
+    "forgot_password": ("忘记密码", "Forgot your password"),
+    "forgot_hint": (
+        "请输入用户名, 重设密码的链接将发送到您注册的电子信箱, 一小时内有效, 只能使用一次。",
+        "Enter your user name: a link to set a new password goes to the e-mail address you"
+        " registered. It works once, for an hour.",
+    ),
+    "send_reset": ("发送重设密码邮件", "Send me the link"),
+    "reset_sent": (
+        "如果该用户名存在且已确认, 重设密码的链接已发送到注册的电子信箱。",
+        "If that account exists and is confirmed, the link has been sent to its e-mail address.",
+    ),
+    "too_many_resets": ("重设密码申请过多, 请一小时后再试", "Too many resets: try in an hour"),
+    "reset_title": ("重设密码", "Set a new password"),
+    "reset_expired": (
+        "链接已失效或已使用, 请重新申请重设密码",
+        "The link has expired or was used: ask for a new one",
+    ),
+    "reset_done": ("密码已重设, 请用新密码登录", "Your password is set: log in with it"),
+    "accounts_manage": ("帐户管理", "Accounts"),
+    "reject": ("拒绝", "Reject"),
+    "disable": ("停用", "Disable"),
+    "enable": ("启用", "Enable"),
+    "done_rejected": ("已拒绝该注册, 并通知读者", "Registration rejected (the reader is told)"),
+    "done_disabled": ("帐户已停用", "Account disabled"),
+    "done_enabled": ("帐户已启用", "Account enabled"),
+    "state_active": ("正常", "active"),
+    "state_waiting": ("待确认", "waiting"),
+    "state_disabled": ("已停用", "disabled"),
+    "state_rejected": ("未通过审核", "rejected"),
+    "link_title": ("关联原有帐户", "Link an old account"),
+    "link_hint": (
+        "如果您原来在馆际互借系统中有合法用户, 请在此关联, 这样可以继续享有该用户的所有权利;"
+        " 关联后原有帐户不能继续登录系统, 但您可以通过当前帐户查询原有帐户的申请记录。",
+        "If you had an account before, link it here to keep everything it had: the old"
+        " account then logs in no more, and its requests show under this one.",
+    ),
+    "link_prompt": ("请输入旧账户的用户名及密码", "Enter the old account's user name and password"),
+    "link_details": ("账户信息确认", "Check the account"),
+    "link_name": ("用户姓名", "Name"),
+    "link_email": ("Email地址", "E-mail address"),
+    "link_confirm": (
+        "请您确认以上信息无误, 点击“确定”进行关联。",
+        "If these details are right, press OK to link the account.",
+    ),
+    "ok": ("确定", "OK"),
+    "link_expired": (
+        "确认已超时, 请重新输入旧账户的用户名及密码",
+        "That took too long: enter the old account's user name and password again",
+    ),
+    "link_refused": ("该帐户不能关联", "That account cannot be linked"),
+    "link_done": ("关联成功:", "Linked:"),
+    "help": ("帮助", "Help"),
+    "about": ("关于", "About"),
+    "no_page": ("页面不存在", "No such page"),
 }
 
 
@@ -363,19 +427,30 @@ def html_page(
         heading = f"{library.label or library.symbol} {heading}"
     switch = "en" if words.index == 0 else "zh"
     here = (request.path or b"/").decode("utf-8", "replace")
-    nav: tuple[Flattenable, ...] = ()
+    # The guide's menus: 个人管理, 申请管理 (or the staff's 事务管理), 帐户管理, 帮助, 关于.
+    guide = [
+        link(f"/{area}/help", words("help"), id="help"),
+        link(f"/{area}/about", words("about"), id="about"),
+    ]
+    nav: tuple[Flattenable, ...] = tuple(guide)
     if who is not None:
         if area == "reader":
             links = [
+                link("/reader/profile", words("profile"), id="profile"),
                 link("/reader/request", words("submit_request")),
                 link("/reader/requests", words("request_list")),
+                link("/reader/link", words("accounts_manage"), id="accounts-manage"),
             ]
         else:
-            links = [link("/staff/", words("staff_pages"))]
+            links = [
+                link("/staff/", words("staff_pages")),
+                link("/staff/accounts", words("accounts_manage"), id="accounts-manage"),
+                link("/staff/profile", words("profile"), id="profile"),
+            ]
         logout = tags.form(method="post", action=f"/{area}/logout")(
             csrf_field(request), tags.button(type="submit")(words("log_out"))
         )
-        nav = (*links, logout, tags.span(who.name or who.username))
+        nav = (*links, *guide, logout, tags.span(who.name or who.username))
     chrome = Chrome(
         lang=words.code,
         heading=heading,
@@ -533,6 +608,8 @@ class Page(resource.Resource):
         self.public_get = public_get
         self.public_post = public_post
         self.child = child
+        #: Nothing is at this path: logged in, it answers "no such page".
+        self.missing = False
 
     def getChild(self, path: bytes, request: Request) -> resource.IResource:
         """Twisted's hook for a path segment no ``putChild`` named."""
@@ -546,7 +623,10 @@ class Page(resource.Resource):
                 public_post=self.public_post,
             )
         found = self.child(path.decode("utf-8", "replace")) if self.child else None
-        return found if found is not None else Page(self.area)
+        if found is None:
+            found = Page(self.area)
+            found.missing = True
+        return found
 
     def render(self, request: Request) -> bytes | int:
         return self.area.answer(request, self)
@@ -615,7 +695,7 @@ class Area(Page):
                 if who is None:
                     return self._login_needed(request, words)
                 if target.post is None:
-                    return self._not_found(request, words, who)
+                    return self._missing(request, words, who, target)
                 return target.post(request, words, who, fields)
             if request.method not in (b"GET", b"HEAD"):
                 request.setHeader(b"allow", b"GET, HEAD, POST")
@@ -625,7 +705,7 @@ class Area(Page):
             if who is None:
                 return self._login_needed(request, words)
             if target.get is None:
-                return self._not_found(request, words, who)
+                return self._missing(request, words, who, target)
             return target.get(request, words, who)
         except Exception:
             log.failure("{area} page {uri}", area=self.area_name, uri=request.uri)
@@ -650,6 +730,12 @@ class Area(Page):
 
     def _not_found(self, request: Request, words: Words, who: Account | None) -> bytes:
         return self._refuse(request, words, 404, words("not_found"), who)
+
+    def _missing(self, request: Request, words: Words, who: Account, target: Page) -> bytes:
+        """No page at this path (a real 404), or none that answers this method."""
+        if target.missing:
+            return self._refuse(request, words, 404, words("no_page"), who)
+        return self._not_found(request, words, who)
 
     def _login_needed(self, request: Request, words: Words) -> bytes:
         if request.method == b"GET":
@@ -693,7 +779,11 @@ class Area(Page):
             ),
             tags.button(type="submit", id="log-in")(words("log_in")),
         )
-        body: list[Flattenable] = [problems_box(words, problems), form]
+        body: list[Flattenable] = [
+            problems_box(words, problems),
+            form,
+            tags.p(link(f"/{self.area_name}/forgot", words("forgot_password"), id="forgot")),
+        ]
         if self.area_name == "reader":
             body += [
                 tags.p(link("/reader/register", words("register"), id="register")),

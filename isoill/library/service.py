@@ -18,14 +18,23 @@ from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
+from isoill.library.account_mail import registered_notice, rejected_notice, reset_notice
 from isoill.library.accounts import (
+    RESET_LIFETIME,
     Account,
     Accounts,
     Session,
     Sessions,
     confirm,
+    disable,
+    link_accounts,
+    new_reset,
     new_session,
+    read_profile,
+    reject,
     session_key,
+    usable,
+    use_reset,
 )
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
@@ -105,17 +114,23 @@ class LibraryService:
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
+    def _own_names(self, library: str, reader: str) -> set[str]:
+        """The reader and the old accounts linked into theirs: whose requests are theirs."""
+        account = self.account(library, reader)
+        return {reader, *(account.linked if account is not None else ())}
+
     def reader_requests(self, library: str, reader: str) -> list[ReaderRequest]:
         found = [
             leg.payload
-            for leg in self.gateway.store.legs_of(library, reader)
-            if isinstance(leg.payload, ReaderRequest) and leg.payload.reader == reader
+            for name in self._own_names(library, reader)
+            for leg in self.gateway.store.legs_of(library, name)
+            if isinstance(leg.payload, ReaderRequest) and leg.payload.reader == name
         ]
         return sorted(found, key=lambda r: r.number, reverse=True)
 
     def reader_request(self, library: str, reader: str, number: int) -> ReaderRequest:
         request = self.library_request(library, number)
-        if request.reader != reader:
+        if request.reader not in self._own_names(library, reader):
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
@@ -281,7 +296,8 @@ class LibraryService:
             if self.account(account.library, account.username) is not None:
                 raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
             notice = self._account_notice(network, account, confirmed=False)
-            return _Written(Change(outbox=(notice,), rows=(account.row(),)))
+            notices = (notice, *self._staff_notice(network, account))
+            return _Written(Change(outbox=notices, rows=(account.row(),)))
 
         self.gateway.act(decide)
         return account
@@ -301,6 +317,54 @@ class LibraryService:
         assert step.account is not None
         return step.account
 
+    def _staff_notice(self, network: Library, account: Account) -> tuple[OutboxItem, ...]:
+        """The mail that tells the staff who confirm ``account`` that it waits for them: a
+        member library's own staff when it has an address, else the library's."""
+        member = next((m for m in network.members if m.symbol == account.member), None)
+        to = (member.staff_email if member else "") or network.staff_email
+        if not to:
+            return ()
+        message = registered_notice(
+            username=account.username,
+            name=account.name,
+            email=account.email,
+            member=account.member,
+            library=network.label or network.symbol,
+            sender=self.gateway.config.mail.address,
+            recipient=to,
+            at=self.now(),
+        )
+        return (mail_item(to, message, f"account|{network.name}|{account.username}|staff"),)
+
+    def reject_account(self, staff: Account, username: str) -> Account:
+        """Refuse a registration, and tell its reader."""
+        network = library_named(self.gateway.config, staff.library)
+
+        def change(account: Account) -> _Written:
+            rejected = reject(staff, account)
+            message = rejected_notice(
+                name=account.name,
+                username=account.username,
+                library=network.label or network.symbol,
+                sender=self.gateway.config.mail.address,
+                recipient=account.email,
+                at=self.now(),
+            )
+            purpose = f"account|{network.name}|{account.username}|rejected"
+            item = mail_item(account.email, message, purpose)
+            return _Written(Change(outbox=(item,), rows=(rejected.row(),)), rejected)
+
+        return self._rewrite(staff.library, username, change)
+
+    def disable_account(self, staff: Account, username: str, disabled: bool = True) -> Account:
+        """Stop (or restore) an account's logins; stopping ends the ones it has."""
+        changed = self._rewrite(
+            staff.library, username, lambda found: _row(disable(staff, found, disabled))
+        )
+        if disabled:
+            self.sessions.close_all(staff.library, username)
+        return changed
+
     def _account_notice(self, network: Library, account: Account, *, confirmed: bool) -> OutboxItem:
         message = calis_mail.account_notice(
             name=account.name,
@@ -313,6 +377,98 @@ class LibraryService:
         )
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)
+
+    # --- managing one's own account ---------------------------------------------------------
+
+    def _rewrite(
+        self, library: str, username: str, change: Callable[[Account], _Written]
+    ) -> Account:
+        """Commit ``change`` of the account as the store has it now (KeyError: none)."""
+
+        def decide() -> _Written:
+            found = self.account(library, username)
+            if found is None:
+                raise KeyError(username)
+            return change(found)
+
+        step = self.gateway.act(decide)
+        assert step.account is not None
+        return step.account
+
+    def change_password(self, account: Account, password_hash: str) -> Account:
+        """A new password (its owner gave the current one); a reset link mailed before is
+        spent with it."""
+        return self._rewrite(
+            account.library,
+            account.username,
+            lambda found: _row(replace(found, password=password_hash, reset="", reset_until=0)),
+        )
+
+    def update_profile(self, profile: Account) -> Account:
+        """The personal fields of ``profile`` (read by ``read_profile``) on the stored account."""
+        return self._rewrite(
+            profile.library,
+            profile.username,
+            lambda found: _row(read_profile(found, profile.to_json())),
+        )
+
+    def request_reset(self, library: str, username: str, link: Callable[[str], str]) -> bool:
+        """Mail a confirmed account's address a one-time link (``link`` of the token) that
+        resets its password; False, and nothing mailed, when there is no such account. The
+        page answers the same either way, so it tells nobody which accounts exist."""
+        found = self.account(library, username)
+        if found is None or not found.confirmed or not found.email:
+            return False
+        network = library_named(self.gateway.config, library)
+
+        def change(account: Account) -> _Written:
+            token, reset = new_reset(account, self.seconds())
+            message = reset_notice(
+                name=account.name,
+                username=account.username,
+                library=network.label or network.symbol,
+                link=link(token),
+                minutes=int(RESET_LIFETIME // 60),
+                sender=self.gateway.config.mail.address,
+                recipient=account.email,
+                at=self.now(),
+            )
+            purpose = f"reset|{network.name}|{account.username}|{reset.reset}"
+            item = mail_item(account.email, message, purpose)
+            return _Written(Change(outbox=(item,), rows=(reset.row(),)), reset)
+
+        self._rewrite(library, username, change)
+        return True
+
+    def reset_password(
+        self, library: str, username: str, token: str, password_hash: str
+    ) -> Account:
+        """Set the password a mailed link was for, spending the link, and end the account's
+        logins (whoever had the old password is out). AccountError: not the live link."""
+        changed = self._rewrite(
+            library,
+            username,
+            lambda found: _row(use_reset(found, token, password_hash, self.seconds())),
+        )
+        self.sessions.close_all(library, username)
+        return changed
+
+    def link_account(self, kept: Account, old_username: str) -> Account:
+        """关联原有帐户: link the old account (its owner proved it theirs) into ``kept``, both
+        rows in one commit, and end the old account's logins."""
+
+        def decide() -> _Written:
+            now_kept = self.account(kept.library, kept.username)
+            old = self.account(kept.library, old_username)
+            if now_kept is None or old is None:
+                raise KeyError(old_username)
+            joined, gone = link_accounts(now_kept, old)
+            return _Written(Change(rows=(joined.row(), gone.row())), joined)
+
+        step = self.gateway.act(decide)
+        assert step.account is not None
+        self.sessions.close_all(kept.library, old_username)
+        return step.account
 
     def open_session(self, account: Account) -> tuple[str, Session]:
         now = self.seconds()
@@ -327,7 +483,7 @@ class LibraryService:
         if session is None:
             return None
         account = self.account(session.library, session.username)
-        if account is None or not account.confirmed:
+        if account is None or not usable(account):
             return None
         return session, account
 
@@ -345,3 +501,8 @@ class _Written:
     def __init__(self, change: Change, account: Account | None = None) -> None:
         self.change = change
         self.account = account
+
+
+def _row(account: Account) -> _Written:
+    """The account written as it is, and nothing else."""
+    return _Written(Change(rows=(account.row(),)), account)

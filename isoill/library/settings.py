@@ -13,6 +13,7 @@ A library (or a CALIS centre) whose readers and staff use the gateway's web page
     holdings = "holdings.csv"   # issn,isbn,title,library: the suppliers to ask
     deadline = 604800.0         # seconds a supplier has to answer before the rota moves on
     members = [{symbol = "CALIS:M1", label = "..."}]
+    url = "https://ill.lib.example"  # where readers reach the pages: mailed links start so
 
 The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway.kinds`);
 :func:`libraries` and :func:`library_named` find them again.
@@ -64,6 +65,10 @@ class Library:
     #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
     deadline: float = 7 * 86400.0
     members: tuple[Member, ...] = ()
+    #: Where readers and staff reach the gateway's pages (``https://host``): the links the
+    #: gateway mails (a password reset) start so. Unset, only a gateway tried on this machine
+    #: (localhost) mails them.
+    url: str = ""
 
 
 def read_library(

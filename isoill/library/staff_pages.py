@@ -53,6 +53,7 @@ from isoill.library.requests import (
     SupplyState,
 )
 from isoill.library.settings import Library
+from isoill.library.staff_accounts import account_button, accounts_page
 from isoill.mapping.reader_form import ServiceType
 
 log = Logger()
@@ -86,7 +87,10 @@ class StaffPages(Area):
 
     def __init__(self, desks: Desks, throttle: Throttle) -> None:
         super().__init__(desks, throttle)
-        self.putChild(b"accounts", Page(self, child=self._account))
+        self.putChild(
+            b"accounts",
+            Page(self, get=lambda r, w, a: accounts_page(self, r, w, a), child=self._account),
+        )
         self.putChild(b"requests", Page(self, child=self._request))
         self.putChild(b"supply", Page(self, child=self._supply))
 
@@ -134,7 +138,25 @@ class StaffPages(Area):
             self.desks.confirm_account(who, username)
             return "done_confirmed"
 
-        return self._actions(f"accounts/{username}", {b"confirm": confirm})
+        def reject(who: Account, fields: dict[str, str]) -> str:
+            self.desks.reject_account(who, username)
+            return "done_rejected"
+
+        def disable(who: Account, fields: dict[str, str]) -> str:
+            self.desks.disable_account(who, username)
+            return "done_disabled"
+
+        def enable(who: Account, fields: dict[str, str]) -> str:
+            self.desks.disable_account(who, username, disabled=False)
+            return "done_enabled"
+
+        acts: dict[bytes, Act] = {
+            b"confirm": confirm,
+            b"reject": reject,
+            b"disable": disable,
+            b"enable": enable,
+        }
+        return self._actions(f"accounts/{username}", acts)
 
     def _request(self, segment: str) -> Page | None:
         if not (segment.isascii() and segment.isdigit()):
@@ -288,27 +310,29 @@ class StaffPages(Area):
         message = message_box(words(done)) if done.startswith("done_") and done in WORDS else ""
         everyone = self.desks.accounts(library.name)
         # Accounts waiting for this member of staff.
-        pending = [a for a in everyone if not a.confirmed and can_confirm(who, a)]
+        pending = [
+            a for a in everyone if not a.confirmed and not a.disabled and can_confirm(who, a)
+        ]
         account_rows: list[list[Flattenable]] = [
             [
                 a.username,
                 a.name,
                 a.email,
                 a.phone,
+                a.id_type,
+                a.id_number,
                 a.member,
                 words("group_account") if a.role is AccountRole.GROUP else words("reader_account"),
-                tags.form(
-                    method="post", action=f"/staff/accounts/{quote(a.username, safe='')}/confirm"
-                )(
-                    csrf,
-                    tags.button(type="submit", id=f"confirm-{a.username}")(words("confirm")),
-                ),
+                [
+                    account_button(request, words, a, "confirm"),
+                    account_button(request, words, a, "reject"),
+                ],
             ]
             for a in pending
         ]
         accounts = (
             table(
-                [*_account_head(words), words("kind"), words("action")],
+                [*_account_head(words, identity=True), words("kind"), words("action")],
                 account_rows,
                 id="accounts",
             )
@@ -401,13 +425,16 @@ class StaffPages(Area):
         return [tags.h2(words("supply_requests")), shown]
 
 
-def _account_head(words: Words) -> list[str]:
-    """The columns that say who an account is and how to reach them."""
+def _account_head(words: Words, identity: bool = False) -> list[str]:
+    """The columns that say who an account is and how to reach them; with ``identity``,
+    the identity document too (what staff check before confirming an account)."""
+    proof = [words("id_type"), words("id_number")] if identity else []
     return [
         words("username"),
         words.field("name"),
         words.field("email"),
         words.field("phone"),
+        *proof,
         words("member"),
     ]
 

@@ -10,6 +10,7 @@ import http.cookiejar
 import re
 import socketserver
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -145,6 +146,19 @@ class MailSink:
     def to(self, address: str) -> list[email.message.EmailMessage]:
         """The mails sent to ``address`` so far."""
         return [m for m in self.mails if address in str(m.get("To", ""))]
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        """Every mail kept so far, in the order they came."""
+        return self.mails
+
+    def wait(self, count: int, timeout: float = 20) -> list[email.message.EmailMessage]:
+        """The first ``count`` mails, once that many have come."""
+        end = time.monotonic() + timeout
+        while len(self.mails) < count:
+            assert time.monotonic() < end, f"{len(self.mails)} of {count} mails came"
+            time.sleep(0.05)
+        return self.mails[:count]
 
     def close(self) -> None:
         self.server.shutdown()

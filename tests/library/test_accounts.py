@@ -23,12 +23,20 @@ from isoill.library.accounts import (
     Sessions,
     can_confirm,
     confirm,
+    disable,
+    link_accounts,
+    may_log_in,
+    new_reset,
     new_session,
+    read_new_password,
+    read_profile,
     read_registration,
     registration_role,
+    reject,
     sees,
     session_key,
     staff_account,
+    use_reset,
 )
 from isoill.library.settings import Library, Member
 
@@ -212,3 +220,91 @@ def test_sessions_expire_and_end(store: Store) -> None:
     sessions.close(other.key)
     assert sessions.get(other.key, session.expires + 10) is None
     assert other_token != token
+
+
+def test_a_reset_token_works_once_until_it_expires_and_only_its_hash_is_kept() -> None:
+    account, _ = read_registration(DISTRIBUTED, REGISTRATION)
+    token, waiting = new_reset(account, 1000.0)
+    assert token not in waiting.reset and waiting.reset == session_key(token)
+    assert "reset" in waiting.to_json() and token not in str(waiting.to_json())
+    with pytest.raises(AccountError, match="token"):
+        use_reset(waiting, token + "x", "new-hash", 1001.0)
+    with pytest.raises(AccountError, match="token"):
+        use_reset(waiting, token, "new-hash", waiting.reset_until)
+    done = use_reset(waiting, token, "new-hash", waiting.reset_until - 1)
+    assert done.password == "new-hash" and done.reset == ""
+    with pytest.raises(AccountError, match="token"):
+        use_reset(done, token, "other-hash", 1001.0)
+    # A second link replaces the first.
+    first, _ = new_reset(account, 1000.0)
+    _, second = new_reset(account, 1000.0)
+    with pytest.raises(AccountError):
+        use_reset(second, first, "hash", 1001.0)
+    stored = Account.from_json(account.library, account.username, waiting.to_json(), 1)
+    assert stored.reset == waiting.reset and stored.reset_until == waiting.reset_until
+
+
+def test_profiles_and_new_passwords_are_checked_like_registrations() -> None:
+    account, _ = read_registration(DISTRIBUTED, REGISTRATION)
+    with pytest.raises(AccountError) as refused:
+        read_profile(account, {"name": "", "email": "x", "phone": "1" * 51})
+    assert {p.split(":")[0] for p in refused.value.reasons} == {"name", "email", "phone"}
+    changed = read_profile(
+        account, {"name": "张三丰", "email": "z@example.org", "id_type": "借书证"}
+    )
+    assert (changed.name, changed.email, changed.id_type, changed.phone) == (
+        "张三丰",
+        "z@example.org",
+        "借书证",
+        "",
+    )
+    assert changed.username == account.username and changed.role is account.role
+    with pytest.raises(AccountError, match="password2"):
+        read_new_password(account, {"password": "long-enough-1", "password2": "other"})
+    with pytest.raises(AccountError, match="password"):
+        read_new_password(account, {"password": "zhangsan", "password2": "zhangsan"})
+    assert read_new_password(account, {"password": "new-pass-12", "password2": "new-pass-12"})
+
+
+def test_staff_reject_registrations_and_disable_only_the_accounts_they_confirm() -> None:
+    waiting = Account("centre", "someone", AccountRole.READER, "hash", member="CALIS:M1")
+    m1, m2 = _staff(CENTRAL, "CALIS:M1"), _staff(CENTRAL, "CALIS:M2")
+    with pytest.raises(AccountError, match="may not manage"):
+        reject(m2, waiting)
+    rejected = reject(m1, waiting)
+    assert rejected.disabled and not rejected.confirmed
+    assert not may_log_in({AccountRole.READER})(rejected)
+    confirmed = confirm(m1, waiting, AT)
+    with pytest.raises(AccountError, match="confirmed already"):
+        reject(m1, confirmed)
+    off = disable(m1, confirmed)
+    assert off.disabled and not may_log_in({AccountRole.READER})(off)
+    with pytest.raises(AccountError, match="disabled already"):
+        disable(m1, off)
+    with pytest.raises(AccountError, match="may not manage"):
+        disable(m2, off, disabled=False)
+    assert may_log_in({AccountRole.READER})(disable(m1, off, disabled=False))
+    with pytest.raises(AccountError, match="may not manage"):
+        disable(_staff(CENTRAL), m1)
+
+
+def test_linking_makes_two_reader_accounts_one() -> None:
+    kept = Account("thu", "new", AccountRole.READER, "h", confirmed=True, email="n@x.org")
+    old = Account(
+        "thu", "old", AccountRole.READER, "h", confirmed=True, email="o@x.org", id_number="3245"
+    )
+    joined, gone = link_accounts(kept, old)
+    assert joined.linked == ("old",) and joined.email == "n@x.org" and joined.id_number == "3245"
+    assert gone.linked_into == "new" and not may_log_in({AccountRole.READER})(gone)
+    with pytest.raises(AccountError):
+        link_accounts(joined, gone)  # linked already
+    with pytest.raises(AccountError):
+        link_accounts(kept, kept)
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, library="other"))
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, role=AccountRole.STAFF))
+    with pytest.raises(AccountError):
+        link_accounts(kept, replace(old, confirmed=False))
+    stored = Account.from_json("thu", "new", joined.to_json(), 1)
+    assert stored.linked == ("old",)
