@@ -61,6 +61,15 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
+def _write_apdu(apdu: APDU, ber: bool) -> None:
+    """An APDU a command made, on stdout: its BER, or the readable tree."""
+    codec = get_codec()
+    if ber:
+        sys.stdout.buffer.write(codec.encode(apdu))
+    else:
+        print("\n".join(render_tree(codec.to_plain(apdu))))
+
+
 def render_tree(value: Any, indent: int = 0) -> list[str]:
     """The plain form as an indented tree, one component per line."""
     pad = "  " * indent
@@ -240,11 +249,7 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
         for problem in err.reasons:
             print(f"isoill: {problem}", file=sys.stderr)
         return 2
-    codec = get_codec()
-    if args.ber:
-        sys.stdout.buffer.write(codec.encode(request))
-    else:
-        print("\n".join(render_tree(codec.to_plain(request))))
+    _write_apdu(request, ber=args.ber)
     return 0
 
 
@@ -421,11 +426,7 @@ def cmd_iso18626_to_apdu(args: argparse.Namespace) -> int:
         for reason in err.reasons:
             print(f"isoill: {args.file}: {reason}", file=sys.stderr)
         return 2
-    codec = get_codec()
-    if args.ber:
-        sys.stdout.buffer.write(codec.encode(apdu))
-    else:
-        print("\n".join(render_tree(codec.to_plain(apdu))))
+    _write_apdu(apdu, ber=args.ber)
     return 0
 
 
