@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
-from isoill.mapping.calis_mail import _RULE, _message, _one_line
+from isoill.mapping.calis_mail import RULE, notice, one_line
 
 
 def reset_notice(
@@ -25,7 +25,7 @@ def reset_notice(
     at: datetime,
 ) -> EmailMessage:
     """The link that lets ``username`` choose a new password, good once for ``minutes``."""
-    library, name, username = _one_line(library), _one_line(name), _one_line(username)
+    library, name, username = one_line(library), one_line(name), one_line(username)
     zh = [
         f"{name} 您好:" if name else "您好:",
         "",
@@ -44,8 +44,8 @@ def reset_notice(
         "If it was not you, ignore this mail: your password stays as it is.",
     ]
     subject = "馆际互借帐户重设密码 / Interlibrary loan password reset"
-    body = [*zh, "", library, "", _RULE, *en, "", library]
-    return _notice(subject, library, sender, recipient, at, body)
+    body = [*zh, "", library, "", RULE, *en, "", library]
+    return notice(subject, library, sender, recipient, at, body)
 
 
 def registered_notice(
@@ -61,51 +61,34 @@ def registered_notice(
 ) -> EmailMessage:
     """Tells a library's ILL staff that ``username`` registered and waits for them to check
     and confirm the account (管理员核对您填写的信息后...)."""
-    library, name, username = _one_line(library), _one_line(name), _one_line(username)
-    who = f"{username} ({name}, {_one_line(email)}{', ' + member if member else ''})"
+    library, name, username = one_line(library), one_line(name), one_line(username)
+    who = f"{username} ({name}, {one_line(email)}{', ' + member if member else ''})"
     body = [
         f"{library}馆际互借系统有新用户注册, 请核对信息后确认: {who}",
         "",
-        _RULE,
+        RULE,
         f"A new account waits for you to check and confirm it at {library}: {who}",
     ]
     subject = f"新用户注册待确认 / New account to confirm: {username}"
-    return _notice(subject, library, sender, recipient, at, body)
+    return notice(subject, library, sender, recipient, at, body)
 
 
 def rejected_notice(
     *, name: str, username: str, library: str, sender: str, recipient: str, at: datetime
 ) -> EmailMessage:
     """Tells a reader that staff could not confirm the registration of ``username``."""
-    library, name, username = _one_line(library), _one_line(name), _one_line(username)
+    library, name, username = one_line(library), one_line(name), one_line(username)
     body = [
         f"{name} 您好:" if name else "您好:",
         "",
         f"您在{library}馆际互借系统注册的帐户 (用户名 {username}) 未能通过审核。"
         "如有疑问, 请与本馆馆际互借处联系。",
         "",
-        _RULE,
+        RULE,
         f"Dear {name}," if name else "Dear reader,",
         "",
         f"Staff of {library} could not confirm your account (user name {username}). Please"
         " ask the interlibrary loan office if you think this is a mistake.",
     ]
     subject = "馆际互借帐户未通过审核 / Interlibrary loan account not confirmed"
-    return _notice(subject, library, sender, recipient, at, body)
-
-
-def _notice(
-    subject: str, library: str, sender: str, recipient: str, at: datetime, body: list[str]
-) -> EmailMessage:
-    """An automatic notice from the library's ILL office, which nobody should answer."""
-    return _message(
-        subject=subject,
-        sender=sender,
-        sender_name=library,
-        recipient=recipient,
-        reply_to=None,
-        reply_to_name="",
-        at=at,
-        body=body,
-        automatic=True,
-    )
+    return notice(subject, library, sender, recipient, at, body)

@@ -87,7 +87,7 @@ _SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("用户信息", "Reader", ("name", "address", "postcode", "email", "phone", "fax", "notes")),
 )
-_RULE = "-" * 60
+RULE = "-" * 60
 _INDENT = "    "
 
 
@@ -106,7 +106,7 @@ def request_mail(
     """The reader's request as a mail to ``library``'s ILL staff at ``recipient``, from the
     gateway's ``sender`` address, submitted at ``at``. ``number``: the gateway's request
     number, when it keeps one. Reply-To is the reader (when the form has a usable address)."""
-    library = _one_line(library)
+    library = one_line(library)
     numbered = f" {number}" if number is not None else ""
     zh = [
         f"{library} 馆际互借员:",
@@ -126,8 +126,8 @@ def request_mail(
         "Reply to this message to reach the reader.",
         f"Submitted: {_when(at)}",
     ]
-    body = [*zh, *_form_lines(form), "", _RULE, *en]
-    title = _one_line(form.article_title or form.title, limit=60)
+    body = [*zh, *_form_lines(form), "", RULE, *en]
+    title = one_line(form.article_title or form.title, limit=60)
     return _message(
         subject=(
             f"读者馆际互借申请{numbered} / Interlibrary loan request from a reader{numbered}"
@@ -163,8 +163,8 @@ def reader_notice(
     another library), in which case the mail names the document only."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
-    library = _one_line(library)
-    name = _one_line(form.name)
+    library = one_line(library)
+    name = one_line(form.name)
     zh_what, en_what = OUTCOMES[outcome]
     numbered = f" {number}" if number > 0 else ""
     zh_numbered = f"{numbered} " if numbered else ""
@@ -207,9 +207,9 @@ def reader_notice(
         f"Document: {document}",
     ]
     if form.reference:
-        zh.append(f"用户参考号: {_one_line(form.reference)}")
-        en.append(f"Your reference: {_one_line(form.reference)}")
-    cleaned = [_one_line(r) for r in reasons if _one_line(r)]
+        zh.append(f"用户参考号: {one_line(form.reference)}")
+        en.append(f"Your reference: {one_line(form.reference)}")
+    cleaned = [one_line(r) for r in reasons if one_line(r)]
     if cleaned:
         zh.append("原因:" if outcome != "shipped" else "说明:")
         en.append("Reasons:" if outcome != "shipped" else "Notes:")
@@ -223,20 +223,9 @@ def reader_notice(
             quote_en = f", quoting request number{numbered}" if numbered else ""
             zh.append(f"请按本馆规定将费用付给{library}馆际互借处{quote_zh}。")
             en.append(f"Please pay the interlibrary loan office of {library}{quote_en}.")
-    body = [*zh, "", library, "", _RULE, *en, "", library]
-    return _message(
-        subject=(
-            f"馆际互借申请{zh_numbered}{zh_what} / Interlibrary loan request{numbered} {en_what}"
-        ),
-        sender=sender,
-        sender_name=library,
-        recipient=recipient,
-        reply_to=None,
-        reply_to_name="",
-        at=at,
-        body=body,
-        automatic=True,
-    )
+    body = [*zh, "", library, "", RULE, *en, "", library]
+    subject = f"馆际互借申请{zh_numbered}{zh_what} / Interlibrary loan request{numbered} {en_what}"
+    return notice(subject, library, sender, recipient, at, body)
 
 
 def account_notice(
@@ -251,7 +240,7 @@ def account_notice(
 ) -> EmailMessage:
     """Tells a reader who registered ``username`` at ``library``'s gateway that the account
     waits for staff to check it (``confirmed`` False) or may now be used."""
-    library, name, username = _one_line(library), _one_line(name), _one_line(username)
+    library, name, username = one_line(library), one_line(name), one_line(username)
     greeting_zh = f"{name} 您好:" if name else "您好:"
     greeting_en = f"Dear {name}," if name else "Dear reader,"
     if confirmed:
@@ -277,7 +266,17 @@ def account_notice(
             "Staff will check the details you gave and send you a confirmation; after that you "
             "can log in and send requests.",
         ]
-    body = [greeting_zh, "", *zh, "", library, "", _RULE, greeting_en, "", *en, "", library]
+    body = [greeting_zh, "", *zh, "", library, "", RULE, greeting_en, "", *en, "", library]
+    return notice(subject, library, sender, recipient, at, body)
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def notice(
+    subject: str, library: str, sender: str, recipient: str, at: datetime, body: list[str]
+) -> EmailMessage:
+    """An automatic notice from a library's ILL office, which nobody should answer."""
     return _message(
         subject=subject,
         sender=sender,
@@ -289,9 +288,6 @@ def account_notice(
         body=body,
         automatic=True,
     )
-
-
-# --- building ----------------------------------------------------------------------------------
 
 
 def _message(
@@ -308,7 +304,7 @@ def _message(
 ) -> EmailMessage:
     text = "\n".join(_body_line(line) for line in body) + "\n"
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = _one_line(subject, limit=200)
+    message["Subject"] = one_line(subject, limit=200)
     message["From"] = _address(sender, sender_name, "sender")
     # The bare address: the name greets the reader in the text, where it cannot break a header.
     message["To"] = _address(recipient, "", "recipient")
@@ -339,10 +335,10 @@ def _address(address: str, display_name: str, role: str) -> Address:
     address is not a plain one."""
     if not (is_email(address) or (len(address) <= 254 and _PLAIN_ADDRESS.fullmatch(address))):
         raise ValueError(f"{role} {address!r} is not a plain e-mail address (local@domain)")
-    return Address(display_name=_one_line(display_name, limit=100), addr_spec=address)
+    return Address(display_name=one_line(display_name, limit=100), addr_spec=address)
 
 
-def _one_line(text: str, *, limit: int = 500) -> str:
+def one_line(text: str, *, limit: int = 500) -> str:
     """``text`` as one line for a header or a list item: line breaks, tabs and other control
     or separator characters become single spaces; cut at ``limit`` characters."""
     cleaned = "".join(
@@ -372,7 +368,7 @@ def _fee(amount: Decimal) -> str:
 def _document(form: ReaderForm) -> str:
     """The document in one line: article, journal or book, volume, pages."""
     parts = [form.article_title, form.title, form.volume_issue, form.year, form.pages]
-    return _one_line(", ".join(p for p in parts if p), limit=300) or "-"
+    return one_line(", ".join(p for p in parts if p), limit=300) or "-"
 
 
 def _value_lines(name: str, value: object) -> list[str]:
@@ -385,7 +381,7 @@ def _value_lines(name: str, value: object) -> list[str]:
         return [f"{format(value, 'f')} 元 / {CURRENCY} {format(value, 'f')}"]
     text = str(value)
     if name not in ("address", "notes"):
-        return [_one_line(text)]
+        return [one_line(text)]
     return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
