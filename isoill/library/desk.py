@@ -148,7 +148,7 @@ class Desk:
         if request.state is not RequestState.UNPROCESSED:
             raise DeskRefused([f"request {request.number} has been sent already"])
         network = self._library(request.library)
-        self._check_named(network, suppliers)
+        self._check_named(network, request.form, suppliers)
         candidates = self._candidates(network, request.form, suppliers)
         if not candidates:
             raise DeskRefused(
@@ -617,11 +617,22 @@ class Desk:
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
-    def _check_named(self, network: Library, named: Sequence[str]) -> None:
-        """Suppliers staff typed must be libraries the gateway reaches, and not this library
-        itself: a mistyped symbol is the form's problem, before anything is sent, not a
-        supplier's no that ends the request."""
+    def _check_named(self, network: Library, form: ReaderForm, named: Sequence[str]) -> None:
+        """Suppliers staff typed must be libraries the gateway reaches, not this library
+        itself, and holders of the title: a mistyped symbol is the form's problem, before
+        anything is sent, not a supplier's no that ends the request.
+
+        *Holders* are what the library's holdings table (馆藏址, the CALIS centre's routing
+        table) lists for the form's ISSN, ISBN or title, and the holding library the reader
+        named (收藏馆名称). When the table lists holders, a typed supplier that is none of
+        them is refused, naming them, so that staff pick one. When it lists none (or the
+        library has no table), staff's choice stands: the guide leaves where a request goes
+        to them (馆际互借申请最终发给哪个馆, 由馆际互借员自行决定), and a table that does not
+        know a title cannot say who lacks it."""
         own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
+        table = self.holdings.get(network.name)
+        listed = table.lookup(form) if table is not None else ()
+        holders = {s.upper() for s in (*listed, form.holding_library.strip()) if s}
         problems = []
         for symbol in (s.strip() for s in named if s.strip()):
             if symbol.upper() in own:
@@ -630,6 +641,13 @@ class Desk:
                 problems.append(
                     f"suppliers: {symbol} 不是已配置的文献提供馆, 请检查代码"
                     " (not a library this gateway reaches: check the symbol)"
+                )
+            elif listed and symbol.upper() not in holders:
+                shown = ", ".join(listed)
+                problems.append(
+                    f"suppliers: 馆藏表中 {symbol} 未收藏此文献, 收藏馆: {shown}"
+                    f" (the holdings table does not list {symbol} for this title;"
+                    f" it lists {shown})"
                 )
         if problems:
             raise DeskRefused(problems)

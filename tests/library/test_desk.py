@@ -512,6 +512,30 @@ def test_a_mistyped_or_own_supplier_is_refused_before_anything_is_sent() -> None
     assert world.request(1).rota.current is not None
 
 
+def test_a_typed_supplier_the_holdings_table_does_not_list_is_refused() -> None:
+    world = World(holdings="issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.submit()
+    with pytest.raises(DeskRefused) as refused:
+        world.desk.send(world.leg(1), ["CALIS:FDU"], AT)
+    (problem,) = refused.value.reasons
+    assert problem.startswith("suppliers: 馆藏表中 CALIS:FDU 未收藏此文献, 收藏馆: CALIS:PKU")
+    assert world.outbox == [] and world.request(1).state is RequestState.UNPROCESSED
+    # The holding library the reader named counts as a holder, as the table's do.
+    world.submit(2, form=replace(FORM, holding_library="CALIS:FDU"))
+    world.commit(world.desk.send(world.leg(2), ["calis:fdu"], AT).change)
+    assert world.request(2).state is RequestState.SENT
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    assert [type(a) for a in world.sent_to("pku")] == [isoill.ILLRequest]
+
+
+def test_a_title_the_holdings_table_does_not_know_leaves_the_choice_to_staff() -> None:
+    world = World(holdings="issn,isbn,title,library\n1234-5679,,,CALIS:PKU\n")
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:FDU"], AT).change)
+    current = world.request(1).rota.current
+    assert current is not None and current.symbol == "CALIS:FDU"
+
+
 def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() -> None:
     world = World("central", holdings="issn,isbn,title,library\n0264-1615,,,CALIS:GONE;CALIS:PKU\n")
     world.submit(form=replace(FORM, holding_library="CALIS:NOWHERE"))
