@@ -187,11 +187,12 @@ class Desk:
             **common_fields(iso.transaction, at), requester_note=f"cancelled by {by[1]}"
         )
         iso, items = self._send(iso, cancel, at)
+        wait = timedelta(seconds=self._library(request.library).cancel_deadline)
         request = request.noted(
             at,
             f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
             state=RequestState.CANCEL_PENDING,
-            rota=_waiting(request.rota, None),
+            rota=_waiting(request.rota, at + wait),
         )
         return self._moved(leg, request, iso, items)
 
@@ -255,11 +256,12 @@ class Desk:
         state = RequestState.SENT
         if iso.transaction.state is State.CONDITIONAL:
             state = RequestState.CONDITIONAL
-        deadline = at + timedelta(seconds=self._library(request.library).deadline)
-        current = request.rota.current
-        rota = request.rota
-        if current is not None and state is RequestState.SENT:
-            rota = replace(rota, current=replace(current, deadline=deadline))
+        # Back to waiting for the supplier (its whole deadline again), or, at its
+        # conditions, for the reader (no deadline): the Cancel's deadline is over.
+        deadline = None
+        if state is RequestState.SENT:
+            deadline = at + timedelta(seconds=self._library(request.library).deadline)
+        rota = request.rota if request.rota.current is None else _waiting(request.rota, deadline)
         noted = request.noted(
             at, f"{who} 拒绝取消 / {who} refused to cancel", state=state, rota=rota
         )
@@ -356,6 +358,10 @@ class Desk:
             step = self._expire(leg, request, at)
             return _joined(step.change, legs, items)
         current = request.rota.current
+        if request.state is RequestState.CANCEL_PENDING and current is not None:
+            if current.deadline is None or current.deadline > at:
+                return Change()
+            return self._cancel_unanswered(leg, request, current, at).change
         if request.state is not RequestState.SENT or current is None:
             return Change(legs=(self._with(leg, request),))
         if current.deadline is not None and current.deadline > at:
@@ -367,6 +373,41 @@ class Desk:
         why = f"{days:g} 天内未答复 (no answer within {days:g} days)"
         step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
+
+    def _cancel_unanswered(
+        self, leg: StoredLeg, request: ReaderRequest, current: Attempt, at: datetime
+    ) -> DeskStep:
+        """The supplier has not answered the Cancel by the library's cancel deadline. The
+        request cannot end on a silence (the supplier may still ship, or refuse), so it
+        waits on for the Cancel-Reply, without a deadline now, and those who can act are
+        told once: the reader, and the library's ILL staff, who take it up with the
+        supplier."""
+        network = self._library(request.library)
+        who, days = current.symbol, network.cancel_deadline / 86400
+        request = request.noted(
+            at,
+            f"{who} {days:g} 天内未答复取消, 已通知读者和馆员"
+            f" / {who} did not answer the cancel within {days:g} days: reader and staff told",
+            rota=_waiting(request.rota, None),
+        )
+        why = f"{who}: {days:g} 天内未答复取消 (no answer to the cancel within {days:g} days)"
+        items = [self._notice(network, request, "cancel-unanswered", [why], at)]
+        if network.staff_email:
+            message = calis_mail.cancel_unanswered_notice(
+                request.form,
+                number=request.number,
+                supplier=who,
+                days=days,
+                library=network.label or network.symbol,
+                sender=self.config.mail.address,
+                recipient=network.staff_email,
+                at=at,
+            )
+            purpose = (
+                f"cancel-unanswered|staff|{network.name}|{request.number}|{len(request.history)}"
+            )
+            items.append(mail_item(network.staff_email, message, purpose))
+        return DeskStep(Change(legs=(self._with(leg, request),), outbox=tuple(items)), request)
 
     def _cancel_current(
         self, request: ReaderRequest, load: Loader, at: datetime, why: str
