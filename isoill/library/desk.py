@@ -369,8 +369,8 @@ class Desk:
         legs, items = self._cancel_current(
             request, load, at, "no answer by the deadline: the request goes to the next library"
         )
-        days = self._library(request.library).deadline / 86400
-        why = f"{days:g} 天内未答复 (no answer within {days:g} days)"
+        zh, en = _span(self._library(request.library).deadline)
+        why = f"{zh}内未答复 (no answer within {en})"
         step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
 
@@ -383,21 +383,21 @@ class Desk:
         told once: the reader, and the library's ILL staff, who take it up with the
         supplier."""
         network = self._library(request.library)
-        who, days = current.symbol, network.cancel_deadline / 86400
+        who, within = current.symbol, _span(network.cancel_deadline)
         request = request.noted(
             at,
-            f"{who} {days:g} 天内未答复取消, 已通知读者和馆员"
-            f" / {who} did not answer the cancel within {days:g} days: reader and staff told",
+            f"{who} {within[0]}内未答复取消, 已通知读者和馆员"
+            f" / {who} did not answer the cancel within {within[1]}: reader and staff told",
             rota=_waiting(request.rota, None),
         )
-        why = f"{who}: {days:g} 天内未答复取消 (no answer to the cancel within {days:g} days)"
+        why = f"{who}: {within[0]}内未答复取消 (no answer to the cancel within {within[1]})"
         items = [self._notice(network, request, "cancel-unanswered", [why], at)]
         if network.staff_email:
             message = calis_mail.cancel_unanswered_notice(
                 request.form,
                 number=request.number,
                 supplier=who,
-                days=days,
+                within=within,
                 library=network.label or network.symbol,
                 sender=self.config.mail.address,
                 recipient=network.staff_email,
@@ -1017,6 +1017,15 @@ class Desk:
     ) -> DeskStep:
         """The step of a request after the desk sent an APDU on its attempt's leg ``iso``."""
         return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A configured wait in words, Chinese and English, in the largest unit it has whole
+    (3 天, 2 小时): a deadline of seconds, as tests set, must not read 1.2e-05 天."""
+    for size, zh, en in ((86400, "天", "days"), (3600, "小时", "hours"), (60, "分钟", "minutes")):
+        if seconds >= size:
+            return f"{seconds / size:g} {zh}", f"{seconds / size:g} {en}"
+    return f"{seconds:g} 秒", f"{seconds:g} seconds"
 
 
 def _waiting(rota: Rota, deadline: datetime | None) -> Rota:

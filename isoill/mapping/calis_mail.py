@@ -247,26 +247,26 @@ def cancel_unanswered_notice(
     *,
     number: int,
     supplier: str,
-    days: float,
+    within: tuple[str, str],
     library: str,
     sender: str,
     recipient: str,
     at: datetime,
 ) -> EmailMessage:
     """Tells the library's ILL staff at ``recipient`` that ``supplier`` has not answered the
-    Cancel of request ``number`` within ``days``: only they can take it up with the
-    supplier, and the reader, told too, waits for them."""
+    Cancel of request ``number`` within the time ``within`` says (Chinese, English): only
+    they can take it up with the supplier, and the reader, told too, waits for them."""
     library, supplier = one_line(library), one_line(supplier)
     document = _document(form)
     reader = f"{one_line(form.name)} <{one_line(form.email)}>"
     body = [
-        f"读者申请 {number} 已向 {supplier} 请求取消, {days:g} 天内未获答复。"
+        f"读者申请 {number} 已向 {supplier} 请求取消, {within[0]}内未获答复。"
         "请与该馆联系: 在其答复之前, 文献仍可能被运送。",
         f"文献: {document}",
         f"读者: {reader}",
         "",
         RULE,
-        f"{supplier} has not answered the cancel of request {number} within {days:g} days."
+        f"{supplier} has not answered the cancel of request {number} within {within[1]}."
         " Please take it up with the supplier: until it answers, it may still ship.",
         f"Document: {document}",
         f"Reader: {reader}",
