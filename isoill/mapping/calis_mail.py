@@ -185,7 +185,7 @@ def reader_notice(
             "shipped": f"您的馆际互借申请{zh_numbered}的文献已运送。",
             "not-supplied": f"很遗憾。您的馆际互借申请{zh_numbered}无法满足。",
             "cancelled": f"您的馆际互借申请{zh_numbered}已取消。",
-            "cancel-unanswered": f"您请求取消馆际互借申请{zh_numbered}, 但文献提供馆在期限内"
+            "cancel-unanswered": f"您的馆际互借申请{zh_numbered}已请求取消, 但文献提供馆在期限内"
             "未答复。本馆馆际互借员将与其联系; 在其答复之前, 文献仍可能被运送。",
             "expired": f"您的馆际互借申请{zh_numbered}超过有效时间仍未能满足, 申请已自动结束。",
             "conditional": f"文献提供馆对您的馆际互借申请{zh_numbered}提出了条件 (如费用超过"
@@ -205,9 +205,9 @@ def reader_notice(
             "not-supplied": f"We are sorry: your interlibrary loan request{numbered} could not "
             "be supplied.",
             "cancelled": f"Your interlibrary loan request{numbered} has been cancelled.",
-            "cancel-unanswered": f"You asked to cancel your interlibrary loan request{numbered},"
-            " but the supplier has not answered in time. The library's ILL staff will take it"
-            " up with the supplier; until it answers, the document may still be shipped.",
+            "cancel-unanswered": f"The supplier was asked to cancel your interlibrary loan"
+            f" request{numbered}, but has not answered in time. The library's ILL staff will"
+            " take it up with the supplier; until it answers, the document may still be shipped.",
             "expired": f"Your interlibrary loan request{numbered} was not filled by the date"
             " you gave as its limit, and has ended.",
             "conditional": f"The supplier of your interlibrary loan request{numbered} asks you"
