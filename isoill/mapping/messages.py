@@ -10,6 +10,7 @@ Japanese uses the guide's own terms (発送, 処理中, 新着照会, 謝絶, �
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from typing import Literal
 
 Lang = Literal["ja", "en"]
@@ -335,13 +336,199 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "N-15/N-24: the charge {cost} differs from {lender}'s lending policy ({stated})",
         "N-15/N-24: 請求額 {cost} が{lender}のLending Policy({stated})と異なります",
     ),
+    # The GIF rules an order breaks (to_iso.order_request), each naming the field.
+    "order-no-id": (
+        "ID: the record has no ID; NII builds the ISO transaction id from ID, HMLISO and ODATE "
+        "(N-11)",
+        "ID: レコードにIDがありません。NIIはISO処理IDをID・HMLISO・ODATEから作ります(N-11)",
+    ),
+    "order-no-srvce": (
+        "SRVCE: required: COPY (a copy) or LOAN (a loan)",
+        "SRVCE: 必須です。COPY(複写)またはLOAN(貸借)",
+    ),
+    "order-no-artcl": (
+        "ARTCL: a copy request needs the article (title, author); without it OCLC would turn it "
+        "into a loan request (N-7)",
+        "ARTCL: 複写依頼には論題(論文名・著者)が必要です。記述しないとOCLCでは現物貸借申込と"
+        "なります(N-7)",
+    ),
+    "order-no-omlid": (
+        "OMLID: the requesting library is required (OCLC's :Borrower:)",
+        "OMLID: 依頼館は必須です(OCLCの:Borrower:)",
+    ),
+    "order-no-lender": (
+        "HMLISO: the lender's code is required (or a holding's HMLID)",
+        "HMLISO: 受付館のコードは必須です(または所蔵のHMLID)",
+    ),
+    "order-lender-separator": (
+        "{field}: {code} holds {sep}, which separates the lender from ODATE in the transaction id",
+        "{field}: {code}に{sep}が含まれています。{sep}はISO処理IDで受付館とODATEを区切る文字です",
+    ),
+    "order-no-bibnt": (
+        "BIBNT: the title is required (OCLC refuses a request without one)",
+        "BIBNT: 書名は必須です(書名のない依頼はOCLCが受け付けません)",
+    ),
+    "order-check-digit": (
+        "STDNO: {number} is not an {kind}: its check digit should be {check}",
+        "STDNO: {number}は{kind}ではありません。チェックディジットは{check}のはずです",
+    ),
+    "order-no-oadrs": (
+        "OADRS: the delivery address is required (OCLC refuses a request without a postal address)",
+        "OADRS: 送付先住所は必須です(郵送先住所のない依頼はOCLCが受け付けません)",
+    ),
+    "address-lines": (
+        "at most {most} lines fit a postal address, not {lines}",
+        "郵送先住所は{most}行までです({lines}行あります)",
+    ),
+    "order-no-spvia": (
+        "SPVIA: required (N-5): 速達 (express), 書留 (registered), FAX or Ariel, OCLC's SHIP VIA",
+        "SPVIA: 送付方法は必須です(N-5)。速達、書留、FAX、Ariel(OCLCのSHIP VIA)",
+    ),
+    "order-bad-spvia": (
+        "SPVIA: {spvia} is not a shipping method of the OCLC link: 速達 (express), 書留 "
+        "(registered), FAX or Ariel (N-5)",
+        "SPVIA: {spvia}はOCLCとのリンクの送付方法ではありません。速達、書留、FAX、Arielのいずれか"
+        "です(N-5)",
+    ),
+    "order-no-ariel": (
+        "CMMNT: SPVIA Ariel needs the Ariel address, NOTE=ARIEL=<address> (N-5); OADRS shows "
+        "none either",
+        "CMMNT: 送付方法がArielのときは送付先アドレスをNOTE=ARIEL=<アドレス>で記述してください"
+        "(N-5)。OADRSにもありません",
+    ),
+    "order-no-payment": (
+        "CMMNT: PAYMENT=IFM is missing; the OCLC link settles through IFM only, and NII sends "
+        "the record back as a transfer error without it (N-6)",
+        "CMMNT: PAYMENT=IFMがありません。OCLCとのリンクの決済はIFMだけで、ないとNIIは転送エラー"
+        "(新着照会)としてレコードを戻します(N-6)",
+    ),
+    "order-no-max-cost": (
+        "CMMNT: MAX-COST=<currency><amount> is missing (as in MAX-COST=USD35.50); it is OCLC's "
+        "MAXCOST, the most the library will pay (N-6)",
+        "CMMNT: MAX-COST=<通貨><金額>がありません(例: MAX-COST=USD35.50)。OCLCのMAXCOSTで、"
+        "依頼館が支払う上限金額です(N-6)",
+    ),
+    "order-max-cost-usd": (
+        "CMMNT: 'MAX-COST={maximum}': IFM settles in US dollars, so OCLC wants the maximum cost "
+        "in USD (O-2)",
+        "CMMNT: 'MAX-COST={maximum}': IFMはドル建てで決済するため、上限金額はUSDで記述して"
+        "ください(O-2)",
+    ),
+    "order-no-copyright": (
+        "CMMNT: ISO-CC=US:CCG or ISO-CC=US:CCL is missing; a copy request must state US "
+        "copyright compliance (N-4)",
+        "CMMNT: ISO-CC=US:CCGまたはISO-CC=US:CCLがありません。複写依頼には著作権応諾(CCGまたは"
+        "CCL)を記載する必要があります(N-4)",
+    ),
+    "order-need-before-past": (
+        "CMMNT: 'NEED-BEFORE={need}' is before the order date {today}; OCLC refuses a "
+        "need-before date in the past (O-3)",
+        "CMMNT: 'NEED-BEFORE={need}'が依頼日{today}より前です。OCLCは過去の期限を受け付けません"
+        "(O-3)",
+    ),
+    "order-answer-token": (
+        "CMMNT: {key}= is a lender's answer, not part of a request; only the newest CMMNT "
+        "travels, so take it out before ORDER",
+        "CMMNT: {key}=は受付館の回答で、依頼の一部ではありません。送られるのは最新のCMMNTだけ"
+        "なので、ORDERの前に削除してください",
+    ),
+    # Single-byte typing (N-8) and its NFKC normalisation (record.normalised).
+    "nfkc-note": (
+        "{field}: full-width characters made single-byte (NFKC): {fixed}",
+        "{field}: 全角文字を半角にしました(NFKC): {fixed}",
+    ),
+    "not-single-byte": (
+        "{field}: {char} at character {position} is not single-byte; only TYPE and SPVIA may "
+        "hold Japanese on the OCLC link{hint}",
+        "{field}: {position}文字目の{char}は半角ではありません。OCLCとのリンクで日本語を使える"
+        "のはTYPEとSPVIAだけです{hint}",
+    ),
+    "single-byte-hint": (" (write {fixed})", "({fixed}と書いてください)"),
+    # What is wrong with a CMMNT token (cmmnt.read), after the token itself.
+    "cmmnt-no-value": ("the value is missing", "値がありません"),
+    "cmmnt-twice": (
+        "{key} is given twice; only the first is used",
+        "{key}が2回書かれています。最初のものだけを使います",
+    ),
+    "cmmnt-payment": (
+        "the only payment method on the GIF link is IFM",
+        "GIFリンクの決済方法はIFMだけです",
+    ),
+    "cmmnt-no-ariel": (
+        "NOTE=ARIEL= needs the Ariel address",
+        "NOTE=ARIEL=にはArielの送付先アドレスが必要です",
+    ),
+    "cmmnt-second-ariel": (
+        "a second Ariel address; only the first is used",
+        "2つ目のArielアドレスです。最初のものだけを使います",
+    ),
+    "cmmnt-illnum": ("an OCLC ILL number is digits only", "OCLCのILL番号は数字だけです"),
+    "cmmnt-code": (
+        "CODE is the number of an ISO reason or condition (13, 27 ...)",
+        "CODEはISOの謝絶理由または条件の番号です(13、27など)",
+    ),
+    "cmmnt-code-unknown": (
+        "{number} is not an ISO reason-unfilled or condition number",
+        "{number}はISOの謝絶理由(reason-unfilled)・条件の番号ではありません",
+    ),
+    "cmmnt-comma": (
+        "write the amount with a decimal point and no commas (USD35.50)",
+        "金額は小数点で書き、カンマは使わないでください(USD35.50)",
+    ),
+    "cmmnt-amount": (
+        "expected a currency code and an amount, as in USD35.50",
+        "通貨コードと金額を書いてください(例: USD35.50)",
+    ),
+    "cmmnt-currency": (
+        "{currency} is not an ISO 4217 currency code",
+        "{currency}はISO 4217の通貨コードではありません",
+    ),
+    "not-amount": ("{amount} is not an amount", "{amount}は金額ではありません"),
+    "cmmnt-amount-long": (
+        "at most ten characters of amount travel in ISO ILL",
+        "ISO ILLで送れる金額は10文字までです",
+    ),
+    "cmmnt-copyright": (
+        "copyright compliance is US:CCG (CONTU guidelines) or US:CCL (the law)",
+        "著作権応諾はUS:CCG(著作権ガイドラインへの応諾)またはUS:CCL(著作権法への応諾)です",
+    ),
+    "cmmnt-enum": (
+        "not one of {names} (or their numbers)",
+        "{names}(またはその番号)のいずれでもありません",
+    ),
+    "cmmnt-date": ("a date is written YYYYMMDD", "日付はYYYYMMDDで書きます"),
+    "cmmnt-not-date": ("not a date: {why}", "日付ではありません: {why}"),
 }
 
 
-def say(key: str, **fields: object) -> Text:
-    """The message ``key`` with ``fields`` filled in, in both languages."""
+def say(key: str, /, **fields: object) -> Text:
+    """The message ``key`` with ``fields`` filled in, in both languages. A field that is a
+    :class:`Text` itself (a reason inside a reason) gives its Japanese to the Japanese."""
     en, ja = MESSAGES[key]
-    return Text(en.format(**fields), ja.format(**fields))
+    return Text(en.format(**fields), ja.format(**{k: _ja(v) for k, v in fields.items()}))
+
+
+def prefixed(label: str, text: str) -> Text:
+    """``label: text`` in both languages: a problem of a field or token, named first the way
+    every reason names what it is about (the label is a field or token, the same in both)."""
+    return Text(f"{label}: {text}", f"{label}: {_ja(text)}")
+
+
+def joined(texts: Iterable[str], sep: str = " ", ja_sep: str = "") -> Text:
+    """Several messages as one, each in its own language."""
+    parts = list(texts)
+    return Text(sep.join(parts), ja_sep.join(str(_ja(part)) for part in parts))
+
+
+def reason_of(err: BaseException) -> str:
+    """The reason an exception was raised with: the :class:`Text` itself when it carries one
+    (``str(err)`` would keep only the English)."""
+    first = err.args[0] if len(err.args) == 1 else None
+    return first if isinstance(first, Text) else str(err)
+
+
+def _ja(value: object) -> object:
+    return value.ja if isinstance(value, Text) else value
 
 
 def in_lang(text: str, lang: Lang) -> str:

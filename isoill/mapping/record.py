@@ -25,6 +25,7 @@ from typing import Any
 
 from isoill.errors import IsoillError
 from isoill.machine.events import State
+from isoill.mapping.messages import Text, say
 
 
 class RecordError(IsoillError, ValueError):
@@ -393,7 +394,7 @@ def normalised(record: Record) -> tuple[Record, list[str]]:
     gives single-byte text: half-width katakana (single-byte already) would otherwise turn
     double-byte, and kana or kanji stay for :func:`single_byte_problems` to refuse."""
     changes: dict[str, str] = {}
-    notes = []
+    notes: list[str] = []
     for name in TRANSFERRED:
         value = getattr(record, name)
         if value is None or name in MAY_BE_JAPANESE:
@@ -401,7 +402,7 @@ def normalised(record: Record) -> tuple[Record, list[str]]:
         fixed = "".join(_narrow(char) for char in str(value))
         if fixed != value:
             changes[name] = fixed
-            notes.append(f"{name}: full-width characters made single-byte (NFKC): {fixed!r}")
+            notes.append(say("nfkc-note", field=name, fixed=repr(fixed)))
     return (record.replace(**changes) if changes else record), notes
 
 
@@ -416,7 +417,7 @@ def single_byte_problems(record: Record) -> list[str]:
     """Every transferred field (but TYPE and SPVIA) with a double-byte character, naming the
     field, the character and its position, and the single-byte form when NFKC gives one
     (for a record not passed through :func:`normalised` first)."""
-    problems = []
+    problems: list[str] = []
     for name in TRANSFERRED:
         value = getattr(record, name)
         if value is None or name in MAY_BE_JAPANESE:
@@ -424,10 +425,15 @@ def single_byte_problems(record: Record) -> list[str]:
         for position, char in enumerate(str(value), 1):
             if not is_single_byte(char):
                 fixed = unicodedata.normalize("NFKC", char)
-                hint = f" (write {fixed!r})" if all(map(is_single_byte, fixed)) else ""
+                hint = (
+                    say("single-byte-hint", fixed=repr(fixed))
+                    if all(map(is_single_byte, fixed))
+                    else Text("", "")
+                )
                 problems.append(
-                    f"{name}: {char!r} at character {position} is not single-byte; only TYPE "
-                    f"and SPVIA may hold Japanese on the OCLC link{hint}"
+                    say(
+                        "not-single-byte", field=name, char=repr(char), position=position, hint=hint
+                    )
                 )
                 break
     return problems
