@@ -190,16 +190,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act-received-email": (
         "The record was already RECEIVEd, so it is billable as it stands. E-mail {lender} at "
         "once (N-20).",
-        "レコードは受付済みのため、このままでは課金されます。直ちに受付館 {lender} にメール"
-        "で連絡してください(N-20)。",
+        "レコードは受付済みのため、このままでは課金されます。直ちに{lender}にメールで"
+        "連絡してください(N-20)。",
     ),
     "act-keep": (
         "Keep the record at {where} and do not {command}: {command} makes the request billable "
         "on OCLC and cannot be undone, and CLAIM is not available (N-17, N-18). E-mail {lender} "
         "first (N-20).",
         "レコードは{where}のままにし、{command}しないでください。{command}するとOCLC側で課金"
-        "対象となり取り消せず、CLAIMも使えません(N-17, N-18)。まず受付館 {lender} にメール"
-        "で連絡してください(N-20)。",
+        "対象となり取り消せず、CLAIMも使えません(N-17, N-18)。まず{lender}にメールで連絡"
+        "してください(N-20)。",
     ),
     "step-state": (
         "If the item arrived while the record is still 処理中, ask the NII NACSIS-ILL desk "
@@ -498,6 +498,113 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cmmnt-date": ("a date is written YYYYMMDD", "日付はYYYYMMDDで書きます"),
     "cmmnt-not-date": ("not a date: {why}", "日付ではありません: {why}"),
+    # What the checks before RECEIVE find besides the above (receive_guard.check_receive).
+    "not-set": ("not set", "未設定"),
+    "at-shipped": ("発送 (SHIPPED)", "発送"),
+    "in-history": ("history: {problem}", "履歴: {problem}"),
+    "note-no-illnum": (
+        "N-16: the OCLC ILL number (OCLC-ILLNUM) is not in the history",
+        "N-16: 履歴にOCLCのILL番号(OCLC-ILLNUM)がありません",
+    ),
+    "note-physical": (
+        "N-25: a physical item was sent for a copy: return it by {due}",
+        "N-25: 複写物の代わりに現物が届きました。{due}までに返送してください",
+    ),
+    "note-yen": (
+        "N-19: the yen charge comes on the monthly invoice from Kinokuniya",
+        "N-19: 円貨による請求額は紀伊國屋書店からの月締めの請求書によります",
+    ),
+    "why-max-cost-missing": (
+        "N-14: CMMNT has no readable MAX-COST{detail}: the total {cost} cannot be checked "
+        "against it",
+        "N-14: CMMNTに読み取れるMAX-COSTがありません{detail}。合計額 {cost} をMAX-COSTと照合"
+        "できません",
+    ),
+    "why-no-currency": (
+        "O-4: the lender's total {cost} has no currency; MAX-COST is {limit}",
+        "O-4: 受付館の合計額 {cost} に通貨がありません(MAX-COSTは{limit})",
+    ),
+    "why-currency": (
+        "O-4: the total {cost} is not in {currency}, the currency of MAX-COST {limit}: IFM does "
+        "not pay it",
+        "O-4: 合計額 {cost} がMAX-COST {limit} の通貨{currency}ではないため、IFMでは支払われません",
+    ),
+    "note-free": (
+        "N-22: no PAYMENT=IFM, but the amount is {cost} and the lending policy says the item is "
+        "free: RECEIVE and finish the record normally",
+        "N-22: PAYMENT=IFMはありませんが、金額は{cost}で、Lending Policyで無料と確認できます。"
+        "RECEIVEし、通常どおり最終段階まで処理してください",
+    ),
+    "why-free-no-policy": (
+        "N-16/N-22: no PAYMENT=IFM; the amount is {cost} but there is no lending policy to "
+        "confirm it is free",
+        "N-16/N-22: PAYMENT=IFMがありません。金額は{cost}ですが、無料であることを確認できる"
+        "Lending Policyがありません",
+    ),
+    "why-free-not-free": (
+        "N-16/N-22: no PAYMENT=IFM; the amount is {cost} but the lending policy of {lender} "
+        "does not say it is free",
+        "N-16/N-22: PAYMENT=IFMがありません。金額は{cost}ですが、{lender}のLending Policyに"
+        "無料とは書かれていません",
+    ),
+    "charge-free": ("free", "無料"),
+    "charge-not-stated": ("not stated", "記載なし"),
+    "why-policy-no-charge": (
+        "N-15: {lender}'s lending policy states no charge",
+        "N-15: {lender}のLending Policyに料金の記載がありません",
+    ),
+    "why-free-fee": (
+        "N-15/N-24: the amount is {cost} but {lender}'s lending policy says {stated}",
+        "N-15/N-24: 金額は{cost}ですが、{lender}のLending Policyでは{stated}です",
+    ),
+    "why-policy-no-field": (
+        "N-15: {lender}'s lending policy states no {fields}: the charge {cost} cannot be compared",
+        "N-15: {lender}のLending Policyに{fields}の記載がないため、請求額 {cost} を照合できません",
+    ),
+    "why-policy-currency": (
+        "N-15/N-24: the charge {cost} is not in {currency}, the currency of {lender}'s lending "
+        "policy ({stated})",
+        "N-15/N-24: 請求額 {cost} が{lender}のLending Policyの通貨{currency}ではありません"
+        "({stated})",
+    ),
+    "max-cost-currency": ("the MAX-COST currency", "MAX-COSTの通貨"),
+    # Who the lender is, in an action.
+    "the-lender": ("the lender", "受付館"),
+    "the-lender-named": ("the lender {who}", "受付館 {who}"),
+    "lender-no-email": (
+        "{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)",
+        "{symbol}(メールアドレスはLending PolicyのILL-Commun1またはILL-Commun2)",
+    ),
+    # A letter or a dummy record that cannot be made (receive_guard.letter_for, dummy_record).
+    "checks-pass": ("the checks pass", "受付前チェックはすべて通っています"),
+    "letter-nothing": (
+        "{case}: nothing to ask the lender: {why}",
+        "{case}: 受付館に問い合わせることはありません: {why}",
+    ),
+    "letter-no-problem": (
+        "{case}: say what is wrong with the copy (the problem)",
+        "{case}: 複写物の何が誤っているか(瑕疵)を書いてください(problem)",
+    ),
+    "letter-case-unknown": (
+        "{case}: not a letter case; one of {cases}",
+        "{case}: レター文例の事例ではありません。次のいずれかです: {cases}",
+    ),
+    "dummy-illnum": (
+        "OCLC ILL number {number}: an OCLC ILL number is 8 digits",
+        "OCLC ILL番号 {number}: OCLCのILL番号は8桁です",
+    ),
+    "dummy-no-staff": (
+        "staff name: name the lender's staff the e-mails were exchanged with",
+        "担当者名: 協議のためにメールをやりとりした相手館の担当者名を書いてください",
+    ),
+    "dummy-staff-single-byte": (
+        "staff name {name}: ARTCL travels to OCLC, so write it in single-byte characters",
+        "担当者名 {name}: ARTCLはOCLCに送られるため、半角文字で書いてください",
+    ),
+    "from-requester": (
+        "{apdu} is sent by the requester; it cannot come from OCLC",
+        "{apdu}は依頼館が送るAPDUで、OCLCの受付館から届くことはありません",
+    ),
 }
 
 
