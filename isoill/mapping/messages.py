@@ -605,6 +605,137 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{apdu} is sent by the requester; it cannot come from OCLC",
         "{apdu}は依頼館が送るAPDUで、OCLCの受付館から届くことはありません",
     ),
+    # The commands' own refusals (commands.py) and the HTTP options of a command.
+    "role-requester": ("requester", "依頼館"),
+    "role-responder": ("responder", "受付館"),
+    "not-a-command": (
+        "{command} is not a {role}'s command on the link",
+        "{command}はOCLCとのリンクで{role}が使うコマンドではありません",
+    ),
+    "not-ordered": (
+        "the record has not been ordered",
+        "レコードはまだ依頼(ORDER)されていません",
+    ),
+    "answer-not-conditional": (
+        "ANSWER replies to the lender's conditions; the ISO state is {state}, not CONDITIONAL "
+        "(to refuse conditions, CANCEL)",
+        "ANSWERは受付館の条件付き回答(照会)への返答です。ISO状態は{state}で、CONDITIONALでは"
+        "ありません(条件を断るにはCANCEL)",
+    ),
+    "what-to-do": ("what to do: {action}", "対応: {action}"),
+    "option-policy": (
+        "policy: the gateway takes the lending policy from its configuration and its "
+        "transaction, not from the request",
+        "policy: Lending Policyはゲートウェイが設定と処理から取ります。リクエストでは指定"
+        "できません",
+    ),
+    "option-shipped": (
+        "shipped: the gateway takes the Shipped from its configuration and its transaction, "
+        "not from the request",
+        "shipped: Shippedはゲートウェイが設定と処理から取ります。リクエストでは指定できません",
+    ),
+    "option-unknown": (
+        "{key}: not an option; options are force and reason",
+        "{key}: そのようなオプションはありません。オプションはforceとreasonです",
+    ),
+    "option-bool": ("{key}: true or false", "{key}: trueかfalseで指定してください"),
+    "option-text": ("{key}: text", "{key}: 文字列で指定してください"),
+    "force-unguarded": (
+        "force: only RECEIVE and BORROW have checks to override, not {command}",
+        "force: 強制できるのはチェックのあるRECEIVEとBORROWだけです({command}は不可)",
+    ),
+    "ok-needs-arrival": (
+        "OK finishes a copy after RECEIVE (到着処理中)",
+        "OKはRECEIVE後(到着処理中)の複写を完了するコマンドです",
+    ),
+    "accept-nothing": (
+        "no new request to accept (ISO {state})",
+        "受け付ける新しい依頼がありません(ISO状態 {state})",
+    ),
+    "send-no-ifm": (
+        "CMMNT: SEND needs PAYMENT=IFM (rule N-36; OCLC refuses it otherwise)",
+        "CMMNT: SEND(発送)にはPAYMENT=IFMが必要です(N-36。ないとOCLCが受け付けません)",
+    ),
+    "send-no-due": (
+        "DDATE: a loan needs its due date (rule N-32)",
+        "DDATE: 貸借には返却期限が必要です(N-32)",
+    ),
+    "send-no-sum": (
+        "SUM: SEND needs the total (rule N-36; write 0 for a free copy)",
+        "SUM: SEND(発送)には合計金額が必要です(N-36。無料なら0)",
+    ),
+    "inquire-needs": (
+        "CMMNT: INQUIRE needs CODE=<n> or COND= (or a NOTE=) (rule N-36)",
+        "CMMNT: INQUIRE(照会)にはCODE=<番号>かCOND=(またはNOTE=)が必要です(N-36)",
+    ),
+    "pardon-needs": (
+        "CMMNT: PARDON needs CODE=<n> or UNFILL= (or a NOTE=) (rule N-36)",
+        "CMMNT: PARDON(謝絶)にはCODE=<番号>かUNFILL=(またはNOTE=)が必要です(N-36)",
+    ),
+    "not-a-date": (
+        "{field}: {text} is not a date (YYYYMMDD)",
+        "{field}: {text}は日付(YYYYMMDD)ではありません",
+    ),
+    "edit-nothing": (
+        'give an object of the fields to change, like {{"SUM": "15.00"}}',
+        '変更する項目をオブジェクトで指定してください(例: {{"SUM": "15.00"}})',
+    ),
+    # The records API's own refusals (gateway), as the records network's staff read them.
+    "no-record": ("no record {id}", "レコード{id}はありません"),
+    "unknown-command": (
+        "unknown command {command}; one of {known}",
+        "{command}というコマンドはありません。次のいずれかです: {known}",
+    ),
+    "options-object": ("options must be an object", "optionsはオブジェクトで指定してください"),
+    "unknown-keys": ("unknown keys {keys}; {usage}", "不明なキーがあります({keys})。{usage}"),
+    "usage-command": (
+        'give {{"command": "ORDER", "options": {{...}}}}',
+        '{{"command": "ORDER", "options": {{...}}}}の形で指定してください',
+    ),
+    "usage-dummy": (
+        'give {{"oclc_number": "12345678", "lender_staff": "..."}}',
+        '{{"oclc_number": "12345678", "lender_staff": "..."}}の形で指定してください',
+    ),
+    "busy": (
+        "the transaction is busy; try again",
+        "処理が他の操作と重なっています。もう一度試してください",
+    ),
+    "no-records-network": (
+        "this gateway has no records network",
+        "このゲートウェイにはレコードを扱うネットワークがありません",
+    ),
+    "record-no-id": (
+        "ID: a record needs its ID (NACSIS assigns it)",
+        "ID: レコードにはIDが必要です(NACSISが付与します)",
+    ),
+    "record-exists": ("ID: record {id} exists already", "ID: レコード{id}は既にあります"),
+    "policies-unreadable": (
+        "the lending policies ({file}) cannot be read: {why}",
+        "Lending Policyの表({file})を読めません: {why}",
+    ),
+    # The command line's own words.
+    "note-stat-from-shipped": (
+        "STAT {stat}: from the Shipped message (the record gives none)",
+        "STAT {stat}: Shippedから判断しました(レコードに状態がありません)",
+    ),
+    "id-given": ("ID {id} (from --id)", "ID {id}(--idによる)"),
+    "id-assigned": (
+        "ID {id} (assigned: the record had none)",
+        "ID {id}(レコードにIDがないため付与しました)",
+    ),
+    "id-not-single-byte": (
+        "--id {given}: an ID is single-byte text (it travels to OCLC)",
+        "--id {given}: IDは半角文字で書きます(OCLCに送られます)",
+    ),
+    "id-conflict": (
+        "ID: the record has ID {own}, --id says {wanted}; drop one",
+        "ID: レコードのIDは{own}ですが、--idは{wanted}です。どちらかを外してください",
+    ),
+    "no-policy-entry": (
+        "policy: {file} has no entry for {wanted}",
+        "policy: {file}に{wanted}の項目がありません",
+    ),
+    "lender-no-hmliso": ("the lender (no HMLISO)", "受付館(HMLISOなし)"),
 }
 
 
@@ -613,6 +744,11 @@ def say(key: str, /, **fields: object) -> Text:
     :class:`Text` itself (a reason inside a reason) gives its Japanese to the Japanese."""
     en, ja = MESSAGES[key]
     return Text(en.format(**fields), ja.format(**{k: _ja(v) for k, v in fields.items()}))
+
+
+def role_name(role: str) -> Text:
+    """A party of the link by its name: requester (依頼館), responder (受付館)."""
+    return say(f"role-{role}") if f"role-{role}" in MESSAGES else Text(str(role), str(role))
 
 
 def prefixed(label: str, text: str) -> Text:

@@ -399,7 +399,7 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
         assert "OCLC ILL no.:    12345678" in text
         assert "Requested on:    not" not in text and "Shipped on:      not" not in text
         status, none = gateway.http("/api/records/ILL0002/letters/nonsense")
-        assert status == 400 and "not a letter case" in none["reasons"][0]
+        assert status == 400 and "レター文例の事例ではありません" in none["reasons"][0]
         status, made = gateway.http(
             "/api/records/ILL0002/dummy", {"oclc_number": "12345678", "lender_staff": "J. Smith"}
         )
