@@ -736,6 +736,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "policy: {file}に{wanted}の項目がありません",
     ),
     "lender-no-hmliso": ("the lender (no HMLISO)", "受付館(HMLISOなし)"),
+    # A lending-policy table that cannot be used (policy.read_policies), line by line.
+    "at-line": ("line {line}: {problem}", "{line}行目: {problem}"),
+    "policy-no-header": (
+        "no header line: expected {columns}",
+        "見出し行がありません。必要な列: {columns}",
+    ),
+    "policy-header": (
+        "header {parts} (expected {columns})",
+        "見出し行: {parts}(必要な列: {columns})",
+    ),
+    "header-missing": ("missing {columns}", "不足 {columns}"),
+    "header-unknown": ("unknown {columns}", "不明 {columns}"),
+    "header-repeated": ("repeated {columns}", "重複 {columns}"),
+    "policy-cells": (
+        "{cells} cells, the header has {columns}",
+        "セルが{cells}個あります(見出しは{columns}列)",
+    ),
+    "policy-symbol-twice": (
+        "symbol {symbol} is already on line {first}",
+        "シンボル{symbol}は既に{first}行目にあります",
+    ),
+    "policy-no-symbol": (
+        "symbol: the lender's OCLC symbol is missing",
+        "symbol: 受付館のOCLCシンボルがありません",
+    ),
+    "policy-symbol-chars": ("an OCLC symbol is letters and digits", "OCLCシンボルは英数字です"),
+    "policy-amount": (
+        "an amount is digits with an optional decimal point (15.00)",
+        "金額は数字(と小数点)で書きます(15.00)",
+    ),
+    "policy-currency": ("not an ISO 4217 currency code", "ISO 4217の通貨コードではありません"),
+    "policy-no-currency": (
+        "currency: a charge is given, so its currency is needed",
+        "currency: 料金があるので通貨が必要です",
+    ),
+    "policy-yes-no": ("write yes or no", "yesかnoで書いてください"),
+    "policy-free-copy": (
+        "free_copy is yes, so the copy charge is blank or 0",
+        "free_copyがyesなので、複写料金は空欄か0にしてください",
+    ),
+    "policy-email": (
+        "email {email}: not an e-mail address",
+        "email {email}: メールアドレスではありません",
+    ),
 }
 
 
