@@ -780,6 +780,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "email {email}: not an e-mail address",
         "email {email}: メールアドレスではありません",
     ),
+    # A record's JSON that is no record (record.Record.from_json).
+    "record-not-object": (
+        "a record is a JSON object, not {type}",
+        "レコードはJSONオブジェクトで書きます({type}ではありません)",
+    ),
+    "record-history": ("HISTORY: a list of lines (strings)", "HISTORY: 行(文字列)のリストです"),
+    "record-not-string": (
+        "{key}: a string, not {type}",
+        "{key}: 文字列で書きます({type}ではありません)",
+    ),
+    "record-unknown-field": (
+        "{key}: not a NACSIS-ILL field this record knows",
+        "{key}: NACSIS-ILLのレコードにない項目です",
+    ),
+    "group-not-object": (
+        "{key} {index}: an object of {names}",
+        "{key} {index}: {names}からなるオブジェクトで書きます",
+    ),
+    "group-unknown": ("{key} {index}: unknown fields {names}", "{key} {index}: 不明な項目 {names}"),
+    "group-strings": ("{key} {index}: values are strings", "{key} {index}: 値は文字列で書きます"),
+    "group-empty-fee": ("{key} {index}: an empty fee line", "{key} {index}: 空の料金行です"),
+    "group-no-hmlid": (
+        "HMLID.{index}: a holding group needs its library code",
+        "HMLID.{index}: 所蔵グループには所蔵館のコードが必要です",
+    ),
+    "not-one-of": (
+        "{key}: {raw} is not one of {allowed}",
+        "{key}: {raw}は{allowed}のいずれでもありません",
+    ),
 }
 
 

@@ -211,7 +211,7 @@ class Record:
     @classmethod
     def from_json(cls, value: Any) -> Record:
         if not isinstance(value, dict):
-            raise RecordError([f"a record is a JSON object, not {type(value).__name__}"])
+            raise RecordError([say("record-not-object", type=type(value).__name__)])
         problems: list[str] = []
         values: dict[str, Any] = {}
         for key, raw in value.items():
@@ -220,16 +220,16 @@ class Record:
                 values[key] = tuple(_group_from(group, key, i, g, problems) for i, g in _items(raw))
             elif key == "HISTORY":
                 if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-                    problems.append("HISTORY: a list of lines (strings)")
+                    problems.append(say("record-history"))
                 else:
                     values[key] = tuple(raw)
             elif key in _SCALARS:
                 if not isinstance(raw, str):
-                    problems.append(f"{key}: a string, not {type(raw).__name__}")
+                    problems.append(say("record-not-string", key=key, type=type(raw).__name__))
                 else:
                     values[key] = _scalar(key, raw, problems)
             else:
-                problems.append(f"{key}: not a NACSIS-ILL field this record knows")
+                problems.append(say("record-unknown-field", key=key))
         if problems:
             raise RecordError(problems)
         return cls(**values)
@@ -316,20 +316,24 @@ def _group_from(
 ) -> Any:
     names = {f.name for f in dataclasses.fields(group)}
     if not isinstance(raw, dict):
-        problems.append(f"{key} {index}: an object of {', '.join(sorted(names))}")
+        problems.append(
+            say("group-not-object", key=key, index=index, names=", ".join(sorted(names)))
+        )
         return None
     unknown = set(raw) - names
     if unknown:
-        problems.append(f"{key} {index}: unknown fields {', '.join(sorted(unknown))}")
+        problems.append(
+            say("group-unknown", key=key, index=index, names=", ".join(sorted(unknown)))
+        )
         return None
     if not all(isinstance(v, str) for v in raw.values()):
-        problems.append(f"{key} {index}: values are strings")
+        problems.append(say("group-strings", key=key, index=index))
         return None
     if group is FeeLine and not raw:
-        problems.append(f"{key} {index}: an empty fee line")
+        problems.append(say("group-empty-fee", key=key, index=index))
         return None
     if group is Holding and "HMLID" not in raw:
-        problems.append(f"HMLID.{index}: a holding group needs its library code")
+        problems.append(say("group-no-hmlid", index=index))
         return None
     return group(**raw)
 
@@ -344,7 +348,8 @@ def _scalar(key: str, raw: str, problems: list[str]) -> Any:
             return Service(raw.strip().upper())
     except ValueError:
         allowed = {"STAT": Stat, "ISOSTAT": State, "SRVCE": Service}[key]
-        problems.append(f"{key}: {raw!r} is not one of {', '.join(m.value for m in allowed)}")
+        names = ", ".join(m.value for m in allowed)
+        problems.append(say("not-one-of", key=key, raw=repr(raw), allowed=names))
         return None
     return raw
 
