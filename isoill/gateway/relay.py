@@ -435,7 +435,7 @@ class Relay:
                     else (None, None)
                 )
                 if target is None:
-                    raise CommandRefused(command, [f"no ISO leg for {stored.key}"])
+                    raise CommandRefused(command, [say("no-iso-leg", key=stored.key)])
                 partner = StoredLeg(
                     stored.partner,
                     stored.key,
@@ -445,7 +445,8 @@ class Relay:
                 )
             moved, queued, refusal = self.forward(apdu, partner, at)
             if refusal is not None:
-                raise CommandRefused(command, [refusal.note or "refused by the ISO leg"])
+                note = refusal.note or "refused by the ISO leg"
+                raise CommandRefused(command, [say("iso-refused", note=note)])
             legs.append(moved)
             items.extend(queued)
             log.append(log_entry("in", RECORDS_PEER, stored.network, apdu, encode(apdu)))

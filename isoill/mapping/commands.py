@@ -148,7 +148,8 @@ class Leg:
             try:
                 transaction = machine.send(transaction, apdu, at=at)
             except ProhibitedTransition as refused:
-                raise CommandRefused(command, [refused.report.note or str(refused)]) from None
+                note = refused.report.note or str(refused)
+                raise CommandRefused(command, [say("iso-refused", note=note)]) from None
         record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
         if isinstance(apdu, ILLRequest) and not record.ODATE:
             record = record.replace(ODATE=f"{at:%Y%m%d}")  # NACSIS fills ODATE at ORDER

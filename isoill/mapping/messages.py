@@ -622,6 +622,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ANSWERは受付館の条件付き回答(照会)への返答です。ISO状態は{state}で、CONDITIONALでは"
         "ありません(条件を断るにはCANCEL)",
     ),
+    "iso-refused": ("{note}", "ISOの状態遷移で許されないため送信しません: {note}"),
     "what-to-do": ("what to do: {action}", "対応: {action}"),
     "option-policy": (
         "policy: the gateway takes the lending policy from its configuration and its "
@@ -704,6 +705,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this gateway has no records network",
         "このゲートウェイにはレコードを扱うネットワークがありません",
     ),
+    "no-iso-leg": ("no ISO leg for {key}", "{key}のISO側の処理がないため、送れません"),
     "record-no-id": (
         "ID: a record needs its ID (NACSIS assigns it)",
         "ID: レコードにはIDが必要です(NACSISが付与します)",
