@@ -280,14 +280,38 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
     oclc = FakePeer()
     gateway = GatewayProcess(tmp_path, RECORDS.format(port=oclc.port)).start()
     try:
-        status, refused = gateway.http("/api/records", {**GIF, "ID": "BAD1", "BIBNT": "図書"})
-        assert status == 400 and any("BIBNT" in r for r in refused["reasons"])
+        bad = {**GIF, "ID": "BAD1", "BIBNT": "図書", "SPVIA": "pigeon"}
+        status, refused = gateway.http("/api/records", bad, language="en-US,en;q=0.9")
+        assert status == 400 and refused["reasons"] == [
+            "BIBNT: '図' at character 1 is not single-byte; only TYPE and SPVIA may hold "
+            "Japanese on the OCLC link",
+            "SPVIA: 'pigeon' is not a shipping method of the OCLC link: 速達 (express), 書留 "
+            "(registered), FAX or Ariel (N-5)",
+        ]
+        status, refused = gateway.http("/api/records", bad, language="ja")
+        assert status == 400 and refused["reasons"] == [
+            "BIBNT: 1文字目の'図'は半角ではありません。OCLCとのリンクで日本語を使えるのはTYPEと"
+            "SPVIAだけです",
+            "SPVIA: 'pigeon'はOCLCとのリンクの送付方法ではありません。速達、書留、FAX、Arielの"
+            "いずれかです(N-5)",
+        ]
         status, posted = gateway.http("/api/records", {**GIF, "ID": "ILL0001"})
         assert status == 201, posted
         status, wrong = gateway.http("/api/records/ILL0001/commands", {"command": "SEND"})
         assert status == 409 and wrong["reasons"]
         status, ordered = gateway.http("/api/records/ILL0001/commands", {"command": "order"})
         assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
+        # ORDER again: refused, in the language staff ask for (Japanese first by default).
+        again = {"command": "ORDER"}
+        status, in_japanese = gateway.http("/api/records/ILL0001/commands", again, language="ja")
+        assert status == 409 and in_japanese["reasons"] == [
+            "ORDERは状態が準備中のときだけ使えます(現在の状態: 処理中)"
+        ]
+        status, in_english = gateway.http("/api/records/ILL0001/commands", again, language="en")
+        assert status == 409 and in_english["reasons"] == [
+            "ORDER needs STAT 準備中; the record is at 処理中"
+        ]
+        assert gateway.http("/api/records/ILL0001/commands", again)[1] == in_japanese
         link, sent = oclc.receive()
         assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
         link.send(_shipped(sent))
