@@ -371,6 +371,7 @@ def _shipped(sent: isoill.ILLRequest, amount: str | None = None) -> isoill.Shipp
 
 
 def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -> None:
+    from isoill.mapping.receive_guard import LETTER_CASES
     from isoill.mapping.record import Stat
     from tests.mapping.support import GIF
 
@@ -422,6 +423,19 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
         assert text.startswith("To: ill@pit.example.edu\n") and "USD 18.00" in text
         assert "OCLC ILL no.:    12345678" in text
         assert "Requested on:    not" not in text and "Shipped on:      not" not in text
+        # Every case of the guide, from the Shipped OCLC sent, its guidance in both languages.
+        for case in LETTER_CASES:
+            query = "?problem=pages%2096-97%20missing" if case == "wrong-or-defective" else ""
+            path = f"/api/records/ILL0002/letters/{case}{query}"
+            status, ja = gateway.http(path)
+            assert status == 200, (case, ja)
+            assert "OCLC ILL no.:    12345678" in ja["letter"], case
+            assert "Charge:          USD 18.00" in ja["letter"], case
+            assert "Shipped on:      not" not in ja["letter"], case
+            status, en = gateway.http(path, language="en")
+            assert status == 200 and en["letter"] == ja["letter"], case
+            assert en["what_to_do"][0].isascii() and not ja["what_to_do"].isascii(), case
+            assert en["what_to_do"] != ja["what_to_do"], case
         status, none = gateway.http("/api/records/ILL0002/letters/nonsense")
         assert status == 400 and "レター文例の事例ではありません" in none["reasons"][0]
         status, made = gateway.http(
