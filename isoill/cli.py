@@ -407,7 +407,8 @@ def cmd_nacsis_letter(args: argparse.Namespace) -> int:
         _print_reasons(err.reasons, args.lang)
         return 2
     what = in_lang(say("action"), args.lang)
-    print(f"case: {action.case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
+    case = in_lang(action.case, args.lang)
+    print(f"case: {case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
     print(action.letter, end="")
     return 0
 

@@ -398,7 +398,7 @@ class Records(Leaf[Backend]):
         except (RecordError, CommandRefused) as err:
             return error(request, 400, "no letter", _in_lang(request, err.reasons))
         answer = {
-            "case": action.case,
+            "case": in_lang(action.case, _lang(request)),
             "what_to_do": in_lang(action.record, _lang(request)),
             "contact": list(action.contact),
             "letter": action.letter,

@@ -172,6 +172,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{due}までに郵送で返送してください。返送にレコード操作は不要です(SENDBACKしない)。"
         "梱包はガイド7.4のとおりに。",
     ),
+    # The guide's troubles (2.6), as each letter's case names them.
+    "case-not-received": ("N-21 (1): not received", "N-21 (1): 複写物が届かない(督促)"),
+    "case-wrong-copy": (
+        "N-21 (2): wrong or defective copy",
+        "N-21 (2): 誤った複写物、または複写物に瑕疵がある",
+    ),
+    "case-mistake": ("N-21 (3): requested by mistake", "N-21 (3): 誤ってリクエストした"),
+    "case-physical": (
+        "N-25 (4): physical item for a copy request",
+        "N-25 (4): 複写物の代わりに資料現物が届いた",
+    ),
+    "case-rejected": (
+        "N-26 (5): copy arrived, record refused",
+        "N-26 (5): 複写物は届いたがレコードが謝絶されて戻ってきた",
+    ),
+    "case-stuck": (
+        "N-27 (9): copy arrived, record still 処理中",
+        "N-27 (9): 複写物が届いたのにデータが処理中のまま",
+    ),
     # The action of the checks before RECEIVE (receive_guard.check_receive).
     "act-received-ok": (
         "The record was already RECEIVEd and nothing is wrong: go on as usual.",

@@ -625,7 +625,7 @@ _PARAGRAPH = {
 def not_received(record: Record, policy: Policy | None = None) -> Action:
     """2.6 (1), N-21: the copy has not come."""
     return Action(
-        case="N-21 (1): not received",
+        case=say("case-not-received"),
         record=say("guide-not-received"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_NOT_RECEIVED, record, policy),
@@ -635,7 +635,7 @@ def not_received(record: Record, policy: Policy | None = None) -> Action:
 def wrong_or_defective(record: Record, problem: str, policy: Policy | None = None) -> Action:
     """2.6 (2), N-21: the wrong copy, or a defective one, came."""
     return Action(
-        case="N-21 (2): wrong or defective copy",
+        case=say("case-wrong-copy"),
         record=say("guide-wrong-copy"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_WRONG_OR_DEFECTIVE, record, policy, problem=problem),
@@ -659,7 +659,7 @@ def requested_by_mistake(record: Record, policy: Policy | None = None) -> Action
     else:
         what = say("guide-mistake-email")
         contact = (lender,)
-    return Action("N-21 (3): requested by mistake", what, contact, letter)
+    return Action(say("case-mistake"), what, contact, letter)
 
 
 def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Action:
@@ -667,7 +667,7 @@ def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Act
     answers = incoming_lines(record, "ILL-Answer")
     reason = answers[-1].comment.unfilled if answers else None
     return Action(
-        case="N-26 (5): copy arrived, record refused",
+        case=say("case-rejected"),
         record=say("guide-rejected"),
         contact=(_lender(record, policy),),
         letter=_letter(
@@ -687,13 +687,13 @@ def stuck_in_processing(
     letter = _letter(LETTER_STUCK_IN_PROCESSING, record, policy)
     if not nii_found_no_fault:
         return Action(
-            case="N-27 (9): copy arrived, record still 処理中",
+            case=say("case-stuck"),
             record=say("guide-stuck-ask-nii"),
             contact=(NII_DESK,),
             letter=letter,
         )
     return Action(
-        case="N-27 (9): copy arrived, record still 処理中",
+        case=say("case-stuck"),
         record=say("guide-stuck-email"),
         contact=(_lender(record, policy),),
         letter=letter,
@@ -708,7 +708,7 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     else:
         what = say("guide-physical-copy", due=_day(record.DDATE))
     return Action(
-        case="N-25 (4): physical item for a copy request",
+        case=say("case-physical"),
         record=what,
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_PHYSICAL_ITEM, record, policy),

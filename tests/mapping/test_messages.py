@@ -257,11 +257,11 @@ def test_letters_dummy_records_and_their_refusals_are_bilingual() -> None:
     refusals += refused.value.reasons
     assert_bilingual(refusals)
     actions = [
-        letter_for(case, record, apdu, None, problem="pages missing").record
+        letter_for(case, record, apdu, None, problem="pages missing")
         for case in LETTER_CASES
         if case not in ("before-receive", "after-receive")
     ]
-    assert_bilingual(actions)
+    assert_bilingual([text for action in actions for text in (action.case, action.record)])
 
 
 def refusal(leg: Leg, command: Command, **options: Any) -> list[str]:
