@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from isoill.machine import Role
+from isoill.mapping import record as records
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 from isoill.mapping.commands import CommandRefused, Leg, json_options
 from isoill.mapping.edit import edit
@@ -23,15 +24,7 @@ from isoill.mapping.receive_guard import (
     dummy_record,
     letter_for,
 )
-from isoill.mapping.record import (
-    Command,
-    Record,
-    RecordError,
-    Service,
-    Stat,
-    normalised,
-    single_byte_problems,
-)
+from isoill.mapping.record import Command, Record, RecordError, Service, Stat
 from isoill.mapping.to_iso import order_request
 from tests.mapping.support import GIF
 from tests.mapping.test_edit import AT
@@ -150,8 +143,8 @@ def test_every_reason_an_order_is_refused_with_is_bilingual(case: str) -> None:
 
 def test_single_byte_problems_and_nfkc_notes_are_bilingual() -> None:
     wide = GOOD.replace(VLNO="\uff13\uff12\uff08\uff12\uff09", BIBNT="図書")
-    assert_bilingual(single_byte_problems(wide))
-    _, notes = normalised(wide)
+    assert_bilingual(records.single_byte_problems(wide))
+    _, notes = records.normalised(wide)
     assert_bilingual(notes)
     assert in_lang(notes[0], "ja") == "VLNO: 全角文字を半角にしました(NFKC): '32(2)'"
 

@@ -712,20 +712,11 @@ def test_cli_order_takes_a_full_width_cmmnt() -> None:
 
 
 def test_cli_order_in_japanese() -> None:
-    refused = {**GIF, "SPVIA": "", "CMMNT": "ISO-CC=US:CCG / MAX-COST=USD3,5"}
-    done = run(
-        "nacsis",
-        "order",
-        "-",
-        "--id",
-        "LA00000042",
-        "--lang",
-        "ja",
-        stdin=json.dumps(refused).encode(),
-    )
+    refused = json.dumps({**GIF, "SPVIA": "", "CMMNT": "ISO-CC=US:CCG / MAX-COST=USD3,5"})
+    done = run("nacsis", "order", "-", "--lang", "ja", "--id", "LA1", stdin=refused.encode())
     assert done.returncode == 2 and done.stdout == b""
     assert done.stderr.decode().splitlines() == [
-        "isoill: ID LA00000042(--idによる)",
+        "isoill: ID LA1(--idによる)",
         "isoill: CMMNT: 'MAX-COST=USD3,5': 金額は小数点で書き、カンマは使わないでください"
         "(USD35.50)",
         "isoill: SPVIA: 送付方法は必須です(N-5)。速達、書留、FAX、Ariel(OCLCのSHIP VIA)",
@@ -738,5 +729,5 @@ def test_cli_order_in_japanese() -> None:
     said = noted.stderr.decode().splitlines()
     assert said[0].endswith("(レコードにIDがないため付与しました)")
     assert said[1].startswith("isoill: 注記: CMMNT: 全角文字を半角にしました(NFKC)")
-    english = run("nacsis", "order", "-", stdin=json.dumps(refused).encode())
+    english = run("nacsis", "order", "-", stdin=refused.encode())
     assert b"SPVIA: required (N-5)" in english.stderr and "必須".encode() not in english.stderr
