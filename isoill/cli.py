@@ -238,8 +238,7 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
         try:
             directory = Directory.load(args.directory)
         except DirectoryError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.directory)
             return 1
     try:
         record, notes = normalised(_with_id(Record.from_json(document), args.id, args.lang))
@@ -279,12 +278,14 @@ def _with_id(record: Record, given: str | None, lang: Lang) -> Record:
     return record.replace(ID=assigned)
 
 
-def _print_reasons(reasons: Iterable[str], lang: Lang) -> None:
-    """Every reason a NACSIS command refused with, on stderr, in the staff's language."""
+def _print_reasons(reasons: Iterable[str], lang: Lang, where: str | None = None) -> None:
+    """Every reason a NACSIS command refused with (about the file ``where``), on stderr, in
+    the staff's language."""
     from isoill.mapping.messages import in_lang
 
+    about = "" if where is None else f"{where}: "
     for reason in reasons:
-        print(f"isoill: {in_lang(reason, lang)}", file=sys.stderr)
+        print(f"isoill: {about}{in_lang(reason, lang)}", file=sys.stderr)
 
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
@@ -308,8 +309,7 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
         try:
             policies = load_policies(args.policy)
         except PolicyError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.policy)
             return 1
         symbols = [record.HMLISO, shipped.responder_id.symbol if shipped.responder_id else None]
         policy = next((p for s in symbols if (p := policies.lookup(s)) is not None), None)
@@ -334,14 +334,14 @@ def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
     """The record JSON and the optional ``--shipped`` APDU, or None when either cannot be read
     (the reason on stderr)."""
     from isoill.apdu.apdus import Shipped
+    from isoill.mapping.messages import say
     from isoill.mapping.record import Record, RecordError
 
     try:
         record = Record.from_json(json.loads(_read(args.record)))
     except ValueError as err:
         problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
-        for problem in problems:
-            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+        _print_reasons(problems, args.lang, args.record)
         return None
     shipped = None
     if getattr(args, "shipped", None) is not None:
@@ -352,13 +352,14 @@ def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
             return None
         if not isinstance(shipped, Shipped):
             name = type(shipped).__name__
-            print(f"isoill: {args.shipped}: a Shipped APDU, not {name}", file=sys.stderr)
+            _print_reasons([say("not-shipped", name=name)], args.lang, args.shipped)
             return None
     return record, shipped
 
 
 def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
     from isoill.mapping.cmmnt import read
+    from isoill.mapping.messages import say
     from isoill.mapping.receive_guard import dummy_record
     from isoill.mapping.record import RecordError
 
@@ -369,7 +370,7 @@ def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
     if args.max_cost is not None:
         max_cost = read(f"MAX-COST={args.max_cost}").comment.max_cost
         if max_cost is None:
-            print(f"isoill: --max-cost {args.max_cost!r}: like USD50.00", file=sys.stderr)
+            _print_reasons([say("max-cost-like", given=repr(args.max_cost))], args.lang)
             return 2
     try:
         dummy, original = dummy_record(
@@ -398,8 +399,7 @@ def cmd_nacsis_letter(args: argparse.Namespace) -> int:
         try:
             policy = load_policies(args.policy).lookup(record.HMLISO)
         except PolicyError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.policy)
             return 1
     try:
         action = letter_for(args.case, record, shipped, policy, problem=args.problem or "")

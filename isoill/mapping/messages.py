@@ -801,6 +801,45 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "email {email}: not an e-mail address",
         "email {email}: メールアドレスではありません",
     ),
+    # A directory of NACSIS codes and OCLC symbols that cannot be used (directory.Directory).
+    "line": ("line {line}", "{line}行目"),
+    "dir-nacsis-twice": (
+        "{where}: NACSIS code {code} is listed twice (also {first})",
+        "{where}: NACSISコード{code}が2回あります({first}にも)",
+    ),
+    "dir-oclc-twice": (
+        "{where}: OCLC symbol {symbol} is listed twice (also {other}, for {nacsis})",
+        "{where}: OCLCシンボル{symbol}が2回あります({other}の{nacsis}にも)",
+    ),
+    "dir-header": (
+        "line {line}: the header must be 'nacsis,oclc' or 'nacsis,oclc,name', not {found}",
+        "{line}行目: 見出しは'nacsis,oclc'か'nacsis,oclc,name'です({found}ではありません)",
+    ),
+    "dir-columns-2": (
+        "line {line}: 2 columns expected, found {found}",
+        "{line}行目: 2列のはずが{found}列あります",
+    ),
+    "dir-columns-3": (
+        "line {line}: 2 or 3 columns expected, found {found}",
+        "{line}行目: 2列か3列のはずが{found}列あります",
+    ),
+    "dir-empty-code": (
+        "line {line}: the {column} code is empty",
+        "{line}行目: {column}のコードが空です",
+    ),
+    "dir-space": (
+        "line {line}: the {column} code {value} has a space in it",
+        "{line}行目: {column}のコード{value}に空白があります",
+    ),
+    "dir-empty": (
+        "line 1: empty directory; the header 'nacsis,oclc[,name]' is missing",
+        "1行目: 空のディレクトリです。見出し'nacsis,oclc[,name]'がありません",
+    ),
+    "not-shipped": ("a Shipped APDU, not {name}", "Shipped APDUではありません({name})"),
+    "max-cost-like": (
+        "--max-cost {given}: like USD50.00",
+        "--max-cost {given}: USD50.00のように書きます",
+    ),
     # A record's JSON that is no record (record.Record.from_json).
     "record-not-object": (
         "a record is a JSON object, not {type}",

@@ -14,6 +14,7 @@ from isoill.machine import Role
 from isoill.mapping import record as records
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 from isoill.mapping.commands import CommandRefused, Leg, json_options
+from isoill.mapping.directory import Directory, DirectoryError
 from isoill.mapping.edit import edit
 from isoill.mapping.messages import MESSAGES, Text, fields_of, in_lang, pick, reason_of, say
 from isoill.mapping.policy import Policy, PolicyError, read_policies
@@ -317,6 +318,10 @@ def test_edits_policies_and_record_json_refuse_in_both_languages() -> None:
     ]:
         with pytest.raises(PolicyError) as unusable:
             read_policies(bad)
+        reasons += unusable.value.reasons
+    for table in ["", "code,symbol\n", "nacsis,oclc\nA\n,\nB C,X\nD,E\nD,E\n"]:
+        with pytest.raises(DirectoryError) as unusable:
+            Directory.from_csv(table)
         reasons += unusable.value.reasons
     for value in [
         [],
