@@ -27,6 +27,11 @@ class Text(str):
         made.ja = ja
         return made
 
+    def __reduce__(self) -> tuple[type[Text], tuple[str, str]]:
+        # Copied or pickled (a reason inside an exception that crosses a process), a Text
+        # keeps its Japanese; str's own reduction would call Text(en) and fail.
+        return (Text, (str(self), self.ja))
+
 
 #: Every message, by key: (English, Japanese), ``str.format`` templates with the same fields.
 MESSAGES: dict[str, tuple[str, str]] = {

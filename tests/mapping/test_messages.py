@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -320,9 +322,9 @@ def test_edits_policies_and_record_json_refuse_in_both_languages() -> None:
             read_policies(bad)
         reasons += unusable.value.reasons
     for table in ["", "code,symbol\n", "nacsis,oclc\nA\n,\nB C,X\nD,E\nD,E\n"]:
-        with pytest.raises(DirectoryError) as unusable:
+        with pytest.raises(DirectoryError) as no_directory:
             Directory.from_csv(table)
-        reasons += unusable.value.reasons
+        reasons += no_directory.value.reasons
     for value in [
         [],
         {"NOPE": "1", "STAT": 3, "SRVCE": "FAX", "HISTORY": [1]},
@@ -332,3 +334,9 @@ def test_edits_policies_and_record_json_refuse_in_both_languages() -> None:
             Record.from_json(value)
         reasons += refused.value.reasons
     assert_bilingual(reasons)
+
+
+def test_a_text_keeps_its_japanese_when_copied_or_pickled() -> None:
+    reason = say("claim-refused")
+    for again in (copy.deepcopy(reason), pickle.loads(pickle.dumps(reason))):
+        assert isinstance(again, Text) and again == reason and again.ja == reason.ja
