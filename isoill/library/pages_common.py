@@ -50,6 +50,7 @@ from isoill.mapping.reader_form import (
     ServiceType,
     to_fields,
 )
+from isoill.multilingual import Said, in_lang
 
 log = Logger()
 
@@ -369,6 +370,45 @@ class Words:
     def pick(self, pair: tuple[str, str]) -> str:
         return pair[self.index]
 
+    @property
+    def lang(self) -> str:
+        return "en" if self.index else "zh"
+
+    def said(self, text: str) -> str:
+        """What the desk or the accounts said (:mod:`isoill.library.wording`), in this
+        page's language."""
+        return in_lang(text, self.lang)
+
+    def problem(self, text: str) -> str:
+        """A form's problem in this page's language, its field named by the form's label
+        (联系方式, 费用限制), not by the field's name."""
+        name, separator, rest = self.said(text).partition(": ")
+        key = PROBLEM_FIELDS.get(name)
+        if not separator or (name not in FIELD_LABELS and key is None):
+            return self.said(text)
+        label = self(key) if key is not None else self.field(name)
+        return f"{label}: {rest}"
+
+    def problems(self, texts: Iterable[str]) -> str:
+        """Problems on one line (a refusal page's)."""
+        return "; ".join(self.problem(t) for t in texts)
+
+
+#: The fields a problem may name that are not the reader form's, by the word of their label.
+PROBLEM_FIELDS: dict[str, str] = {
+    "username": "username",
+    "password": "password",
+    "password2": "password2",
+    "member": "member",
+    "id_type": "id_type",
+    "id_number": "id_number",
+    "token": "reset_title",
+    "suppliers": "supplier",
+    "total_cost": "total_cost",
+    "due": "return_date",
+    "reason": "reason",
+}
+
 
 def words_for(request: Request) -> Words:
     """The page's language: ``?lang=`` (remembered in a cookie), else the cookie, else
@@ -463,7 +503,7 @@ def html_page(
 
 
 def problems_box(words: Words, problems: Sequence[str]) -> Flattenable:
-    return pages.problems_box(words("problems"), problems)
+    return pages.problems_box(words("problems"), [words.problem(p) for p in problems])
 
 
 def bad_fields(problems: Sequence[str]) -> set[str]:
@@ -885,9 +925,12 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
 
 
 def history_text(words: Words, text: str) -> str:
-    """One history line in the page's language. The desk writes "中文 / English" (lines
-    stored before it did say "English / 中文"); a line without the separator is shown
-    whole (a symbol, an APDU's name)."""
+    """One history line in the page's language. The desk writes it in both
+    (:mod:`isoill.library.wording`); lines stored before were one "中文 / English" (or
+    "English / 中文") string, shown by its half in the page's language; a line without the
+    separator is shown whole (a symbol, an APDU's name)."""
+    if isinstance(text, Said):
+        return words.said(text)
     first, separator, second = text.partition(" / ")
     if not separator:
         return text

@@ -116,3 +116,16 @@ def library_named(config: Config, name: str) -> Library:
     if found is None:
         raise KeyError(name)
     return found
+
+
+def library_label(config: Config, symbol: str) -> str:
+    """A library as people read it: its configured name with its symbol in brackets (staff
+    match it with other systems), or the symbol alone when the configuration names none."""
+    wanted = symbol.strip().upper()
+    for library in libraries(config):
+        if library.symbol.upper() == wanted and library.label:
+            return f"{library.label} ({library.symbol})"
+        for member in library.members:
+            if member.symbol.upper() == wanted and member.label:
+                return f"{member.label} ({member.symbol})"
+    return symbol

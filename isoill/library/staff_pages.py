@@ -119,7 +119,7 @@ class StaffPages(Area):
             except (DeskRefused, AccountError) as refused:
                 if again is not None:
                     return again(request, words, who, Again(refused.reasons, fields))
-                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                return self._refuse(request, words, 409, words.problems(refused.reasons), who)
             except PermissionError:
                 return self._refuse(request, words, 403, words("forbidden"), who)
             log.info(

@@ -152,7 +152,7 @@ def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
 def test_staff_send_then_the_reader_can_no_longer_cancel() -> None:
     world = World()
     world.submit()
-    with pytest.raises(DeskRefused, match="no supplier"):
+    with pytest.raises(DeskRefused, match="没有文献提供馆"):
         world.desk.send(world.leg(1), [], AT)
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
     request = world.request(1)
@@ -325,7 +325,7 @@ def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None
     request = world.request(1)
     assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
     assert request.state is RequestState.SENT
-    assert any("late" in text for _, text in request.history) or step.refused
+    assert any("迟到" in text for _, text in request.history) or step.refused
 
 
 def test_a_request_not_sent_by_its_valid_until_date_ends_by_itself() -> None:
@@ -402,7 +402,7 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
         ),
     )
     assert world.request(1).return_date == due
-    with pytest.raises(DeskRefused, match="not received"):
+    with pytest.raises(DeskRefused, match="尚未收到"):
         world.desk.returned(world.leg(1), world.load, AT)
     with pytest.raises(DeskRefused, match="不能续借"):
         world.desk.renew(world.leg(1), "lisi", world.load, AT)
@@ -452,7 +452,7 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
         ),
     )
     assert pku.txn.state is State.CHECKED_IN
-    assert "CheckedIn" in world.request(1).history[-1][1]
+    assert "已归还入库" in world.request(1).history[-1][1]
 
 
 def test_a_copy_is_not_returned() -> None:
@@ -471,7 +471,7 @@ def test_a_copy_is_not_returned() -> None:
         ),
     )
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
-    with pytest.raises(DeskRefused, match="copy"):
+    with pytest.raises(DeskRefused, match="复制件"):
         world.desk.returned(world.leg(1), world.load, AT)
 
 
@@ -606,7 +606,7 @@ def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
     world = World()
     item = world.desk.mail_request("thu", "CALIS:THU", FORM, "lisi", AT)
     assert item.peer == "mail:ill@lib.example.edu.cn"
-    with pytest.raises(DeskRefused, match="own library"):
+    with pytest.raises(DeskRefused, match="只能发送给本馆"):
         world.desk.mail_request("thu", "CALIS:PKU", FORM, "lisi", AT)
 
 
