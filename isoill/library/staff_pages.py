@@ -478,7 +478,7 @@ def _supply_actions(
             words("total_cost"),
             " ",
             tags.input(name="total_cost", size="6", value=cost, inputmode="decimal", required=""),
-            " 元 ",
+            f" {words.pick(('元', 'yuan'))} ",
             tags.input(name="note", size="12", placeholder=words("note")),
             " ",
             *extra,
