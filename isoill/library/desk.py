@@ -841,6 +841,7 @@ class Desk:
             sender=self.config.mail.address,
             recipient=network.staff_email,
             at=at,
+            lang="zh",
         )
         return mail_item(network.staff_email, message, f"request-mail|{reader}|{at.isoformat()}")
 
@@ -894,6 +895,7 @@ class Desk:
             reasons=reasons,
             total_cost=request.total_cost,
             at=at,
+            lang="zh",
         )
         purpose = f"{outcome}|{network.name}|{request.number}|{request.rota.attempts}"
         return mail_item(request.form.email, message, purpose)

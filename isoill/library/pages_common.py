@@ -20,9 +20,10 @@ What the pages show is people's personal data, so:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +43,7 @@ from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
-from isoill.library.settings import Library
+from isoill.library.settings import Library, library_labels
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
     VALUE_LABELS,
@@ -352,6 +353,8 @@ class Words:
     """The words of one page, in the reader's language (0 Chinese, 1 English)."""
 
     index: int
+    #: Library names by symbol (:func:`isoill.library.settings.library_labels`).
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def code(self) -> str:
@@ -369,6 +372,10 @@ class Words:
 
     def pick(self, pair: tuple[str, str]) -> str:
         return pair[self.index]
+
+    def library(self, symbol: str) -> str:
+        """A library by its name, its symbol in brackets; the symbol when it has no name."""
+        return self.labels.get(symbol.strip().upper(), symbol)
 
     @property
     def lang(self) -> str:
@@ -410,14 +417,14 @@ PROBLEM_FIELDS: dict[str, str] = {
 }
 
 
-def words_for(request: Request) -> Words:
+def words_for(request: Request, labels: Mapping[str, str] | None = None) -> Words:
     """The page's language: ``?lang=`` (remembered in a cookie), else the cookie, else
-    Chinese."""
+    Chinese; ``labels`` names the libraries it shows."""
     asked = (request.args or {}).get(b"lang", [b""])[0]
     if asked in (b"en", b"zh"):
         request.addCookie(LANG_COOKIE, asked, path=b"/", sameSite="lax", max_age=b"31536000")
-        return Words(1 if asked == b"en" else 0)
-    return Words(1 if request.getCookie(LANG_COOKIE) == b"en" else 0)
+        return Words(1 if asked == b"en" else 0, labels or {})
+    return Words(1 if request.getCookie(LANG_COOKIE) == b"en" else 0, labels or {})
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -716,7 +723,7 @@ class Area(Page):
 
     def answer(self, request: Request, target: Page) -> bytes | int:
         """Answer a request for one of this area's pages."""
-        words = words_for(request)
+        words = words_for(request, library_labels(self.desks.config))
         try:
             who = self._who(request)
             if request.method == b"POST":
@@ -920,6 +927,8 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
             shown = words.value(typed)
         elif isinstance(typed, Decimal):
             shown = money(typed)
+        elif name == "holding_library":
+            shown = words.library(value)
         rows.append([words.field(name), shown])
     return table([words("field"), words("value")], rows, id="form")
 

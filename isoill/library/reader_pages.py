@@ -473,7 +473,7 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
         base = f"/reader/requests/{r.number}"
         conditions = tags.div(id="conditions")(
             tags.h2(words("conditions")),
-            tags.p(r.conditions),
+            tags.p(words.said(r.conditions)),
             tags.form(method="post", action=f"{base}/accept")(
                 csrf_field(request), tags.button(type="submit", id="accept")(words("accept"))
             ),

@@ -375,6 +375,7 @@ class LibraryService:
             recipient=account.email,
             confirmed=confirmed,
             at=self.now(),
+            lang="zh",
         )
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)

@@ -118,14 +118,16 @@ def library_named(config: Config, name: str) -> Library:
     return found
 
 
+def library_labels(config: Config) -> dict[str, str]:
+    """Every library the configuration names, as people read it, by its symbol (upper
+    case): its name with its symbol in brackets, which staff match with other systems."""
+    named = [(n.symbol, n.label) for n in libraries(config)]
+    named += [(m.symbol, m.label) for n in libraries(config) for m in n.members]
+    named += [(s, p.label) for p in config.peers for s in p.symbols]
+    return {symbol.upper(): f"{label} ({symbol})" for symbol, label in named if label}
+
+
 def library_label(config: Config, symbol: str) -> str:
-    """A library as people read it: its configured name with its symbol in brackets (staff
-    match it with other systems), or the symbol alone when the configuration names none."""
-    wanted = symbol.strip().upper()
-    for library in libraries(config):
-        if library.symbol.upper() == wanted and library.label:
-            return f"{library.label} ({library.symbol})"
-        for member in library.members:
-            if member.symbol.upper() == wanted and member.label:
-                return f"{member.label} ({member.symbol})"
-    return symbol
+    """A library as people read it (:func:`library_labels`), or its symbol alone when the
+    configuration names none."""
+    return library_labels(config).get(symbol.strip().upper(), symbol)

@@ -97,6 +97,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "not-now": ("现在不能进行此操作", "{note}"),
     "answered-already": ("这笔请求已处理", "this request has been answered already"),
+    "not-a-date": ("{value} 不是日期 (YYYY-MM-DD)", "{value} is not a date (YYYY-MM-DD)"),
+    "not-an-amount": ("{value} 不是以元计的金额", "{value} is not an amount of yuan"),
     "due-past": ("归还日期 {due} 须晚于今天", "the date due {due} must be after today"),
     "over-limit": (
         "总费用 {cost} 元超过读者的费用限制 {limit} 元, 不能照此运送: 请发有条件答复"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
 from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType
+from isoill.multilingual import in_lang
 from tests.gateway.support import Side
 
 AT = datetime(2026, 11, 23, 10, 0, 0)
@@ -63,7 +65,7 @@ def config(mode: str = "distributed") -> Config:
             Network("calis", kind="iso"),
         ),
         peers=(
-            Peer("pku", "calis", ("CALIS:PKU",)),
+            Peer("pku", "calis", ("CALIS:PKU",), label="北京大学图书馆"),
             Peer("fdu", "calis", ("CALIS:FDU",)),
         ),
     )
@@ -256,6 +258,12 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     body = notice.get_payload(decode=True)
     assert isinstance(body, bytes)
     assert "at-bindery" in body.decode("utf-8") and "cost-exceeds-limit" in body.decode("utf-8")
+    # In the reader's language alone: the reasons in Chinese, no English half, no pair.
+    subject = str(email.header.make_header(email.header.decode_header(notice["Subject"])))
+    assert subject == "馆际互借申请 1 无法满足"
+    text = body.decode("utf-8")
+    assert "正在装订" in text and "读者不接受条件" in text
+    assert "Dear" not in text and "at the bindery" not in text and " / " not in text
     with pytest.raises(DeskRefused, match="没有等待答复的条件"):
         world.desk.conditions(world.leg(1), "lisi", True, world.load, AT)
 
@@ -765,3 +773,19 @@ def test_a_shipped_that_crosses_the_cancel_leaves_the_request_shipped() -> None:
     pku.got(cancel)
     world.answer("pku", pku.sent(cancel_reply(ask, answer=False)))
     assert world.request(1).state is RequestState.SHIPPED
+
+
+def test_history_keeps_both_languages_and_old_pairs_still_read() -> None:
+    """A stored request keeps each history line in both languages (the records API reads the
+    Chinese where it always read the text); a line stored as one pair string stays one."""
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    request = world.request(1)
+    stored = request.to_json()
+    assert stored["history"][-1][1] == "已发送至北京大学图书馆 (CALIS:PKU)"
+    assert stored["history"][-1][2]["en"] == "sent to 北京大学图书馆 (CALIS:PKU)"
+    old = {**stored, "history": [[AT.isoformat(), "提交申请 / submitted"]]}
+    again = ReaderRequest.from_json(json.loads(json.dumps(stored)))
+    assert in_lang(again.history[-1][1], "en") == "sent to 北京大学图书馆 (CALIS:PKU)"
+    assert ReaderRequest.from_json(old).history[0][1] == "提交申请 / submitted"

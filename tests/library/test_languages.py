@@ -29,7 +29,7 @@ ZH_TERMS = ("email", "CALIS", "ISO", "ILL", "ISSN", "ISBN", "DOI", "CCC", "Engli
 #: Codes the pages show as examples (ISO 639-2 languages).
 CODES = ("eng", "chi", "jpn")
 #: What an English page may show in Chinese: the switch to Chinese and proper names.
-EN_NAMES = ("中文", "清华大学图书馆", "CALIS 馆际互借中心", "成员馆一", "王五", "北京大学")
+EN_NAMES = ("中文", "清华大学图书馆", "CALIS 馆际互借中心", "成员馆一", "王五", "北京大学图书馆")
 
 _NO_LANGUAGE = [
     re.compile(p)

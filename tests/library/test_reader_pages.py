@@ -72,6 +72,7 @@ kind = "iso"
 name = "pku"
 network = "calis"
 symbols = ["CALIS:PKU"]
+label = "北京大学图书馆"
 connect = "tcp:host=127.0.0.1:port={pku}"
 """
 
