@@ -16,7 +16,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import isoill
-from isoill.apdu.enums import ILLServiceType
+from isoill.apdu.enums import (
+    Conditions,
+    ILLServiceType,
+    ReasonUnfilled,
+    TransactionResults,
+)
+from isoill.apdu.types import ConditionalResults, UnfilledResults
 from isoill.machine import Role
 from tests.gateway.support import FakePeer, GatewayProcess, Side
 from tests.library.support import Client
@@ -26,8 +32,8 @@ __all__ = ["gateway", "pku"]
 
 #: What a Chinese page may say in Latin letters: terms the CALIS guides write so.
 ZH_TERMS = ("email", "CALIS", "ISO", "ILL", "ISSN", "ISBN", "DOI", "CCC", "English", "YYYY-MM-DD")
-#: Codes the pages show as examples (ISO 639-2 languages).
-CODES = ("eng", "chi", "jpn")
+#: Codes the pages show: ISO 639-2 languages (the form's examples), ISO 4217 currency.
+CODES = ("eng", "chi", "jpn", "CNY")
 #: What an English page may show in Chinese: the switch to Chinese and proper names.
 EN_NAMES = ("中文", "清华大学图书馆", "CALIS 馆际互借中心", "成员馆一", "王五", "北京大学图书馆")
 
@@ -161,8 +167,45 @@ def test_every_page_speaks_one_language(gateway: GatewayProcess, pku: FakePeer) 
     until(lambda: 'id="received-1"' in staff.get("/staff/")[1])
     walk(both, data, found)  # shipped
     assert staff.post("/staff/requests/1/received", {})[0] == 200
+    assert isinstance(pku.receive(timeout=15)[1], isoill.Received)
     walk(both, data, found)  # received
-    # A request to supply, from Peking University.
+    # Not supplied (with the supplier's reason), the supplier's conditions, cancelled.
+    answers = {
+        2: (TransactionResults.UNFILLED, UnfilledResults(reason_unfilled=ReasonUnfilled.LACKING)),
+        3: (
+            TransactionResults.CONDITIONAL,
+            ConditionalResults(conditions=Conditions.COST_EXCEEDS_LIMIT),
+        ),
+    }
+    for number, (results, why) in answers.items():
+        reader.get("/reader/request")
+        assert reader.post("/reader/request", form)[0] == 200
+        staff.get("/staff/")
+        assert staff.post(f"/staff/requests/{number}/send", {"suppliers": "CALIS:PKU"})[0] == 200
+        connection, ask = pku.receive(timeout=15)
+        assert isinstance(ask, isoill.ILLRequest)
+        side = Side(Role.RESPONDER, ask.transaction_id)
+        side.got(ask)
+        answer = isoill.ILLAnswer(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            transaction_results=results,
+            results_explanation=why,
+            responder_note="CNY 60.00",
+        )
+        connection.send(side.sent(answer))
+        state = "无法满足" if number == 2 else "等待读者答复"
+        until(lambda n=number, s=state: s in reader.get(f"/reader/requests/{n}?lang=zh")[1])
+    reader.get("/reader/request")
+    assert reader.post("/reader/request", form)[0] == 200
+    assert reader.post("/reader/requests/4/cancel", {})[0] == 200
+    numbered = [f"/reader/requests/{n}" for n in (2, 3, 4)]
+    walk(
+        [(reader, numbered), (staff, [p.replace("reader", "staff") for p in numbered])], data, found
+    )
+    # A request to supply, from Peking University (last: its association then carries
+    # what the gateway sends Peking University).
     asks = pku_asks(gateway, {**FORM, "name": "ZHANG San"}, "walk-1")[2]
     # What the requesting library wrote (its note, its wire labels) is its data.
     data += [asks.requester_note or "", "电话/phone"]
