@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import isoill
 from isoill.apdu.enums import (
@@ -94,6 +95,15 @@ def walk(
             client.get("/reader/?lang=zh" if path.startswith("/reader") else "/staff/?lang=zh")
 
 
+def ids(ask: isoill.ILLRequest) -> dict[str, Any]:
+    """The ids a supplier's answer to ``ask`` carries."""
+    return {
+        "transaction_id": ask.transaction_id,
+        "requester_id": ask.requester_id,
+        "responder_id": ask.responder_id,
+    }
+
+
 def until(check: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 15
     while not check():
@@ -155,9 +165,7 @@ def test_every_page_speaks_one_language(gateway: GatewayProcess, pku: FakePeer) 
     side = Side(Role.RESPONDER, ask.transaction_id)
     side.got(ask)
     shipped = isoill.Shipped(
-        transaction_id=ask.transaction_id,
-        requester_id=ask.requester_id,
-        responder_id=ask.responder_id,
+        **ids(ask),
         shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
         supply_details=isoill.SupplyDetails(
             cost=isoill.Amount(monetary_value=Decimal("8"), currency_code="CNY")
@@ -187,9 +195,7 @@ def test_every_page_speaks_one_language(gateway: GatewayProcess, pku: FakePeer) 
         side = Side(Role.RESPONDER, ask.transaction_id)
         side.got(ask)
         answer = isoill.ILLAnswer(
-            transaction_id=ask.transaction_id,
-            requester_id=ask.requester_id,
-            responder_id=ask.responder_id,
+            **ids(ask),
             transaction_results=results,
             results_explanation=why,
             responder_note="CNY 60.00",
