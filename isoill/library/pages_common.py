@@ -44,6 +44,7 @@ from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library, library_labels
+from isoill.library.wording import say
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
     VALUE_LABELS,
@@ -345,6 +346,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "help": ("帮助", "Help"),
     "about": ("关于", "About"),
     "no_page": ("页面不存在", "No such page"),
+    "internal_error": ("系统内部错误", "internal error"),
 }
 
 
@@ -550,16 +552,16 @@ def read_post(request: Request) -> dict[str, str]:
     """The posted form's fields (the first value of each)."""
     kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
     if kind != b"application/x-www-form-urlencoded":
-        raise BadForm("not a form post")
+        raise BadForm(say("not-a-form"))
     assert request.content is not None
     data = request.content.read(MAX_FORM + 1)
     if len(data) > MAX_FORM:
-        raise BadForm("the form is too large")
+        raise BadForm(say("form-too-large"))
     try:
         text = data.decode("utf-8")
         parsed = parse_qs(text, keep_blank_values=True, max_num_fields=200, errors="strict")
     except (UnicodeDecodeError, ValueError) as err:
-        raise BadForm(f"not a form: {err}") from err
+        raise BadForm(say("not-a-form")) from err
     return {key: values[0] for key, values in parsed.items()}
 
 
@@ -732,7 +734,7 @@ class Area(Page):
                 try:
                     fields = read_post(request)
                 except BadForm as err:
-                    return self._refuse(request, words, 400, str(err), who)
+                    return self._refuse(request, words, 400, words.said(err.args[0]), who)
                 session: Session | None = getattr(request, "_isoill_session", None)
                 expected = session.csrf if session is not None else _anon_csrf(request)
                 if not same_token(fields.get("csrf", ""), expected):
@@ -757,7 +759,7 @@ class Area(Page):
         except Exception:
             log.failure("{area} page {uri}", area=self.area_name, uri=request.uri)
             self.desks.metrics.error("http_internal")
-            return self._refuse(request, words, 500, "internal error", None)
+            return self._refuse(request, words, 500, words("internal_error"), None)
 
     def _refuse(
         self, request: Request, words: Words, status: int, text: str, who: Account | None

@@ -127,6 +127,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{who} 不是已配置的文献提供馆, 请检查代码",
         "{who} is not a library this gateway reaches: check the symbol",
     ),
+    "not-a-form": ("表单格式不正确", "not a form post"),
+    "form-too-large": ("表单过大", "the form is too large"),
     # --- accounts --------------------------------------------------------------------------
     "choose-member": ("请选择所属成员馆", "choose your library"),
     "no-members": ("{library}没有成员馆", "{library} has no member libraries"),
