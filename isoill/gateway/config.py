@@ -102,6 +102,8 @@ class Peer:
     #: An ISO 18626 peer's address: messages for it are POSTed there (``http`` or
     #: ``https``); only peers on an ``iso18626`` network have one.
     url: str | None = None
+    #: Its name as people read it: the library pages show it in place of its symbols.
+    label: str = ""
 
     def owns(self, symbol: str) -> bool:
         return any(fnmatch.fnmatchcase(symbol.upper(), pattern.upper()) for pattern in self.symbols)

@@ -31,6 +31,7 @@ from twisted.web import server
 from twisted.web.server import Request
 
 from isoill.errors import IsoillError
+from isoill.multilingual import Said
 
 log = Logger()
 
@@ -121,20 +122,35 @@ def check_username(username: str) -> list[str]:
     if _USERNAME.fullmatch(username):
         return []
     return [
-        "username: 3 to 64 letters, digits or . _ @ -, starting with a letter or digit"
-        " / 用户名: 3-64 个字母、数字或 . _ @ -"
+        _both(
+            "username: 3 to 64 letters, digits or . _ @ -, starting with a letter or digit",
+            "用户名: 3-64 个字母、数字或 . _ @ -",
+            "以字母或数字开头的 3-64 个字母、数字或 . _ @ -",
+        )
     ]
 
 
 def check_password(password: str, username: str) -> list[str]:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         return [
-            f"password: {MIN_PASSWORD} to {MAX_PASSWORD} characters"
-            f" / 密码: {MIN_PASSWORD}-{MAX_PASSWORD} 个字符"
+            _both(
+                f"password: {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                f"密码: {MIN_PASSWORD}-{MAX_PASSWORD} 个字符",
+                f"{MIN_PASSWORD}-{MAX_PASSWORD} 个字符",
+            )
         ]
     if password.strip().lower() == username.strip().lower():
-        return ["password: must not be the user name / 密码不能与用户名相同"]
+        return [
+            _both("password: must not be the user name", "密码不能与用户名相同", "不能与用户名相同")
+        ]
     return []
+
+
+def _both(en: str, pair_zh: str, zh: str) -> Said:
+    """A problem the operators' pages show as the pair they always have ("<field>: English /
+    中文"), and the library's pages in their reader's language ("<field>: 中文")."""
+    field = en.partition(":")[0]
+    return Said(f"{en} / {pair_zh}", en=en, zh=f"{field}: {zh}")
 
 
 class Throttle:

@@ -1,8 +1,8 @@
 """The mails of account management: the one-time link that resets a forgotten password,
 and the notice that tells a library's ILL staff someone registered and waits for them.
 
-Both are bilingual like the CALIS notices (:mod:`isoill.mapping.calis_mail`), whose shape
-and header rules they share.
+They are in Chinese, as the library's readers and staff read it, with the shape and header
+rules of the CALIS notices (:mod:`isoill.mapping.calis_mail`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
-from isoill.mapping.calis_mail import RULE, notice, one_line
+from isoill.mapping.calis_mail import notice, one_line
 
 
 def reset_notice(
@@ -34,17 +34,8 @@ def reset_notice(
         link,
         "如果不是您本人申请, 请忽略本邮件, 您的密码不会改变。",
     ]
-    en = [
-        f"Dear {name}," if name else "Dear reader,",
-        "",
-        f"Someone asked to reset the password of your account (user name {username}) at the"
-        f" interlibrary loan system of {library}.",
-        f"Open this link within {minutes} minutes to choose a new password (it works once):",
-        link,
-        "If it was not you, ignore this mail: your password stays as it is.",
-    ]
-    subject = "馆际互借帐户重设密码 / Interlibrary loan password reset"
-    body = [*zh, "", library, "", RULE, *en, "", library]
+    subject = "馆际互借帐户重设密码"
+    body = [*zh, "", library]
     return notice(subject, library, sender, recipient, at, body)
 
 
@@ -63,13 +54,8 @@ def registered_notice(
     and confirm the account (管理员核对您填写的信息后...)."""
     library, name, username = one_line(library), one_line(name), one_line(username)
     who = f"{username} ({name}, {one_line(email)}{', ' + member if member else ''})"
-    body = [
-        f"{library}馆际互借系统有新用户注册, 请核对信息后确认: {who}",
-        "",
-        RULE,
-        f"A new account waits for you to check and confirm it at {library}: {who}",
-    ]
-    subject = f"新用户注册待确认 / New account to confirm: {username}"
+    body = [f"{library}馆际互借系统有新用户注册, 请核对信息后确认: {who}"]
+    subject = f"新用户注册待确认: {username}"
     return notice(subject, library, sender, recipient, at, body)
 
 
@@ -84,11 +70,7 @@ def rejected_notice(
         f"您在{library}馆际互借系统注册的帐户 (用户名 {username}) 未能通过审核。"
         "如有疑问, 请与本馆馆际互借处联系。",
         "",
-        RULE,
-        f"Dear {name}," if name else "Dear reader,",
-        "",
-        f"Staff of {library} could not confirm your account (user name {username}). Please"
-        " ask the interlibrary loan office if you think this is a mistake.",
+        library,
     ]
-    subject = "馆际互借帐户未通过审核 / Interlibrary loan account not confirmed"
+    subject = "馆际互借帐户未通过审核"
     return notice(subject, library, sender, recipient, at, body)

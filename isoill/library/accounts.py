@@ -39,6 +39,7 @@ from typing import Any
 from isoill.gateway.logins import AccountError, check_password, check_username
 from isoill.gateway.store import Row, Store
 from isoill.library.settings import Library
+from isoill.library.wording import problem, say
 from isoill.mapping.reader_form import is_email
 
 _LIMITS = {"name": 100, "email": 254, "phone": 50, "id_type": 30, "id_number": 50}
@@ -175,11 +176,11 @@ def read_registration(network: Library, fields: Mapping[str, str]) -> tuple[Acco
     symbols = {m.symbol.upper(): m.symbol for m in network.members}
     if network.mode == "central":
         if member.upper() not in symbols:
-            problems.append("member: choose your library / 请选择所属成员馆")
+            problems.append(problem("member", "choose-member"))
         else:
             member = symbols[member.upper()]
     elif member:
-        problems.append(f"member: {network.label or network.name} has no member libraries")
+        problems.append(problem("member", "no-members", library=network.label or network.name))
     if problems:
         raise AccountError(problems)
     account = Account(
@@ -201,23 +202,23 @@ def _new_password_problems(fields: Mapping[str, str], username: str) -> list[str
     password = fields.get("password") or ""
     problems = check_password(password, username)
     if password != (fields.get("password2") or ""):
-        problems.append("password2: the two passwords differ / 两次输入的密码不一致")
+        problems.append(problem("password2", "passwords-differ"))
     return problems
 
 
 def _personal_problems(text: Mapping[str, str]) -> list[str]:
     """What is wrong with the personal fields a reader fills in (registration, profile)."""
-    problems = []
+    problems: list[str] = []
     for name, limit in _LIMITS.items():
         value = text[name]
         if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            problems.append(f"{name}: contains control characters")
+            problems.append(problem(name, "control-characters"))
         elif len(value) > limit:
-            problems.append(f"{name}: at most {limit} characters")
+            problems.append(problem(name, "too-long", limit=limit))
     if not text["name"]:
-        problems.append("name: required / 必填")
+        problems.append(problem("name", "required"))
     if not is_email(text["email"]):
-        problems.append("email: not an e-mail address / 电子信箱格式不正确")
+        problems.append(problem("email", "not-email"))
     return problems
 
 
@@ -263,7 +264,7 @@ def use_reset(account: Account, token: str, password_hash: str, now: float) -> A
     token is not the account's live one."""
     live = bool(account.reset) and now < account.reset_until
     if not live or not same_token(session_key(token), account.reset):
-        raise AccountError(["token: the link has expired or was used / 链接已失效或已使用"])
+        raise AccountError([problem("token", "link-expired")])
     return replace(account, password=password_hash, reset="", reset_until=0.0)
 
 
@@ -282,15 +283,17 @@ def can_confirm(staff: Account, account: Account) -> bool:
 
 def confirm(staff: Account, account: Account, at: datetime) -> Account:
     if not can_confirm(staff, account):
-        raise AccountError([f"{staff.username} may not confirm {account.username}"])
+        raise AccountError(
+            [say("may-not-confirm", staff=staff.username, username=account.username)]
+        )
     if account.confirmed:
-        raise AccountError([f"account {account.username} is confirmed already"])
+        raise AccountError([say("confirmed-already", username=account.username)])
     return replace(account, confirmed=True, confirmed_by=staff.username)
 
 
 def _managed(staff: Account, account: Account) -> None:
     if not can_confirm(staff, account):
-        raise AccountError([f"{staff.username} may not manage {account.username}"])
+        raise AccountError([say("may-not-manage", staff=staff.username, username=account.username)])
 
 
 def reject(staff: Account, account: Account) -> Account:
@@ -299,7 +302,7 @@ def reject(staff: Account, account: Account) -> Account:
     _managed(staff, account)
     if account.confirmed or account.disabled:
         state = "confirmed" if account.confirmed else "rejected"
-        raise AccountError([f"account {account.username} is {state} already"])
+        raise AccountError([say(f"{state}-already", username=account.username)])
     return replace(account, disabled=True, confirmed_by=staff.username)
 
 
@@ -309,7 +312,7 @@ def disable(staff: Account, account: Account, disabled: bool = True) -> Account:
     _managed(staff, account)
     if account.disabled == disabled:
         state = "disabled" if disabled else "enabled"
-        raise AccountError([f"account {account.username} is {state} already"])
+        raise AccountError([say(f"{state}-already", username=account.username)])
     return replace(account, disabled=disabled)
 
 
@@ -320,11 +323,11 @@ def link_accounts(kept: Account, old: Account) -> tuple[Account, Account]:
     accounts of one library."""
     problems = []
     if kept.library != old.library or kept.username == old.username:
-        problems.append("username: not another account of this library / 不是本馆的另一个帐户")
+        problems.append(problem("username", "link-not-other"))
     elif old.role is not AccountRole.READER or kept.role is not AccountRole.READER:
-        problems.append("username: only readers' accounts are linked / 只能关联个人用户帐户")
+        problems.append(problem("username", "link-readers-only"))
     elif not usable(old) or not usable(kept):
-        problems.append("username: that account cannot be linked / 该帐户不能关联")
+        problems.append(problem("username", "link-refused"))
     if problems:
         raise AccountError(problems)
     fields = ("name", "email", "phone", "id_type", "id_number")

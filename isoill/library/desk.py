@@ -77,13 +77,15 @@ from isoill.library.requests import (
     Tried,
     request_key,
 )
-from isoill.library.settings import Library, libraries, library_named
+from isoill.library.settings import Library, libraries, library_label, library_named
+from isoill.library.wording import PHRASES, problem, say
 from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
 from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import ReaderForm, ServiceType, from_request, to_request
+from isoill.multilingual import Said, in_lang
 
 #: How long a supplier lends an item when staff ship a loan without saying.
 LOAN_PERIOD = timedelta(days=28)
@@ -127,7 +129,7 @@ class Desk:
             form=form,
             submitted=at,
             rota=Rota(candidates=candidates),
-            history=((at, "提交申请 / submitted"),),
+            history=((at, say("submitted")),),
         )
         leg = StoredLeg(
             library,
@@ -146,17 +148,12 @@ class Desk:
         name, in order, else to those the holdings table gives."""
         request = _reader(leg)
         if request.state is not RequestState.UNPROCESSED:
-            raise DeskRefused([f"request {request.number} has been sent already"])
+            raise DeskRefused([say("sent-already", number=request.number)])
         network = self._library(request.library)
         self._check_named(network, request.form, suppliers)
         candidates = self._candidates(network, request.form, suppliers)
         if not candidates:
-            raise DeskRefused(
-                [
-                    "suppliers: 没有文献提供馆: 请指定一个, 或载入列有此文献的馆藏表"
-                    " (no supplier: name one, or load a holdings table that lists this title)"
-                ]
-            )
+            raise DeskRefused([problem("suppliers", "no-supplier")])
         return self._advance(leg, replace(request, rota=Rota(candidates=candidates)), at)
 
     def cancel(self, leg: StoredLeg, reader: str | None, load: Loader, at: datetime) -> DeskStep:
@@ -166,31 +163,23 @@ class Desk:
         request = _reader(leg)
         if reader is not None and request.reader != reader:
             raise KeyError(request.number)
-        by = ("读者", "the reader") if reader is not None else ("馆员", "staff")
+        by = "reader" if reader is not None else "staff"
         if request.state is RequestState.UNPROCESSED:
-            request = request.noted(
-                at, f"{by[0]}取消 / cancelled by {by[1]}", state=RequestState.CANCELLED
-            )
+            request = request.noted(at, say(f"cancelled-{by}"), state=RequestState.CANCELLED)
             return DeskStep(Change(legs=(self._with(leg, request),)), request)
         current = request.rota.current
         asked = (RequestState.SENT, RequestState.CONDITIONAL)
         if request.state not in asked or current is None:
-            raise DeskRefused(
-                [
-                    f"申请 {request.number} 已运送或已结束, 不能取消"
-                    f" (request {request.number} is {request.state.value}: only a request"
-                    " not yet shipped can be cancelled)"
-                ]
-            )
+            raise DeskRefused([say("not-cancellable", number=request.number)])
         iso = self._attempt_leg(request, load)
         cancel = Cancel(
-            **common_fields(iso.transaction, at), requester_note=f"cancelled by {by[1]}"
+            **common_fields(iso.transaction, at), requester_note=PHRASES[f"cancelled-{by}"][1]
         )
         iso, items = self._send(iso, cancel, at)
         wait = timedelta(seconds=self._library(request.library).cancel_deadline)
         request = request.noted(
             at,
-            f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
+            say(f"cancel-asked-{by}", who=self._named(current.symbol)),
             state=RequestState.CANCEL_PENDING,
             rota=_waiting(request.rota, at + wait),
         )
@@ -206,15 +195,10 @@ class Desk:
             request.state is not RequestState.RECEIVED
             or request.form.service is not ServiceType.LOAN
         ):
-            raise DeskRefused(
-                [
-                    f"申请 {request.number} 不是借到的文献, 不能续借"
-                    " (only a loan received can be renewed)"
-                ]
-            )
+            raise DeskRefused([say("not-renewable", number=request.number)])
         iso = self._attempt_leg(request, load)
         iso, items = self._send(iso, Renew(**common_fields(iso.transaction, at)), at)
-        request = request.noted(at, "读者申请续借 / the reader asked for a renewal")
+        request = request.noted(at, say("renew-asked"))
         return self._moved(leg, request, iso, items)
 
     def _loan_notice(
@@ -228,11 +212,8 @@ class Desk:
     ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
         """The supplier recalls the loan, or says it is overdue: noted, and the reader is
         told at once."""
-        if isinstance(apdu, Recall):
-            kind, text = "recall", f"{who} 召回, 请尽快归还 / recalled by {who}"
-        else:
-            kind, text = "overdue", f"{who}: 已超过归还日期 / overdue, says {who}"
-        request = request.noted(at, text)
+        kind = "recall" if isinstance(apdu, Recall) else "overdue"
+        request = request.noted(at, say(kind, who=who))
         note = [apdu.responder_note] if apdu.responder_note else []
         notice = self._notice(self._library(request.library), request, kind, note, at)
         return (iso, self._with(leg, request)), (notice,)
@@ -247,12 +228,13 @@ class Desk:
     ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
         """The supplier's Cancel-Reply: yes ends the request (the reader is told); no
         leaves it where the supplier's transaction is."""
-        who = iso.peer if request.rota.current is None else request.rota.current.symbol
+        current = request.rota.current
+        who = self._named(iso.peer if current is None else current.symbol)
         if request.state is not RequestState.CANCEL_PENDING:
-            noted = request.noted(at, f"{who}: Cancel-Reply")
+            noted = request.noted(at, say("cancel-reply", who=who))
             return (iso, self._with(leg, noted)), ()
         if apdu.answer:
-            return self._cancelled(iso, leg, request, f"{who} 同意取消 / {who} cancelled it", at)
+            return self._cancelled(iso, leg, request, say("cancel-agreed", who=who), at)
         state = RequestState.SENT
         if iso.transaction.state is State.CONDITIONAL:
             state = RequestState.CONDITIONAL
@@ -262,9 +244,7 @@ class Desk:
         if state is RequestState.SENT:
             deadline = at + timedelta(seconds=self._library(request.library).deadline)
         rota = request.rota if request.rota.current is None else _waiting(request.rota, deadline)
-        noted = request.noted(
-            at, f"{who} 拒绝取消 / {who} refused to cancel", state=state, rota=rota
-        )
+        noted = request.noted(at, say("cancel-refused", who=who), state=state, rota=rota)
         return (iso, self._with(leg, noted)), ()
 
     def _cancelled(
@@ -291,9 +271,7 @@ class Desk:
             raise KeyError(request.number)
         current = request.rota.current
         if request.state is not RequestState.CONDITIONAL or current is None:
-            raise DeskRefused(
-                [f"申请 {request.number} 没有等待答复的条件 (no conditions await an answer)"]
-            )
+            raise DeskRefused([say("no-conditions", number=request.number)])
         iso = self._attempt_leg(request, load)
         reply = ConditionalReply(**common_fields(iso.transaction, at), answer=accept)
         iso, items = self._send(iso, reply, at)
@@ -301,12 +279,12 @@ class Desk:
             deadline = at + timedelta(seconds=self._library(request.library).deadline)
             request = request.noted(
                 at,
-                f"读者接受条件: {request.conditions} / the reader accepted: {request.conditions}",
+                say("conditions-accepted", conditions=request.conditions),
                 state=RequestState.SENT,
                 rota=_waiting(request.rota, deadline),
             )
             return self._moved(leg, request, iso, items)
-        why = f"读者不接受条件 (the reader declined): {request.conditions}"
+        why = say("conditions-declined", conditions=request.conditions)
         step = self._next(leg, replace(request, conditions=""), current.symbol, why, at)
         return DeskStep(_joined(step.change, [iso], items), step.value)
 
@@ -315,13 +293,11 @@ class Desk:
         Received goes to the supplier."""
         request = _reader(leg)
         if request.state is not RequestState.SHIPPED or request.rota.current is None:
-            raise DeskRefused([f"request {request.number} is {request.state.value}, not shipped"])
+            raise DeskRefused([say("not-shipped", number=request.number)])
         iso = self._attempt_leg(request, load)
         shipped = iso.transaction.apdus(Shipped)
         iso_after, items = self._send(iso, _received(iso.transaction, shipped, at), at)
-        request = request.noted(
-            at, "本馆已收到 / received by the library", state=RequestState.RECEIVED
-        )
+        request = request.noted(at, say("received"), state=RequestState.RECEIVED)
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def returned(self, leg: StoredLeg, load: Loader, at: datetime, via: str = "") -> DeskStep:
@@ -329,20 +305,18 @@ class Desk:
         to the supplier, whose Checked-in then ends the transaction."""
         request = _reader(leg)
         if request.state is not RequestState.RECEIVED or request.rota.current is None:
-            raise DeskRefused([f"request {request.number} is {request.state.value}, not received"])
+            raise DeskRefused([say("not-received", number=request.number)])
         iso = self._attempt_leg(request, load)
         shipped = iso.transaction.apdus(Shipped)
         if not shipped or shipped[-1].shipped_service_type is not ILLServiceType.LOAN:
-            raise DeskRefused([f"request {request.number} was a copy: there is nothing to return"])
+            raise DeskRefused([say("a-copy", number=request.number)])
         returned = Returned(
             **common_fields(iso.transaction, at),
             date_returned=at.date(),
             returned_via=via.strip()[:100] or None,
         )
         iso_after, items = self._send(iso, returned, at)
-        request = request.noted(
-            at, "已归还提供馆 / returned to the supplier", state=RequestState.RETURNED
-        )
+        request = request.noted(at, say("returned"), state=RequestState.RETURNED)
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:
@@ -369,8 +343,7 @@ class Desk:
         legs, items = self._cancel_current(
             request, load, at, "no answer by the deadline: the request goes to the next library"
         )
-        zh, en = _span(self._library(request.library).deadline)
-        why = f"{zh}内未答复 (no answer within {en})"
+        why = say("no-answer", span=_span(self._library(request.library).deadline))
         step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
 
@@ -383,25 +356,23 @@ class Desk:
         told once: the reader, and the library's ILL staff, who take it up with the
         supplier."""
         network = self._library(request.library)
-        who, within = current.symbol, _span(network.cancel_deadline)
+        who, within = self._named(current.symbol), _span(network.cancel_deadline)
         request = request.noted(
-            at,
-            f"{who} {within[0]}内未答复取消, 已通知读者和馆员"
-            f" / {who} did not answer the cancel within {within[1]}: reader and staff told",
-            rota=_waiting(request.rota, None),
+            at, say("cancel-unanswered", who=who, span=within), rota=_waiting(request.rota, None)
         )
-        why = f"{who}: {within[0]}内未答复取消 (no answer to the cancel within {within[1]})"
+        why = say("cancel-unanswered-why", who=who, span=within)
         items = [self._notice(network, request, "cancel-unanswered", [why], at)]
         if network.staff_email:
             message = calis_mail.cancel_unanswered_notice(
                 request.form,
                 number=request.number,
                 supplier=who,
-                within=within,
+                within=(in_lang(within, "zh"), in_lang(within, "en")),
                 library=network.label or network.symbol,
                 sender=self.config.mail.address,
                 recipient=network.staff_email,
                 at=at,
+                lang="zh",
             )
             purpose = (
                 f"cancel-unanswered|staff|{network.name}|{request.number}|{len(request.history)}"
@@ -433,15 +404,14 @@ class Desk:
         current = request.rota.current
         tried = request.rota.tried
         if current is not None:
-            tried = (*tried, Tried(current.symbol, "no answer before the valid-until date", at))
+            tried = (*tried, Tried(current.symbol, say("no-answer-valid"), at))
         request = request.noted(
             at,
-            "超过有效时间, 申请自动结束 / valid-until date passed: the request ended",
+            say("expired"),
             state=RequestState.EXPIRED,
             rota=Rota((), None, tried),
         )
-        reasons = [f"{t.symbol}: {t.reason}" for t in tried]
-        notice = self._notice(network, request, "expired", reasons, at)
+        notice = self._notice(network, request, "expired", self._reasons(tried), at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
     def arrived(
@@ -454,52 +424,44 @@ class Desk:
             return self._supply_arrived(apdu, iso, leg, at)
         request = _reader(leg)
         current = request.rota.current
-        who = current.symbol if current is not None else iso.peer
+        who = self._named(current.symbol if current is not None else iso.peer)
         if current is None or current.key != iso.key:
             late = request.noted(
-                at,
-                f"{iso.peer} 迟到的 {type(apdu).__name__} 未处理"
-                f" / late {type(apdu).__name__} from {iso.peer}: not acted on",
+                at, say("late", who=self._named(iso.peer), apdu=type(apdu).__name__)
             )
             return (iso, self._with(leg, late)), ()
         if isinstance(apdu, CancelReply):
             return self._cancel_answered(apdu, iso, leg, request, at)
         if request.state is RequestState.CANCEL_PENDING and _ends(apdu):
             # The supplier said no as the Cancel crossed: the reader wanted it ended anyway.
-            return self._cancelled(
-                iso, leg, request, f"{who} 未提供, 申请已取消 / {who} did not supply: cancelled", at
-            )
+            return self._cancelled(iso, leg, request, say("supplier-cancelled", who=who), at)
         if isinstance(apdu, ILLAnswer):
             return self._answered(apdu, iso, leg, request, who, at)
         if isinstance(apdu, Expired):
-            step = self._next(leg, request, who, reason_text(apdu), at)
+            step = self._next(leg, request, current.symbol, reason_text(apdu), at)
             return (iso, *step.change.legs), step.change.outbox
         if isinstance(apdu, Shipped):
             return self._shipped(apdu, iso, leg, request, who, at)
         if isinstance(apdu, ForwardNotification):
-            new = apdu.responder_id.symbol or apdu.responder_id.name or "another library"
-            noted = request.noted(
-                at, f"{who} 已将申请转至 {new} / {who} forwarded the request to {new}"
-            )
+            new: str = apdu.responder_id.name or say("another-library")
+            if apdu.responder_id.symbol:
+                new = self._named(apdu.responder_id.symbol)
+            noted = request.noted(at, say("forwarded", who=who, new=new))
             return (iso, self._with(leg, noted)), ()
         if isinstance(apdu, CheckedIn):
-            noted = request.noted(at, f"{who} 已归还入库 / CheckedIn from {who}")
+            noted = request.noted(at, say("checked-in", who=who))
             return (iso, self._with(leg, noted)), ()
         if isinstance(apdu, Recall | Overdue):
             return self._loan_notice(apdu, iso, leg, request, who, at)
         if isinstance(apdu, RenewAnswer):
             due = None if apdu.date_due is None else apdu.date_due.date_due_field
             if apdu.answer and isinstance(due, date):
-                text = (
-                    f"{who} 同意续借, 归还日期 {due.isoformat()} / renewed until {due.isoformat()}"
-                )
+                text = say("renewed", who=who, due=due.isoformat())
                 noted = request.noted(at, text, return_date=due)
             else:
-                noted = request.noted(at, f"{who} 不同意续借 / {who} refused the renewal")
+                noted = request.noted(at, say("renew-refused", who=who))
             return (iso, self._with(leg, noted)), ()
-        noted = request.noted(
-            at, f"收到 {who} 的 {type(apdu).__name__} / {type(apdu).__name__} from {who}"
-        )
+        noted = request.noted(at, say("apdu-from", who=who, apdu=type(apdu).__name__))
         return (iso, self._with(leg, noted)), ()
 
     def _answered(
@@ -513,7 +475,8 @@ class Desk:
     ) -> tuple[tuple[StoredLeg, ...], tuple[OutboxItem, ...]]:
         results = apdu.transaction_results
         if results in (TransactionResults.UNFILLED, TransactionResults.RETRY):
-            step = self._next(leg, request, who, reason_text(apdu), at)
+            assert request.rota.current is not None
+            step = self._next(leg, request, request.rota.current.symbol, reason_text(apdu), at)
             return (iso, *step.change.legs), step.change.outbox
         if results is TransactionResults.CONDITIONAL:
             # The reader's form is all the reader agreed to (cost limit included): the desk
@@ -524,8 +487,7 @@ class Desk:
             assert current is not None
             request = request.noted(
                 at,
-                f"{who} 有条件满足, 等待读者答复: {conditions}"
-                f" / conditions from {who}: {conditions}",
+                say("conditions-from", who=who, conditions=conditions),
                 state=RequestState.CONDITIONAL,
                 conditions=conditions,
                 rota=_waiting(request.rota, None),
@@ -539,9 +501,7 @@ class Desk:
         assert current is not None
         deadline = at + timedelta(seconds=self._library(request.library).deadline)
         rota = replace(request.rota, current=replace(current, deadline=deadline))
-        noted = request.noted(
-            at, f"{who}: {reason_text(apdu)} / {who}: {reason_text(apdu, 1)}", rota=rota
-        )
+        noted = request.noted(at, say("answer-from", who=who, answer=reason_text(apdu)), rota=rota)
         return (iso, self._with(leg, noted)), ()
 
     def _shipped(
@@ -558,7 +518,7 @@ class Desk:
         due = details.date_due.date_due_field if details.date_due is not None else None
         request = request.noted(
             at,
-            f"已由 {who} 运送 / shipped by {who}",
+            say("shipped-by", who=who),
             state=RequestState.SHIPPED,
             total_cost=cost,
             return_date=due,
@@ -571,8 +531,7 @@ class Desk:
             items.extend(items_received)
             request = request.noted(
                 at,
-                "中心模式: 运送即视为收到 / received recorded by the centre at shipping"
-                " (central mode): the supplier delivers to the reader",
+                say("central-received"),
                 state=RequestState.RECEIVED,
             )
         items.append(self._notice(network, request, "shipped", (), at))
@@ -581,12 +540,13 @@ class Desk:
     # --- the rota ----------------------------------------------------------------------------
 
     def _next(
-        self, leg: StoredLeg, request: ReaderRequest, who: str, why: str, at: datetime
+        self, leg: StoredLeg, request: ReaderRequest, symbol: str, why: str, at: datetime
     ) -> DeskStep:
-        tried = (*request.rota.tried, Tried(who, why, at))
+        """The supplier ``symbol`` did not supply, for ``why``: ask the next one."""
+        tried = (*request.rota.tried, Tried(symbol, why, at))
         request = request.noted(
             at,
-            f"{who} 无法满足: {why} / {who} cannot supply: {why}",
+            say("cannot-supply", who=self._named(symbol), why=why),
             rota=Rota(request.rota.candidates, None, tried),
         )
         return self._advance(leg, request, at)
@@ -604,7 +564,7 @@ class Desk:
             symbol = candidates.pop(0)
             peer = self.config.owner(symbol)
             if peer is None:
-                tried.append(Tried(symbol, "no route from this gateway to this library", at))
+                tried.append(Tried(symbol, say("no-route"), at))
                 continue
             attempt = len(tried) + 1
             tid = TransactionId(
@@ -633,7 +593,7 @@ class Desk:
             )
             iso, items, refusal = self.forward(ill_request, iso, at)
             if refusal is not None:
-                tried.append(Tried(symbol, refusal.note or "the request cannot go there", at))
+                tried.append(Tried(symbol, _refused(say("cannot-go"), refusal.note), at))
                 continue
             deadline = at + timedelta(seconds=network.deadline)
             rota = Rota(
@@ -642,19 +602,17 @@ class Desk:
                 tuple(tried),
             )
             request = request.noted(
-                at, f"已发送至 {symbol} / sent to {symbol}", state=RequestState.SENT, rota=rota
+                at, say("sent-to", who=self._named(symbol)), state=RequestState.SENT, rota=rota
             )
             legs = (self._with(leg, request), iso)
             return DeskStep(Change(legs=legs, outbox=items), request)
         request = request.noted(
             at,
-            "无法满足: 没有文献提供馆能提供 / no library could supply it",
+            say("none-could"),
             state=RequestState.NOT_SUPPLIED,
             rota=Rota((), None, tuple(tried)),
         )
-        reasons = [f"{t.symbol}: {t.reason}" for t in tried] or [
-            "没有收藏馆, 也未指定文献提供馆 (no library holds it and none was named)"
-        ]
+        reasons = self._reasons(tried) or [say("no-holder")]
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
@@ -677,19 +635,12 @@ class Desk:
         problems = []
         for symbol in (s.strip() for s in named if s.strip()):
             if symbol.upper() in own:
-                problems.append(f"suppliers: {symbol} 是本馆 (this library itself)")
+                problems.append(problem("suppliers", "supplier-is-self", who=symbol))
             elif self.config.owner(symbol) is None:
-                problems.append(
-                    f"suppliers: {symbol} 不是已配置的文献提供馆, 请检查代码"
-                    " (not a library this gateway reaches: check the symbol)"
-                )
+                problems.append(problem("suppliers", "unknown-supplier", who=symbol))
             elif listed and symbol.upper() not in holders:
                 shown = ", ".join(listed)
-                problems.append(
-                    f"suppliers: 馆藏表中 {symbol} 未收藏此文献, 收藏馆: {shown}"
-                    f" (the holdings table does not list {symbol} for this title;"
-                    f" it lists {shown})"
-                )
+                problems.append(problem("suppliers", "not-held", who=symbol, holders=shown))
         if problems:
             raise DeskRefused(problems)
 
@@ -755,10 +706,9 @@ class Desk:
         if limit is not None and total_cost > max(limit, supply.agreed_cost or limit):
             raise DeskRefused(
                 [
-                    f"total_cost: 总费用 {total_cost:.2f} 元超过读者的费用限制 {limit:.2f} 元,"
-                    " 不能照此运送: 请发有条件答复 (费用超过限制), 由读者决定"
-                    f" (the fee {total_cost:.2f} is above the reader's limit {limit:.2f}:"
-                    " send the conditional answer and let the reader decide)"
+                    problem(
+                        "total_cost", "over-limit", cost=f"{total_cost:.2f}", limit=f"{limit:.2f}"
+                    )
                 ]
             )
         txn = iso.transaction
@@ -771,9 +721,7 @@ class Desk:
                 else service
             )
         if due is not None and due <= at.date():
-            raise DeskRefused(
-                [f"due: 归还日期 {due.isoformat()} 须晚于今天 (the date due must be after today)"]
-            )
+            raise DeskRefused([problem("due", "due-past", due=due.isoformat())])
         if service is not ILLServiceType.LOAN:
             due = None
         elif due is None:
@@ -801,7 +749,7 @@ class Desk:
         decides whether it is shipped."""
         supply = _supply(leg)
         self._pending(supply)
-        fee = f"费用 {total_cost:.2f} 元 (fee CNY {total_cost:.2f})"
+        fee = f"CNY {total_cost:.2f}"
         answer = ILLAnswer(
             **common_fields(iso.transaction, at),
             transaction_results=TransactionResults.CONDITIONAL,
@@ -824,7 +772,9 @@ class Desk:
             why = ReasonUnfilled[reason.strip().upper().replace("-", "_")]
         except KeyError:
             known = ", ".join(code(r.name) for r in ReasonUnfilled)
-            raise DeskRefused([f"原因 {reason!r} 不是以下之一 (not a reason): {known}"]) from None
+            raise DeskRefused(
+                [problem("reason", "not-a-reason", reason=reason, known=known)]
+            ) from None
         answer = ILLAnswer(
             **common_fields(iso.transaction, at),
             transaction_results=TransactionResults.UNFILLED,
@@ -842,9 +792,7 @@ class Desk:
         (``overdue``: Overdue with its date due); the requester's reader is told."""
         supply = _supply(leg)
         if supply.state not in (SupplyState.SHIPPED, SupplyState.RENEW_ASKED):
-            raise DeskRefused(
-                [f"这笔请求不是借出中的文献 (it is {supply.state.value}, not on loan)"]
-            )
+            raise DeskRefused([say("not-on-loan")])
         fields = common_fields(iso.transaction, at)
         apdu: Recall | Overdue
         if kind == "recall":
@@ -864,16 +812,12 @@ class Desk:
         days from the old one when left empty), or no."""
         supply = _supply(leg)
         if supply.state is not SupplyState.RENEW_ASKED:
-            raise DeskRefused(
-                [f"没有待答复的续借申请 (no renewal is asked: it is {supply.state.value})"]
-            )
+            raise DeskRefused([say("no-renewal")])
         new_due = None
         if agree:
             new_due = due or (supply.date_due or at.date()) + LOAN_PERIOD
             if new_due <= at.date():
-                raise DeskRefused(
-                    [f"due: 归还日期 {new_due.isoformat()} 须晚于今天 (must be after today)"]
-                )
+                raise DeskRefused([problem("due", "due-past", due=new_due.isoformat())])
         answer = RenewAnswer(
             **common_fields(iso.transaction, at),
             answer=agree,
@@ -887,9 +831,7 @@ class Desk:
         """已归还入库: the returned loan is back on the shelf; Checked-In closes it."""
         supply = _supply(leg)
         if supply.state is not SupplyState.RETURNED:
-            raise DeskRefused(
-                [f"这笔请求尚未归还, 不能入库 (it is {supply.state.value}, not returned)"]
-            )
+            raise DeskRefused([say("not-returned")])
         checked = CheckedIn(**common_fields(iso.transaction, at), date_checked_in=at.date())
         iso, items = self._send(iso, checked, at)
         supply = replace(supply, state=SupplyState.CHECKED_IN)
@@ -926,7 +868,7 @@ class Desk:
             declined = replace(
                 supply,
                 state=SupplyState.UNFILLABLE,
-                reason="请求馆不接受条件 (the requester declined the conditions)",
+                reason=say("requester-declined"),
             )
             return (iso, replace(mirrored, payload=declined)), ()
         return (iso, mirrored), ()
@@ -941,14 +883,10 @@ class Desk:
         reader's library pays for what it orders."""
         network = self._library(own_library)
         if to_library not in (network.name, network.symbol):
-            raise DeskRefused(
-                [
-                    f"you may send requests only to your own library's ILL staff"
-                    f" ({network.label or network.symbol}), not to {to_library}"
-                ]
-            )
+            own = network.label or network.symbol
+            raise DeskRefused([say("own-staff-only", library=own, to=to_library)])
         if not network.staff_email:
-            raise DeskRefused([f"{network.label or network.name} has no ILL staff e-mail address"])
+            raise DeskRefused([say("no-staff-email", library=network.label or network.name)])
         message = calis_mail.request_mail(
             form,
             number=None,
@@ -956,6 +894,7 @@ class Desk:
             sender=self.config.mail.address,
             recipient=network.staff_email,
             at=at,
+            lang="zh",
         )
         return mail_item(network.staff_email, message, f"request-mail|{reader}|{at.isoformat()}")
 
@@ -964,14 +903,19 @@ class Desk:
     def _library(self, name: str) -> Library:
         return library_named(self.config, name)
 
+    def _named(self, symbol: str) -> str:
+        return library_label(self.config, symbol)
+
+    def _reasons(self, tried: Sequence[Tried]) -> list[str]:
+        """Every supplier's no, named, for the reader's notice."""
+        return [say("answer-from", who=self._named(t.symbol), answer=t.reason) for t in tried]
+
     def _attempt_leg(self, request: ReaderRequest, load: Loader) -> StoredLeg:
         current = request.rota.current
         assert current is not None
         iso = load(current.network, current.key)
         if iso is None:
-            raise DeskRefused(
-                [f"the transaction {current.key} of request {request.number} is missing"]
-            )
+            raise DeskRefused([say("transaction-missing", key=current.key, number=request.number)])
         return iso
 
     def _send(
@@ -979,12 +923,12 @@ class Desk:
     ) -> tuple[StoredLeg, tuple[OutboxItem, ...]]:
         moved, items, refusal = self.forward(apdu, iso, at)
         if refusal is not None:
-            raise DeskRefused([refusal.note or f"{type(apdu).__name__} cannot be sent now"])
+            raise DeskRefused([say("not-now", note=refusal.note or type(apdu).__name__)])
         return moved, items
 
     def _pending(self, supply: SupplyRequest) -> None:
         if supply.state is not SupplyState.PENDING:
-            raise DeskRefused([f"this request is {supply.state.value} already"])
+            raise DeskRefused([say("answered-already")])
 
     def _notice(
         self,
@@ -1004,6 +948,7 @@ class Desk:
             reasons=reasons,
             total_cost=request.total_cost,
             at=at,
+            lang="zh",
         )
         purpose = f"{outcome}|{network.name}|{request.number}|{request.rota.attempts}"
         return mail_item(request.form.email, message, purpose)
@@ -1019,13 +964,21 @@ class Desk:
         return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
 
 
-def _span(seconds: float) -> tuple[str, str]:
+def _span(seconds: float) -> Said:
     """A configured wait in words, Chinese and English, in the largest unit it has whole
     (3 天, 2 小时): a deadline of seconds, as tests set, must not read 1.2e-05 天."""
     for size, zh, en in ((86400, "天", "days"), (3600, "小时", "hours"), (60, "分钟", "minutes")):
         if seconds >= size:
-            return f"{seconds / size:g} {zh}", f"{seconds / size:g} {en}"
-    return f"{seconds:g} 秒", f"{seconds:g} seconds"
+            count = f"{seconds / size:g}"
+            return Said(f"{count} {zh}", zh=f"{count} {zh}", en=f"{count} {en}")
+    return Said(f"{seconds:g} 秒", zh=f"{seconds:g} 秒", en=f"{seconds:g} seconds")
+
+
+def _refused(text: Said, note: str | None) -> Said:
+    """A refusal in words, with the relay's own note (English, for staff) when it has one."""
+    if not note:
+        return text
+    return Said(str(text), zh=text.langs["zh"], en=f"{text.langs['en']}: {note}")
 
 
 def _waiting(rota: Rota, deadline: datetime | None) -> Rota:

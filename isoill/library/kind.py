@@ -73,7 +73,7 @@ class LibraryKind(NetworkKind):
                 "name": "library",
                 "kind": KIND,
                 "symbol": "ISOILL:LIBRARY",
-                "label": "本馆 (this library)",
+                "label": "本馆",
                 "staff_email": "ill-staff@localhost",
             },
         )

@@ -20,9 +20,10 @@ What the pages show is people's personal data, so:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +43,8 @@ from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
 from isoill.library.requests import ReaderRequest, SupplyRequest
-from isoill.library.settings import Library
+from isoill.library.settings import Library, library_labels
+from isoill.library.wording import say
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
     VALUE_LABELS,
@@ -50,6 +52,7 @@ from isoill.mapping.reader_form import (
     ServiceType,
     to_fields,
 )
+from isoill.multilingual import Said, in_lang
 
 log = Logger()
 
@@ -343,6 +346,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "help": ("帮助", "Help"),
     "about": ("关于", "About"),
     "no_page": ("页面不存在", "No such page"),
+    "internal_error": ("系统内部错误", "internal error"),
 }
 
 
@@ -351,6 +355,8 @@ class Words:
     """The words of one page, in the reader's language (0 Chinese, 1 English)."""
 
     index: int
+    #: Library names by symbol (:func:`isoill.library.settings.library_labels`).
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def code(self) -> str:
@@ -369,15 +375,58 @@ class Words:
     def pick(self, pair: tuple[str, str]) -> str:
         return pair[self.index]
 
+    def library(self, symbol: str) -> str:
+        """A library by its name, its symbol in brackets; the symbol when it has no name."""
+        return self.labels.get(symbol.strip().upper(), symbol)
 
-def words_for(request: Request) -> Words:
+    @property
+    def lang(self) -> str:
+        return "en" if self.index else "zh"
+
+    def said(self, text: str) -> str:
+        """What the desk or the accounts said (:mod:`isoill.library.wording`), in this
+        page's language."""
+        return in_lang(text, self.lang)
+
+    def problem(self, text: str) -> str:
+        """A form's problem in this page's language, its field named by the form's label
+        (联系方式, 费用限制), not by the field's name."""
+        name, separator, rest = self.said(text).partition(": ")
+        key = PROBLEM_FIELDS.get(name)
+        if not separator or (name not in FIELD_LABELS and key is None):
+            return self.said(text)
+        label = self(key) if key is not None else self.field(name)
+        return f"{label}: {rest}"
+
+    def problems(self, texts: Iterable[str]) -> str:
+        """Problems on one line (a refusal page's)."""
+        return "; ".join(self.problem(t) for t in texts)
+
+
+#: The fields a problem may name that are not the reader form's, by the word of their label.
+PROBLEM_FIELDS: dict[str, str] = {
+    "username": "username",
+    "password": "password",
+    "password2": "password2",
+    "member": "member",
+    "id_type": "id_type",
+    "id_number": "id_number",
+    "token": "reset_title",
+    "suppliers": "supplier",
+    "total_cost": "total_cost",
+    "due": "return_date",
+    "reason": "reason",
+}
+
+
+def words_for(request: Request, labels: Mapping[str, str] | None = None) -> Words:
     """The page's language: ``?lang=`` (remembered in a cookie), else the cookie, else
-    Chinese."""
+    Chinese; ``labels`` names the libraries it shows."""
     asked = (request.args or {}).get(b"lang", [b""])[0]
     if asked in (b"en", b"zh"):
         request.addCookie(LANG_COOKIE, asked, path=b"/", sameSite="lax", max_age=b"31536000")
-        return Words(1 if asked == b"en" else 0)
-    return Words(1 if request.getCookie(LANG_COOKIE) == b"en" else 0)
+        return Words(1 if asked == b"en" else 0, labels or {})
+    return Words(1 if request.getCookie(LANG_COOKIE) == b"en" else 0, labels or {})
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -463,7 +512,7 @@ def html_page(
 
 
 def problems_box(words: Words, problems: Sequence[str]) -> Flattenable:
-    return pages.problems_box(words("problems"), problems)
+    return pages.problems_box(words("problems"), [words.problem(p) for p in problems])
 
 
 def bad_fields(problems: Sequence[str]) -> set[str]:
@@ -503,16 +552,16 @@ def read_post(request: Request) -> dict[str, str]:
     """The posted form's fields (the first value of each)."""
     kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
     if kind != b"application/x-www-form-urlencoded":
-        raise BadForm("not a form post")
+        raise BadForm(say("not-a-form"))
     assert request.content is not None
     data = request.content.read(MAX_FORM + 1)
     if len(data) > MAX_FORM:
-        raise BadForm("the form is too large")
+        raise BadForm(say("form-too-large"))
     try:
         text = data.decode("utf-8")
         parsed = parse_qs(text, keep_blank_values=True, max_num_fields=200, errors="strict")
     except (UnicodeDecodeError, ValueError) as err:
-        raise BadForm(f"not a form: {err}") from err
+        raise BadForm(say("not-a-form")) from err
     return {key: values[0] for key, values in parsed.items()}
 
 
@@ -676,7 +725,7 @@ class Area(Page):
 
     def answer(self, request: Request, target: Page) -> bytes | int:
         """Answer a request for one of this area's pages."""
-        words = words_for(request)
+        words = words_for(request, library_labels(self.desks.config))
         try:
             who = self._who(request)
             if request.method == b"POST":
@@ -685,7 +734,7 @@ class Area(Page):
                 try:
                     fields = read_post(request)
                 except BadForm as err:
-                    return self._refuse(request, words, 400, str(err), who)
+                    return self._refuse(request, words, 400, words.said(err.args[0]), who)
                 session: Session | None = getattr(request, "_isoill_session", None)
                 expected = session.csrf if session is not None else _anon_csrf(request)
                 if not same_token(fields.get("csrf", ""), expected):
@@ -710,7 +759,7 @@ class Area(Page):
         except Exception:
             log.failure("{area} page {uri}", area=self.area_name, uri=request.uri)
             self.desks.metrics.error("http_internal")
-            return self._refuse(request, words, 500, "internal error", None)
+            return self._refuse(request, words, 500, words("internal_error"), None)
 
     def _refuse(
         self, request: Request, words: Words, status: int, text: str, who: Account | None
@@ -880,14 +929,19 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
             shown = words.value(typed)
         elif isinstance(typed, Decimal):
             shown = money(typed)
+        elif name == "holding_library":
+            shown = words.library(value)
         rows.append([words.field(name), shown])
     return table([words("field"), words("value")], rows, id="form")
 
 
 def history_text(words: Words, text: str) -> str:
-    """One history line in the page's language. The desk writes "中文 / English" (lines
-    stored before it did say "English / 中文"); a line without the separator is shown
-    whole (a symbol, an APDU's name)."""
+    """One history line in the page's language. The desk writes it in both
+    (:mod:`isoill.library.wording`); lines stored before were one "中文 / English" (or
+    "English / 中文") string, shown by its half in the page's language; a line without the
+    separator is shown whole (a symbol, an APDU's name)."""
+    if isinstance(text, Said):
+        return words.said(text)
     first, separator, second = text.partition(" / ")
     if not separator:
         return text

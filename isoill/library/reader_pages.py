@@ -128,7 +128,7 @@ class ReaderPages(Area):
             except KeyError:
                 return self._not_found(request, words, who)
             except DeskRefused as refused:
-                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                return self._refuse(request, words, 409, words.problems(refused.reasons), who)
             asked = done.state is RequestState.CANCEL_PENDING
             return redirect(
                 request, f"/reader/requests?done={'cancel_asked' if asked else 'cancelled'}"
@@ -143,7 +143,7 @@ class ReaderPages(Area):
                 except KeyError:
                     return self._not_found(request, words, who)
                 except DeskRefused as refused:
-                    return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                    return self._refuse(request, words, 409, words.problems(refused.reasons), who)
                 done = "accepted" if accept else "declined"
                 return redirect(request, f"/reader/requests/{number}?done={done}")
 
@@ -158,7 +158,7 @@ class ReaderPages(Area):
             except KeyError:
                 return self._not_found(request, words, who)
             except DeskRefused as refused:
-                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                return self._refuse(request, words, 409, words.problems(refused.reasons), who)
             return redirect(request, f"/reader/requests/{number}?done=renew_asked")
 
         one.putChild(b"renew", Page(self, post=renew))
@@ -473,7 +473,7 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
         base = f"/reader/requests/{r.number}"
         conditions = tags.div(id="conditions")(
             tags.h2(words("conditions")),
-            tags.p(r.conditions),
+            tags.p(words.said(r.conditions)),
             tags.form(method="post", action=f"{base}/accept")(
                 csrf_field(request), tags.button(type="submit", id="accept")(words("accept"))
             ),

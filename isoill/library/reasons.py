@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from isoill.apdu.apdus import Expired, ILLAnswer
 from isoill.apdu.types import ConditionalResults, RetryResults, UnfilledResults, format_iso_date
+from isoill.library.wording import say
+from isoill.multilingual import Said
 
 #: Labels of the result codes of ILL-Answer, by enum name.
 RESULTS: dict[str, tuple[str, str]] = {
@@ -74,14 +76,15 @@ def reason_label(name: str, index: int = 0) -> str:
     return f"{label} ({code(name)})"
 
 
-def reason_text(apdu: ILLAnswer | Expired, index: int = 0) -> str:
-    """A supplier's no, in Chinese (``index`` 0) or English (1): the result, the reason
-    with its code, and the supplier's note."""
+def reason_text(apdu: ILLAnswer | Expired) -> Said:
+    """A supplier's no, in Chinese with its English: the result, the reason with its code,
+    and the supplier's note."""
     if isinstance(apdu, Expired):
-        return (
-            "提供馆超过有效期未答复 (expired)",
-            "expired: no answer before the supplier's expiry",
-        )[index]
+        return say("expired-answer")
+    return Said(_reason_in(apdu, 0), zh=_reason_in(apdu, 0), en=_reason_in(apdu, 1))
+
+
+def _reason_in(apdu: ILLAnswer, index: int) -> str:
     name = apdu.transaction_results.name
     text = f"{RESULTS.get(name, (code(name), code(name)))[index]} ({code(name)})"
     explanation = apdu.results_explanation
@@ -92,8 +95,8 @@ def reason_text(apdu: ILLAnswer | Expired, index: int = 0) -> str:
         if explanation.reason_not_available is not None:
             parts.append(reason_label(explanation.reason_not_available.name, index))
         if explanation.retry_date is not None:
-            after = format_iso_date(explanation.retry_date)
-            parts.append((f"{after} 以后再试", f"retry after {after}")[index])
+            after = say("retry-after", date=format_iso_date(explanation.retry_date))
+            parts.append(after.langs[("zh", "en")[index]])
     elif isinstance(explanation, ConditionalResults):
         parts.append(reason_label(explanation.conditions.name, index))
     if parts:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from isoill.mapping.reader_form import ReaderForm
+from isoill.multilingual import langs_of, restore
 
 
 class RequestState(StrEnum):
@@ -90,6 +91,27 @@ def _at(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+def _text(name: str, text: str) -> dict[str, Any]:
+    """A text as JSON keeps it: the text under ``name`` (what the records API has always
+    shown), its languages (:mod:`isoill.library.wording`) under ``name_langs``."""
+    langs = langs_of(text)
+    return {name: str(text)} if langs is None else {name: str(text), f"{name}_langs": langs}
+
+
+def _read(value: dict[str, Any], name: str) -> str:
+    return restore(value.get(name, ""), value.get(f"{name}_langs"))
+
+
+def _line(at: datetime, text: str) -> list[Any]:
+    """A history line as JSON keeps it: when, the text, and its languages when it has them."""
+    langs = langs_of(text)
+    return [at.isoformat(), str(text)] if langs is None else [at.isoformat(), str(text), langs]
+
+
+def _at_most_one(rest: list[Any]) -> dict[str, str] | None:
+    return rest[0] if rest else None
+
+
 @dataclass(frozen=True)
 class Tried:
     """A supplier that was asked and did not supply, and why (its reason, in words)."""
@@ -99,11 +121,15 @@ class Tried:
     at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {"symbol": self.symbol, "reason": self.reason, "at": self.at.isoformat()}
+        return {
+            "symbol": self.symbol,
+            **_text("reason", self.reason),
+            "at": self.at.isoformat(),
+        }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Tried:
-        return cls(value["symbol"], value["reason"], datetime.fromisoformat(value["at"]))
+        return cls(value["symbol"], _read(value, "reason"), datetime.fromisoformat(value["at"]))
 
 
 @dataclass(frozen=True)
@@ -187,7 +213,8 @@ class ReaderRequest:
     return_date: date | None = None  # 归还日期, a loan's date-due
     #: The supplier's conditions the reader is asked to accept (CONDITIONAL), in words.
     conditions: str = ""
-    #: What happened, in the reader's words of it: (when, text).
+    #: What happened, in the reader's words of it: (when, text), the text in both languages
+    #: (:mod:`isoill.library.wording`), or as a "中文 / English" pair when stored before.
     history: tuple[tuple[datetime, str], ...] = ()
 
     @property
@@ -228,8 +255,8 @@ class ReaderRequest:
             "rota": self.rota.to_json(),
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "return_date": None if self.return_date is None else self.return_date.isoformat(),
-            "conditions": self.conditions,
-            "history": [[at.isoformat(), text] for at, text in self.history],
+            **_text("conditions", self.conditions),
+            "history": [_line(at, text) for at, text in self.history],
         }
 
     @classmethod
@@ -246,8 +273,11 @@ class ReaderRequest:
             rota=Rota.from_json(value.get("rota", {})),
             total_cost=None if cost is None else Decimal(cost),
             return_date=None if due is None else date.fromisoformat(due),
-            conditions=value.get("conditions", ""),
-            history=tuple((datetime.fromisoformat(a), t) for a, t in value.get("history", ())),
+            conditions=_read(value, "conditions"),
+            history=tuple(
+                (datetime.fromisoformat(line[0]), restore(line[1], _at_most_one(line[2:])))
+                for line in value.get("history", ())
+            ),
         )
 
 
@@ -315,7 +345,7 @@ class SupplyRequest:
             "arrived": self.arrived.isoformat(),
             "state": self.state.value,
             "total_cost": None if self.total_cost is None else str(self.total_cost),
-            "reason": self.reason,
+            **_text("reason", self.reason),
             "note": self.note,
             "agreed_cost": None if self.agreed_cost is None else str(self.agreed_cost),
             "date_due": None if self.date_due is None else self.date_due.isoformat(),
@@ -334,7 +364,7 @@ class SupplyRequest:
             arrived=datetime.fromisoformat(value["arrived"]),
             state=SupplyState(value["state"]),
             total_cost=None if cost is None else Decimal(cost),
-            reason=value.get("reason", ""),
+            reason=_read(value, "reason"),
             note=value.get("note", ""),
             agreed_cost=None if agreed is None else Decimal(agreed),
             date_due=None if due is None else date.fromisoformat(due),

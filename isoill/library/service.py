@@ -40,6 +40,7 @@ from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
 from isoill.library.settings import Library, libraries, library_named
+from isoill.library.wording import problem
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
 
@@ -303,7 +304,7 @@ class LibraryService:
 
         def decide() -> _Written:
             if self.account(account.library, account.username) is not None:
-                raise AccountError([f"username: {account.username} is taken / 用户名已被使用"])
+                raise AccountError([problem("username", "taken", username=account.username)])
             notice = self._account_notice(network, account, confirmed=False)
             notices = (notice, *self._staff_notice(network, account))
             return _Written(Change(outbox=notices, rows=(account.row(),)))
@@ -383,6 +384,7 @@ class LibraryService:
             recipient=account.email,
             confirmed=confirmed,
             at=self.now(),
+            lang="zh",
         )
         purpose = f"account|{network.name}|{account.username}|{'confirmed' if confirmed else 'new'}"
         return mail_item(account.email, message, purpose)

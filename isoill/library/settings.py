@@ -123,3 +123,18 @@ def library_named(config: Config, name: str) -> Library:
     if found is None:
         raise KeyError(name)
     return found
+
+
+def library_labels(config: Config) -> dict[str, str]:
+    """Every library the configuration names, as people read it, by its symbol (upper
+    case): its name with its symbol in brackets, which staff match with other systems."""
+    named = [(n.symbol, n.label) for n in libraries(config)]
+    named += [(m.symbol, m.label) for n in libraries(config) for m in n.members]
+    named += [(s, p.label) for p in config.peers for s in p.symbols]
+    return {symbol.upper(): f"{label} ({symbol})" for symbol, label in named if label}
+
+
+def library_label(config: Config, symbol: str) -> str:
+    """A library as people read it (:func:`library_labels`), or its symbol alone when the
+    configuration names none."""
+    return library_labels(config).get(symbol.strip().upper(), symbol)

@@ -54,6 +54,7 @@ from isoill.library.requests import (
 )
 from isoill.library.settings import Library
 from isoill.library.staff_accounts import account_button, accounts_page
+from isoill.library.wording import problem
 from isoill.mapping.reader_form import ServiceType
 
 log = Logger()
@@ -119,7 +120,7 @@ class StaffPages(Area):
             except (DeskRefused, AccountError) as refused:
                 if again is not None:
                     return again(request, words, who, Again(refused.reasons, fields))
-                return self._refuse(request, words, 409, "; ".join(refused.reasons), who)
+                return self._refuse(request, words, 409, words.problems(refused.reasons), who)
             except PermissionError:
                 return self._refuse(request, words, 403, words("forbidden"), who)
             log.info(
@@ -392,7 +393,7 @@ class StaffPages(Area):
         rows: list[list[Flattenable]] = [
             [
                 link(f"/staff/supply/{quote(s.key, safe='')}", s.key),
-                s.requester,
+                words.library(s.requester),
                 s.form.title,
                 s.form.name,
                 words.value(s.form.urgency),
@@ -448,7 +449,7 @@ def _supply_actions(
     state = words.pick(SUPPLY_LABELS[s.state])
     where = f"/staff/supply/{quote(s.key, safe='')}"
     if s.state is SupplyState.UNFILLABLE:
-        return f"{state} ({s.reason})"
+        return f"{state} ({words.said(s.reason)})"
     if s.state is SupplyState.RETURNED:
         return tags.form(method="post", action=f"{where}/checked_in")(
             csrf, state, " ", tags.button(type="submit", id="checked-in")(words("checked_in"))
@@ -478,7 +479,7 @@ def _supply_actions(
             words("total_cost"),
             " ",
             tags.input(name="total_cost", size="6", value=cost, inputmode="decimal", required=""),
-            " 元 ",
+            f" {words.pick(('元', 'yuan'))} ",
             tags.input(name="note", size="12", placeholder=words("note")),
             " ",
             *extra,
@@ -521,7 +522,7 @@ def reader_request_page(
                 words.pick(STATE_LABELS[r.state]),
                 money(r.total_cost),
                 "" if r.return_date is None else r.return_date.isoformat(),
-                "" if current is None else current.symbol,
+                "" if current is None else words.library(current.symbol),
             ]
         ],
         id="summary",
@@ -544,7 +545,11 @@ def reader_request_page(
             table(
                 [words("supplier"), words("reason"), words("date")],
                 [
-                    [t.symbol, t.reason, t.at.isoformat(sep=" ", timespec="minutes")]
+                    [
+                        words.library(t.symbol),
+                        words.said(t.reason),
+                        t.at.isoformat(sep=" ", timespec="minutes"),
+                    ]
                     for t in r.rota.tried
                 ],
                 id="tried",
@@ -579,7 +584,7 @@ def supply_request_page(
         ],
         [
             [
-                s.requester,
+                words.library(s.requester),
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
                 words.value(s.form.urgency),
                 money(s.form.cost_limit),
@@ -653,7 +658,7 @@ def _state_action(
             tags.button(type="submit", id=f"returned-{r.number}")(words("returned")),
         )
     if r.rota.tried:
-        return "; ".join(f"{t.symbol}: {t.reason}" for t in r.rota.tried)
+        return "; ".join(f"{words.library(t.symbol)}: {words.said(t.reason)}" for t in r.rota.tried)
     return ""
 
 
@@ -664,14 +669,14 @@ def _due(text: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise DeskRefused([f"due: {text!r} 不是日期 YYYY-MM-DD (not a date)"]) from None
+        raise DeskRefused([problem("due", "not-a-date", value=text)]) from None
 
 
 def _cost(text: str) -> Decimal:
     try:
         value = Decimal(text.strip().removesuffix("元").strip())
     except InvalidOperation:
-        raise DeskRefused([f"total cost: {text!r} is not an amount of yuan"]) from None
+        raise DeskRefused([problem("total_cost", "not-an-amount", value=text)]) from None
     if not value.is_finite() or value < 0 or value > Decimal("9999999.99"):
-        raise DeskRefused([f"total cost: {text!r} is not an amount of yuan"])
+        raise DeskRefused([problem("total_cost", "not-an-amount", value=text)])
     return value.quantize(Decimal("0.01"))

@@ -1,4 +1,5 @@
-"""The e-mails of a CALIS reader gateway, in Chinese first and then English.
+"""The e-mails of a CALIS reader gateway, in Chinese first and then English, or (``lang``
+``"zh"``, what a CALIS library's readers and staff read) in Chinese alone.
 
 Four kinds, all plain text in UTF-8 so that any mail reader shows them:
 
@@ -37,6 +38,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from enum import StrEnum
+from typing import Literal
 
 from isoill.mapping.reader_form import (
     CURRENCY,
@@ -45,6 +47,10 @@ from isoill.mapping.reader_form import (
     ReaderForm,
     is_email,
 )
+from isoill.multilingual import in_lang
+
+#: ``both``: Chinese, then English; ``zh``: Chinese alone.
+MailLang = Literal["both", "zh"]
 
 __all__ = [
     "OUTCOMES",
@@ -111,6 +117,7 @@ def request_mail(
     sender: str,
     recipient: str,
     at: datetime,
+    lang: MailLang = "both",
 ) -> EmailMessage:
     """The reader's request as a mail to ``library``'s ILL staff at ``recipient``, from the
     gateway's ``sender`` address, submitted at ``at``. ``number``: the gateway's request
@@ -135,13 +142,13 @@ def request_mail(
         "Reply to this message to reach the reader.",
         f"Submitted: {_when(at)}",
     ]
-    body = [*zh, *_form_lines(form), "", RULE, *en]
+    body = [*zh, *_form_lines(form, lang), "", RULE, *en]
+    subject = f"读者馆际互借申请{numbered} / Interlibrary loan request from a reader{numbered}"
+    if lang == "zh":
+        body, subject = [*zh, *_form_lines(form, lang)], f"读者馆际互借申请{numbered}"
     title = one_line(form.article_title or form.title, limit=60)
     return _message(
-        subject=(
-            f"读者馆际互借申请{numbered} / Interlibrary loan request from a reader{numbered}"
-            + (f": {title}" if title else "")
-        ),
+        subject=subject + (f": {title}" if title else ""),
         sender=sender,
         sender_name=library,
         recipient=recipient,
@@ -164,6 +171,7 @@ def reader_notice(
     reasons: Sequence[str] = (),
     total_cost: Decimal | None = None,
     at: datetime,
+    lang: MailLang = "both",
 ) -> EmailMessage:
     """Tells the reader at ``recipient`` what became of their request: ``outcome`` is one of
     :data:`OUTCOMES`; every one of ``reasons`` is listed (why it was not supplied, or a
@@ -223,12 +231,12 @@ def reader_notice(
     if form.reference:
         zh.append(f"用户参考号: {one_line(form.reference)}")
         en.append(f"Your reference: {one_line(form.reference)}")
-    cleaned = [one_line(r) for r in reasons if one_line(r)]
+    cleaned = [r for r in reasons if one_line(r)]
     if cleaned:
         zh.append("原因:" if outcome != "shipped" else "说明:")
         en.append("Reasons:" if outcome != "shipped" else "Notes:")
-        zh.extend(f"{_INDENT}- {reason}" for reason in cleaned)
-        en.extend(f"{_INDENT}- {reason}" for reason in cleaned)
+        zh.extend(f"{_INDENT}- {one_line(in_lang(reason, 'zh'))}" for reason in cleaned)
+        en.extend(f"{_INDENT}- {one_line(in_lang(reason, 'en'))}" for reason in cleaned)
     if total_cost is not None:
         zh.append(f"总费用: {_fee(total_cost)} 元")
         en.append(f"Total fee: {CURRENCY} {_fee(total_cost)}")
@@ -239,6 +247,8 @@ def reader_notice(
             en.append(f"Please pay the interlibrary loan office of {library}{quote_en}.")
     body = [*zh, "", library, "", RULE, *en, "", library]
     subject = f"馆际互借申请{zh_numbered}{zh_what} / Interlibrary loan request{numbered} {en_what}"
+    if lang == "zh":
+        body, subject = [*zh, "", library], f"馆际互借申请{zh_numbered}{zh_what}"
     return notice(subject, library, sender, recipient, at, body)
 
 
@@ -252,6 +262,7 @@ def cancel_unanswered_notice(
     sender: str,
     recipient: str,
     at: datetime,
+    lang: MailLang = "both",
 ) -> EmailMessage:
     """Tells the library's ILL staff at ``recipient`` that ``supplier`` has not answered the
     Cancel of request ``number`` within the time ``within`` says (Chinese, English): only
@@ -259,20 +270,23 @@ def cancel_unanswered_notice(
     library, supplier = one_line(library), one_line(supplier)
     document = _document(form)
     reader = f"{one_line(form.name)} <{one_line(form.email)}>"
-    body = [
+    zh = [
         f"读者申请 {number} 已向 {supplier} 请求取消, {within[0]}内未获答复。"
         "请与该馆联系: 在其答复之前, 文献仍可能被运送。",
         f"文献: {document}",
         f"读者: {reader}",
-        "",
-        RULE,
+    ]
+    en = [
         f"{supplier} has not answered the cancel of request {number} within {within[1]}."
         " Please take it up with the supplier: until it answers, it may still ship.",
         f"Document: {document}",
         f"Reader: {reader}",
     ]
-    subject = f"申请 {number} 的取消未获答复 / No answer to the cancel of request {number}"
-    return notice(subject, library, sender, recipient, at, body)
+    zh_subject = f"申请 {number} 的取消未获答复"
+    if lang == "zh":
+        return notice(zh_subject, library, sender, recipient, at, zh)
+    subject = f"{zh_subject} / No answer to the cancel of request {number}"
+    return notice(subject, library, sender, recipient, at, [*zh, "", RULE, *en])
 
 
 def account_notice(
@@ -284,6 +298,7 @@ def account_notice(
     recipient: str,
     confirmed: bool,
     at: datetime,
+    lang: MailLang = "both",
 ) -> EmailMessage:
     """Tells a reader who registered ``username`` at ``library``'s gateway that the account
     waits for staff to check it (``confirmed`` False) or may now be used."""
@@ -314,6 +329,8 @@ def account_notice(
             "can log in and send requests.",
         ]
     body = [greeting_zh, "", *zh, "", library, "", RULE, greeting_en, "", *en, "", library]
+    if lang == "zh":
+        body, subject = [greeting_zh, "", *zh, "", library], subject.partition(" / ")[0]
     return notice(subject, library, sender, recipient, at, body)
 
 
@@ -418,13 +435,15 @@ def _document(form: ReaderForm) -> str:
     return one_line(", ".join(p for p in parts if p), limit=300) or "-"
 
 
-def _value_lines(name: str, value: object) -> list[str]:
+def _value_lines(name: str, value: object, lang: MailLang) -> list[str]:
     if isinstance(value, StrEnum):
         zh, en = VALUE_LABELS.get(value, (value.value, value.value))
-        return [f"{zh} / {en}"]
+        return [zh if lang == "zh" else f"{zh} / {en}"]
     if isinstance(value, date):
         return [value.isoformat()]
     if isinstance(value, Decimal):
+        if lang == "zh":
+            return [f"{format(value, 'f')} 元"]
         return [f"{format(value, 'f')} 元 / {CURRENCY} {format(value, 'f')}"]
     text = str(value)
     if name not in ("address", "notes"):
@@ -432,19 +451,22 @@ def _value_lines(name: str, value: object) -> list[str]:
     return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
-def _form_lines(form: ReaderForm) -> list[str]:
-    """Every filled field of ``form`` under its section, labelled in both languages."""
+def _form_lines(form: ReaderForm, lang: MailLang) -> list[str]:
+    """Every filled field of ``form`` under its section, labelled in both languages (or in
+    Chinese)."""
     values = {f.name: getattr(form, f.name) for f in dataclasses.fields(form)}
     lines: list[str] = []
     for zh, en, names in _SECTIONS:
         filled = [n for n in names if values[n] not in ("", None)]
         if not filled:
             continue
-        lines.append(f"[{zh} / {en}]")
+        lines.append(f"[{zh}]" if lang == "zh" else f"[{zh} / {en}]")
         for name in filled:
             label_zh, label_en = FIELD_LABELS[name]
             label = label_zh if label_zh == label_en else f"{label_zh} / {label_en}"
-            first, *more = _value_lines(name, values[name])
+            if lang == "zh":
+                label = label_zh
+            first, *more = _value_lines(name, values[name], lang)
             lines.append(f"{label}: {first}")
             lines.extend(f"{_INDENT}{line}" for line in more)
         lines.append("")

@@ -4,28 +4,35 @@ The staff who read the reasons and actions are Japanese; the project's tests, lo
 OCLC side read English. A message is a :class:`Text`: a ``str`` holding the English, with the
 Japanese beside it, so that code and tests that compare English keep working and the edge (the
 command line's ``--lang``, the HTTP API's ``Accept-Language``) picks the language. The
-Japanese uses the guide's own terms (発送, 処理中, 新着照会, 謝絶, 受付館 ...).
+Japanese uses the guide's own terms (発送, 処理中, 新着照会, 謝絶, 受付館 ...). The CALIS
+library desk says its Chinese the same way (:mod:`isoill.multilingual`).
 """
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable
 from typing import Literal
+
+from isoill.multilingual import Said, fields_of, said
+from isoill.multilingual import in_lang as _in_lang
+
+__all__ = ["LANGS", "MESSAGES", "Lang", "Text", "fields_of", "in_lang", "pick", "say"]
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
 
 
-class Text(str):
+class Text(Said):
     """English text that also knows its Japanese."""
 
-    ja: str
-
     def __new__(cls, en: str, ja: str) -> Text:
-        made = super().__new__(cls, en)
-        made.ja = ja
+        made = super().__new__(cls, en, en=en, ja=ja)
+        assert isinstance(made, Text)
         return made
+
+    @property
+    def ja(self) -> str:
+        return self.langs["ja"]
 
     def __reduce__(self) -> tuple[type[Text], tuple[str, str]]:
         # Copied or pickled (a reason inside an exception that crosses a process), a Text
@@ -881,7 +888,8 @@ def say(key: str, /, **fields: object) -> Text:
     """The message ``key`` with ``fields`` filled in, in both languages. A field that is a
     :class:`Text` itself (a reason inside a reason) gives its Japanese to the Japanese."""
     en, ja = MESSAGES[key]
-    return Text(en.format(**fields), ja.format(**{k: _ja(v) for k, v in fields.items()}))
+    filled = said({"en": en, "ja": ja}, "en", **fields)
+    return Text(filled, filled.langs["ja"])
 
 
 def role_name(role: str) -> Text:
@@ -909,16 +917,12 @@ def reason_of(err: BaseException) -> str:
 
 
 def _ja(value: object) -> object:
-    return value.ja if isinstance(value, Text) else value
+    return _in_lang(value, "ja") if isinstance(value, Said) else value
 
 
 def in_lang(text: str, lang: Lang) -> str:
     """``text`` in ``lang``: the Japanese of a :class:`Text`, else the text as it is."""
-    return text.ja if lang == "ja" and isinstance(text, Text) else str(text)
-
-
-def fields_of(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return _in_lang(text, lang)
 
 
 def pick(accept_language: str | None, default: Lang = "ja") -> Lang:

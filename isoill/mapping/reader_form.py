@@ -106,6 +106,7 @@ from isoill.apdu.types import (
 from isoill.errors import IsoillError
 from isoill.machine.reports import service_date_time
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
+from isoill.multilingual import Said
 
 __all__ = [
     "CALIS_PREFIX",
@@ -437,9 +438,16 @@ def normalise_issn(text: str) -> str:
     number would find the wrong journal."""
     compact = _compact(text, "ISSN")
     if not _ISSN.fullmatch(compact):
-        raise ValueError(f"{text} is not an ISSN (7 digits and a check digit)")
+        raise ValueError(
+            _both(
+                f"{text} is not an ISSN (7 digits and a check digit)",
+                f"{text} 不是ISSN (7位数字加1位校验位)",
+            )
+        )
     if issn_check(compact[:7]) != compact[7]:
-        raise ValueError(f"{text} is not an ISSN (check digit)")
+        raise ValueError(
+            _both(f"{text} is not an ISSN (check digit)", f"{text} 不是ISSN (校验位不符)")
+        )
     return f"{compact[:4]}-{compact[4:]}"
 
 
@@ -449,13 +457,22 @@ def normalise_isbn(text: str) -> str:
     compact = _compact(text, "ISBN")
     if _ISBN10.fullmatch(compact):
         if isbn10_check(compact[:9]) != compact[9]:
-            raise ValueError(f"{text} is not an ISBN (check digit)")
+            raise ValueError(
+                _both(f"{text} is not an ISBN (check digit)", f"{text} 不是ISBN (校验位不符)")
+            )
         return compact
     if _ISBN13.fullmatch(compact):
         if isbn13_check(compact[:12]) != compact[12]:
-            raise ValueError(f"{text} is not an ISBN (check digit)")
+            raise ValueError(
+                _both(f"{text} is not an ISBN (check digit)", f"{text} 不是ISBN (校验位不符)")
+            )
         return compact
-    raise ValueError(f"{text} is not an ISBN (10 digits, or 13 starting 978 or 979)")
+    raise ValueError(
+        _both(
+            f"{text} is not an ISBN (10 digits, or 13 starting 978 or 979)",
+            f"{text} 不是ISBN (10位, 或以978或979开头的13位)",
+        )
+    )
 
 
 def isbn10_to_13(isbn: str) -> str:
@@ -483,7 +500,12 @@ def normalise_doi(text: str) -> str:
                 value = value[len(prefix) :]
                 break
     if not _DOI.fullmatch(value):
-        raise ValueError(f"{text} is not a DOI (10.<registrant>/<suffix>, no spaces)")
+        raise ValueError(
+            _both(
+                f"{text} is not a DOI (10.<registrant>/<suffix>, no spaces)",
+                f"{text} 不是DOI (10.<注册者>/<后缀>, 不含空格)",
+            )
+        )
     return value
 
 
@@ -515,32 +537,48 @@ def read_form(fields: Mapping[str, str], *, today: date) -> ReaderForm:
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
-            problems.append(f"{name}: must be text")
+            problems.append(_problem(name, _both("must be text", "须为文本")))
             continue
         limit = LIMITS.get(name, MAX_LENGTH)
         # A cheap bound first, so that a megabyte of spaces is not stripped and scanned.
         if len(raw) > 4 * limit + 100:
-            problems.append(f"{name}: at most {limit} characters")
+            problems.append(_problem(name, _too_long(limit)))
             continue
         value = _clean(raw, multiline=name in _MULTILINE)
         reader = _READERS.get(name)
         if len(value) > limit:
-            problems.append(f"{name}: at most {limit} characters")
+            problems.append(_problem(name, _too_long(limit)))
         elif any(unicodedata.category(c) in _BAD_CHARACTER_CATEGORIES for c in value if c != "\n"):
-            problems.append(f"{name}: contains control characters")
+            problems.append(_problem(name, _both("contains control characters", "含有控制字符")))
         elif not value:
             if name in REQUIRED:
-                problems.append(f"{name}: required")
+                problems.append(_problem(name, _both("required", "必填")))
         elif reader is None:
             values[name] = value
         else:
             try:
                 values[name] = reader(value, today)
             except ValueError as err:
-                problems.append(f"{name}: {err}")
+                problems.append(_problem(name, err.args[0] if err.args else str(err)))
     if problems:
         raise FormError(problems)
     return ReaderForm(**values)
+
+
+def _both(en: str, zh: str) -> Said:
+    """A problem with a field, in English (its ``str``, for the API and logs) and in the
+    Chinese the reader pages show."""
+    return Said(en, en=en, zh=zh)
+
+
+def _too_long(limit: int) -> Said:
+    return _both(f"at most {limit} characters", f"最多 {limit} 个字符")
+
+
+def _problem(name: str, what: str) -> Said:
+    """``"<field>: <what is wrong>"`` in every language ``what`` has."""
+    langs = what.langs if isinstance(what, Said) else {"en": str(what)}
+    return Said(f"{name}: {what}", **{k: f"{name}: {v}" for k, v in langs.items()})
 
 
 def to_fields(form: ReaderForm) -> dict[str, str]:
@@ -576,7 +614,7 @@ def _enum(cls: type[_E]) -> Callable[[str, date], _E]:
             if member.value == key:
                 return member
         known = ", ".join(m.value for m in cls)
-        raise ValueError(f"{value} is not one of {known}")
+        raise ValueError(_both(f"{value} is not one of {known}", f"{value} 不是以下之一: {known}"))
 
     return read
 
@@ -595,7 +633,12 @@ def _doi(value: str, _today: date) -> str:
 
 def _calis_oid(value: str, _today: date) -> str:
     if any(c.isspace() for c in value):
-        raise ValueError(f"{value} is not a CALIS record id (no spaces)")
+        raise ValueError(
+            _both(
+                f"{value} is not a CALIS record id (no spaces)",
+                f"{value} 不是CALIS记录号 (不含空格)",
+            )
+        )
     return value
 
 
@@ -603,44 +646,72 @@ def _language(value: str, _today: date) -> str:
     key = unicodedata.normalize("NFKC", value).strip().casefold()
     code = LANGUAGE_NAMES.get(key, key)
     if not re.fullmatch(r"[a-z]{3}", code):
-        raise ValueError(f"{value} is not a language code (ISO 639-2: eng, chi, jpn ...)")
+        raise ValueError(
+            _both(
+                f"{value} is not a language code (ISO 639-2: eng, chi, jpn ...)",
+                f"{value} 不是语种代码 (ISO 639-2: eng, chi, jpn ...)",
+            )
+        )
     return code
 
 
 def _valid_until(value: str, today: date) -> date:
     text = unicodedata.normalize("NFKC", value)
     if not _DATE.fullmatch(text):
-        raise ValueError(f"{value} is not a date (YYYY-MM-DD)")
+        raise ValueError(
+            _both(f"{value} is not a date (YYYY-MM-DD)", f"{value} 不是日期 (YYYY-MM-DD)")
+        )
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(
+            _both(f"{value} is not a date (YYYY-MM-DD)", f"{value} 不是日期 (YYYY-MM-DD)")
+        ) from None
     if day < today:
-        raise ValueError(f"{day.isoformat()} is in the past (today is {today.isoformat()})")
+        raise ValueError(
+            _both(
+                f"{day.isoformat()} is in the past (today is {today.isoformat()})",
+                f"{day.isoformat()} 已过 (今天是 {today.isoformat()})",
+            )
+        )
     return day
 
 
 def _cost_limit(value: str, _today: date) -> Decimal:
     text = unicodedata.normalize("NFKC", value).strip().removesuffix("元").strip()
     if text.startswith("-"):
-        raise ValueError(f"{value} is negative")
+        raise ValueError(_both(f"{value} is negative", f"{value} 是负数"))
     if not _AMOUNT.fullmatch(text):
-        raise ValueError(f"{value} is not an amount of yuan (as 0, 50 or 12.50)")
+        raise ValueError(
+            _both(
+                f"{value} is not an amount of yuan (as 0, 50 or 12.50)",
+                f"{value} 不是以元计的金额 (如 0, 50 或 12.50)",
+            )
+        )
     _, _, fraction = text.partition(".")
     if len(fraction) > 2:
-        raise ValueError(f"{value} has more than 2 decimal places")
+        raise ValueError(_both(f"{value} has more than 2 decimal places", f"{value} 超过2位小数"))
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
-        raise ValueError(f"{value} is not an amount of yuan") from None
+        raise ValueError(
+            _both(f"{value} is not an amount of yuan", f"{value} 不是以元计的金额")
+        ) from None
     if amount > _MAX_COST:
-        raise ValueError(f"{value} is more than {_MAX_COST} yuan")
+        raise ValueError(
+            _both(f"{value} is more than {_MAX_COST} yuan", f"{value} 超过 {_MAX_COST} 元")
+        )
     return amount
 
 
 def _email(value: str, _today: date) -> str:
     if not _EMAIL.fullmatch(value):
-        raise ValueError(f"{value} is not an e-mail address (as name@example.edu.cn)")
+        raise ValueError(
+            _both(
+                f"{value} is not an e-mail address (as name@example.edu.cn)",
+                f"{value} 不是电子信箱地址 (如 name@example.edu.cn)",
+            )
+        )
     return value
 
 
@@ -648,13 +719,13 @@ def _phone(value: str, _today: date) -> str:
     text = _PHONE_EXTENSION.sub("", unicodedata.normalize("NFKC", value))
     digits = _PHONE_PUNCTUATION.sub("", text)
     if len(digits) < 3 or not re.fullmatch(r"[0-9]+", digits):
-        raise ValueError(f"{value} is not a telephone number")
+        raise ValueError(_both(f"{value} is not a telephone number", f"{value} 不是电话号码"))
     return value
 
 
 def _holding_library(value: str, _today: date) -> str:
     if ";" in value:
-        raise ValueError("one library only (no ';')")
+        raise ValueError(_both("one library only (no ';')", "只能填一个图书馆 (不含 ';')"))
     return value
 
 

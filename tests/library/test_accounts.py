@@ -148,7 +148,7 @@ def test_who_confirms_whom(who: str, account: tuple[str, str], allowed: bool) ->
     if allowed:
         done = confirm(staff, target, AT)
         assert done.confirmed and done.confirmed_by == staff.username
-        with pytest.raises(AccountError, match="confirmed already"):
+        with pytest.raises(AccountError, match="已确认"):
             confirm(staff, done, AT)
     else:
         with pytest.raises(AccountError):
@@ -269,22 +269,22 @@ def test_profiles_and_new_passwords_are_checked_like_registrations() -> None:
 def test_staff_reject_registrations_and_disable_only_the_accounts_they_confirm() -> None:
     waiting = Account("centre", "someone", AccountRole.READER, "hash", member="CALIS:M1")
     m1, m2 = _staff(CENTRAL, "CALIS:M1"), _staff(CENTRAL, "CALIS:M2")
-    with pytest.raises(AccountError, match="may not manage"):
+    with pytest.raises(AccountError, match="无权管理"):
         reject(m2, waiting)
     rejected = reject(m1, waiting)
     assert rejected.disabled and not rejected.confirmed
     assert not may_log_in({AccountRole.READER})(rejected)
     confirmed = confirm(m1, waiting, AT)
-    with pytest.raises(AccountError, match="confirmed already"):
+    with pytest.raises(AccountError, match="已确认"):
         reject(m1, confirmed)
     off = disable(m1, confirmed)
     assert off.disabled and not may_log_in({AccountRole.READER})(off)
-    with pytest.raises(AccountError, match="disabled already"):
+    with pytest.raises(AccountError, match="已停用"):
         disable(m1, off)
-    with pytest.raises(AccountError, match="may not manage"):
+    with pytest.raises(AccountError, match="无权管理"):
         disable(m2, off, disabled=False)
     assert may_log_in({AccountRole.READER})(disable(m1, off, disabled=False))
-    with pytest.raises(AccountError, match="may not manage"):
+    with pytest.raises(AccountError, match="无权管理"):
         disable(_staff(CENTRAL), m1)
 
 

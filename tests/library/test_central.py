@@ -281,7 +281,8 @@ def test_a_silent_supplier_is_passed_over_at_the_deadline(tmp_path: Path) -> Non
         status, body = gateway.http(f"/api/libraries/centre/requests/{number}", auth=STAFF)
         assert status == 200
         assert body["state"] == "sent"
-        assert "no answer within" in body["rota"]["tried"][0]["reason"]
+        assert "1 秒内未答复" in body["rota"]["tried"][0]["reason"]
+        assert "no answer within" in body["rota"]["tried"][0]["reason_langs"]["en"]
     finally:
         gateway.stop()
         for peer in peers:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
 from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType
+from isoill.multilingual import in_lang
 from tests.gateway.support import Side
 
 AT = datetime(2026, 11, 23, 10, 0, 0)
@@ -63,7 +65,7 @@ def config(mode: str = "distributed") -> Config:
             Network("calis", kind="iso"),
         ),
         peers=(
-            Peer("pku", "calis", ("CALIS:PKU",)),
+            Peer("pku", "calis", ("CALIS:PKU",), label="北京大学图书馆"),
             Peer("fdu", "calis", ("CALIS:FDU",)),
         ),
     )
@@ -152,7 +154,7 @@ def test_distributed_mode_waits_for_staff_and_the_reader_may_cancel() -> None:
 def test_staff_send_then_the_reader_can_no_longer_cancel() -> None:
     world = World()
     world.submit()
-    with pytest.raises(DeskRefused, match="no supplier"):
+    with pytest.raises(DeskRefused, match="没有文献提供馆"):
         world.desk.send(world.leg(1), [], AT)
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
     request = world.request(1)
@@ -228,13 +230,13 @@ def test_a_supplier_silent_on_the_cancel_is_reported_once_at_the_cancel_deadline
     request = world.request(1)
     # Still waiting for the Cancel-Reply (the supplier may yet ship), no deadline now.
     assert request.state is RequestState.CANCEL_PENDING and request.due is None
-    assert "CALIS:PKU 3 天内未答复取消, 已通知读者和馆员" in request.history[-1][1]
+    assert "(CALIS:PKU) 3 天内未答复取消, 已通知读者和馆员" in request.history[-1][1]
     assert world.sent_to("fdu") == []  # the rota does not move on either
     reader, staff = world.mails()
     assert reader["To"] == "lisi@example.edu.cn" and staff["To"] == "ill@lib.example.edu.cn"
     assert "取消未获提供馆答复" in email_text(reader) and "CALIS:PKU" in email_text(reader)
     staff_text = email_text(staff)
-    assert "读者申请 1 已向 CALIS:PKU 请求取消, 3 天内未获答复" in staff_text
+    assert "已向 北京大学图书馆 (CALIS:PKU) 请求取消, 3 天内未获答复" in staff_text
     assert "李四 <lisi@example.edu.cn>" in staff_text
     assert world.desk.overdue(world.leg(1), world.load, deadline + timedelta(days=9)) == Change()
     # The late reply still decides.
@@ -308,6 +310,12 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     body = notice.get_payload(decode=True)
     assert isinstance(body, bytes)
     assert "at-bindery" in body.decode("utf-8") and "cost-exceeds-limit" in body.decode("utf-8")
+    # In the reader's language alone: the reasons in Chinese, no English half, no pair.
+    subject = str(email.header.make_header(email.header.decode_header(notice["Subject"])))
+    assert subject == "馆际互借申请 1 无法满足"
+    text = body.decode("utf-8")
+    assert "正在装订" in text and "读者不接受条件" in text
+    assert "Dear" not in text and "at the bindery" not in text and " / " not in text
     with pytest.raises(DeskRefused, match="没有等待答复的条件"):
         world.desk.conditions(world.leg(1), "lisi", True, world.load, AT)
 
@@ -377,7 +385,7 @@ def test_will_supply_gives_more_time_and_a_late_answer_changes_nothing() -> None
     request = world.request(1)
     assert request.rota.current is not None and request.rota.current.symbol == "CALIS:FDU"
     assert request.state is RequestState.SENT
-    assert any("late" in text for _, text in request.history) or step.refused
+    assert any("迟到" in text for _, text in request.history) or step.refused
 
 
 def test_a_request_not_sent_by_its_valid_until_date_ends_by_itself() -> None:
@@ -454,7 +462,7 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
         ),
     )
     assert world.request(1).return_date == due
-    with pytest.raises(DeskRefused, match="not received"):
+    with pytest.raises(DeskRefused, match="尚未收到"):
         world.desk.returned(world.leg(1), world.load, AT)
     with pytest.raises(DeskRefused, match="不能续借"):
         world.desk.renew(world.leg(1), "lisi", world.load, AT)
@@ -504,7 +512,7 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
         ),
     )
     assert pku.txn.state is State.CHECKED_IN
-    assert "CheckedIn" in world.request(1).history[-1][1]
+    assert "已归还入库" in world.request(1).history[-1][1]
 
 
 def test_a_copy_is_not_returned() -> None:
@@ -523,7 +531,7 @@ def test_a_copy_is_not_returned() -> None:
         ),
     )
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
-    with pytest.raises(DeskRefused, match="copy"):
+    with pytest.raises(DeskRefused, match="复制件"):
         world.desk.returned(world.leg(1), world.load, AT)
 
 
@@ -682,7 +690,7 @@ def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
     world = World()
     item = world.desk.mail_request("thu", "CALIS:THU", FORM, "lisi", AT)
     assert item.peer == "mail:ill@lib.example.edu.cn"
-    with pytest.raises(DeskRefused, match="own library"):
+    with pytest.raises(DeskRefused, match="只能发送给本馆"):
         world.desk.mail_request("thu", "CALIS:PKU", FORM, "lisi", AT)
 
 
@@ -841,3 +849,19 @@ def test_a_shipped_that_crosses_the_cancel_leaves_the_request_shipped() -> None:
     pku.got(cancel)
     world.answer("pku", pku.sent(cancel_reply(ask, answer=False)))
     assert world.request(1).state is RequestState.SHIPPED
+
+
+def test_history_keeps_both_languages_and_old_pairs_still_read() -> None:
+    """A stored request keeps each history line in both languages (the records API reads the
+    Chinese where it always read the text); a line stored as one pair string stays one."""
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    request = world.request(1)
+    stored = request.to_json()
+    assert stored["history"][-1][1] == "已发送至北京大学图书馆 (CALIS:PKU)"
+    assert stored["history"][-1][2]["en"] == "sent to 北京大学图书馆 (CALIS:PKU)"
+    old = {**stored, "history": [[AT.isoformat(), "提交申请 / submitted"]]}
+    again = ReaderRequest.from_json(json.loads(json.dumps(stored)))
+    assert in_lang(again.history[-1][1], "en") == "sent to 北京大学图书馆 (CALIS:PKU)"
+    assert ReaderRequest.from_json(old).history[0][1] == "提交申请 / submitted"

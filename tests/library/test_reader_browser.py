@@ -208,7 +208,7 @@ def test_a_reader_registers_is_confirmed_submits_sees_and_cancels(
     pages.fill({"article_title": "Licence to Deny?", "cost_limit": "20"})
     pages.b.execute_script("document.getElementById('request-form').noValidate = true")
     pages.go("submit")
-    assert "title: required" in pages.text()
+    assert "出版物名称: 必填" in pages.text()
     assert "bad" in (browser.find_element(By.NAME, "title").get_attribute("class") or "")
     assert browser.find_element(By.NAME, "article_title").get_attribute("value") == (
         "Licence to Deny?"

@@ -72,6 +72,7 @@ kind = "iso"
 name = "pku"
 network = "calis"
 symbols = ["CALIS:PKU"]
+label = "北京大学图书馆"
 connect = "tcp:host=127.0.0.1:port={pku}"
 """
 
@@ -249,12 +250,12 @@ def test_registration_problems_are_listed_and_names_are_unique(gateway: GatewayP
         },
     )
     assert status == 400
-    for field in ("username:", "password:", "password2:", "name:", "email:"):
+    for field in ("用户名: ", "密码: ", "确认密码: ", "姓名: ", "电子信箱格式不正确"):
         assert field in page
     assert Client(gateway).register("thu", "wangwu", "reader-pass-1") == 200
     again = Client(gateway)
     assert again.register("thu", "wangwu", "reader-pass-2") == 409
-    assert "taken" in again.page
+    assert "已被使用" in again.page
     # The account waits, and the reader's and the staff's notices are queued in the same commit.
     rows = store_rows(gateway, "SELECT peer, data FROM outbox WHERE network = 'mail'")
     assert sorted(peer for peer, _ in rows) == [
@@ -270,7 +271,7 @@ def test_central_mode_members_confirm_their_own_readers_and_the_centre_the_group
     client = Client(gateway)
     # Individual mode: the member library is required.
     assert client.register("centre", "nomember", "reader-pass-1") == 400
-    assert "member:" in client.page
+    assert "所属成员馆: " in client.page
     assert client.register("centre", "reader-m1", "reader-pass-1", member="CALIS:M1") == 200
     assert client.register("centre", "reader-m2", "reader-pass-1", member="CALIS:M2") == 200
     m1 = Client(gateway)
@@ -322,7 +323,7 @@ def test_email_mode_mails_only_the_readers_own_library(gateway: GatewayProcess) 
     reader = confirmed_reader(gateway, "thu", "wangwu")
     reader.get("/reader/email")
     status, page, _ = reader.post("/reader/email", {**FORM, "to_library": "centre"})
-    assert status == 403 and "own library" in page
+    assert status == 403 and "只能发送给本馆" in page
     # The requests' mails; staff are also told of the reader's registration.
     rows = store_rows(
         gateway, "SELECT peer FROM outbox WHERE network = 'mail' AND tkey NOT LIKE 'account|%'"

@@ -92,5 +92,5 @@ def test_the_reader_is_mailed_once_when_the_request_really_ends(
     connection.send(unfilled(side, second, ReasonUnfilled.AT_BINDERY))
     (mail,) = request_mails(sink, "无法满足")
     text = mail.get_content()
-    assert "CALIS:PKU: 无法满足 (unfilled): 本馆未收藏" in text
+    assert "(CALIS:PKU): 无法满足 (unfilled): 本馆未收藏" in text
     assert "CALIS:FDU: 无法满足 (unfilled): 正在装订" in text
