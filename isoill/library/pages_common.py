@@ -41,6 +41,7 @@ from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
+from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library
 from isoill.mapping.reader_form import (
@@ -95,6 +96,13 @@ class Desks(Protocol):
     def mark_received(self, library: str, number: int) -> ReaderRequest: ...
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
     def supply_requests(self, library: str) -> list[SupplyRequest]: ...
+    def supply_request(self, library: str, key: str) -> SupplyRequest: ...
+    def find_reader_requests(
+        self, library: str, reader: str, query: Query
+    ) -> Found[ReaderRequest]: ...
+    def find_library_requests(self, staff: Account, query: Query) -> Found[ReaderRequest]: ...
+    def find_supply_requests(self, library: str, query: Query) -> Found[SupplyRequest]: ...
+    def find_accounts(self, staff: Account, query: Query) -> Found[Account]: ...
     def ship(
         self,
         library: str,
@@ -343,6 +351,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "help": ("帮助", "Help"),
     "about": ("关于", "About"),
     "no_page": ("页面不存在", "No such page"),
+    "search": ("检索", "Search"),
+    "search_hint": (
+        "申请号, 事务号, 题名, 读者姓名",
+        "Request no., transaction id, title, reader's name",
+    ),
+    "account_search_hint": (
+        "用户名, 姓名, Email, 电话, 证件号码",
+        "User name, name, e-mail, phone, ID number",
+    ),
+    "all_states": ("全部状态", "Any state"),
+    "count": ("共 {total} 条", "{total} in all"),
+    "page_of": ("第 {page}/{pages} 页", "page {page} of {pages}"),
+    "previous_page": ("上一页", "Previous page"),
+    "next_page": ("下一页", "Next page"),
+    "no_match": ("没有符合条件的记录", "Nothing matches"),
+    "show_all": ("检索全部", "Search them all"),
 }
 
 

@@ -22,6 +22,7 @@ from isoill.gateway.logins import AccountError, Throttle, answer_later, hash_pas
 from isoill.gateway.pages import link, message_box, table
 from isoill.library.accounts import Account, AccountRole, read_registration
 from isoill.library.desk import DeskRefused
+from isoill.library.list_pages import choices, listing, read_query
 from isoill.library.pages_common import (
     MAX_MAILS,
     READER_COOKIE,
@@ -323,7 +324,7 @@ class ReaderPages(Area):
 
     def _list(self, request: Request, words: Words, who: Account) -> bytes:
         library = self._library(who.library)
-        found = self.desks.reader_requests(who.library, who.username)
+        found = self.desks.find_reader_requests(who.library, who.username, read_query(request))
         done = (request.args or {}).get(b"done", [b""])[0]
         number = (request.args or {}).get(b"n", [b""])[0].decode("ascii", "replace")
         message: Flattenable = ""
@@ -342,8 +343,16 @@ class ReaderPages(Area):
             words("total_cost"),
             words("action"),
         ]
-        rows = [_list_row(words, request, r) for r in found]
-        shown = table(head, rows, id="requests") if rows else tags.p(words("no_requests"))
+        shown = listing(
+            words,
+            "/reader/requests",
+            found,
+            head,
+            [_list_row(words, request, r) for r in found.items],
+            id="requests",
+            states=choices(words, STATE_LABELS),
+            empty=words("no_requests"),
+        )
         return html_page(
             request,
             words,

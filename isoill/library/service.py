@@ -18,6 +18,7 @@ from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
+from isoill.library import lists
 from isoill.library.account_mail import registered_notice, rejected_notice, reset_notice
 from isoill.library.accounts import (
     RESET_LIFETIME,
@@ -38,6 +39,7 @@ from isoill.library.accounts import (
 )
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
+from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
 from isoill.library.settings import Library, libraries, library_named
 from isoill.mapping import calis_mail
@@ -203,6 +205,32 @@ class LibraryService:
             for leg in self.gateway.store.legs_of(library)
             if isinstance(leg.payload, SupplyRequest)
         ]
+
+    def supply_request(self, library: str, key: str) -> SupplyRequest:
+        """One request to supply, by its transaction-id; KeyError when there is none."""
+        leg = self.gateway.store.load(library, key)
+        if leg is None or not isinstance(leg.payload, SupplyRequest):
+            raise KeyError(key)
+        return leg.payload
+
+    # --- the lists, a page at a time -------------------------------------------------------------
+
+    def find_reader_requests(self, library: str, reader: str, query: Query) -> Found[ReaderRequest]:
+        """A page of a reader's own requests (and of the old accounts linked into theirs)."""
+        names = sorted(self._own_names(library, reader))
+        return lists.reader_requests(self.gateway.store, library, query, readers=names)
+
+    def find_library_requests(self, staff: Account, query: Query) -> Found[ReaderRequest]:
+        """A page of the readers' requests ``staff`` look after
+        (:func:`isoill.library.accounts.sees`)."""
+        store = self.gateway.store
+        return lists.reader_requests(store, staff.library, query, member=staff.member)
+
+    def find_supply_requests(self, library: str, query: Query) -> Found[SupplyRequest]:
+        return lists.supply_requests(self.gateway.store, library, query)
+
+    def find_accounts(self, staff: Account, query: Query) -> Found[Account]:
+        return lists.accounts(self.gateway.store, staff, query)
 
     def ship(
         self,
