@@ -218,6 +218,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "yuan: the most you will pay for this request.",
     ),
     "rush_hint": ("加急: 用户选择加急处理, 需自付费用。", "Urgent: you pay a rush fee."),
+    "rush_fee": (
+        "加急: 用户选择加急处理, 需自付费用{fee}元/篇。",
+        "Urgent: you pay a rush fee of {fee} yuan an item.",
+    ),
     "reference_hint": ("用户自定义编号最多50个字符", "Your own number, at most 50 characters"),
     "problems": ("请更正以下问题:", "Please correct:"),
     "not_found": ("没有这笔申请", "No such request"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from twisted.internet import threads
@@ -51,7 +52,7 @@ from isoill.library.requests import (
     ReaderRequest,
     RequestState,
 )
-from isoill.library.settings import Library, libraries
+from isoill.library.settings import Library, libraries, rush_fee
 from isoill.mapping.reader_form import (
     LIMITS,
     MAX_LENGTH,
@@ -285,7 +286,13 @@ class ReaderPages(Area):
             tags.form(method="post", action=action, id="request-form")(
                 csrf_field(request),
                 extra,
-                reader_form_fields(words, fields, bad_fields(problems), self._symbols()),
+                reader_form_fields(
+                    words,
+                    fields,
+                    bad_fields(problems),
+                    self._symbols(),
+                    None if library is None else rush_fee(library, who.member if who else ""),
+                ),
                 tags.button(type="submit", id="submit")(words("submit")),
                 " ",
                 link("/reader/", words("back")),
@@ -517,9 +524,14 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
 
 
 def reader_form_fields(
-    words: Words, fields: dict[str, str], bad: set[str], symbols: Sequence[str]
+    words: Words,
+    fields: dict[str, str],
+    bad: set[str],
+    symbols: Sequence[str],
+    rush: Decimal | None = None,
 ) -> list[Flattenable]:
-    """The Tsinghua form's fields, in its sections and order, filled with ``fields``."""
+    """The Tsinghua form's fields, in its sections and order, filled with ``fields``; the
+    hint that shows when the reader chooses 加急 names the rush fee ``rush`` they pay."""
 
     def label(name: str) -> Tag:
         return tags.label(for_=name)(star() if name in REQUIRED else "", words.field(name))
@@ -599,7 +611,9 @@ def reader_form_fields(
             select("delivery", list(Delivery), Delivery.EMAIL),
             text("cost_limit", words("cost_hint"), inputmode="decimal"),
             radios("urgency", list(Urgency), Urgency.NORMAL),
-            tags.p(class_="hint", id="rush-hint")(words("rush_hint")),
+            tags.p(class_="hint", id="rush-hint")(
+                words("rush_hint") if rush is None else words("rush_fee").format(fee=money(rush))
+            ),
             text("reference", words("reference_hint")),
             text("holding_library", list="holding-libraries"),
             tags.datalist(id="holding-libraries")([tags.option(value=s) for s in symbols]),

@@ -12,7 +12,8 @@ A library (or a CALIS centre) whose readers and staff use the gateway's web page
     staff_email = "ill@lib.example"
     holdings = "holdings.csv"   # issn,isbn,title,library: the suppliers to ask
     deadline = 604800.0         # seconds a supplier has to answer before the rota moves on
-    members = [{symbol = "CALIS:M1", label = "..."}]
+    rush_fee = 10               # yuan a reader pays for an urgent (加急) request
+    members = [{symbol = "CALIS:M1", label = "...", staff_email = "...", rush_fee = 15}]
     url = "https://ill.lib.example"  # where readers reach the pages: mailed links start so
 
 The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway.kinds`);
@@ -22,6 +23,7 @@ The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,8 @@ class Member:
     symbol: str
     label: str = ""
     staff_email: str = ""
+    #: Its own rush fee (加急费) in yuan, where it is not the centre's.
+    rush_fee: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class Library:
     holdings: str = ""
     #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
     deadline: float = 7 * 86400.0
+    #: What a reader pays for an urgent request (加急), in yuan: the Tsinghua form's "需自付
+    #: 费用10元/篇". None: the form names no amount.
+    rush_fee: Decimal | None = None
     members: tuple[Member, ...] = ()
     #: Where readers and staff reach the gateway's pages (``https://host``): the links the
     #: gateway mails (a password reset) start so. Unset, only a gateway tried on this machine
@@ -75,14 +82,15 @@ def read_library(
     name: str, table: dict[str, Any], where: str, problems: list[str], here: Path | None
 ) -> Library:
     """A library's settings from its network table; every problem at once."""
-    value = dict(table, name=name)
+    value = _with_fee(dict(table, name=name), where, problems)
     members = value.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
         problems.append(f"{where}: members must be a list of tables {{symbol=..., label=...}}")
         members = []
     value["members"] = tuple(
-        dataclass_from(Member, m, f"{where} member {i + 1}", problems)
+        dataclass_from(Member, _with_fee(m, at, problems), at, problems)
         for i, m in enumerate(members)
+        for at in [f"{where} member {i + 1}"]
     )
     library: Library = dataclass_from(Library, value, where, problems)
     if not library.symbol:
@@ -98,6 +106,30 @@ def read_library(
         # is started from.
         library = replace(library, holdings=str(here / library.holdings))
     return library
+
+
+def _with_fee(table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """The table with its ``rush_fee`` (a number, or a string such as "10.50") as yuan."""
+    if "rush_fee" not in table:
+        return table
+    given = table["rush_fee"]
+    try:
+        fee = None if isinstance(given, bool) else Decimal(str(given))
+    except InvalidOperation:
+        fee = None
+    if fee is None or not fee.is_finite() or fee < 0:
+        problems.append(f"{where}: rush_fee must be an amount of yuan, such as 10 or 12.50")
+        return {k: v for k, v in table.items() if k != "rush_fee"}
+    return dict(table, rush_fee=fee.quantize(Decimal("0.01")))
+
+
+def rush_fee(library: Library, member: str = "") -> Decimal | None:
+    """What a reader of ``member`` (a member library's symbol; empty: the library's own
+    reader) pays for an urgent request: the member's own fee, else the library's."""
+    found = next((m for m in library.members if member and m.symbol == member), None)
+    if found is not None and found.rush_fee is not None:
+        return found.rush_fee
+    return library.rush_fee
 
 
 def library_network(library: Library, profile: str = "iso") -> Network:

@@ -56,7 +56,7 @@ from isoill.library.requests import (
 )
 from isoill.library.settings import Library
 from isoill.library.staff_accounts import account_button, account_states, accounts_page
-from isoill.mapping.reader_form import ServiceType
+from isoill.mapping.reader_form import ServiceType, Urgency
 
 log = Logger()
 
@@ -419,7 +419,7 @@ class StaffPages(Area):
                 s.requester,
                 s.form.title,
                 s.form.name,
-                words.value(s.form.urgency),
+                urgency(words, s.form.urgency),
                 money(s.form.cost_limit),
                 s.note,
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
@@ -442,6 +442,13 @@ class StaffPages(Area):
         return listing(
             words, "/staff/supply", found, head, rows, id="supply-requests", states=states
         )
+
+
+def urgency(words: Words, level: Urgency) -> Flattenable:
+    """How urgent a request is, 加急 in bold: the supplier is to hurry, and the reader pays
+    the rush fee for it."""
+    shown = words.value(level)
+    return tags.strong(class_="urgent")(shown) if level is Urgency.URGENT else shown
 
 
 def _account_head(words: Words, identity: bool = False) -> list[str]:
@@ -600,7 +607,7 @@ def supply_request_page(
             [
                 s.requester,
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
-                words.value(s.form.urgency),
+                urgency(words, s.form.urgency),
                 money(s.form.cost_limit),
                 "" if s.form.valid_until is None else s.form.valid_until.isoformat(),
                 s.note,

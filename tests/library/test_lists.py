@@ -198,3 +198,8 @@ def test_the_pages_show_a_list_fifty_at_a_time_with_its_search(gateway: Gateway)
     assert get(gateway, "/staff/supply?q=x", desk).text.count("没有符合条件的记录") == 1
     accounts = get(gateway, "/staff/accounts?state=active", desk).text
     assert rows(accounts, "all-accounts") == ["zhangsan"]
+    # Suppliers see 加急 at a glance, on the list and on the request's page.
+    store.commit(Change(legs=(supply_leg("U-1", "Nature", SupplyState.PENDING),)), time.time())
+    urgent = '<strong class="urgent">加急</strong>'
+    assert urgent in get(gateway, "/staff/supply", desk).text
+    assert urgent in get(gateway, f"/staff/supply/{quote('CALIS:PKU/G/U-1', safe='')}", desk).text

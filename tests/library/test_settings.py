@@ -1,0 +1,73 @@
+"""A library network's settings as the configuration file gives them: the rush fee (加急费) of
+the library and of each member library, what a reader of each pays, and the form that tells
+them so when they choose 加急."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from isoill.gateway.config import ConfigError
+from isoill.gateway.service import Gateway
+from isoill.library.accounts import AccountRole
+from isoill.library.settings import library_named, rush_fee
+from tests.gateway.wiring import config, gateway_on
+from tests.library.test_lists import person
+from tests.library.test_pages import get, logged_in
+
+CENTRE = """
+[gateway]
+ill = []
+http = ""
+
+[[network]]
+name = "centre"
+kind = "library"
+symbol = "CALIS:CENTRE"
+mode = "central"
+rush_fee = 10
+members = [
+    { symbol = "CALIS:THU", label = "清华大学图书馆", rush_fee = "12.5" },
+    { symbol = "CALIS:PKU" },
+]
+"""
+
+
+def test_the_rush_fee_is_the_members_own_else_the_librarys() -> None:
+    centre = library_named(config(CENTRE), "centre")
+    assert centre.rush_fee == Decimal("10.00")
+    assert rush_fee(centre, "CALIS:THU") == Decimal("12.50")
+    assert rush_fee(centre, "CALIS:PKU") == Decimal("10.00")  # none of its own
+    assert rush_fee(centre) == Decimal("10.00")
+    unset = library_named(config(CENTRE.replace("rush_fee = 10\n", "")), "centre")
+    assert rush_fee(unset, "CALIS:PKU") is None
+
+
+@pytest.mark.parametrize("bad", ['"ten"', "-1", "true", '"NaN"'])
+def test_a_rush_fee_that_is_no_amount_is_refused_where_it_is(bad: str) -> None:
+    text = CENTRE.replace('rush_fee = "12.5"', f"rush_fee = {bad}")
+    with pytest.raises(ConfigError, match="member 1: rush_fee must be an amount of yuan"):
+        config(text)
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Iterator[Gateway]:
+    with gateway_on(tmp_path, config(CENTRE)) as gateway:
+        yield gateway
+
+
+def test_the_form_names_the_rush_fee_the_reader_pays(centre: Gateway) -> None:
+    def hint(member: str) -> str:
+        username = f"reader-{member[6:].lower()}"
+        reader = person(centre.store, username, AccountRole.READER, library="centre", member=member)
+        page = get(centre, "/reader/request", logged_in(centre, reader, "reader")).text
+        found = re.search(r'<p class="hint" id="rush-hint">([^<]*)</p>', page)
+        assert found is not None
+        return found.group(1)
+
+    assert hint("CALIS:THU") == "加急: 用户选择加急处理, 需自付费用12.50元/篇。"
+    assert hint("CALIS:PKU") == "加急: 用户选择加急处理, 需自付费用10.00元/篇。"
