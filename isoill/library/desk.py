@@ -77,7 +77,7 @@ from isoill.library.requests import (
     Tried,
     request_key,
 )
-from isoill.library.settings import Library, libraries, library_named
+from isoill.library.settings import Library, libraries, library_named, staff_of
 from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
@@ -875,30 +875,39 @@ class Desk:
     # --- CALIS e-mail mode -----------------------------------------------------------------
 
     def mail_request(
-        self, own_library: str, to_library: str, form: ReaderForm, reader: str, at: datetime
+        self,
+        own_library: str,
+        to_library: str,
+        form: ReaderForm,
+        reader: str,
+        at: datetime,
+        member: str = "",
     ) -> OutboxItem:
-        """The reader's request as a readable mail to their own library's ILL staff. The
-        system must not send it to another library's staff (the CCC guide's rule): the
-        reader's library pays for what it orders."""
+        """The reader's request as a readable mail to their own library's ILL staff: a member
+        library's own staff (``member``, central mode) when it has an address. The system
+        must not send it to another library's staff (the CCC guide's rule): the reader's
+        library pays for what it orders."""
         network = self._library(own_library)
-        if to_library not in (network.name, network.symbol):
+        if to_library not in {network.name, network.symbol, member} - {""}:
+            own = member or network.label or network.symbol
             raise DeskRefused(
                 [
                     f"you may send requests only to your own library's ILL staff"
-                    f" ({network.label or network.symbol}), not to {to_library}"
+                    f" ({own}), not to {to_library}"
                 ]
             )
-        if not network.staff_email:
-            raise DeskRefused([f"{network.label or network.name} has no ILL staff e-mail address"])
+        address, label = staff_of(network, member)
+        if not address:
+            raise DeskRefused([f"{label} has no ILL staff e-mail address"])
         message = calis_mail.request_mail(
             form,
             number=None,
-            library=network.label or network.symbol,
+            library=label,
             sender=self.config.mail.address,
-            recipient=network.staff_email,
+            recipient=address,
             at=at,
         )
-        return mail_item(network.staff_email, message, f"request-mail|{reader}|{at.isoformat()}")
+        return mail_item(address, message, f"request-mail|{reader}|{at.isoformat()}")
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ class Desks(Protocol):
         self, library: str, reader: str, number: int, accept: bool
     ) -> ReaderRequest: ...
     def mail_request(
-        self, library: str, reader: str, form: ReaderForm, to_library: str
+        self, library: str, reader: str, form: ReaderForm, to_library: str, member: str = ""
     ) -> None: ...
 
 

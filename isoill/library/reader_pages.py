@@ -52,7 +52,7 @@ from isoill.library.requests import (
     ReaderRequest,
     RequestState,
 )
-from isoill.library.settings import Library, libraries, rush_fee
+from isoill.library.settings import Library, libraries, member_library, rush_fee
 from isoill.mapping.reader_form import (
     LIMITS,
     MAX_LENGTH,
@@ -384,14 +384,18 @@ class ReaderPages(Area):
         problems: Sequence[str] = (),
         status: int = 200,
     ) -> bytes:
-        libraries = [n for n in self.desks.libraries() if n.staff_email]
-        own = None if who is None else who.library
-        chosen = (fields or {}).get("to_library") or own or (libraries[0].name if libraries else "")
+        # The libraries whose ILL staff take mailed requests: a library by its name, a
+        # member library of a CALIS centre with its own staff address by its symbol.
+        found = self.desks.libraries()
+        targets = [(n.name, n.label or n.symbol) for n in found if n.staff_email]
+        targets += [
+            (m.symbol, m.label or m.symbol) for n in found for m in n.members if m.staff_email
+        ]
+        own = None if who is None else (who.member or who.library)
+        chosen = (fields or {}).get("to_library") or own or (targets[0][0] if targets else "")
         extra = form_row(
             words("to_library"),
-            tags.select(id="to_library", name="to_library")(
-                options(((n.name, n.label or n.symbol) for n in libraries), chosen)
-            ),
+            tags.select(id="to_library", name="to_library")(options(targets, chosen)),
             id="to_library",
         )
         prefill = fields if fields is not None else _prefill(who)
@@ -411,9 +415,14 @@ class ReaderPages(Area):
         self, request: Request, words: Words, who: Account | None, fields: dict[str, str]
     ) -> bytes:
         to_library = fields.get("to_library", "")
-        # Logged in, the reader's library is the account's; otherwise the one chosen. The mail
-        # goes only to that library's own ILL staff: the address is never the reader's to give.
-        own = who.library if who is not None else to_library
+        # Logged in, the reader's library (and member library) is the account's; otherwise the
+        # one chosen. The mail goes only to that library's own ILL staff: the address is never
+        # the reader's to give.
+        if who is not None:
+            own, member = who.library, who.member
+        else:
+            centre = member_library(self.desks.libraries(), to_library)
+            own, member = (to_library, "") if centre is None else (centre.name, to_library)
         if self._library(own) is None:
             return self._email_form(
                 request, words, who, fields, ["to_library: no such library"], 400
@@ -426,7 +435,7 @@ class ReaderPages(Area):
         try:
             form = read_form(fields, today=self.desks.now().date())
             reader = who.username if who is not None else form.email
-            self.desks.mail_request(own, reader, form, to_library)
+            self.desks.mail_request(own, reader, form, to_library, member)
             self.mails.count(sender, now)
         except FormError as err:
             return self._email_form(request, words, who, fields, err.reasons, 400)

@@ -41,7 +41,7 @@ from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
 from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
-from isoill.library.settings import Library, libraries, library_named
+from isoill.library.settings import Library, libraries, library_named, staff_of
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
 
@@ -348,8 +348,7 @@ class LibraryService:
     def _staff_notice(self, network: Library, account: Account) -> tuple[OutboxItem, ...]:
         """The mail that tells the staff who confirm ``account`` that it waits for them: a
         member library's own staff when it has an address, else the library's."""
-        member = next((m for m in network.members if m.symbol == account.member), None)
-        to = (member.staff_email if member else "") or network.staff_email
+        to, _ = staff_of(network, account.member)
         if not to:
             return ()
         message = registered_notice(
@@ -518,8 +517,10 @@ class LibraryService:
     def close_session(self, token: str) -> None:
         self.sessions.close(session_key(token))
 
-    def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
-        item = self.desk.mail_request(library, to_library, form, reader, self.now())
+    def mail_request(
+        self, library: str, reader: str, form: ReaderForm, to_library: str, member: str = ""
+    ) -> None:
+        item = self.desk.mail_request(library, to_library, form, reader, self.now(), member)
         self.gateway.act(lambda: _Written(Change(outbox=(item,))))
 
 

@@ -22,6 +22,7 @@ The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -130,6 +131,22 @@ def rush_fee(library: Library, member: str = "") -> Decimal | None:
     if found is not None and found.rush_fee is not None:
         return found.rush_fee
     return library.rush_fee
+
+
+def staff_of(library: Library, member: str = "") -> tuple[str, str]:
+    """The ILL staff a reader of ``member`` (a member library's symbol; empty: the library's
+    own reader) writes to, as (address, library name): the member's own staff where it has
+    an address (CALIS e-mail mode: "用户所属馆提供了本馆馆际互借员的Email地址"), else the
+    library's."""
+    found = next((m for m in library.members if member and m.symbol == member), None)
+    if found is not None and found.staff_email:
+        return found.staff_email, found.label or found.symbol
+    return library.staff_email, library.label or library.symbol
+
+
+def member_library(libraries: Sequence[Library], symbol: str) -> Library | None:
+    """The library (a CALIS centre) that ``symbol`` is a member library of, if any."""
+    return next((n for n in libraries if any(m.symbol == symbol for m in n.members)), None)
 
 
 def library_network(library: Library, profile: str = "iso") -> Network:

@@ -57,7 +57,10 @@ def config(mode: str = "distributed") -> Config:
                     label="清华大学图书馆",
                     mode=mode,
                     staff_email="ill@lib.example.edu.cn",
-                    members=(Member("CALIS:THU-MED"),),
+                    members=(
+                        Member("CALIS:THU-MED", "医学图书馆", "ill@med.example.edu.cn"),
+                        Member("CALIS:THU-LAW"),
+                    ),
                 )
             ),
             Network("calis", kind="iso"),
@@ -608,6 +611,23 @@ def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
     assert item.peer == "mail:ill@lib.example.edu.cn"
     with pytest.raises(DeskRefused, match="own library"):
         world.desk.mail_request("thu", "CALIS:PKU", FORM, "lisi", AT)
+
+
+def test_calis_mail_mode_of_a_member_library_goes_to_its_own_staff() -> None:
+    desk = World("central").desk
+    item = desk.mail_request("thu", "CALIS:THU-MED", FORM, "lisi", AT, "CALIS:THU-MED")
+    assert item.peer == "mail:ill@med.example.edu.cn"
+    assert (
+        "医学图书馆 馆际互借员"
+        in email.message_from_bytes(item.data).get_payload(decode=True).decode()
+    )
+    # Sent "to the centre" by a member's reader, it still goes to the member's own staff.
+    assert desk.mail_request("thu", "thu", FORM, "lisi", AT, "CALIS:THU-MED").peer == item.peer
+    # A member without an address of its own: the centre's staff.
+    law = desk.mail_request("thu", "thu", FORM, "lisi", AT, "CALIS:THU-LAW")
+    assert law.peer == "mail:ill@lib.example.edu.cn"
+    with pytest.raises(DeskRefused, match="own library"):  # another member's staff
+        desk.mail_request("thu", "CALIS:THU-MED", FORM, "lisi", AT, "CALIS:THU-LAW")
 
 
 def test_request_values_survive_the_store() -> None:
