@@ -83,10 +83,19 @@ from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
 from isoill.mapping.holdings import Holdings
-from isoill.mapping.reader_form import ReaderForm, ServiceType, from_request, to_request
+from isoill.mapping.reader_form import (
+    ReaderForm,
+    ServiceType,
+    from_request,
+    requester_note,
+    to_request,
+)
 
 #: How long a supplier lends an item when staff ship a loan without saying.
 LOAN_PERIOD = timedelta(days=28)
+#: The requester-note by which a supplier's staff know a CCC request (the CALIS guide: 请求
+#: 馆为CALIS馆际互借中心, 请求备注中注明"从CCC检索到的文献!", 即为CCC的馆际互借请求).
+CCC_NOTE = "从CCC检索到的文献!"
 
 
 class DeskRefused(IsoillError):
@@ -580,6 +589,7 @@ class Desk:
                 deliver_to_reader=network.mode == "central",
                 send_to=[SystemId.institution(s) for s in candidates],
                 already_tried=[SystemId.institution(t.symbol) for t in tried],
+                requester_note=_ccc_note(network, request.form),
             )
             key = str(TransactionKey.of(ill_request))
             iso = StoredLeg(
@@ -674,7 +684,7 @@ class Desk:
             requester=(requester.symbol or requester.name or "") if requester else "",
             form=from_request(request),
             arrived=at,
-            note=request.requester_note or "",
+            note=requester_note(request) or "",
         )
         return StoredLeg(network.name, key, "", sender_network, outcome.transaction, payload=supply)
 
@@ -992,6 +1002,13 @@ def _answered_supply(
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
     """A step's change with the legs and outbox items of what was done before it."""
     return Change(legs=(*change.legs, *legs), log=change.log, outbox=(*items, *change.outbox))
+
+
+def _ccc_note(network: Library, form: ReaderForm) -> str | None:
+    """:data:`CCC_NOTE` on a request the CALIS centre sends for a document found in CCC,
+    which the form knows by the CALIS OID of CCC's record (central mode: the centre is the
+    requester of the CCC's members' requests); else no note of the centre's own."""
+    return CCC_NOTE if network.mode == "central" and form.calis_oid else None
 
 
 def _reader(leg: StoredLeg) -> ReaderRequest:

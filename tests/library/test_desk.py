@@ -22,7 +22,7 @@ from isoill.gateway.config import Config, Network, Peer
 from isoill.gateway.mail import MAIL_NETWORK
 from isoill.gateway.relay import Relay, Sender
 from isoill.gateway.store import Change, OutboxItem, StoredLeg
-from isoill.library.desk import Desk, DeskRefused
+from isoill.library.desk import CCC_NOTE, Desk, DeskRefused
 from isoill.library.requests import ReaderRequest, RequestState, SupplyRequest, SupplyState
 from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
@@ -521,6 +521,27 @@ def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() ->
     request = world.request(1)
     assert request.rota.current is not None and request.rota.current.symbol == "CALIS:PKU"
     assert request.rota.tried == () and request.rota.candidates == ()
+
+
+def test_the_centre_notes_a_request_for_a_document_found_in_ccc() -> None:
+    holdings = "issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n"
+    centre, distributed = World("central", holdings), World("distributed", holdings)
+    found_in_ccc = replace(FORM, calis_oid="ccc0000123456", holding_library="CALIS:PKU")
+    centre.submit(1, found_in_ccc)
+    centre.submit(2)
+    distributed.submit(1, found_in_ccc)
+    distributed.commit(distributed.desk.send(distributed.leg(1), [], AT).change)
+    ccc, plain = centre.sent_to("pku")
+    (own,) = distributed.sent_to("pku")
+    assert isinstance(ccc, isoill.ILLRequest) and isinstance(plain, isoill.ILLRequest)
+    assert isinstance(own, isoill.ILLRequest)
+    assert ccc.requester_note is not None and ccc.requester_note.startswith(CCC_NOTE + " / ")
+    assert CCC_NOTE not in (plain.requester_note or "") + (own.requester_note or "")
+    # The supplier's staff see the note alone; the reader's contacts are on the form.
+    thu = distributed.config.networks[0]
+    supply = distributed.desk.new_request(ccc, "CALIS:THU/1/1-1", "calis", thu, AT).payload
+    assert isinstance(supply, SupplyRequest)
+    assert supply.note == CCC_NOTE and supply.form.phone == FORM.phone
 
 
 def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:
