@@ -123,10 +123,17 @@ class Desk:
     # --- a reader's request ----------------------------------------------------------------
 
     def submit(
-        self, library: str, reader: str, form: ReaderForm, number: int, at: datetime
+        self,
+        library: str,
+        reader: str,
+        form: ReaderForm,
+        number: int,
+        at: datetime,
+        member: str = "",
     ) -> DeskStep:
-        """A reader's new request. Central mode sends it on at once; distributed mode keeps
-        it for the library's staff (用户申请尚未处理)."""
+        """A reader's (of ``member``, a CALIS centre's member library) new request. Central
+        mode sends it on at once; distributed mode keeps it for the library's staff
+        (用户申请尚未处理)."""
         network = self._library(library)
         candidates = self._candidates(network, form, ())
         request = ReaderRequest(
@@ -135,6 +142,7 @@ class Desk:
             reader=reader,
             form=form,
             submitted=at,
+            member=member,
             rota=Rota(candidates=candidates),
             history=((at, "提交申请 / submitted"),),
         )
@@ -963,6 +971,7 @@ class Desk:
             outcome=outcome,
             reasons=reasons,
             total_cost=request.total_cost,
+            payee=_member_label(network, request.member),
             at=at,
         )
         purpose = f"{outcome}|{network.name}|{request.number}|{request.rota.attempts}"
@@ -1002,6 +1011,13 @@ def _answered_supply(
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
     """A step's change with the legs and outbox items of what was done before it."""
     return Change(legs=(*change.legs, *legs), log=change.log, outbox=(*items, *change.outbox))
+
+
+def _member_label(network: Library, symbol: str) -> str:
+    """The name of the member library ``symbol`` of a CALIS centre (empty: none, or not a
+    member): whom its readers pay, in central mode, rather than the centre."""
+    found = next((m for m in network.members if symbol and m.symbol == symbol), None)
+    return "" if found is None else found.label or found.symbol
 
 
 def _ccc_note(network: Library, form: ReaderForm) -> str | None:

@@ -112,7 +112,11 @@ class LibraryService:
 
     def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
         number = self.gateway.store.next_number("reader-requests")
-        step = self._desk(lambda: self.desk.submit(library, reader, form, number, self.now()))
+        account = self.account(library, reader)
+        member = "" if account is None else account.member
+        step = self._desk(
+            lambda: self.desk.submit(library, reader, form, number, self.now(), member)
+        )
         assert isinstance(step.value, ReaderRequest)
         return step.value
 

@@ -478,6 +478,31 @@ def test_a_copy_is_not_returned() -> None:
         world.desk.returned(world.leg(1), world.load, AT)
 
 
+def test_central_mode_tells_a_members_reader_to_pay_the_member_library() -> None:
+    world = World("central", "issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.commit(world.desk.submit("thu", "lisi", FORM, 1, AT, "CALIS:THU-MED").change)
+    assert world.request(1).member == "CALIS:THU-MED"
+    again = StoredLeg.from_row("thu", "request:1", "lisi", "", world.leg(1).body(), 1)
+    assert isinstance(again.payload, ReaderRequest) and again.payload.member == "CALIS:THU-MED"
+    (ask,) = world.sent_to("pku")
+    world.answer(
+        "pku",
+        isoill.Shipped(
+            transaction_id=ask.transaction_id,
+            requester_id=ask.requester_id,
+            responder_id=ask.responder_id,
+            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+            supply_details=isoill.SupplyDetails(
+                cost=isoill.Amount(monetary_value=Decimal(8), currency_code="CNY")
+            ),
+        ),
+    )
+    (shipped,) = world.mails()
+    text = shipped.get_payload(decode=True).decode()
+    assert "请按本馆规定将费用付给医学图书馆馆际互借处" in text
+    assert "付给清华大学图书馆" not in text
+
+
 def test_central_mode_sends_at_once_by_holdings_and_never_to_itself() -> None:
     world = World("central", "issn,isbn,title,library\n0264-1615,,,CALIS:THU;CALIS:FDU;CALIS:PKU\n")
     world.submit(7, replace(FORM, holding_library="CALIS:PKU"))

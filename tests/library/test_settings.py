@@ -1,7 +1,7 @@
 """A library network's settings as the configuration file gives them: the rush fee (加急费) of
 the library and of each member library, what a reader of each pays, and the form that tells
 them so when they choose 加急; the ILL staff address of each, where CALIS e-mail mode sends
-a member library's readers' requests."""
+a member library's readers' requests; the member library a request's reader pays."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from isoill.gateway.config import ConfigError
 from isoill.gateway.service import Gateway
 from isoill.gateway.web import site
 from isoill.library.accounts import AccountRole
+from isoill.library.service import LibraryService
 from isoill.library.settings import library_named, rush_fee
+from isoill.mapping.reader_form import read_form
 from tests.gateway.support import exchange
 from tests.gateway.wiring import config, gateway_on
 from tests.library.support import FORM
@@ -111,3 +113,11 @@ def test_email_mode_sends_a_member_librarys_requests_to_its_own_staff(centre: Ga
     # Not logged in, the member library chosen is the reader's.
     assert mail("CALIS:THU", "") == "mail:ill@thu.example"
     assert mail("centre", "") == "mail:ill@centre.example"
+
+
+def test_a_request_remembers_the_member_library_its_reader_pays(centre: Gateway) -> None:
+    reader_of(centre, "CALIS:THU")
+    form = read_form(FORM, today=centre.now().date())
+    submitted = LibraryService(centre).submit("centre", "reader-thu", form)
+    assert submitted.member == "CALIS:THU"
+    assert LibraryService(centre).library_request("centre", submitted.number).member == "CALIS:THU"
