@@ -458,21 +458,23 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
     assert "CheckedIn" in world.request(1).history[-1][1]
 
 
+def shipped_copy(ask: isoill.APDU, cost: isoill.Amount | None = None) -> isoill.Shipped:
+    """The supplier's Shipped of a copy for the request ``ask``, at ``cost``."""
+    return isoill.Shipped(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(cost=cost),
+    )
+
+
 def test_a_copy_is_not_returned() -> None:
     world = World()
     world.submit()
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
     (ask,) = world.sent_to("pku")
-    world.answer(
-        "pku",
-        isoill.Shipped(
-            transaction_id=ask.transaction_id,
-            requester_id=ask.requester_id,
-            responder_id=ask.responder_id,
-            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-            supply_details=isoill.SupplyDetails(),
-        ),
-    )
+    world.answer("pku", shipped_copy(ask))
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
     with pytest.raises(DeskRefused, match="copy"):
         world.desk.returned(world.leg(1), world.load, AT)
@@ -486,16 +488,7 @@ def test_central_mode_tells_a_members_reader_to_pay_the_member_library() -> None
     assert isinstance(again.payload, ReaderRequest) and again.payload.member == "CALIS:THU-MED"
     (ask,) = world.sent_to("pku")
     world.answer(
-        "pku",
-        isoill.Shipped(
-            transaction_id=ask.transaction_id,
-            requester_id=ask.requester_id,
-            responder_id=ask.responder_id,
-            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-            supply_details=isoill.SupplyDetails(
-                cost=isoill.Amount(monetary_value=Decimal(8), currency_code="CNY")
-            ),
-        ),
+        "pku", shipped_copy(ask, isoill.Amount(monetary_value=Decimal(8), currency_code="CNY"))
     )
     (shipped,) = world.mails()
     text = shipped.get_payload(decode=True).decode()
