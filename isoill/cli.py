@@ -42,7 +42,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -51,6 +51,7 @@ from isoill.apdu.codec import get_codec
 from isoill.apdu.errors import DecodeError, EncodeError
 
 if TYPE_CHECKING:
+    from isoill.mapping.messages import Lang
     from isoill.mapping.record import Record
 
 
@@ -223,6 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_nacsis_order(args: argparse.Namespace) -> int:
     from isoill.mapping.directory import Directory, DirectoryError
+    from isoill.mapping.messages import in_lang, say
     from isoill.mapping.record import Record, RecordError, normalised
     from isoill.mapping.to_iso import order_request
 
@@ -236,42 +238,54 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
         try:
             directory = Directory.load(args.directory)
         except DirectoryError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.directory}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.directory)
             return 1
     try:
-        record, notes = normalised(_with_id(Record.from_json(document), args.id))
+        record, notes = normalised(_with_id(Record.from_json(document), args.id, args.lang))
         for note in notes:
-            print(f"isoill: note: {note}", file=sys.stderr)
+            print(
+                f"isoill: {in_lang(say('note'), args.lang)}: {in_lang(note, args.lang)}",
+                file=sys.stderr,
+            )
         request = order_request(record, directory=directory)
     except RecordError as err:
         # Every reason, so that staff fix the record in one pass.
-        for problem in err.reasons:
-            print(f"isoill: {problem}", file=sys.stderr)
+        _print_reasons(err.reasons, args.lang)
         return 2
     _write_apdu(request, ber=args.ber)
     return 0
 
 
-def _with_id(record: Record, given: str | None) -> Record:
+def _with_id(record: Record, given: str | None, lang: Lang) -> Record:
     """The record with its ID: its own, else ``--id``, else a new one in NACSIS's style; which
     one is said on stderr, since the ISO transaction id follows from it (N-11)."""
+    from isoill.mapping.messages import in_lang, say
     from isoill.mapping.record import RecordError, is_single_byte, new_id
 
     own = (record.ID or "").strip() or None
     wanted = None if given is None else given.strip()
     if wanted is not None and (not wanted or not all(map(is_single_byte, wanted))):
-        raise RecordError([f"--id {given!r}: an ID is single-byte text (it travels to OCLC)"])
+        raise RecordError([say("id-not-single-byte", given=repr(given))])
     if own is not None:
         if wanted is not None and wanted != own:
-            raise RecordError([f"ID: the record has ID {own}, --id says {wanted}; drop one"])
+            raise RecordError([say("id-conflict", own=own, wanted=wanted)])
         return record
     if wanted is not None:
-        print(f"isoill: ID {wanted} (from --id)", file=sys.stderr)
+        print(f"isoill: {in_lang(say('id-given', id=wanted), lang)}", file=sys.stderr)
         return record.replace(ID=wanted)
     assigned = new_id()
-    print(f"isoill: ID {assigned} (assigned: the record had none)", file=sys.stderr)
+    print(f"isoill: {in_lang(say('id-assigned', id=assigned), lang)}", file=sys.stderr)
     return record.replace(ID=assigned)
+
+
+def _print_reasons(reasons: Iterable[str], lang: Lang, where: str | None = None) -> None:
+    """Every reason a NACSIS command refused with (about the file ``where``), on stderr, in
+    the staff's language."""
+    from isoill.mapping.messages import in_lang
+
+    about = "" if where is None else f"{where}: "
+    for reason in reasons:
+        print(f"isoill: {about}{in_lang(reason, lang)}", file=sys.stderr)
 
 
 def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
@@ -289,20 +303,19 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
         # No state typed: the record is where the lender's Shipped puts it (発送, with the
         # supply fields and the APDU=Shipped OCLC line NACSIS would write).
         record = apply_incoming(record, shipped, at=date.today())
-        notes.append(f"STAT {record.STAT}: from the Shipped message (the record gives none)")
+        notes.append(say("note-stat-from-shipped", stat=record.STAT))
     policy = None
     if args.policy is not None:
         try:
             policies = load_policies(args.policy)
         except PolicyError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.policy)
             return 1
         symbols = [record.HMLISO, shipped.responder_id.symbol if shipped.responder_id else None]
         policy = next((p for s in symbols if (p := policies.lookup(s)) is not None), None)
         if policy is None:
-            wanted = " or ".join(s for s in symbols if s) or "the lender (no HMLISO)"
-            print(f"policy: {args.policy} has no entry for {wanted}")
+            wanted = " or ".join(s for s in symbols if s) or say("lender-no-hmliso")
+            print(in_lang(say("no-policy-entry", file=args.policy, wanted=wanted), args.lang))
     verdict = check_receive(record, shipped, policy, policy_required=args.policy is not None)
     lang = args.lang
     print(in_lang(say("ok" if verdict.ok else "not-ok", command="RECEIVE"), lang))
@@ -321,14 +334,14 @@ def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
     """The record JSON and the optional ``--shipped`` APDU, or None when either cannot be read
     (the reason on stderr)."""
     from isoill.apdu.apdus import Shipped
+    from isoill.mapping.messages import say
     from isoill.mapping.record import Record, RecordError
 
     try:
         record = Record.from_json(json.loads(_read(args.record)))
     except ValueError as err:
         problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
-        for problem in problems:
-            print(f"isoill: {args.record}: {problem}", file=sys.stderr)
+        _print_reasons(problems, args.lang, args.record)
         return None
     shipped = None
     if getattr(args, "shipped", None) is not None:
@@ -339,13 +352,14 @@ def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
             return None
         if not isinstance(shipped, Shipped):
             name = type(shipped).__name__
-            print(f"isoill: {args.shipped}: a Shipped APDU, not {name}", file=sys.stderr)
+            _print_reasons([say("not-shipped", name=name)], args.lang, args.shipped)
             return None
     return record, shipped
 
 
 def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
     from isoill.mapping.cmmnt import read
+    from isoill.mapping.messages import say
     from isoill.mapping.receive_guard import dummy_record
     from isoill.mapping.record import RecordError
 
@@ -356,15 +370,14 @@ def cmd_nacsis_dummy(args: argparse.Namespace) -> int:
     if args.max_cost is not None:
         max_cost = read(f"MAX-COST={args.max_cost}").comment.max_cost
         if max_cost is None:
-            print(f"isoill: --max-cost {args.max_cost!r}: like USD50.00", file=sys.stderr)
+            _print_reasons([say("max-cost-like", given=repr(args.max_cost))], args.lang)
             return 2
     try:
         dummy, original = dummy_record(
             read_in[0], args.oclc_number, args.lender_staff, max_cost=max_cost
         )
     except RecordError as err:
-        for problem in err.reasons:
-            print(f"isoill: {problem}", file=sys.stderr)
+        _print_reasons(err.reasons, args.lang)
         return 2
     document = {"dummy": dummy.to_json(), "original": original.to_json()}
     print(json.dumps(document, ensure_ascii=False, indent=1))
@@ -386,17 +399,16 @@ def cmd_nacsis_letter(args: argparse.Namespace) -> int:
         try:
             policy = load_policies(args.policy).lookup(record.HMLISO)
         except PolicyError as err:
-            for problem in err.reasons:
-                print(f"isoill: {args.policy}: {problem}", file=sys.stderr)
+            _print_reasons(err.reasons, args.lang, args.policy)
             return 1
     try:
         action = letter_for(args.case, record, shipped, policy, problem=args.problem or "")
     except RecordError as err:
-        for problem in err.reasons:
-            print(f"isoill: {problem}", file=sys.stderr)
+        _print_reasons(err.reasons, args.lang)
         return 2
     what = in_lang(say("action"), args.lang)
-    print(f"case: {action.case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
+    case = in_lang(action.case, args.lang)
+    print(f"case: {case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
     print(action.letter, end="")
     return 0
 
@@ -555,6 +567,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lang_option(command: argparse.ArgumentParser, what: str) -> None:
+    """``--lang``: NACSIS-ILL staff read Japanese; scripts and the tests read English."""
+    command.add_argument("--lang", choices=("en", "ja"), default="en", help=what)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from isoill.gateway.client import DEFAULT_TIMEOUT as DEFAULT_SEND_TIMEOUT
     from isoill.mapping.receive_guard import LETTER_CASES
@@ -603,6 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument(
         "--id", help="the record's ID when it has none (default: a new one, LA + 8 digits)"
     )
+    _lang_option(order, "reasons and notes in (en)")
     order.set_defaults(func=cmd_nacsis_order)
     check = nacsis_commands.add_parser(
         "check-receive",
@@ -613,9 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy", help="CSV of lending policies (see isoill.mapping.policy)")
     check.add_argument("--letter", action="store_true", help="also print the letter to the lender")
     check.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
-    check.add_argument(
-        "--lang", choices=("en", "ja"), default="en", help="reasons and actions in (en)"
-    )
+    _lang_option(check, "reasons and actions in (en)")
     check.set_defaults(func=cmd_nacsis_check_receive)
     dummy = nacsis_commands.add_parser(
         "dummy",
@@ -627,6 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lender-staff", default="ILL staff", help="the lender's staff the e-mails were with"
     )
     dummy.add_argument("--max-cost", help="variant A (N-23): a higher MAX-COST, like USD50.00")
+    _lang_option(dummy, "reasons in (en)")
     dummy.set_defaults(func=cmd_nacsis_dummy)
     letter = nacsis_commands.add_parser(
         "letter", help="the letter to the lender for one of the guide's cases"
@@ -637,9 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     letter.add_argument("--policy", help="CSV of lending policies: the lender's e-mail, charge")
     letter.add_argument("--problem", help="wrong-or-defective: what is wrong with the copy")
     letter.add_argument("--charset", default="utf-8", help="GeneralString charset (utf-8)")
-    letter.add_argument(
-        "--lang", choices=("en", "ja"), default="en", help="the guidance in (the letter: en)"
-    )
+    _lang_option(letter, "the guidance in (the letter: en)")
     letter.set_defaults(func=cmd_nacsis_letter)
     iso18626 = sub.add_parser("iso18626", help="ISO 18626 XML messages")
     iso18626_commands = iso18626.add_subparsers(dest="iso18626_command", required=True)

@@ -48,6 +48,7 @@ from isoill.machine.registry import is_new_request
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping.commands import CommandRefused, Leg, json_options
 from isoill.mapping.edit import edit
+from isoill.mapping.messages import joined, say
 from isoill.mapping.policy import Policy, PolicyError
 from isoill.mapping.receive_guard import Action, dummy_record, letter_for
 from isoill.mapping.record import Command, Record, RecordError
@@ -369,7 +370,7 @@ class Relay:
     def records_network(self) -> Network:
         found = [n for n in self.config.networks if kind_of(n).holds_records]
         if not found:
-            raise ValueError("this gateway has no records network")
+            raise ValueError(say("no-records-network"))
         return next((n for n in found if n.default), found[0])
 
     def post_record(
@@ -378,9 +379,9 @@ class Relay:
         """A library's new request record: checked against the GIF rules at once (the
         ILL-Request it will send must be possible), stored, not yet ordered."""
         if not record.ID:
-            raise RecordError(["ID: a record needs its ID (NACSIS assigns it)"])
+            raise RecordError([say("record-no-id")])
         if find(record.ID) is not None:
-            raise RecordError([f"ID: record {record.ID} exists already"])
+            raise RecordError([say("record-exists", id=record.ID)])
         request = order_request(record, at=at)
         network = self.records_network()
         _, partner = self._route(request, network.name, at)
@@ -434,7 +435,7 @@ class Relay:
                     else (None, None)
                 )
                 if target is None:
-                    raise CommandRefused(command, [f"no ISO leg for {stored.key}"])
+                    raise CommandRefused(command, [say("no-iso-leg", key=stored.key)])
                 partner = StoredLeg(
                     stored.partner,
                     stored.key,
@@ -444,7 +445,8 @@ class Relay:
                 )
             moved, queued, refusal = self.forward(apdu, partner, at)
             if refusal is not None:
-                raise CommandRefused(command, [refusal.note or "refused by the ISO leg"])
+                note = refusal.note or "refused by the ISO leg"
+                raise CommandRefused(command, [say("iso-refused", note=note)])
             legs.append(moved)
             items.extend(queued)
             log.append(log_entry("in", RECORDS_PEER, stored.network, apdu, encode(apdu)))
@@ -508,10 +510,9 @@ class Relay:
         try:
             table = policy_file.current()
         except (PolicyError, OSError) as err:
-            why = "; ".join(err.reasons) if isinstance(err, PolicyError) else err.strerror
-            raise CommandRefused(
-                command, [f"the lending policies ({policy_file.path.name}) cannot be read: {why}"]
-            ) from None
+            why = joined(err.reasons, "; ", "。") if isinstance(err, PolicyError) else err.strerror
+            unreadable = say("policies-unreadable", file=policy_file.path.name, why=why)
+            raise CommandRefused(command, [unreadable]) from None
         shipped = txn.apdus(Shipped)
         responder = shipped[-1].responder_id if shipped else None
         symbols = (record.HMLISO, None if responder is None else responder.symbol)

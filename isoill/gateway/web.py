@@ -59,7 +59,7 @@ from isoill.gateway.store import Conflict, Stats, Store, StoredLeg
 from isoill.machine.events import SERVICE_NAMES
 from isoill.machine.transaction import Transaction
 from isoill.mapping.commands import CommandRefused
-from isoill.mapping.messages import Lang, in_lang, pick
+from isoill.mapping.messages import Lang, in_lang, pick, reason_of, say
 from isoill.mapping.receive_guard import Action
 from isoill.mapping.record import Command, Record, RecordError
 
@@ -323,7 +323,7 @@ class Records(Leaf[Backend]):
     def _get(self, request: Request, record_id: str) -> bytes:
         leg = self.backend.store.find_record(record_id) if record_id else None
         if leg is None:
-            return error(request, 404, f"no record {record_id}")
+            return refuse(request, 404, say("no-record", id=record_id))
         return json_answer(request, 200, legjson_answer(leg))
 
     def _post_record(self, request: Request) -> bytes:
@@ -341,8 +341,7 @@ class Records(Leaf[Backend]):
         return _carry_out(request, post, ok=201)
 
     def _command(self, request: Request, record_id: str) -> bytes:
-        usage = 'give {"command": "ORDER", "options": {...}}'
-        body, refusal = _json_object(request, "command", {"options"}, usage)
+        body, refusal = _json_object(request, "command", {"options"}, say("usage-command"))
         if refusal is not None:
             return refusal
         assert body is not None
@@ -350,12 +349,13 @@ class Records(Leaf[Backend]):
             command = Command(body["command"].strip().upper())
         except ValueError:
             known = ", ".join(c.value for c in Command)
-            return error(request, 400, f"unknown command {body['command']!r}; one of {known}")
+            unknown = say("unknown-command", command=repr(body["command"]), known=known)
+            return refuse(request, 400, unknown)
         options = body.get("options")
         if options is None:
             options = {}
         if not isinstance(options, dict):
-            return error(request, 400, "options must be an object")
+            return refuse(request, 400, say("options-object"))
 
         def run() -> StoredLeg:
             return self.backend.record_command(record_id, command, options, _who(request))
@@ -373,18 +373,18 @@ class Records(Leaf[Backend]):
         return _carry_out(request, run, ok=200, record_id=record_id)
 
     def _dummy(self, request: Request, record_id: str) -> bytes:
-        usage = 'give {"oclc_number": "12345678", "lender_staff": "..."}'
+        usage = say("usage-dummy")
         body, refusal = _json_object(request, "oclc_number", {"lender_staff"}, usage)
         if refusal is not None:
             return refusal
         assert body is not None
         staff = body.get("lender_staff", "ILL staff")
         if not isinstance(staff, str):
-            return error(request, 400, usage)
+            return refuse(request, 400, usage)
         try:
             dummy = self.backend.record_dummy(record_id, body["oclc_number"], staff)
         except KeyError:
-            return error(request, 404, f"no record {record_id}")
+            return refuse(request, 404, say("no-record", id=record_id))
         except RecordError as err:
             return error(request, 400, "no dummy record", _in_lang(request, err.reasons))
         return json_answer(request, 200, {"dummy": dummy.to_json()})
@@ -394,11 +394,11 @@ class Records(Leaf[Backend]):
         try:
             action = self.backend.record_letter(record_id, case, problem)
         except KeyError:
-            return error(request, 404, f"no record {record_id}")
+            return refuse(request, 404, say("no-record", id=record_id))
         except (RecordError, CommandRefused) as err:
             return error(request, 400, "no letter", _in_lang(request, err.reasons))
         answer = {
-            "case": action.case,
+            "case": in_lang(action.case, _lang(request)),
             "what_to_do": in_lang(action.record, _lang(request)),
             "contact": list(action.contact),
             "letter": action.letter,
@@ -415,11 +415,11 @@ def _json_object(
     if refusal is not None:
         return None, refusal
     if not isinstance(body, dict) or not isinstance(body.get(needs), str):
-        return None, error(request, 400, usage)
+        return None, refuse(request, 400, usage)
     unknown = sorted(set(body) - may - {needs})
     if unknown:
         # A misspelt "option" silently ignored would run the command without it.
-        return None, error(request, 400, f"unknown keys {', '.join(unknown)}; {usage}")
+        return None, refuse(request, 400, say("unknown-keys", keys=", ".join(unknown), usage=usage))
     return body, None
 
 
@@ -428,6 +428,12 @@ def _lang(request: Request) -> Lang:
     English."""
     header = request.getHeader(b"accept-language")
     return pick(None if header is None else header.decode("latin-1"), default="ja")
+
+
+def refuse(request: Request, status: int, reason: str) -> bytes:
+    """An error of the records API: ``error`` in English (for tools and logs), ``reasons`` in
+    the language the staff asked for."""
+    return error(request, status, str(reason), _in_lang(request, [reason]))
 
 
 def _in_lang(request: Request, reasons: Iterable[str]) -> list[str]:
@@ -450,7 +456,7 @@ def _carry_out(
     except KeyError:
         if record_id is None:
             raise
-        return error(request, 404, f"no record {record_id}")
+        return refuse(request, 404, say("no-record", id=record_id))
     except CommandRefused as refused:
         return error(request, 409, "refused", _in_lang(request, refused.reasons))
     except RecordError as err:
@@ -458,9 +464,9 @@ def _carry_out(
     except Conflict:
         # Another gateway process kept changing the same legs: worth trying again shortly.
         request.setHeader(b"retry-after", b"1")
-        return error(request, 503, "the transaction is busy; try again")
+        return refuse(request, 503, say("busy"))
     except ValueError as err:
-        return error(request, 400, str(err))
+        return refuse(request, 400, reason_of(err))
     return json_answer(request, ok, legjson_answer(leg))
 
 

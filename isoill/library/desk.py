@@ -165,7 +165,7 @@ class Desk:
         if request.state is not RequestState.UNPROCESSED:
             raise DeskRefused([f"request {request.number} has been sent already"])
         network = self._library(request.library)
-        self._check_named(network, suppliers)
+        self._check_named(network, request.form, suppliers)
         candidates = self._candidates(network, request.form, suppliers)
         if not candidates:
             raise DeskRefused(
@@ -204,11 +204,12 @@ class Desk:
             **common_fields(iso.transaction, at), requester_note=f"cancelled by {by[1]}"
         )
         iso, items = self._send(iso, cancel, at)
+        wait = timedelta(seconds=self._library(request.library).cancel_deadline)
         request = request.noted(
             at,
             f"{by[0]}请求取消, 已通知 {current.symbol} / {by[1]} asked {current.symbol} to cancel",
             state=RequestState.CANCEL_PENDING,
-            rota=_waiting(request.rota, None),
+            rota=_waiting(request.rota, at + wait),
         )
         return self._moved(leg, request, iso, items)
 
@@ -272,11 +273,12 @@ class Desk:
         state = RequestState.SENT
         if iso.transaction.state is State.CONDITIONAL:
             state = RequestState.CONDITIONAL
-        deadline = at + timedelta(seconds=self._library(request.library).deadline)
-        current = request.rota.current
-        rota = request.rota
-        if current is not None and state is RequestState.SENT:
-            rota = replace(rota, current=replace(current, deadline=deadline))
+        # Back to waiting for the supplier (its whole deadline again), or, at its
+        # conditions, for the reader (no deadline): the Cancel's deadline is over.
+        deadline = None
+        if state is RequestState.SENT:
+            deadline = at + timedelta(seconds=self._library(request.library).deadline)
+        rota = request.rota if request.rota.current is None else _waiting(request.rota, deadline)
         noted = request.noted(
             at, f"{who} 拒绝取消 / {who} refused to cancel", state=state, rota=rota
         )
@@ -373,6 +375,10 @@ class Desk:
             step = self._expire(leg, request, at)
             return _joined(step.change, legs, items)
         current = request.rota.current
+        if request.state is RequestState.CANCEL_PENDING and current is not None:
+            if current.deadline is None or current.deadline > at:
+                return Change()
+            return self._cancel_unanswered(leg, request, current, at).change
         if request.state is not RequestState.SENT or current is None:
             return Change(legs=(self._with(leg, request),))
         if current.deadline is not None and current.deadline > at:
@@ -380,10 +386,45 @@ class Desk:
         legs, items = self._cancel_current(
             request, load, at, "no answer by the deadline: the request goes to the next library"
         )
-        days = self._library(request.library).deadline / 86400
-        why = f"{days:g} 天内未答复 (no answer within {days:g} days)"
+        zh, en = _span(self._library(request.library).deadline)
+        why = f"{zh}内未答复 (no answer within {en})"
         step = self._next(leg, request, current.symbol, why, at)
         return _joined(step.change, legs, items)
+
+    def _cancel_unanswered(
+        self, leg: StoredLeg, request: ReaderRequest, current: Attempt, at: datetime
+    ) -> DeskStep:
+        """The supplier has not answered the Cancel by the library's cancel deadline. The
+        request cannot end on a silence (the supplier may still ship, or refuse), so it
+        waits on for the Cancel-Reply, without a deadline now, and those who can act are
+        told once: the reader, and the library's ILL staff, who take it up with the
+        supplier."""
+        network = self._library(request.library)
+        who, within = current.symbol, _span(network.cancel_deadline)
+        request = request.noted(
+            at,
+            f"{who} {within[0]}内未答复取消, 已通知读者和馆员"
+            f" / {who} did not answer the cancel within {within[1]}: reader and staff told",
+            rota=_waiting(request.rota, None),
+        )
+        why = f"{who}: {within[0]}内未答复取消 (no answer to the cancel within {within[1]})"
+        items = [self._notice(network, request, "cancel-unanswered", [why], at)]
+        if network.staff_email:
+            message = calis_mail.cancel_unanswered_notice(
+                request.form,
+                number=request.number,
+                supplier=who,
+                within=within,
+                library=network.label or network.symbol,
+                sender=self.config.mail.address,
+                recipient=network.staff_email,
+                at=at,
+            )
+            purpose = (
+                f"cancel-unanswered|staff|{network.name}|{request.number}|{len(request.history)}"
+            )
+            items.append(mail_item(network.staff_email, message, purpose))
+        return DeskStep(Change(legs=(self._with(leg, request),), outbox=tuple(items)), request)
 
     def _cancel_current(
         self, request: ReaderRequest, load: Loader, at: datetime, why: str
@@ -635,11 +676,22 @@ class Desk:
         notice = self._notice(network, request, "not-supplied", reasons, at)
         return DeskStep(Change(legs=(self._with(leg, request),), outbox=(notice,)), request)
 
-    def _check_named(self, network: Library, named: Sequence[str]) -> None:
-        """Suppliers staff typed must be libraries the gateway reaches, and not this library
-        itself: a mistyped symbol is the form's problem, before anything is sent, not a
-        supplier's no that ends the request."""
+    def _check_named(self, network: Library, form: ReaderForm, named: Sequence[str]) -> None:
+        """Suppliers staff typed must be libraries the gateway reaches, not this library
+        itself, and holders of the title: a mistyped symbol is the form's problem, before
+        anything is sent, not a supplier's no that ends the request.
+
+        *Holders* are what the library's holdings table (馆藏址, the CALIS centre's routing
+        table) lists for the form's ISSN, ISBN or title, and the holding library the reader
+        named (收藏馆名称). When the table lists holders, a typed supplier that is none of
+        them is refused, naming them, so that staff pick one. When it lists none (or the
+        library has no table), staff's choice stands: the guide leaves where a request goes
+        to them (馆际互借申请最终发给哪个馆, 由馆际互借员自行决定), and a table that does not
+        know a title cannot say who lacks it."""
         own = {network.symbol.upper(), *(m.symbol.upper() for m in network.members)}
+        table = self.holdings.get(network.name)
+        listed = table.lookup(form) if table is not None else ()
+        holders = {s.upper() for s in (*listed, form.holding_library.strip()) if s}
         problems = []
         for symbol in (s.strip() for s in named if s.strip()):
             if symbol.upper() in own:
@@ -648,6 +700,13 @@ class Desk:
                 problems.append(
                     f"suppliers: {symbol} 不是已配置的文献提供馆, 请检查代码"
                     " (not a library this gateway reaches: check the symbol)"
+                )
+            elif listed and symbol.upper() not in holders:
+                shown = ", ".join(listed)
+                problems.append(
+                    f"suppliers: 馆藏表中 {symbol} 未收藏此文献, 收藏馆: {shown}"
+                    f" (the holdings table does not list {symbol} for this title;"
+                    f" it lists {shown})"
                 )
         if problems:
             raise DeskRefused(problems)
@@ -986,6 +1045,15 @@ class Desk:
     ) -> DeskStep:
         """The step of a request after the desk sent an APDU on its attempt's leg ``iso``."""
         return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A configured wait in words, Chinese and English, in the largest unit it has whole
+    (3 天, 2 小时): a deadline of seconds, as tests set, must not read 1.2e-05 天."""
+    for size, zh, en in ((86400, "天", "days"), (3600, "小时", "hours"), (60, "分钟", "minutes")):
+        if seconds >= size:
+            return f"{seconds / size:g} {zh}", f"{seconds / size:g} {en}"
+    return f"{seconds:g} 秒", f"{seconds:g} seconds"
 
 
 def _waiting(rota: Rota, deadline: datetime | None) -> Rota:

@@ -206,10 +206,11 @@ class ReaderRequest:
 
     @property
     def due(self) -> datetime | None:
-        """When the gateway must act on it unasked: the supplier's deadline or the expiry,
-        whichever is first."""
+        """When the gateway must act on it unasked: the supplier's deadline (to answer the
+        request, or a Cancel) or the expiry, whichever is first."""
         deadline = None
-        if self.state is RequestState.SENT and self.rota.current is not None:
+        asked = (RequestState.SENT, RequestState.CANCEL_PENDING)
+        if self.state in asked and self.rota.current is not None:
             deadline = self.rota.current.deadline
         times = [t for t in (deadline, self.expires) if t is not None]
         return min(times) if times else None

@@ -140,11 +140,18 @@ class LibraryService:
             raise KeyError(number)  # another reader's: as if it did not exist
         return request
 
+    def _owner(self, library: str, reader: str, number: int) -> str:
+        """Whom ``reader`` acts as on request ``number``: its own reader, which is ``reader``
+        or an old account linked into theirs (关联原有帐户: both are one, so the old
+        account's requests are theirs to cancel or answer). KeyError: not theirs."""
+        return self.reader_request(library, reader, number).reader
+
     def cancel(self, library: str, reader: str | None, number: int) -> ReaderRequest:
         """The reader (or staff: ``reader`` None) cancel request ``number``."""
+        owner = None if reader is None else self._owner(library, reader, number)
         step = self._desk(
             lambda: self.desk.cancel(
-                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+                self._reader_leg(number, library), owner, self.gateway.store.load, self.now()
             )
         )
         assert isinstance(step.value, ReaderRequest)
@@ -153,10 +160,11 @@ class LibraryService:
     def answer_conditions(
         self, library: str, reader: str, number: int, accept: bool
     ) -> ReaderRequest:
+        owner = self._owner(library, reader, number)
         step = self._desk(
             lambda: self.desk.conditions(
                 self._reader_leg(number, library),
-                reader,
+                owner,
                 accept,
                 self.gateway.store.load,
                 self.now(),
@@ -273,9 +281,10 @@ class LibraryService:
         return step.value
 
     def renew(self, library: str, reader: str, number: int) -> ReaderRequest:
+        owner = self._owner(library, reader, number)
         step = self._desk(
             lambda: self.desk.renew(
-                self._reader_leg(number, library), reader, self.gateway.store.load, self.now()
+                self._reader_leg(number, library), owner, self.gateway.store.load, self.now()
             )
         )
         assert isinstance(step.value, ReaderRequest)

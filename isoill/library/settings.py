@@ -12,6 +12,8 @@ A library (or a CALIS centre) whose readers and staff use the gateway's web page
     staff_email = "ill@lib.example"
     holdings = "holdings.csv"   # issn,isbn,title,library: the suppliers to ask
     deadline = 604800.0         # seconds a supplier has to answer before the rota moves on
+    cancel_deadline = 259200.0  # seconds a supplier has to answer a Cancel before staff and
+                                # the reader are told it has not
     rush_fee = 10               # yuan a reader pays for an urgent (加急) request
     members = [{symbol = "CALIS:M1", label = "...", staff_email = "...", rush_fee = 15}]
     url = "https://ill.lib.example"  # where readers reach the pages: mailed links start so
@@ -69,6 +71,10 @@ class Library:
     holdings: str = ""
     #: Seconds a supplier has to answer before the rota moves on (default: 7 days).
     deadline: float = 7 * 86400.0
+    #: Seconds a supplier has to answer a Cancel (Cancel-Reply) before staff and the reader
+    #: are told it has not (default: 3 days): the request cannot end on a silence, since the
+    #: supplier may still ship, so people must follow it up.
+    cancel_deadline: float = 3 * 86400.0
     #: What a reader pays for an urgent request (加急), in yuan: the Tsinghua form's "需自付
     #: 费用10元/篇". None: the form names no amount.
     rush_fee: Decimal | None = None
@@ -100,8 +106,9 @@ def read_library(
         problems.append(f"{where}: mode must be one of {', '.join(MODES)}")
     if library.accounts not in ACCOUNT_KINDS:
         problems.append(f"{where}: accounts must be one of {', '.join(ACCOUNT_KINDS)}")
-    if library.deadline <= 0:
-        problems.append(f"{where}: deadline must be a positive number of seconds")
+    for name in ("deadline", "cancel_deadline"):
+        if getattr(library, name) <= 0:
+            problems.append(f"{where}: {name} must be a positive number of seconds")
     if library.holdings and here is not None:
         # A holdings table named in the file is found beside the file, wherever the gateway
         # is started from.

@@ -1,6 +1,6 @@
 """The e-mails of a CALIS reader gateway, in Chinese first and then English.
 
-Three kinds, all plain text in UTF-8 so that any mail reader shows them:
+Four kinds, all plain text in UTF-8 so that any mail reader shows them:
 
 * :func:`request_mail`: CALIS's e-mail mode (Email模式, ill-systems.md §3.2). The library runs
   no ILL system; the reader's request goes to its ILL staff as a mail they key in by hand, so
@@ -9,6 +9,8 @@ Three kinds, all plain text in UTF-8 so that any mail reader shows them:
 * :func:`reader_notice`: what became of a request (shipped, not supplied, cancelled), with
   every reason given (when a rota runs out, each supplier's) and the total fee in yuan. CALIS
   suppliers e-mail the reader themselves when they cannot supply; the gateway does the same.
+* :func:`cancel_unanswered_notice`: tells a library's ILL staff that a supplier has not
+  answered a reader's Cancel in time, for them to take it up.
 * :func:`account_notice`: a registering reader's account is waiting for staff, or confirmed
   (the registration steps of the CCC guide).
 
@@ -44,13 +46,20 @@ from isoill.mapping.reader_form import (
     is_email,
 )
 
-__all__ = ["OUTCOMES", "account_notice", "reader_notice", "request_mail"]
+__all__ = [
+    "OUTCOMES",
+    "account_notice",
+    "cancel_unanswered_notice",
+    "reader_notice",
+    "request_mail",
+]
 
 #: What :func:`reader_notice` can report: (subject in Chinese, in English).
 OUTCOMES: dict[str, tuple[str, str]] = {
     "shipped": ("已运送", "shipped"),
     "not-supplied": ("无法满足", "could not be supplied"),
     "cancelled": ("已取消", "cancelled"),
+    "cancel-unanswered": ("取消未获提供馆答复", "cancel not answered by the supplier"),
     "expired": ("已过有效时间, 自动结束", "ended: not handled by its valid-until date"),
     "conditional": ("等待您确认费用", "awaits your answer on the fee"),
     "recall": ("被召回, 请尽快归还", "recalled: please return it soon"),
@@ -91,7 +100,7 @@ RULE = "-" * 60
 _INDENT = "    "
 
 
-# --- the three mails ---------------------------------------------------------------------------
+# --- the mails ---------------------------------------------------------------------------------
 
 
 def request_mail(
@@ -179,6 +188,8 @@ def reader_notice(
             "shipped": f"您的馆际互借申请{zh_numbered}的文献已运送。",
             "not-supplied": f"很遗憾。您的馆际互借申请{zh_numbered}无法满足。",
             "cancelled": f"您的馆际互借申请{zh_numbered}已取消。",
+            "cancel-unanswered": f"您的馆际互借申请{zh_numbered}已请求取消, 但文献提供馆在期限内"
+            "未答复。本馆馆际互借员将与其联系; 在其答复之前, 文献仍可能被运送。",
             "expired": f"您的馆际互借申请{zh_numbered}超过有效时间仍未能满足, 申请已自动结束。",
             "conditional": f"文献提供馆对您的馆际互借申请{zh_numbered}提出了条件 (如费用超过"
             "您的费用限制)。请登录读者网关, 在该申请的页面上接受或拒绝。",
@@ -197,6 +208,9 @@ def reader_notice(
             "not-supplied": f"We are sorry: your interlibrary loan request{numbered} could not "
             "be supplied.",
             "cancelled": f"Your interlibrary loan request{numbered} has been cancelled.",
+            "cancel-unanswered": f"The supplier was asked to cancel your interlibrary loan"
+            f" request{numbered}, but has not answered in time. The library's ILL staff will"
+            " take it up with the supplier; until it answers, the document may still be shipped.",
             "expired": f"Your interlibrary loan request{numbered} was not filled by the date"
             " you gave as its limit, and has ended.",
             "conditional": f"The supplier of your interlibrary loan request{numbered} asks you"
@@ -229,6 +243,39 @@ def reader_notice(
             en.append(f"Please pay the interlibrary loan office of {payee}{quote_en}.")
     body = [*zh, "", library, "", RULE, *en, "", library]
     subject = f"馆际互借申请{zh_numbered}{zh_what} / Interlibrary loan request{numbered} {en_what}"
+    return notice(subject, library, sender, recipient, at, body)
+
+
+def cancel_unanswered_notice(
+    form: ReaderForm,
+    *,
+    number: int,
+    supplier: str,
+    within: tuple[str, str],
+    library: str,
+    sender: str,
+    recipient: str,
+    at: datetime,
+) -> EmailMessage:
+    """Tells the library's ILL staff at ``recipient`` that ``supplier`` has not answered the
+    Cancel of request ``number`` within the time ``within`` says (Chinese, English): only
+    they can take it up with the supplier, and the reader, told too, waits for them."""
+    library, supplier = one_line(library), one_line(supplier)
+    document = _document(form)
+    reader = f"{one_line(form.name)} <{one_line(form.email)}>"
+    body = [
+        f"读者申请 {number} 已向 {supplier} 请求取消, {within[0]}内未获答复。"
+        "请与该馆联系: 在其答复之前, 文献仍可能被运送。",
+        f"文献: {document}",
+        f"读者: {reader}",
+        "",
+        RULE,
+        f"{supplier} has not answered the cancel of request {number} within {within[1]}."
+        " Please take it up with the supplier: until it answers, it may still ship.",
+        f"Document: {document}",
+        f"Reader: {reader}",
+    ]
+    subject = f"申请 {number} 的取消未获答复 / No answer to the cancel of request {number}"
     return notice(subject, library, sender, recipient, at, body)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from isoill.apdu.enums import ASN1Enum, Conditions, ReasonUnfilled
 from isoill.errors import IsoillError
+from isoill.mapping.messages import prefixed, reason_of, say
 
 #: ISO 4217 alphabetic codes in use (and the funds and precious-metal codes).
 # fmt: off
@@ -143,7 +144,7 @@ def read(text: str | None) -> Reading:
         try:
             _take(key, raw, values, notes)
         except ValueError as err:
-            problems.append(f"{token!r}: {err}")
+            problems.append(prefixed(repr(token), reason_of(err)))
     comment = Comment(notes=tuple(notes), free_text=tuple(free), **values)
     return Reading(comment, tuple(problems))
 
@@ -172,31 +173,31 @@ def _free(text: str, out: list[str]) -> None:
 
 def _take(key: str, raw: str, values: dict[str, Any], notes: list[str]) -> None:
     if not raw and key != "NOTE":
-        raise ValueError("the value is missing")
+        raise ValueError(say("cmmnt-no-value"))
     name = _FIELD[key]
     if name in values:
-        raise ValueError(f"{key} is given twice; only the first is used")
+        raise ValueError(say("cmmnt-twice", key=key))
     if key == "MAX-COST":
         values[name] = _max_cost(raw)
     elif key == "ISO-CC":
         values[name] = _copyright(raw)
     elif key == "PAYMENT":
         if raw.upper() != "IFM":
-            raise ValueError("the only payment method on the GIF link is IFM")
+            raise ValueError(say("cmmnt-payment"))
         values[name] = "IFM"
     elif key == "NOTE":
         head, sep, address = raw.partition("=")
         if sep and head.strip().upper() == "ARIEL":
             if not address.strip():
-                raise ValueError("NOTE=ARIEL= needs the Ariel address")
+                raise ValueError(say("cmmnt-no-ariel"))
             if "ariel" in values:
-                raise ValueError("a second Ariel address; only the first is used")
+                raise ValueError(say("cmmnt-second-ariel"))
             values["ariel"] = address.strip()
         else:
             notes.append(raw)
     elif key == "OCLC-ILLNUM":
         if not raw.isdigit():
-            raise ValueError("an OCLC ILL number is digits only")
+            raise ValueError(say("cmmnt-illnum"))
         values[name] = raw
     elif key == "COND":
         values[name] = _enum(Conditions, raw)
@@ -204,10 +205,10 @@ def _take(key: str, raw: str, values: dict[str, Any], notes: list[str]) -> None:
         values[name] = _enum(ReasonUnfilled, raw)
     elif key == "CODE":
         if not raw.isdigit():
-            raise ValueError("CODE is the number of an ISO reason or condition (13, 27 ...)")
+            raise ValueError(say("cmmnt-code"))
         number = int(raw)
         if number not in {m.value for m in ReasonUnfilled} | {m.value for m in Conditions}:
-            raise ValueError(f"{number} is not an ISO reason-unfilled or condition number")
+            raise ValueError(say("cmmnt-code-unknown", number=number))
         values[name] = number
     else:
         values[name] = _date(raw)
@@ -234,17 +235,17 @@ def _max_cost(raw: str) -> MaxCost:
     match = _AMOUNT.fullmatch(raw.strip())
     if match is None:
         if "," in raw:
-            raise ValueError("write the amount with a decimal point and no commas (USD35.50)")
-        raise ValueError("expected a currency code and an amount, as in USD35.50")
+            raise ValueError(say("cmmnt-comma"))
+        raise ValueError(say("cmmnt-amount"))
     currency, amount = match.group(1).upper(), match.group(2)
     if currency not in CURRENCIES:
-        raise ValueError(f"{currency} is not an ISO 4217 currency code")
+        raise ValueError(say("cmmnt-currency", currency=currency))
     try:
         value = Decimal(amount)
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f"{amount} is not an amount") from None
+        raise ValueError(say("not-amount", amount=amount)) from None
     if len(amount) > 10:
-        raise ValueError("at most ten characters of amount travel in ISO ILL")
+        raise ValueError(say("cmmnt-amount-long"))
     return MaxCost(currency, value)
 
 
@@ -253,7 +254,7 @@ def _copyright(raw: str) -> str:
     if value.startswith("US:"):
         value = value[3:]
     if value not in ("CCG", "CCL"):
-        raise ValueError("copyright compliance is US:CCG (CONTU guidelines) or US:CCL (the law)")
+        raise ValueError(say("cmmnt-copyright"))
     return value
 
 
@@ -263,17 +264,17 @@ def _enum(cls: type[ASN1Enum], raw: str) -> Any:
         if text in (member.asn1_name.lower(), str(member.value)):
             return member
     names = ", ".join(m.asn1_name for m in cls)
-    raise ValueError(f"not one of {names} (or their numbers)")
+    raise ValueError(say("cmmnt-enum", names=names))
 
 
 def _date(raw: str) -> date:
     match = _DATE.fullmatch(raw.strip())
     if match is None:
-        raise ValueError("a date is written YYYYMMDD")
+        raise ValueError(say("cmmnt-date"))
     try:
         return date(*map(int, match.groups()))
     except ValueError as err:
-        raise ValueError(f"not a date: {err}") from None
+        raise ValueError(say("cmmnt-not-date", why=err)) from None
 
 
 def write(comment: Comment) -> str:

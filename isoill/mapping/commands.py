@@ -84,7 +84,7 @@ from isoill.machine import (
 )
 from isoill.machine.reports import service_date_time
 from isoill.mapping import cmmnt
-from isoill.mapping.messages import Text, in_lang, say
+from isoill.mapping.messages import Text, joined, prefixed, role_name, say
 from isoill.mapping.receive_guard import Verdict, check_receive
 from isoill.mapping.record import Command, Record, Service, Stat
 
@@ -136,7 +136,9 @@ class Leg:
         at = at or datetime.now()
         handler = _HANDLERS.get((self.role, command))
         if handler is None:
-            raise CommandRefused(command, [f"{command} is not a {self.role}'s command on the link"])
+            raise CommandRefused(
+                command, [say("not-a-command", command=command, role=role_name(self.role))]
+            )
         stat, apdu = handler(self, command, at, options)
         transaction = self.transaction
         if isinstance(apdu, ILLRequest) and transaction.request is not None:
@@ -146,7 +148,8 @@ class Leg:
             try:
                 transaction = machine.send(transaction, apdu, at=at)
             except ProhibitedTransition as refused:
-                raise CommandRefused(command, [refused.report.note or str(refused)]) from None
+                note = refused.report.note or str(refused)
+                raise CommandRefused(command, [say("iso-refused", note=note)]) from None
         record = self.record.replace(STAT=stat or self.record.STAT, ISOSTAT=transaction.state)
         if isinstance(apdu, ILLRequest) and not record.ODATE:
             record = record.replace(ODATE=f"{at:%Y%m%d}")  # NACSIS fills ODATE at ORDER
@@ -191,7 +194,7 @@ Handled = tuple[Stat | None, APDU | None]
 
 def _common(leg: Leg, at: datetime) -> dict[str, Any]:
     if leg.transaction.request is None:
-        raise CommandRefused(Command.ORDER, ["the record has not been ordered"])
+        raise CommandRefused(Command.ORDER, [say("not-ordered")])
     return common_fields(leg.transaction, at)
 
 
@@ -258,10 +261,7 @@ def _answer(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -
     if leg.transaction.state is not State.CONDITIONAL:
         raise CommandRefused(
             command,
-            [
-                f"ANSWER replies to the lender's conditions; the ISO state is "
-                f"{leg.transaction.state}, not CONDITIONAL (to refuse conditions, CANCEL)"
-            ],
+            [say("answer-not-conditional", state=leg.transaction.state)],
         )
     return Stat.AWAITING_ANSWER, ConditionalReply(**_common(leg, at), answer=True)
 
@@ -282,7 +282,7 @@ def _receive_item(leg: Leg, command: Command, at: datetime, options: dict[str, A
         why = _why_not(command, stat, "発送 / 新着照会")
         if stat is Stat.IN_PROCESS:
             hint = say("n27-hint")
-            why = Text(f"{why}; {hint}", f"{why.ja}。{hint.ja}")
+            why = joined([why, hint], "; ", "。")
         raise CommandRefused(command, [why])
     if leg.record.SRVCE is Service.LOAN or _is_loan(leg):
         return Stat.ARRIVAL_PROCESSING, None
@@ -312,7 +312,7 @@ def _check_before_receipt(leg: Leg, command: Command, options: dict[str, Any]) -
     verdict = _verdict(leg, options)
     if not verdict.ok:
         action = verdict.action
-        todo = Text(f"what to do: {action}", f"対応: {in_lang(action, 'ja')}")
+        todo = say("what-to-do", action=action)
         raise CommandRefused(command, [*verdict.reasons, todo])
 
 
@@ -347,20 +347,17 @@ def json_options(command: Command, options: dict[str, Any]) -> dict[str, Any]:
     for key, value in options.items():
         wanted = _JSON_OPTIONS.get(key)
         if key in ("policy", "shipped"):
-            problems.append(
-                f"{key}: the gateway takes the {'lending policy' if key == 'policy' else 'Shipped'}"
-                " from its configuration and its transaction, not from the request"
-            )
+            problems.append(say(f"option-{key}"))
         elif wanted is None:
-            problems.append(f"{key}: not an option; options are force and reason")
+            problems.append(say("option-unknown", key=key))
         elif not isinstance(value, wanted):
-            problems.append(f"{key}: {'true or false' if wanted is bool else 'text'}")
+            problems.append(say("option-bool" if wanted is bool else "option-text", key=key))
     if options.get("force") is True and command not in _GUARDED:
-        problems.append(f"force: only RECEIVE and BORROW have checks to override, not {command}")
+        problems.append(say("force-unguarded", command=command))
     if options.get("force") is True and not str(options.get("reason") or "").strip():
         problems.append(say("force-reason"))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ValueError(joined(problems, "; ", "。"))
     return dict(options)
 
 
@@ -371,7 +368,7 @@ def _received(leg: Leg, at: datetime, kind: ILLServiceType) -> Received:
 
 def _ok_requester(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> Handled:
     if leg.record.STAT is not Stat.ARRIVAL_PROCESSING:
-        raise CommandRefused(command, ["OK finishes a copy after RECEIVE (到着処理中)"])
+        raise CommandRefused(command, [say("ok-needs-arrival")])
     return Stat.CONFIRMED, None
 
 
@@ -387,7 +384,7 @@ def _accept(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -
     if leg.transaction.state is State.CANCEL_PENDING:
         raise CommandRefused(command, [say("cancel-arrived")])
     if leg.transaction.state is not State.IN_PROCESS:
-        raise CommandRefused(command, [f"no new request to accept (ISO {leg.transaction.state})"])
+        raise CommandRefused(command, [say("accept-nothing", state=leg.transaction.state)])
     return Stat.IN_PROCESS, None
 
 
@@ -396,13 +393,13 @@ def _send(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -> 
     reading = cmmnt.read(record.CMMNT)
     problems = list(reading.problems)
     if reading.comment.payment != "IFM":
-        problems.append("CMMNT: SEND needs PAYMENT=IFM (rule N-36; OCLC refuses it otherwise)")
+        problems.append(say("send-no-ifm"))
     amount = _amount(record, problems)
     shipped_on = _date(record.SDATE, "SDATE", problems, default=at.date())
     loan = record.SRVCE is Service.LOAN
     due = _date(record.DDATE, "DDATE", problems) if loan or record.DDATE else None
     if loan and due is None and not any(p.startswith("DDATE") for p in problems):
-        problems.append("DDATE: a loan needs its due date (rule N-32)")
+        problems.append(say("send-no-due"))
     if problems:
         raise CommandRefused(command, problems)
     details = SupplyDetails(
@@ -423,7 +420,7 @@ def _inquire(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) 
     comment, problems = _reason_comment(leg.record)
     condition = comment.condition or _by_number(Conditions, comment.code)
     if condition is None and not comment.notes:
-        problems.append("CMMNT: INQUIRE needs CODE=<n> or COND= (or a NOTE=) (rule N-36)")
+        problems.append(say("inquire-needs"))
     if problems:
         raise CommandRefused(command, problems)
     answer = ILLAnswer(
@@ -444,7 +441,7 @@ def _pardon(leg: Leg, command: Command, at: datetime, options: dict[str, Any]) -
     comment, problems = _reason_comment(leg.record)
     reason = comment.unfilled or _by_number(ReasonUnfilled, comment.code)
     if reason is None and not comment.notes:
-        problems.append("CMMNT: PARDON needs CODE=<n> or UNFILL= (or a NOTE=) (rule N-36)")
+        problems.append(say("pardon-needs"))
     if problems:
         raise CommandRefused(command, problems)
     answer = ILLAnswer(
@@ -481,16 +478,16 @@ def _by_number(cls: Any, number: int | None) -> Any:
 
 def _amount(record: Record, problems: list[str]) -> Amount | None:
     if record.SUM is None or not record.SUM.strip():
-        problems.append("SUM: SEND needs the total (rule N-36; write 0 for a free copy)")
+        problems.append(say("send-no-sum"))
         return None
     try:
         value = Decimal(record.SUM.strip())
     except InvalidOperation:
-        problems.append(f"SUM: {record.SUM!r} is not an amount")
+        problems.append(prefixed("SUM", say("not-amount", amount=repr(record.SUM))))
         return None
     currency = (record.CCODE or "").strip().upper() or None
     if currency is not None and currency not in cmmnt.CURRENCIES:
-        problems.append(f"CCODE: {currency} is not an ISO 4217 currency code")
+        problems.append(prefixed("CCODE", say("cmmnt-currency", currency=currency)))
     return Amount(monetary_value=value, currency_code=currency)
 
 
@@ -502,7 +499,7 @@ def _date(
     try:
         return datetime.strptime(text.strip(), "%Y%m%d").date()
     except ValueError:
-        problems.append(f"{name}: {text!r} is not a date (YYYYMMDD)")
+        problems.append(say("not-a-date", field=name, text=repr(text)))
         return None
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isoill.errors import IsoillError
+from isoill.mapping.messages import say
 
 __all__ = ["Directory", "DirectoryError", "Entry"]
 
@@ -63,15 +64,21 @@ class Directory:
             raise DirectoryError(problems)
 
     def _add(self, entry: Entry, where: str) -> list[str]:
-        problems = []
+        problems: list[str] = []
         if entry.nacsis in self._by_nacsis:
             first = self._where[self._by_nacsis[entry.nacsis]]
-            problems.append(f"{where}: NACSIS code {entry.nacsis} is listed twice (also {first})")
+            problems.append(say("dir-nacsis-twice", where=where, code=entry.nacsis, first=first))
         if entry.oclc in self._by_oclc:
             other = self._by_oclc[entry.oclc]
+            also = self._where[other]
             problems.append(
-                f"{where}: OCLC symbol {entry.oclc} is listed twice (also {self._where[other]}, "
-                f"for {other.nacsis})"
+                say(
+                    "dir-oclc-twice",
+                    where=where,
+                    symbol=entry.oclc,
+                    other=also,
+                    nacsis=other.nacsis,
+                )
             )
         if not problems:
             self._by_nacsis[entry.nacsis] = entry
@@ -98,34 +105,31 @@ class Directory:
                 header_seen = True
                 names = tuple(cell.lower() for cell in cells)
                 if names not in (_COLUMNS[:2], _COLUMNS):
-                    problems.append(
-                        f"line {line}: the header must be 'nacsis,oclc' or 'nacsis,oclc,name', "
-                        f"not {','.join(cells)!r}"
-                    )
+                    problems.append(say("dir-header", line=line, found=repr(",".join(cells))))
                     break
                 width = len(names)
                 continue
             if not 2 <= len(cells) <= width:
-                expected = "2 columns" if width == 2 else "2 or 3 columns"
-                problems.append(f"line {line}: {expected} expected, found {len(cells)}")
+                key = "dir-columns-2" if width == 2 else "dir-columns-3"
+                problems.append(say(key, line=line, found=len(cells)))
                 continue
             nacsis, oclc = cells[0], cells[1]
             name = cells[2] if len(cells) == 3 and cells[2] else None
             bad = [
-                f"line {line}: the {column} code is empty"
+                say("dir-empty-code", line=line, column=column)
                 for column, value in (("NACSIS", nacsis), ("OCLC", oclc))
                 if not value
             ] + [
-                f"line {line}: the {column} code {value!r} has a space in it"
+                say("dir-space", line=line, column=column, value=repr(value))
                 for column, value in (("NACSIS", nacsis), ("OCLC", oclc))
                 if any(char.isspace() for char in value)
             ]
             if bad:
                 problems.extend(bad)
                 continue
-            problems.extend(directory._add(Entry(nacsis, oclc, name), f"line {line}"))
+            problems.extend(directory._add(Entry(nacsis, oclc, name), say("line", line=line)))
         if not header_seen:
-            problems.append("line 1: empty directory; the header 'nacsis,oclc[,name]' is missing")
+            problems.append(say("dir-empty"))
         if problems:
             raise DirectoryError(problems)
         return directory

@@ -17,7 +17,7 @@ from typing import Any
 
 from isoill.machine import Role
 from isoill.mapping import cmmnt
-from isoill.mapping.messages import say
+from isoill.mapping.messages import role_name, say
 from isoill.mapping.record import Record, RecordError, Stat
 
 #: The request as the requester writes it before ORDER.
@@ -40,7 +40,7 @@ def edit(record: Record, role: Role, changes: Any, *, at: datetime, by: str) -> 
     on the ``role`` side, and a history line naming the fields. RecordError lists every field
     that cannot be changed now, and why."""
     if not isinstance(changes, dict) or not changes:
-        raise RecordError(['give an object of the fields to change, like {"SUM": "15.00"}'])
+        raise RecordError([say("edit-nothing")])
     merged = {k: v for k, v in {**record.to_json(), **changes}.items() if v is not None}
     after = Record.from_json(merged)  # RecordError for a field or value NACSIS does not know
     changed = sorted(k for k in changes if getattr(after, k) != getattr(record, k))
@@ -68,5 +68,5 @@ def _refusal(record: Record, after: Record, role: Role, name: str) -> str | None
     if name in SUPPLY_FIELDS:
         if role is Role.RESPONDER and stat in _LENDING:
             return None
-        return say("edit-supply", field=name, stat=stat, role=role)
+        return say("edit-supply", field=name, stat=stat, role=role_name(role))
     return say("edit-system", field=name)

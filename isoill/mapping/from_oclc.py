@@ -79,6 +79,7 @@ from isoill.apdu.types import (
 from isoill.machine.events import ORIGINATOR, SERVICE_NAMES, Role, State, qualifier_of
 from isoill.mapping import cmmnt
 from isoill.mapping.cmmnt import Comment
+from isoill.mapping.messages import prefixed, reason_of, say
 from isoill.mapping.record import Record, RecordError, Service, Stat
 
 #: Who the lender is in the history line; NII writes ``APDU=Shipped OCLC``.
@@ -174,7 +175,7 @@ class Cost:
         code, digits = match.group(1), match.group(2)
         amount = Amount.parse_monetary_value(digits) if digits else None
         if amount is not None and amount < 0:
-            raise ValueError(f"{text!r} is not an amount")
+            raise ValueError(say("not-amount", amount=repr(text)))
         return cls((code or currency or "").upper() or None, amount)
 
     @classmethod
@@ -237,9 +238,7 @@ def apply_incoming(
     guide's path (RECEIVE, OK, send the item back by post, no SENDBACK).
     """
     if ORIGINATOR.get(apdu.apdu_type) is Role.REQUESTER:
-        raise RecordError(
-            [f"{apdu_name(apdu.apdu_type)} is sent by the requester; it cannot come from OCLC"]
-        )
+        raise RecordError([say("from-requester", apdu=apdu_name(apdu.apdu_type))])
     stat, rule = INCOMING[(apdu.apdu_type, qualifier_of(apdu))]
     changes: dict[str, Any] = {}
     comment = _line_comment(apdu, oclc_illnum)
@@ -316,7 +315,7 @@ def read_line(line: str) -> IncomingLine | None:
         try:
             cost = Cost.parse(sum_token.group(1))
         except ValueError as err:
-            problems.append(f"SUM={sum_token.group(1)}: {err}")
+            problems.append(prefixed(f"SUM={sum_token.group(1)}", reason_of(err)))
     reading = cmmnt.read(tokens)
     return IncomingLine(match.group(1), at, cost, reading.comment, (*problems, *reading.problems))
 

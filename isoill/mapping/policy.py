@@ -37,6 +37,7 @@ from pathlib import Path
 
 from isoill.errors import IsoillError
 from isoill.mapping.cmmnt import CURRENCIES
+from isoill.mapping.messages import joined, prefixed, say
 from isoill.mapping.record import Service
 
 COLUMNS = ("symbol", "copy_charge", "loan_charge", "currency", "ifm", "free_copy", "email")
@@ -108,7 +109,7 @@ def read_policies(text: str) -> Policies:
         if any(cell.strip() for cell in row) and not row[0].lstrip().startswith("#")
     ]
     if not numbered:
-        raise PolicyError(["no header line: expected " + ",".join(COLUMNS)])
+        raise PolicyError([say("policy-no-header", columns=",".join(COLUMNS))])
     header_line, header = numbered[0]
     names = [cell.strip().lower() for cell in header]
     problems: list[str] = []
@@ -116,27 +117,30 @@ def read_policies(text: str) -> Policies:
     unknown = [c for c in names if c not in COLUMNS]
     doubled = sorted({c for c in names if names.count(c) > 1})
     if missing or unknown or doubled:
-        parts = [f"missing {', '.join(missing)}"] if missing else []
-        parts += [f"unknown {', '.join(unknown)}"] if unknown else []
-        parts += [f"repeated {', '.join(doubled)}"] if doubled else []
-        raise PolicyError(
-            [f"line {header_line}: header {'; '.join(parts)} (expected {','.join(COLUMNS)})"]
+        found = {"missing": missing, "unknown": unknown, "repeated": doubled}
+        parts = joined(
+            (say(f"header-{kind}", columns=", ".join(cs)) for kind, cs in found.items() if cs),
+            "; ",
+            "、",
         )
+        wrong = say("policy-header", parts=parts, columns=",".join(COLUMNS))
+        raise PolicyError([say("at-line", line=header_line, problem=wrong)])
     policies: dict[str, Policy] = {}
     first_line: dict[str, int] = {}
     for number, row in numbered[1:]:
         if len(row) != len(names):
-            problems.append(f"line {number}: {len(row)} cells, the header has {len(names)}")
+            cells_wrong = say("policy-cells", cells=len(row), columns=len(names))
+            problems.append(say("at-line", line=number, problem=cells_wrong))
             continue
         cells = {name: cell.strip() for name, cell in zip(names, row, strict=True)}
         policy = _policy(number, cells, problems)
         if policy is None:
             continue
         if policy.symbol in policies:
-            problems.append(
-                f"line {number}: symbol {policy.symbol} is already on line "
-                f"{first_line[policy.symbol]}"
+            twice = say(
+                "policy-symbol-twice", symbol=policy.symbol, first=first_line[policy.symbol]
             )
+            problems.append(say("at-line", line=number, problem=twice))
             continue
         policies[policy.symbol] = policy
         first_line[policy.symbol] = number
@@ -172,41 +176,43 @@ class PolicyFile:
 
 def _policy(number: int, cells: dict[str, str], problems: list[str]) -> Policy | None:
     before = len(problems)
-    where = f"line {number}"
 
-    def problem(column: str, why: str) -> None:
-        problems.append(f"{where}: {column} {cells[column]!r}: {why}")
+    def at_line(why: str) -> None:
+        problems.append(say("at-line", line=number, problem=why))
+
+    def problem(column: str, key: str) -> None:
+        at_line(prefixed(f"{column} {cells[column]!r}", say(key)))
 
     symbol = normal_symbol(cells["symbol"])
     if not symbol:
-        problems.append(f"{where}: symbol: the lender's OCLC symbol is missing")
+        at_line(say("policy-no-symbol"))
     elif not symbol.isalnum():
-        problem("symbol", "an OCLC symbol is letters and digits")
+        problem("symbol", "policy-symbol-chars")
     charges: dict[str, Decimal | None] = {}
     for column in ("copy_charge", "loan_charge"):
         text = cells[column]
         charges[column] = None
         if text and not _CHARGE.fullmatch(text):
-            problem(column, "an amount is digits with an optional decimal point (15.00)")
+            problem(column, "policy-amount")
         elif text:
             charges[column] = Decimal(text)
     currency = cells["currency"].upper() or None
     if currency is not None and currency not in CURRENCIES:
-        problem("currency", "not an ISO 4217 currency code")
+        problem("currency", "policy-currency")
     if currency is None and any(c for c in charges.values() if c):
-        problems.append(f"{where}: currency: a charge is given, so its currency is needed")
+        at_line(say("policy-no-currency"))
     flags: dict[str, bool] = {}
     for column in ("ifm", "free_copy"):
         flag = _YES.get(cells[column].lower())
         if flag is None:
-            problem(column, "write yes or no")
+            problem(column, "policy-yes-no")
         flags[column] = bool(flag)
     if flags["free_copy"] and charges["copy_charge"]:
-        problem("copy_charge", "free_copy is yes, so the copy charge is blank or 0")
+        problem("copy_charge", "policy-free-copy")
     emails = tuple(e.strip() for e in cells["email"].split(";") if e.strip())
     for email in emails:
         if not _EMAIL.fullmatch(email):
-            problems.append(f"{where}: email {email!r}: not an e-mail address")
+            at_line(say("policy-email", email=repr(email)))
     if len(problems) > before:
         return None
     return Policy(

@@ -35,7 +35,7 @@ from isoill.mapping.from_oclc import (
     sent_physical_for_copy,
     shipped_cost,
 )
-from isoill.mapping.messages import Text, say
+from isoill.mapping.messages import Text, in_lang, joined, prefixed, reason_of, say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
 
@@ -336,11 +336,12 @@ def check_receive(
     if record.STAT is Stat.IN_PROCESS:
         problems.append((_Kind.STATE, say("why-n27")))
     elif not received and not before_borrow and record.STAT is not Stat.SHIPPED:
-        problems.append((_Kind.STATE, say("why-stat", stat=record.STAT or "not set")))
+        problems.append((_Kind.STATE, say("why-stat", stat=record.STAT or say("not-set"))))
 
     line = last_shipped(record)
     if line is not None:
-        problems += [(_Kind.UNREADABLE, f"history: {p}") for p in line.problems if "SUM=" in p]
+        unreadable = [p for p in line.problems if "SUM=" in p]
+        problems += [(_Kind.UNREADABLE, say("in-history", problem=p)) for p in unreadable]
     if shipped is not None:
         cost: Cost | None = shipped_cost(shipped)
     elif line is not None:
@@ -374,13 +375,11 @@ def check_receive(
 
     illnum = find_oclc_illnum(record)
     if illnum is None:
-        notes.append("N-16: the OCLC ILL number (OCLC-ILLNUM) is not in the history")
+        notes.append(say("note-no-illnum"))
     if physical:
-        notes.append(
-            f"N-25: a physical item was sent for a copy: return it by {_day(record.DDATE)}"
-        )
+        notes.append(say("note-physical", due=_day(record.DDATE)))
     if not problems:
-        notes.append("N-19: the yen charge comes on the monthly invoice from Kinokuniya")
+        notes.append(say("note-yen"))
     facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
     return _verdict(with_shipped(record, shipped), policy, problems, notes, facts)
 
@@ -413,7 +412,7 @@ def _record_cost(record: Record, problems: list[tuple[_Kind, str]]) -> Cost | No
     try:
         return Cost.of_record(record)
     except ValueError as err:
-        problems.append((_Kind.UNREADABLE, f"SUM {record.SUM!r}: {err}"))
+        problems.append((_Kind.UNREADABLE, prefixed(f"SUM {record.SUM!r}", reason_of(err))))
         return None
 
 
@@ -422,31 +421,19 @@ def _max_cost_problems(
 ) -> list[tuple[_Kind, str]]:
     """N-14 (and O-4: IFM pays only a charge in the MAX-COST currency)."""
     if max_cost is None:
-        why = [p for p in cmmnt_problems if "MAX-COST" in p]
-        detail = f" ({'; '.join(why)})" if why else ""
+        why = joined((p for p in cmmnt_problems if "MAX-COST" in p), "; ", "。")
+        detail = Text(f" ({why})", f"({why.ja})") if why else Text("", "")
         return [
-            (
-                _Kind.MAX_COST_MISSING,
-                f"N-14: CMMNT has no readable MAX-COST{detail}: the total {_money(cost)} cannot "
-                "be checked against it",
-            )
+            (_Kind.MAX_COST_MISSING, say("why-max-cost-missing", detail=detail, cost=_money(cost)))
         ]
     if cost.currency is None:
-        return [
-            (
-                _Kind.CURRENCY,
-                f"O-4: the lender's total {_money(cost)} has no currency; MAX-COST is "
-                f"{_money(max_cost)}",
-            )
-        ]
+        why = say("why-no-currency", cost=_money(cost), limit=_money(max_cost))
+        return [(_Kind.CURRENCY, why)]
     if cost.currency != max_cost.currency:
-        return [
-            (
-                _Kind.CURRENCY,
-                f"O-4: the total {_money(cost)} is not in {max_cost.currency}, the currency of "
-                f"MAX-COST {_money(max_cost)}: IFM does not pay it",
-            )
-        ]
+        why = say(
+            "why-currency", cost=_money(cost), currency=max_cost.currency, limit=_money(max_cost)
+        )
+        return [(_Kind.CURRENCY, why)]
     assert cost.amount is not None  # not free
     if cost.amount > max_cost.amount:
         return [(_Kind.OVER_MAX_COST, say("why-over", cost=_money(cost), limit=_money(max_cost)))]
@@ -458,23 +445,15 @@ def _ifm_problems(
 ) -> list[tuple[_Kind, str]]:
     """N-16/N-22, with the free-item exception."""
     if cost.is_free and free_by_policy:
-        notes.append(
-            f"N-22: no PAYMENT=IFM, but the amount is {_money(cost)} and the lending policy "
-            "says the item is free: RECEIVE and finish the record normally"
-        )
+        notes.append(say("note-free", cost=_money(cost)))
         return []
     if cost.is_free:
         why = (
-            "there is no lending policy to confirm it is free"
+            say("why-free-no-policy", cost=_money(cost))
             if policy is None
-            else f"the lending policy of {policy.symbol} does not say it is free"
+            else say("why-free-not-free", cost=_money(cost), lender=policy.symbol)
         )
-        return [
-            (
-                _Kind.NO_IFM,
-                f"N-16/N-22: no PAYMENT=IFM; the amount is {_money(cost)} but {why}",
-            )
-        ]
+        return [(_Kind.NO_IFM, why)]
     if policy is not None and not policy.ifm:
         return [(_Kind.NO_IFM, say("why-no-ifm-policy", cost=_money(cost), lender=policy.symbol))]
     return [(_Kind.NO_IFM, say("why-no-ifm", cost=_money(cost)))]
@@ -491,9 +470,10 @@ def _stated(policy: Policy, services: tuple[Service, ...]) -> str:
     for service in services:
         charge = policy.charge(service)
         if charge is not None:
-            shown = _money(Cost(policy.currency, charge)) if charge else "free"
-            parts.append(f"{_CHARGE_FIELD[service]} {shown}")
-    return " or ".join(parts) or "not stated"
+            shown = _money(Cost(policy.currency, charge)) if charge else say("charge-free")
+            name = _CHARGE_FIELD[service]
+            parts.append(Text(f"{name} {shown}", f"{name} {in_lang(shown, 'ja')}"))
+    return joined(parts, " or ", "または") if parts else say("charge-not-stated")
 
 
 def _fee_problems(
@@ -507,31 +487,24 @@ def _fee_problems(
         if any(c == 0 for _, c in charges):
             return []
         if not charges:
-            return [(_Kind.FEE, f"N-15: {policy.symbol}'s lending policy states no charge")]
-        return [
-            (
-                _Kind.FEE,
-                f"N-15/N-24: the amount is {_money(cost)} but {policy.symbol}'s lending policy "
-                f"says {stated}",
-            )
-        ]
+            return [(_Kind.FEE, say("why-policy-no-charge", lender=policy.symbol))]
+        why = say("why-free-fee", cost=_money(cost), lender=policy.symbol, stated=stated)
+        return [(_Kind.FEE, why)]
     if not charges:
         field_names = " / ".join(_CHARGE_FIELD[s] for s in services)
-        return [
-            (
-                _Kind.FEE,
-                f"N-15: {policy.symbol}'s lending policy states no {field_names}: the charge "
-                f"{_money(cost)} cannot be compared",
-            )
-        ]
+        why = say(
+            "why-policy-no-field", lender=policy.symbol, fields=field_names, cost=_money(cost)
+        )
+        return [(_Kind.FEE, why)]
     if cost.currency != policy.currency:
-        return [
-            (
-                _Kind.FEE,
-                f"N-15/N-24: the charge {_money(cost)} is not in {policy.currency}, the "
-                f"currency of {policy.symbol}'s lending policy ({stated})",
-            )
-        ]
+        why = say(
+            "why-policy-currency",
+            cost=_money(cost),
+            currency=policy.currency,
+            lender=policy.symbol,
+            stated=stated,
+        )
+        return [(_Kind.FEE, why)]
     if all(cost.amount != c for _, c in charges):
         return [(_Kind.FEE, say("why-fee", cost=_money(cost), lender=policy.symbol, stated=stated))]
     return []
@@ -559,9 +532,7 @@ def _verdict(
         return Verdict(True, reasons, action, notes)
     steps = [_first_step(record, policy, kinds, facts)]
     steps += [_STEPS[kind](facts) for kind in _Kind if kind in kinds and kind in _STEPS]
-    action = Text(
-        " ".join(steps), " ".join(step.ja if isinstance(step, Text) else step for step in steps)
-    )
+    action = joined(steps, " ", "")
     letter = None
     lender_kinds = [k for k in _LENDER_KINDS if k in kinds]
     if lender_kinds:
@@ -580,7 +551,7 @@ def _first_step(record: Record, policy: Policy | None, kinds: set[_Kind], facts:
         return say("act-not-yet", command=facts.command)
     if facts.received:
         return say("act-received-email", lender=_the_lender(record, policy))
-    where = "発送 (SHIPPED)" if facts.command == "RECEIVE" else f"{record.STAT}"
+    where = say("at-shipped") if facts.command == "RECEIVE" else f"{record.STAT}"
     return say("act-keep", where=where, command=facts.command, lender=_the_lender(record, policy))
 
 
@@ -620,7 +591,7 @@ def _step_fee(facts: _Facts) -> str:
 
 
 def _step_currency(facts: _Facts) -> str:
-    currency = facts.max_cost.currency if facts.max_cost else "the MAX-COST currency"
+    currency = facts.max_cost.currency if facts.max_cost else say("max-cost-currency")
     return say("step-currency", currency=currency)
 
 
@@ -654,7 +625,7 @@ _PARAGRAPH = {
 def not_received(record: Record, policy: Policy | None = None) -> Action:
     """2.6 (1), N-21: the copy has not come."""
     return Action(
-        case="N-21 (1): not received",
+        case=say("case-not-received"),
         record=say("guide-not-received"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_NOT_RECEIVED, record, policy),
@@ -664,7 +635,7 @@ def not_received(record: Record, policy: Policy | None = None) -> Action:
 def wrong_or_defective(record: Record, problem: str, policy: Policy | None = None) -> Action:
     """2.6 (2), N-21: the wrong copy, or a defective one, came."""
     return Action(
-        case="N-21 (2): wrong or defective copy",
+        case=say("case-wrong-copy"),
         record=say("guide-wrong-copy"),
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_WRONG_OR_DEFECTIVE, record, policy, problem=problem),
@@ -688,7 +659,7 @@ def requested_by_mistake(record: Record, policy: Policy | None = None) -> Action
     else:
         what = say("guide-mistake-email")
         contact = (lender,)
-    return Action("N-21 (3): requested by mistake", what, contact, letter)
+    return Action(say("case-mistake"), what, contact, letter)
 
 
 def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Action:
@@ -696,7 +667,7 @@ def rejected_after_shipping(record: Record, policy: Policy | None = None) -> Act
     answers = incoming_lines(record, "ILL-Answer")
     reason = answers[-1].comment.unfilled if answers else None
     return Action(
-        case="N-26 (5): copy arrived, record refused",
+        case=say("case-rejected"),
         record=say("guide-rejected"),
         contact=(_lender(record, policy),),
         letter=_letter(
@@ -716,13 +687,13 @@ def stuck_in_processing(
     letter = _letter(LETTER_STUCK_IN_PROCESSING, record, policy)
     if not nii_found_no_fault:
         return Action(
-            case="N-27 (9): copy arrived, record still 処理中",
+            case=say("case-stuck"),
             record=say("guide-stuck-ask-nii"),
             contact=(NII_DESK,),
             letter=letter,
         )
     return Action(
-        case="N-27 (9): copy arrived, record still 処理中",
+        case=say("case-stuck"),
         record=say("guide-stuck-email"),
         contact=(_lender(record, policy),),
         letter=letter,
@@ -737,7 +708,7 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     else:
         what = say("guide-physical-copy", due=_day(record.DDATE))
     return Action(
-        case="N-25 (4): physical item for a copy request",
+        case=say("case-physical"),
         record=what,
         contact=(_lender(record, policy),),
         letter=_letter(LETTER_PHYSICAL_ITEM, record, policy),
@@ -777,12 +748,12 @@ def letter_for(
         stat = Stat.SHIPPED if case == "before-receive" else Stat.ARRIVAL_PROCESSING
         verdict = check_receive(record.replace(STAT=stat), shipped, policy, policy_required=False)
         if verdict.letter is None:
-            why = " ".join(verdict.reasons) or "the checks pass"
-            raise RecordError([f"{case}: nothing to ask the lender: {why}"])
+            why = joined(verdict.reasons, " ", "") if verdict.reasons else say("checks-pass")
+            raise RecordError([say("letter-nothing", case=case, why=why)])
         return Action(case, verdict.action, (_lender(record, policy),), verdict.letter)
     if case == "wrong-or-defective":
         if not problem.strip():
-            raise RecordError([f"{case}: say what is wrong with the copy (the problem)"])
+            raise RecordError([say("letter-no-problem", case=case)])
         return wrong_or_defective(filled, problem.strip(), policy)
     cases = {
         "not-received": not_received,
@@ -792,7 +763,8 @@ def letter_for(
         "stuck-in-processing": stuck_in_processing,
     }
     if case not in cases:
-        raise RecordError([f"{case!r}: not a letter case; one of {', '.join(LETTER_CASES)}"])
+        known = ", ".join(LETTER_CASES)
+        raise RecordError([say("letter-case-unknown", case=repr(case), cases=known)])
     return cases[case](filled, policy)
 
 
@@ -813,16 +785,14 @@ def dummy_record(
     """
     problems = []
     if not re.fullmatch(r"[0-9]{8}", oclc_illnum):
-        problems.append(f"OCLC ILL number {oclc_illnum!r}: an OCLC ILL number is 8 digits")
+        problems.append(say("dummy-illnum", number=repr(oclc_illnum)))
     name = staff_name.strip()
     if not name:
-        problems.append("staff name: name the lender's staff the e-mails were exchanged with")
+        problems.append(say("dummy-no-staff"))
     elif not all(map(is_single_byte, name)):
-        problems.append(
-            f"staff name {name!r}: ARTCL travels to OCLC, so write it in single-byte characters"
-        )
+        problems.append(say("dummy-staff-single-byte", name=repr(name)))
     reading = cmmnt.read(record.CMMNT)
-    problems += [f"CMMNT: {p}" for p in reading.problems]
+    problems += [prefixed("CMMNT", p) for p in reading.problems]
     if problems:
         raise RecordError(problems)
     comment = dataclasses.replace(
@@ -870,16 +840,16 @@ _REQUEST_FIELDS = (
 
 
 def _lender(record: Record, policy: Policy | None) -> str:
-    symbol = policy.symbol if policy else record.HMLISO or "the lender"
+    symbol = policy.symbol if policy else record.HMLISO or say("the-lender")
     if policy is not None and policy.emails:
         return f"{symbol} <{'>, <'.join(policy.emails)}>"
-    return f"{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)"
+    return say("lender-no-email", symbol=symbol)
 
 
 def _the_lender(record: Record, policy: Policy | None) -> str:
     """ "the lender PIT <...>", and never "the lender the lender" for a record without HMLISO."""
     whom = _lender(record, policy)
-    return whom if whom.startswith("the lender") else f"the lender {whom}"
+    return whom if whom.startswith("the lender") else say("the-lender-named", who=whom)
 
 
 def _day(text: str | None) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from isoill.errors import IsoillError
 from isoill.machine.events import State
+from isoill.mapping.messages import Text, say
 
 
 class RecordError(IsoillError, ValueError):
@@ -210,7 +211,7 @@ class Record:
     @classmethod
     def from_json(cls, value: Any) -> Record:
         if not isinstance(value, dict):
-            raise RecordError([f"a record is a JSON object, not {type(value).__name__}"])
+            raise RecordError([say("record-not-object", type=type(value).__name__)])
         problems: list[str] = []
         values: dict[str, Any] = {}
         for key, raw in value.items():
@@ -219,16 +220,16 @@ class Record:
                 values[key] = tuple(_group_from(group, key, i, g, problems) for i, g in _items(raw))
             elif key == "HISTORY":
                 if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-                    problems.append("HISTORY: a list of lines (strings)")
+                    problems.append(say("record-history"))
                 else:
                     values[key] = tuple(raw)
             elif key in _SCALARS:
                 if not isinstance(raw, str):
-                    problems.append(f"{key}: a string, not {type(raw).__name__}")
+                    problems.append(say("record-not-string", key=key, type=type(raw).__name__))
                 else:
                     values[key] = _scalar(key, raw, problems)
             else:
-                problems.append(f"{key}: not a NACSIS-ILL field this record knows")
+                problems.append(say("record-unknown-field", key=key))
         if problems:
             raise RecordError(problems)
         return cls(**values)
@@ -315,20 +316,24 @@ def _group_from(
 ) -> Any:
     names = {f.name for f in dataclasses.fields(group)}
     if not isinstance(raw, dict):
-        problems.append(f"{key} {index}: an object of {', '.join(sorted(names))}")
+        problems.append(
+            say("group-not-object", key=key, index=index, names=", ".join(sorted(names)))
+        )
         return None
     unknown = set(raw) - names
     if unknown:
-        problems.append(f"{key} {index}: unknown fields {', '.join(sorted(unknown))}")
+        problems.append(
+            say("group-unknown", key=key, index=index, names=", ".join(sorted(unknown)))
+        )
         return None
     if not all(isinstance(v, str) for v in raw.values()):
-        problems.append(f"{key} {index}: values are strings")
+        problems.append(say("group-strings", key=key, index=index))
         return None
     if group is FeeLine and not raw:
-        problems.append(f"{key} {index}: an empty fee line")
+        problems.append(say("group-empty-fee", key=key, index=index))
         return None
     if group is Holding and "HMLID" not in raw:
-        problems.append(f"HMLID.{index}: a holding group needs its library code")
+        problems.append(say("group-no-hmlid", index=index))
         return None
     return group(**raw)
 
@@ -343,7 +348,8 @@ def _scalar(key: str, raw: str, problems: list[str]) -> Any:
             return Service(raw.strip().upper())
     except ValueError:
         allowed = {"STAT": Stat, "ISOSTAT": State, "SRVCE": Service}[key]
-        problems.append(f"{key}: {raw!r} is not one of {', '.join(m.value for m in allowed)}")
+        names = ", ".join(m.value for m in allowed)
+        problems.append(say("not-one-of", key=key, raw=repr(raw), allowed=names))
         return None
     return raw
 
@@ -393,7 +399,7 @@ def normalised(record: Record) -> tuple[Record, list[str]]:
     gives single-byte text: half-width katakana (single-byte already) would otherwise turn
     double-byte, and kana or kanji stay for :func:`single_byte_problems` to refuse."""
     changes: dict[str, str] = {}
-    notes = []
+    notes: list[str] = []
     for name in TRANSFERRED:
         value = getattr(record, name)
         if value is None or name in MAY_BE_JAPANESE:
@@ -401,7 +407,7 @@ def normalised(record: Record) -> tuple[Record, list[str]]:
         fixed = "".join(_narrow(char) for char in str(value))
         if fixed != value:
             changes[name] = fixed
-            notes.append(f"{name}: full-width characters made single-byte (NFKC): {fixed!r}")
+            notes.append(say("nfkc-note", field=name, fixed=repr(fixed)))
     return (record.replace(**changes) if changes else record), notes
 
 
@@ -416,7 +422,7 @@ def single_byte_problems(record: Record) -> list[str]:
     """Every transferred field (but TYPE and SPVIA) with a double-byte character, naming the
     field, the character and its position, and the single-byte form when NFKC gives one
     (for a record not passed through :func:`normalised` first)."""
-    problems = []
+    problems: list[str] = []
     for name in TRANSFERRED:
         value = getattr(record, name)
         if value is None or name in MAY_BE_JAPANESE:
@@ -424,10 +430,15 @@ def single_byte_problems(record: Record) -> list[str]:
         for position, char in enumerate(str(value), 1):
             if not is_single_byte(char):
                 fixed = unicodedata.normalize("NFKC", char)
-                hint = f" (write {fixed!r})" if all(map(is_single_byte, fixed)) else ""
+                hint = (
+                    say("single-byte-hint", fixed=repr(fixed))
+                    if all(map(is_single_byte, fixed))
+                    else Text("", "")
+                )
                 problems.append(
-                    f"{name}: {char!r} at character {position} is not single-byte; only TYPE "
-                    f"and SPVIA may hold Japanese on the OCLC link{hint}"
+                    say(
+                        "not-single-byte", field=name, char=repr(char), position=position, hint=hint
+                    )
                 )
                 break
     return problems

@@ -108,6 +108,7 @@ from isoill.mapping import cmmnt
 from isoill.mapping.check_digits import isbn10_check, isbn13_check, issn_check
 from isoill.mapping.cmmnt import Comment, MaxCost
 from isoill.mapping.directory import Directory, nacsis_code, oclc_symbol
+from isoill.mapping.messages import prefixed, reason_of, say
 from isoill.mapping.record import (
     Record,
     RecordError,
@@ -202,7 +203,7 @@ def order_request(
     record, _ = normalised(record)
     problems = list(single_byte_problems(record))
     reading = cmmnt.read(record.CMMNT)
-    problems.extend(f"CMMNT: {problem}" for problem in reading.problems)
+    problems.extend(prefixed("CMMNT", problem) for problem in reading.problems)
     comment = reading.comment
 
     service = _service(record, problems)
@@ -211,10 +212,7 @@ def order_request(
     lender_code = _lender_code(record, problems)
     odate = _text(record.ODATE) or moment.strftime("%Y%m%d")
     if _text(record.ID) is None:
-        problems.append(
-            "ID: the record has no ID; NII builds the ISO transaction id from ID, HMLISO and "
-            "ODATE (N-11)"
-        )
+        problems.append(say("order-no-id"))
     delivery_address, delivery_service = _delivery(record, comment, reading, problems)
     cost = _cost(comment, reading, problems)
     copyright_compliance = _copyright(service, comment, reading, problems)
@@ -275,12 +273,9 @@ def _text(value: str | None) -> str | None:
 
 def _service(record: Record, problems: list[str]) -> Service | None:
     if record.SRVCE is None:
-        problems.append("SRVCE: required: COPY (a copy) or LOAN (a loan)")
+        problems.append(say("order-no-srvce"))
     elif record.SRVCE is Service.COPY and _text(record.ARTCL) is None:
-        problems.append(
-            "ARTCL: a copy request needs the article (title, author); without it OCLC would "
-            "turn it into a loan request (N-7)"
-        )
+        problems.append(say("order-no-artcl"))
     return record.SRVCE
 
 
@@ -305,7 +300,7 @@ def _institution(directory: Directory | None, code: str) -> SystemId:
 def _requester(record: Record, directory: Directory | None, problems: list[str]) -> SystemId | None:
     code = _text(record.OMLID)
     if code is None:
-        problems.append("OMLID: the requesting library is required (OCLC's :Borrower:)")
+        problems.append(say("order-no-omlid"))
         return None
     return _institution(directory, code)
 
@@ -316,11 +311,15 @@ def _lender_code(record: Record, problems: list[str]) -> str | None:
     if code is None and record.HOLDINGS:
         code, field = _text(record.HOLDINGS[0].HMLID), "HMLID.1"
     if code is None:
-        problems.append("HMLISO: the lender's code is required (or a holding's HMLID)")
+        problems.append(say("order-no-lender"))
     elif TRANSACTION_SEPARATOR in code:
         problems.append(
-            f"{field}: {code!r} holds {TRANSACTION_SEPARATOR!r}, which separates the lender "
-            "from ODATE in the transaction id"
+            say(
+                "order-lender-separator",
+                field=field,
+                code=repr(code),
+                sep=repr(TRANSACTION_SEPARATOR),
+            )
         )
     return code
 
@@ -331,7 +330,7 @@ def _lender_code(record: Record, problems: list[str]) -> str | None:
 def _item_id(record: Record, problems: list[str]) -> ItemId:
     title = _text(record.BIBNT)
     if title is None:
-        problems.append("BIBNT: the title is required (OCLC refuses a request without one)")
+        problems.append(say("order-no-bibnt"))
     numbers = _standard_number(record.STDNO, problems)
     return ItemId(
         title=title,
@@ -351,17 +350,17 @@ def _standard_number(value: str | None, problems: list[str]) -> dict[str, Any]:
     if re.fullmatch(r"\d{7}[\dX]", compact):
         check = issn_check(compact[:7])
         if compact[7] != check:
-            problems.append(f"STDNO: {text} is not an ISSN: its check digit should be {check}")
+            problems.append(say("order-check-digit", number=text, kind="ISSN", check=check))
         return {"issn": compact, "item_type": ItemType.SERIAL}
     if re.fullmatch(r"\d{9}[\dX]", compact):
         check = isbn10_check(compact[:9])
         if compact[9] != check:
-            problems.append(f"STDNO: {text} is not an ISBN: its check digit should be {check}")
+            problems.append(say("order-check-digit", number=text, kind="ISBN", check=check))
         return {"isbn": compact, "item_type": ItemType.MONOGRAPH}
     if re.fullmatch(r"97[89]\d{10}", compact):
         check = isbn13_check(compact[:12])
         if compact[12] != check:
-            problems.append(f"STDNO: {text} is not an ISBN: its check digit should be {check}")
+            problems.append(say("order-check-digit", number=text, kind="ISBN", check=check))
         short = compact[3:12] + isbn10_check(compact[3:12])
         return {
             "additional_no_letters": text,
@@ -399,7 +398,7 @@ def postal_address(lines: list[str]) -> PostalAddress:
     the order a label prints them. Raises ValueError beyond six lines."""
     kept = [line.strip() for line in lines if line.strip()]
     if len(kept) > len(_LINE_FIELDS):
-        raise ValueError(f"at most {len(_LINE_FIELDS)} lines fit a postal address, not {len(kept)}")
+        raise ValueError(say("address-lines", most=len(_LINE_FIELDS), lines=len(kept)))
     parts: dict[str, Any] = dict(zip(_LINE_FIELDS, kept, strict=False))
     return PostalAddress(**parts)
 
@@ -410,38 +409,26 @@ def _delivery(
     postal = None
     oadrs = _text(record.OADRS)
     if oadrs is None:
-        problems.append(
-            "OADRS: the delivery address is required (OCLC refuses a request without a postal "
-            "address)"
-        )
+        problems.append(say("order-no-oadrs"))
     else:
         try:
             postal = postal_address(oadrs.splitlines())
         except ValueError as err:
-            problems.append(f"OADRS: {err}")
+            problems.append(prefixed("OADRS", reason_of(err)))
     ariel_address = comment.ariel
     method = read_spvia(record.SPVIA)
     service: DeliveryService | None = None
     if _text(record.SPVIA) is None:
-        problems.append(
-            "SPVIA: required (N-5): 速達 (express), 書留 (registered), FAX or Ariel, OCLC's "
-            "SHIP VIA"
-        )
+        problems.append(say("order-no-spvia"))
     elif method is None:
-        problems.append(
-            f"SPVIA: {record.SPVIA!r} is not a shipping method of the OCLC link: 速達 "
-            "(express), 書留 (registered), FAX or Ariel (N-5)"
-        )
+        problems.append(say("order-bad-spvia", spvia=repr(record.SPVIA)))
     elif method == ARIEL:
         if ariel_address is None and oadrs is not None:
             found = _ARIEL_IN_ADDRESS.search(oadrs)
             ariel_address = None if found is None else found.group("named") or found.group("ip")
         if ariel_address is None:
             if not _mentions(reading, "NOTE=ARIEL"):
-                problems.append(
-                    "CMMNT: SPVIA Ariel needs the Ariel address, NOTE=ARIEL=<address> (N-5); "
-                    "OADRS shows none either"
-                )
+                problems.append(say("order-no-ariel"))
         else:
             service = (
                 ElectronicDeliveryService(
@@ -471,23 +458,14 @@ def _mentions(reading: cmmnt.Reading, key: str) -> bool:
 
 def _cost(comment: Comment, reading: cmmnt.Reading, problems: list[str]) -> CostInfoType | None:
     if comment.payment is None and not _mentions(reading, "PAYMENT"):
-        problems.append(
-            "CMMNT: PAYMENT=IFM is missing; the OCLC link settles through IFM only, and NII "
-            "sends the record back as a transfer error without it (N-6)"
-        )
+        problems.append(say("order-no-payment"))
     maximum = comment.max_cost
     if maximum is None:
         if not _mentions(reading, "MAX-COST"):
-            problems.append(
-                "CMMNT: MAX-COST=<currency><amount> is missing (as in MAX-COST=USD35.50); it is "
-                "OCLC's MAXCOST, the most the library will pay (N-6)"
-            )
+            problems.append(say("order-no-max-cost"))
         return None
     if maximum.currency != "USD":
-        problems.append(
-            f"CMMNT: 'MAX-COST={maximum}': IFM settles in US dollars, so OCLC wants the "
-            "maximum cost in USD (O-2)"
-        )
+        problems.append(say("order-max-cost-usd", maximum=maximum))
     return CostInfoType(
         maximum_cost=Amount(monetary_value=maximum.amount, currency_code=maximum.currency)
     )
@@ -499,10 +477,7 @@ def _copyright(
     value = comment.copyright_compliance
     if value is None:
         if service is Service.COPY and not _mentions(reading, "ISO-CC"):
-            problems.append(
-                "CMMNT: ISO-CC=US:CCG or ISO-CC=US:CCL is missing; a copy request must state "
-                "US copyright compliance (N-4)"
-            )
+            problems.append(say("order-no-copyright"))
         return None
     return value.lower()
 
@@ -511,8 +486,7 @@ def _search_type(comment: Comment, today: date, problems: list[str]) -> SearchTy
     need, expiry = comment.need_before, comment.expiry_date
     if need is not None and need < today:
         problems.append(
-            f"CMMNT: 'NEED-BEFORE={need:%Y%m%d}' is before the order date {today:%Y%m%d}; "
-            "OCLC refuses a need-before date in the past (O-3)"
+            say("order-need-before-past", need=f"{need:%Y%m%d}", today=f"{today:%Y%m%d}")
         )
     if need is None and expiry is None:
         return None
@@ -526,10 +500,7 @@ def _search_type(comment: Comment, today: date, problems: list[str]) -> SearchTy
 def _refuse_answers(comment: Comment, problems: list[str]) -> None:
     for name, key in _ANSWER_TOKENS.items():
         if getattr(comment, name) is not None:
-            problems.append(
-                f"CMMNT: {key}= is a lender's answer, not part of a request; only the newest "
-                "CMMNT travels, so take it out before ORDER"
-            )
+            problems.append(say("order-answer-token", key=key))
 
 
 # --- client and notes ----------------------------------------------------------------------

@@ -121,12 +121,16 @@ class GatewayProcess:
         body: Any = None,
         auth: tuple[str, str] | Literal["operator"] | None = "operator",
         method: str | None = None,
+        language: str | None = None,
     ) -> tuple[int, Any]:
         """A JSON call (POST with a body, GET without, unless ``method`` says); ``auth`` is
         (user, password) for HTTP Basic, by default an operator account made for the purpose
-        (the operations pages and records API need one), or None to ask anonymously."""
+        (the operations pages and records API need one), or None to ask anonymously;
+        ``language`` the Accept-Language header, if any."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
+        if language is not None:
+            headers["Accept-Language"] = language
         if auth == "operator":
             auth = self.operator()
         if auth is not None:

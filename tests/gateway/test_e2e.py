@@ -280,14 +280,39 @@ def test_a_nacsis_record_is_ordered_over_http_and_oclc_answers_land_on_it(
     oclc = FakePeer()
     gateway = GatewayProcess(tmp_path, RECORDS.format(port=oclc.port)).start()
     try:
-        status, refused = gateway.http("/api/records", {**GIF, "ID": "BAD1", "BIBNT": "図書"})
-        assert status == 400 and any("BIBNT" in r for r in refused["reasons"])
+        bad = {**GIF, "ID": "BAD1", "BIBNT": "図書", "SPVIA": "pigeon"}
+        in_english = [
+            "BIBNT: '図' at character 1 is not single-byte; only TYPE and SPVIA may hold "
+            "Japanese on the OCLC link",
+            "SPVIA: 'pigeon' is not a shipping method of the OCLC link: 速達 (express), 書留 "
+            "(registered), FAX or Ariel (N-5)",
+        ]
+        in_japanese = [
+            "BIBNT: 1文字目の'図'は半角ではありません。OCLCとのリンクで日本語を使えるのはTYPEと"
+            "SPVIAだけです",
+            "SPVIA: 'pigeon'はOCLCとのリンクの送付方法ではありません。速達、書留、FAX、Arielの"
+            "いずれかです(N-5)",
+        ]
+        for language, reasons in [("en-US,en;q=0.9", in_english), ("ja", in_japanese)]:
+            status, refused = gateway.http("/api/records", bad, language=language)
+            assert status == 400 and refused["reasons"] == reasons, language
         status, posted = gateway.http("/api/records", {**GIF, "ID": "ILL0001"})
         assert status == 201, posted
         status, wrong = gateway.http("/api/records/ILL0001/commands", {"command": "SEND"})
         assert status == 409 and wrong["reasons"]
         status, ordered = gateway.http("/api/records/ILL0001/commands", {"command": "order"})
         assert status == 200 and ordered["record"]["STAT"] == Stat.IN_PROCESS.value, ordered
+        # ORDER again: refused, in the language staff ask for (Japanese first by default).
+        again = {"command": "ORDER"}
+        status, in_japanese = gateway.http("/api/records/ILL0001/commands", again, language="ja")
+        assert status == 409 and in_japanese["reasons"] == [
+            "ORDERは状態が準備中のときだけ使えます(現在の状態: 処理中)"
+        ]
+        status, in_english = gateway.http("/api/records/ILL0001/commands", again, language="en")
+        assert status == 409 and in_english["reasons"] == [
+            "ORDER needs STAT 準備中; the record is at 処理中"
+        ]
+        assert gateway.http("/api/records/ILL0001/commands", again)[1] == in_japanese
         link, sent = oclc.receive()
         assert isinstance(sent, isoill.ILLRequest) and sent.copyright_compliance == "ccg"
         link.send(_shipped(sent))
@@ -347,6 +372,7 @@ def _shipped(sent: isoill.ILLRequest, amount: str | None = None) -> isoill.Shipp
 
 
 def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -> None:
+    from isoill.mapping.receive_guard import LETTER_CASES
     from isoill.mapping.record import Stat
     from tests.mapping.support import GIF
 
@@ -398,8 +424,21 @@ def test_receive_runs_every_check_with_the_configured_policies(tmp_path: Path) -
         assert text.startswith("To: ill@pit.example.edu\n") and "USD 18.00" in text
         assert "OCLC ILL no.:    12345678" in text
         assert "Requested on:    not" not in text and "Shipped on:      not" not in text
+        # Every case of the guide, from the Shipped OCLC sent, its guidance in both languages.
+        for case in LETTER_CASES:
+            query = "?problem=pages%2096-97%20missing" if case == "wrong-or-defective" else ""
+            path = f"/api/records/ILL0002/letters/{case}{query}"
+            status, ja = gateway.http(path)
+            assert status == 200, (case, ja)
+            assert "OCLC ILL no.:    12345678" in ja["letter"], case
+            assert "Charge:          USD 18.00" in ja["letter"], case
+            assert "Shipped on:      not" not in ja["letter"], case
+            status, en = gateway.http(path, language="en")
+            assert status == 200 and en["letter"] == ja["letter"], case
+            assert en["what_to_do"][0].isascii() and not ja["what_to_do"].isascii(), case
+            assert en["what_to_do"] != ja["what_to_do"], case
         status, none = gateway.http("/api/records/ILL0002/letters/nonsense")
-        assert status == 400 and "not a letter case" in none["reasons"][0]
+        assert status == 400 and "レター文例の事例ではありません" in none["reasons"][0]
         status, made = gateway.http(
             "/api/records/ILL0002/dummy", {"oclc_number": "12345678", "lender_staff": "J. Smith"}
         )

@@ -402,7 +402,9 @@ def test_bad_records_are_refused_with_every_reason(backend: FakeBackend) -> None
     assert broken.status == 400 and broken.json()["error"].startswith("not JSON")
     assert call(backend, "POST", "/api/records", raw=b"\xff\xfe{").status == 400
     listed = call(backend, "POST", "/api/records", ["ID", "X"])
-    assert listed.status == 400 and "JSON object" in listed.json()["reasons"][0]
+    assert (
+        listed.status == 400 and "JSONオブジェクト" in listed.json()["reasons"][0]
+    )  # Japanese by default
     plain = call(backend, "POST", "/api/records", {**GIF, "ID": "X"}, content_type="text/plain")
     assert plain.status == 415
     assert backend.store.find_record("X") is None

@@ -1,7 +1,8 @@
 """Managing accounts in a real browser (headless Chromium, as the reader pages' own browser
 test): a reader who forgot the password asks for the link, opens the one the loopback SMTP
 server caught (on the test's gateway instead of the library's site) and sets a new
-password; a reader links an old account into the new one as the Tsinghua guide shows it.
+password; a reader links an old account into the new one as the Tsinghua guide shows it,
+and cancels the old account's request from the new one.
 Screenshots go to the test's temporary directory."""
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ def test_a_reader_links_an_old_account(
 ) -> None:
     pages = Pages(browser, gateway)
     confirmed(pages, "illuserzj2", "old-pass-123", "旧用户")
+    # The old account's request, not yet processed when its reader moves to the new one.
+    pages.log_in("reader", "illuserzj2", "old-pass-123")
+    pages.open("/reader/request")
+    pages.fill({"title": "Interlending & Document Supply", "cost_limit": "30"})
+    pages.go("submit")
+    number = pages.rows()[0][0]
+    pages.log_out()
     confirmed(pages, "zhoujie", "new-pass-123", "周杰")
     pages.log_in("reader", "zhoujie", "new-pass-123")
     pages.go("profile")
@@ -94,6 +102,14 @@ def test_a_reader_links_an_old_account(
     browser.save_screenshot(str(tmp_path / "link-confirm.png"))
     pages.go("link-ok")
     assert "关联成功" in pages.text()
+    # Both are one: the old account's request is the new one's, 取消 included.
+    pages.open("/reader/requests")
+    (row,) = pages.rows()
+    assert row[0] == number and row[6] == "用户申请尚未处理" and row[8] == "取消"
+    pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
+    assert pages.rows()[0][6] == "已取消" and pages.rows()[0][8] == ""
+    shot = tmp_path / "linked-request-cancelled.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
     pages.log_out()
     pages.log_in("reader", "illuserzj2", "old-pass-123")
     assert "用户名或密码错误" in pages.text()

@@ -272,6 +272,13 @@ def test_a_reader_links_an_old_account_as_the_tsinghua_guide_describes(
     assert "Interlending &amp; Document Supply" in listed
     number = re.search(r'href="/reader/requests/(\d+)"', listed)
     assert number and new.get(f"/reader/requests/{number.group(1)}")[0] == 200
+    # ... and is the new account's to cancel (取消), not another reader's.
+    assert f'id="cancel-{number.group(1)}"' in listed
+    cancel = f"/reader/requests/{number.group(1)}/cancel"
+    assert other.post(cancel, {})[0] == 404
+    status, page, url = new.post(cancel, {})
+    assert status == 200 and url.endswith("/reader/requests?done=cancelled"), url
+    assert "已取消" in new.get(f"/reader/requests/{number.group(1)}")[1]
     assert "3245" in new.get("/reader/profile")[1]  # the details it lacked
     # Linking it again, or oneself, is refused.
     new.get("/reader/link")

@@ -140,6 +140,19 @@ def unfilled(side: Side, request: isoill.ILLRequest, reason: ReasonUnfilled) -> 
     return answer
 
 
+def shipped_copy(request: isoill.ILLRequest, cost: Decimal) -> isoill.Shipped:
+    """The supplier's Shipped of a copy of ``request``, at ``cost`` yuan."""
+    return isoill.Shipped(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(
+            cost=isoill.Amount(monetary_value=cost, currency_code="CNY")
+        ),
+    )
+
+
 def reader_mails(sink: MailSink, count: int) -> list[str]:
     """The texts of the mails the reader got, once there are ``count``; a moment later, so
     that one too many would be seen."""
@@ -200,16 +213,7 @@ def test_rota_reaches_the_third_supplier_and_the_request_ends_received(
     assert not third.third_party_info_type.send_to_list
     three = Side(Role.RESPONDER, third.transaction_id)
     three.got(third)
-    shipped = isoill.Shipped(
-        transaction_id=third.transaction_id,
-        requester_id=third.requester_id,
-        responder_id=third.responder_id,
-        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-        supply_details=isoill.SupplyDetails(
-            cost=isoill.Amount(monetary_value=Decimal("12.50"), currency_code="CNY")
-        ),
-    )
-    conn.send(three.sent(shipped))
+    conn.send(three.sent(shipped_copy(third, Decimal("12.50"))))
 
     # The centre records Received as soon as the supplier ships (central mode).
     _, received = s3.receive()

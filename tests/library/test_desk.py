@@ -214,6 +214,58 @@ def test_a_no_that_crosses_the_cancel_ends_the_request_cancelled() -> None:
     assert world.sent_to("fdu") == []
 
 
+def test_a_supplier_silent_on_the_cancel_is_reported_once_at_the_cancel_deadline() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU", "CALIS:FDU"], AT).change)
+    (sent,) = world.sent_to("pku")
+    later = AT + timedelta(hours=1)
+    world.commit(world.desk.cancel(world.leg(1), "lisi", world.load, later).change)
+    request = world.request(1)
+    deadline = later + timedelta(days=3)  # the library's cancel_deadline by default
+    assert request.rota.current is not None and request.rota.current.deadline == deadline
+    assert request.due == deadline  # the store's deadline poll finds it then
+    # Not a second before.
+    assert world.desk.overdue(world.leg(1), world.load, deadline - timedelta(seconds=1)) == Change()
+    world.commit(world.desk.overdue(world.leg(1), world.load, deadline))
+    request = world.request(1)
+    # Still waiting for the Cancel-Reply (the supplier may yet ship), no deadline now.
+    assert request.state is RequestState.CANCEL_PENDING and request.due is None
+    assert "CALIS:PKU 3 天内未答复取消, 已通知读者和馆员" in request.history[-1][1]
+    assert world.sent_to("fdu") == []  # the rota does not move on either
+    reader, staff = world.mails()
+    assert reader["To"] == "lisi@example.edu.cn" and staff["To"] == "ill@lib.example.edu.cn"
+    assert "取消未获提供馆答复" in email_text(reader) and "CALIS:PKU" in email_text(reader)
+    staff_text = email_text(staff)
+    assert "读者申请 1 已向 CALIS:PKU 请求取消, 3 天内未获答复" in staff_text
+    assert "李四 <lisi@example.edu.cn>" in staff_text
+    assert world.desk.overdue(world.leg(1), world.load, deadline + timedelta(days=9)) == Change()
+    # The late reply still decides.
+    world.answer("pku", cancel_reply(sent, answer=True), deadline + timedelta(days=1))
+    assert world.request(1).state is RequestState.CANCELLED
+
+
+def test_a_refused_cancel_gives_the_supplier_its_whole_deadline_again() -> None:
+    world = World()
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    (sent,) = world.sent_to("pku")
+    world.commit(world.desk.cancel(world.leg(1), None, world.load, AT).change)
+    refused_at = AT + timedelta(days=1)
+    world.answer("pku", cancel_reply(sent, answer=False), refused_at)
+    request = world.request(1)
+    assert request.state is RequestState.SENT
+    assert request.due == refused_at + timedelta(days=7)
+
+
+def email_text(message: email.message.Message) -> str:
+    """A mail's decoded subject and text."""
+    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    return subject + "\n" + body.decode("utf-8")
+
+
 def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     world = World()
     world.submit()
@@ -531,6 +583,30 @@ def test_a_mistyped_or_own_supplier_is_refused_before_anything_is_sent() -> None
     assert world.outbox == [] and world.request(1).state is RequestState.UNPROCESSED
     world.commit(world.desk.send(world.leg(1), ["CALIS:FDU"], AT).change)
     assert world.request(1).rota.current is not None
+
+
+def test_a_typed_supplier_the_holdings_table_does_not_list_is_refused() -> None:
+    world = World(holdings="issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.submit()
+    with pytest.raises(DeskRefused) as refused:
+        world.desk.send(world.leg(1), ["CALIS:FDU"], AT)
+    (problem,) = refused.value.reasons
+    assert problem.startswith("suppliers: 馆藏表中 CALIS:FDU 未收藏此文献, 收藏馆: CALIS:PKU")
+    assert world.outbox == [] and world.request(1).state is RequestState.UNPROCESSED
+    # The holding library the reader named counts as a holder, as the table's do.
+    world.submit(2, form=replace(FORM, holding_library="CALIS:FDU"))
+    world.commit(world.desk.send(world.leg(2), ["calis:fdu"], AT).change)
+    assert world.request(2).state is RequestState.SENT
+    world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
+    assert [type(a) for a in world.sent_to("pku")] == [isoill.ILLRequest]
+
+
+def test_a_title_the_holdings_table_does_not_know_leaves_the_choice_to_staff() -> None:
+    world = World(holdings="issn,isbn,title,library\n1234-5679,,,CALIS:PKU\n")
+    world.submit()
+    world.commit(world.desk.send(world.leg(1), ["CALIS:FDU"], AT).change)
+    current = world.request(1).rota.current
+    assert current is not None and current.symbol == "CALIS:FDU"
 
 
 def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,7 @@ from isoill.apdu.enums import Conditions, ILLServiceType, TransactionResults
 from isoill.machine import Role, State
 from tests.gateway.support import REPO, Connection, FakePeer, GatewayProcess, Side, free_port
 from tests.library.support import FORM
+from tests.library.test_desk import cancel_reply
 from tests.library.test_reader_pages import CONFIG, pku_asks, wait_for
 
 pytestmark = pytest.mark.browser
@@ -371,17 +373,27 @@ def test_staff_open_a_readers_request_and_see_all_of_it(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
 
 
-@pytest.fixture
-def peered(tmp_path: Path) -> Iterator[tuple[GatewayProcess, FakePeer]]:
-    """A gateway whose library THU sends requests on to Peking University, a fake peer."""
+@contextmanager
+def thu_and_pku(tmp_path: Path, settings: str = "") -> Iterator[tuple[GatewayProcess, FakePeer]]:
+    """A gateway whose library THU (with ``settings`` added to its own) sends requests on
+    to Peking University, a fake peer."""
     pku = FakePeer()
-    gateway = GatewayProcess(tmp_path, CONFIG.format(dead=free_port(), pku=pku.port)).start()
+    thu = 'staff_email = "ill-staff@thu.example"\n'
+    config = CONFIG.format(dead=free_port(), pku=pku.port)
+    assert config.count(thu) == 1
+    gateway = GatewayProcess(tmp_path, config.replace(thu, thu + settings)).start()
     try:
         gateway.add_staff(STAFF[0], "thu", STAFF[1])
         yield gateway, pku
     finally:
         gateway.stop()
         pku.close()
+
+
+@pytest.fixture
+def peered(tmp_path: Path) -> Iterator[tuple[GatewayProcess, FakePeer]]:
+    with thu_and_pku(tmp_path) as found:
+        yield found
 
 
 def sent_to_pku(
@@ -475,18 +487,37 @@ def test_the_reader_cancels_a_sent_request_and_the_supplier_agrees(
     _, cancel = pku.receive(timeout=15)
     assert isinstance(cancel, isoill.Cancel)
     side.got(cancel)
-    reply = isoill.CancelReply(
-        transaction_id=ask.transaction_id,
-        requester_id=ask.requester_id,
-        responder_id=ask.responder_id,
-        answer=True,
-    )
-    connection.send(side.sent(reply))
+    connection.send(side.sent(cancel_reply(ask, answer=True)))
     until(browser, lambda b: pages.rows()[0][6] == "已取消")
     pages.open(f"/reader/requests/{number}")
     assert "同意取消" in pages.text()
     shot = tmp_path / "reader-cancelled.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+
+
+def test_a_supplier_silent_on_the_cancel_is_reported_and_its_late_yes_still_cancels(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    with thu_and_pku(tmp_path, "cancel_deadline = 1.0\n") as (gateway, pku):
+        pages = Pages(browser, gateway)
+        number, connection, side, ask = sent_to_pku(pages, pku)
+        pages.open("/reader/requests")
+        pages.go(then=lambda: pages.confirmed_click(f"cancel-{number}"))
+        _, cancel = pku.receive(timeout=15)
+        assert isinstance(cancel, isoill.Cancel)
+        side.got(cancel)
+        # PKU says nothing: at the cancel deadline the reader's page says so.
+        pages.open(f"/reader/requests/{number}")
+        until(browser, lambda b: "未答复取消" in pages.text())
+        assert "已请求取消, 等待提供馆答复" in browser.find_element(By.ID, "summary").text
+        shot = tmp_path / "reader-cancel-unanswered.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
+        pages.open(f"/staff/requests/{number}")
+        assert "CALIS:PKU 1 秒内未答复取消, 已通知读者和馆员" in pages.text()
+        # The late yes still ends it cancelled.
+        connection.send(side.sent(cancel_reply(ask, answer=True)))
+        pages.open("/reader/requests")
+        until(browser, lambda b: pages.rows()[0][6] == "已取消")
 
 
 def test_a_loan_is_shipped_renewed_recalled_returned_and_checked_in(

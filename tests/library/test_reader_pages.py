@@ -565,15 +565,22 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
     pku.close()
 
 
-def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
-    gateway: GatewayProcess, pku: FakePeer
-) -> None:
+def submitted_for_staff(gateway: GatewayProcess) -> tuple[Client, Client]:
+    """Reader wangwu's request 1 (:data:`FORM`), and THU's staff logged in on its page, to
+    send it on."""
     reader = confirmed_reader(gateway, "thu", "wangwu")
     reader.get("/reader/request")
     assert reader.post("/reader/request", FORM)[0] == 200
     staff = Client(gateway)
     staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
     staff.get("/staff/requests/1")
+    return reader, staff
+
+
+def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
+    gateway: GatewayProcess, pku: FakePeer
+) -> None:
+    reader, staff = submitted_for_staff(gateway)
     status, page, _ = staff.post("/staff/requests/1/send", {"suppliers": "CALIS:PKX"})
     assert status == 409
     assert "CALIS:PKX 不是已配置的文献提供馆" in page and 'value="CALIS:PKX"' in page

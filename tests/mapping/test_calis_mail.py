@@ -212,6 +212,32 @@ def test_not_supplied_lists_every_supplier_s_reason_in_both_languages() -> None:
     assert "总费用" not in text
 
 
+def test_staff_hear_of_a_cancel_the_supplier_left_unanswered_in_one_line_headers() -> None:
+    form = dataclasses.replace(SEED, name="张三\r\nBcc: victim@example.com")
+    message = parsed(
+        calis_mail.cancel_unanswered_notice(
+            form,
+            number=73689,
+            supplier="CALIS:PKU",
+            within=("3 天", "3 days"),
+            library="清华大学图书馆",
+            sender="ill@lib.tsinghua.edu.cn",
+            recipient="ill-staff@lib.tsinghua.edu.cn",
+            at=AT,
+        )
+    )
+    assert (
+        message["Subject"] == "申请 73689 的取消未获答复 / No answer to the cancel of request 73689"
+    )
+    assert message["To"] == "ill-staff@lib.tsinghua.edu.cn" and message["Bcc"] is None
+    text = body_of(message)
+    assert "读者申请 73689 已向 CALIS:PKU 请求取消, 3 天内未获答复" in text
+    assert "within 3 days" in text and "Interlending & Document Supply" in text
+    assert "读者: 张三 Bcc: victim@example.com <" in text  # the name kept on one line
+    reader = body_of(parsed(notice("cancel-unanswered", reasons=["CALIS:PKU: 3 天内未答复取消"])))
+    assert "已请求取消, 但文献提供馆在期限内未答复" in reader and "may still be shipped" in reader
+
+
 def test_cancelled_and_a_supplier_without_the_reader_s_number() -> None:
     message = parsed(notice("cancelled", number=0, total_cost=Decimal(0)))
     assert message["Subject"] == "馆际互借申请已取消 / Interlibrary loan request cancelled"

@@ -709,3 +709,25 @@ def test_cli_order_takes_a_full_width_cmmnt() -> None:
     kanji = run("nacsis", "order", "-", stdin=json.dumps({**GIF, "ARTCL": "論文"}).encode())
     assert kanji.returncode == 2
     assert b"ARTCL: '\xe8\xab\x96' at character 1 is not single-byte" in kanji.stderr
+
+
+def test_cli_order_in_japanese() -> None:
+    refused = json.dumps({**GIF, "SPVIA": "", "CMMNT": "ISO-CC=US:CCG / MAX-COST=USD3,5"})
+    done = run("nacsis", "order", "-", "--lang", "ja", "--id", "LA1", stdin=refused.encode())
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        "isoill: ID LA1(--idによる)",
+        "isoill: CMMNT: 'MAX-COST=USD3,5': 金額は小数点で書き、カンマは使わないでください"
+        "(USD35.50)",
+        "isoill: SPVIA: 送付方法は必須です(N-5)。速達、書留、FAX、Ariel(OCLCのSHIP VIA)",
+        "isoill: CMMNT: PAYMENT=IFMがありません。OCLCとのリンクの決済はIFMだけで、ないとNIIは転送"
+        "エラー(新着照会)としてレコードを戻します(N-6)",
+    ]
+    typed = {**GIF, "CMMNT": wide(GIF["CMMNT"].lower())}
+    noted = run("nacsis", "order", "-", "--lang", "ja", stdin=json.dumps(typed).encode())
+    assert noted.returncode == 0, noted.stderr
+    said = noted.stderr.decode().splitlines()
+    assert said[0].endswith("(レコードにIDがないため付与しました)")
+    assert said[1].startswith("isoill: 注記: CMMNT: 全角文字を半角にしました(NFKC)")
+    english = run("nacsis", "order", "-", stdin=refused.encode())
+    assert b"SPVIA: required (N-5)" in english.stderr and "必須".encode() not in english.stderr

@@ -973,7 +973,7 @@ def test_cli_check_receive_in_japanese(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert out.startswith("NG: RECEIVEしないこと\n  理由: N-14/N-23: 合計額 USD 40.00 がMAX-COST")
     (action,) = [line for line in out.splitlines() if line.startswith("対応: ")]
-    assert action.startswith("対応: レコードは発送 (SHIPPED)のままにし、RECEIVEしないでください")
+    assert action.startswith("対応: レコードは発送のままにし、RECEIVEしないでください")
     assert "(N-22)" in action and "(N-23)" in action and "(N-24)" in action
     assert "Ask the lender" not in action and "MAX-COST of a record" not in action
 
