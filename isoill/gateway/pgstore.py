@@ -33,6 +33,9 @@ class PostgresStore(Store):
         self._db: Any = self._connect()
         self._create()
 
+    def json_text(self, column: str, *path: str) -> str:
+        return f"({column}::jsonb #>> '{{{','.join(path)}}}')"
+
     def _connect(self) -> Any:
         try:
             import psycopg

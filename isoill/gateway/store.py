@@ -783,6 +783,17 @@ class Store(ABC):
         """SQL written with ``?`` placeholders, in the driver's paramstyle."""
         return self._sql(text)
 
+    def json_text(self, column: str, *path: str) -> str:
+        """SQL for the text at ``path`` (plain keys) in the JSON held by ``column``, the same
+        on every store: a string as itself, a number or ``true``/``false`` as its JSON text,
+        NULL when absent or null; so a network kind filters and searches what its payloads
+        hold in the query, not by loading every row."""
+        where = "$." + ".".join(path)
+        return (
+            f"(CASE json_type({column}, '{where}') WHEN 'true' THEN 'true'"
+            f" WHEN 'false' THEN 'false' ELSE CAST(json_extract({column}, '{where}') AS TEXT) END)"
+        )
+
     def legs_of(self, network: str, peer: str | None = None, limit: int = 500) -> list[StoredLeg]:
         """A network's legs (a library's requests), or one peer's, newest first."""
         where, args = (

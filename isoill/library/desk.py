@@ -77,18 +77,27 @@ from isoill.library.requests import (
     Tried,
     request_key,
 )
-from isoill.library.settings import Library, libraries, library_label, library_named
+from isoill.library.settings import Library, libraries, library_label, library_named, staff_of
 from isoill.library.wording import PHRASES, problem, say
 from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
 from isoill.mapping import calis_mail
 from isoill.mapping.commands import common_fields
 from isoill.mapping.holdings import Holdings
-from isoill.mapping.reader_form import ReaderForm, ServiceType, from_request, to_request
+from isoill.mapping.reader_form import (
+    ReaderForm,
+    ServiceType,
+    from_request,
+    requester_note,
+    to_request,
+)
 from isoill.multilingual import Said, in_lang
 
 #: How long a supplier lends an item when staff ship a loan without saying.
 LOAN_PERIOD = timedelta(days=28)
+#: The requester-note by which a supplier's staff know a CCC request (the CALIS guide: 请求
+#: 馆为CALIS馆际互借中心, 请求备注中注明"从CCC检索到的文献!", 即为CCC的馆际互借请求).
+CCC_NOTE = "从CCC检索到的文献!"
 
 
 class DeskRefused(IsoillError):
@@ -116,10 +125,17 @@ class Desk:
     # --- a reader's request ----------------------------------------------------------------
 
     def submit(
-        self, library: str, reader: str, form: ReaderForm, number: int, at: datetime
+        self,
+        library: str,
+        reader: str,
+        form: ReaderForm,
+        number: int,
+        at: datetime,
+        member: str = "",
     ) -> DeskStep:
-        """A reader's new request. Central mode sends it on at once; distributed mode keeps
-        it for the library's staff (用户申请尚未处理)."""
+        """A reader's (of ``member``, a CALIS centre's member library) new request. Central
+        mode sends it on at once; distributed mode keeps it for the library's staff
+        (用户申请尚未处理)."""
         network = self._library(library)
         candidates = self._candidates(network, form, ())
         request = ReaderRequest(
@@ -128,6 +144,7 @@ class Desk:
             reader=reader,
             form=form,
             submitted=at,
+            member=member,
             rota=Rota(candidates=candidates),
             history=((at, say("submitted")),),
         )
@@ -581,6 +598,7 @@ class Desk:
                 deliver_to_reader=network.mode == "central",
                 send_to=[SystemId.institution(s) for s in candidates],
                 already_tried=[SystemId.institution(t.symbol) for t in tried],
+                requester_note=_ccc_note(network, request.form),
             )
             key = str(TransactionKey.of(ill_request))
             iso = StoredLeg(
@@ -684,7 +702,7 @@ class Desk:
             requester=(requester.symbol or requester.name or "") if requester else "",
             form=from_request(request),
             arrived=at,
-            note=request.requester_note or "",
+            note=requester_note(request) or "",
         )
         return StoredLeg(network.name, key, "", sender_network, outcome.transaction, payload=supply)
 
@@ -876,27 +894,35 @@ class Desk:
     # --- CALIS e-mail mode -----------------------------------------------------------------
 
     def mail_request(
-        self, own_library: str, to_library: str, form: ReaderForm, reader: str, at: datetime
+        self,
+        own_library: str,
+        to_library: str,
+        form: ReaderForm,
+        reader: str,
+        at: datetime,
+        member: str = "",
     ) -> OutboxItem:
-        """The reader's request as a readable mail to their own library's ILL staff. The
-        system must not send it to another library's staff (the CCC guide's rule): the
-        reader's library pays for what it orders."""
+        """The reader's request as a readable mail to their own library's ILL staff: a member
+        library's own staff (``member``, central mode) when it has an address. The system
+        must not send it to another library's staff (the CCC guide's rule): the reader's
+        library pays for what it orders."""
         network = self._library(own_library)
-        if to_library not in (network.name, network.symbol):
-            own = network.label or network.symbol
+        if to_library not in {network.name, network.symbol, member} - {""}:
+            own = member or network.label or network.symbol
             raise DeskRefused([say("own-staff-only", library=own, to=to_library)])
-        if not network.staff_email:
-            raise DeskRefused([say("no-staff-email", library=network.label or network.name)])
+        address, label = staff_of(network, member)
+        if not address:
+            raise DeskRefused([say("no-staff-email", library=label)])
         message = calis_mail.request_mail(
             form,
             number=None,
-            library=network.label or network.symbol,
+            library=label,
             sender=self.config.mail.address,
-            recipient=network.staff_email,
+            recipient=address,
             at=at,
             lang="zh",
         )
-        return mail_item(network.staff_email, message, f"request-mail|{reader}|{at.isoformat()}")
+        return mail_item(address, message, f"request-mail|{reader}|{at.isoformat()}")
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -947,6 +973,7 @@ class Desk:
             outcome=outcome,
             reasons=reasons,
             total_cost=request.total_cost,
+            payee=_member_label(network, request.member),
             at=at,
             lang="zh",
         )
@@ -1004,6 +1031,20 @@ def _answered_supply(
 def _joined(change: Change, legs: Sequence[StoredLeg], items: Sequence[OutboxItem]) -> Change:
     """A step's change with the legs and outbox items of what was done before it."""
     return Change(legs=(*change.legs, *legs), log=change.log, outbox=(*items, *change.outbox))
+
+
+def _member_label(network: Library, symbol: str) -> str:
+    """The name of the member library ``symbol`` of a CALIS centre (empty: none, or not a
+    member): whom its readers pay, in central mode, rather than the centre."""
+    found = next((m for m in network.members if symbol and m.symbol == symbol), None)
+    return "" if found is None else found.label or found.symbol
+
+
+def _ccc_note(network: Library, form: ReaderForm) -> str | None:
+    """:data:`CCC_NOTE` on a request the CALIS centre sends for a document found in CCC,
+    which the form knows by the CALIS OID of CCC's record (central mode: the centre is the
+    requester of the CCC's members' requests); else no note of the centre's own."""
+    return CCC_NOTE if network.mode == "central" and form.calis_oid else None
 
 
 def _reader(leg: StoredLeg) -> ReaderRequest:

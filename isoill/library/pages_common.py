@@ -42,6 +42,7 @@ from isoill.gateway.logins import LoginHeld, Throttle, answer_later, log_in
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.pages import Chrome, link, table
 from isoill.library.accounts import Account, AccountRole, Session, may_log_in, same_token
+from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest
 from isoill.library.settings import Library, library_labels
 from isoill.library.wording import say
@@ -98,6 +99,13 @@ class Desks(Protocol):
     def mark_received(self, library: str, number: int) -> ReaderRequest: ...
     def mark_returned(self, library: str, number: int, via: str = "") -> ReaderRequest: ...
     def supply_requests(self, library: str) -> list[SupplyRequest]: ...
+    def supply_request(self, library: str, key: str) -> SupplyRequest: ...
+    def find_reader_requests(
+        self, library: str, reader: str, query: Query
+    ) -> Found[ReaderRequest]: ...
+    def find_library_requests(self, staff: Account, query: Query) -> Found[ReaderRequest]: ...
+    def find_supply_requests(self, library: str, query: Query) -> Found[SupplyRequest]: ...
+    def find_accounts(self, staff: Account, query: Query) -> Found[Account]: ...
     def ship(
         self,
         library: str,
@@ -120,7 +128,7 @@ class Desks(Protocol):
         self, library: str, reader: str, number: int, accept: bool
     ) -> ReaderRequest: ...
     def mail_request(
-        self, library: str, reader: str, form: ReaderForm, to_library: str
+        self, library: str, reader: str, form: ReaderForm, to_library: str, member: str = ""
     ) -> None: ...
 
 
@@ -213,6 +221,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "yuan: the most you will pay for this request.",
     ),
     "rush_hint": ("加急: 用户选择加急处理, 需自付费用。", "Urgent: you pay a rush fee."),
+    "rush_fee": (
+        "加急: 用户选择加急处理, 需自付费用{fee}元/篇。",
+        "Urgent: you pay a rush fee of {fee} yuan an item.",
+    ),
     "reference_hint": ("用户自定义编号最多50个字符", "Your own number, at most 50 characters"),
     "problems": ("请更正以下问题:", "Please correct:"),
     "not_found": ("没有这笔申请", "No such request"),
@@ -347,6 +359,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "about": ("关于", "About"),
     "no_page": ("页面不存在", "No such page"),
     "internal_error": ("系统内部错误", "internal error"),
+    "search": ("检索", "Search"),
+    "search_hint": (
+        "申请号, 事务号, 题名, 读者姓名",
+        "Request no., transaction id, title, reader's name",
+    ),
+    "account_search_hint": (
+        "用户名, 姓名, Email, 电话, 证件号码",
+        "User name, name, e-mail, phone, ID number",
+    ),
+    "all_states": ("全部状态", "Any state"),
+    "count": ("共 {total} 条", "{total} in all"),
+    "page_of": ("第 {page}/{pages} 页", "page {page} of {pages}"),
+    "previous_page": ("上一页", "Previous page"),
+    "next_page": ("下一页", "Next page"),
+    "no_match": ("没有符合条件的记录", "Nothing matches"),
+    "show_all": ("检索全部", "Search them all"),
 }
 
 

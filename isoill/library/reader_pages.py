@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from twisted.internet import threads
@@ -22,6 +23,7 @@ from isoill.gateway.logins import AccountError, Throttle, answer_later, hash_pas
 from isoill.gateway.pages import link, message_box, table
 from isoill.library.accounts import Account, AccountRole, read_registration
 from isoill.library.desk import DeskRefused
+from isoill.library.list_pages import choices, listing, read_query
 from isoill.library.pages_common import (
     MAX_MAILS,
     READER_COOKIE,
@@ -50,7 +52,7 @@ from isoill.library.requests import (
     ReaderRequest,
     RequestState,
 )
-from isoill.library.settings import Library, libraries
+from isoill.library.settings import Library, libraries, member_library, rush_fee
 from isoill.mapping.reader_form import (
     LIMITS,
     MAX_LENGTH,
@@ -284,7 +286,13 @@ class ReaderPages(Area):
             tags.form(method="post", action=action, id="request-form")(
                 csrf_field(request),
                 extra,
-                reader_form_fields(words, fields, bad_fields(problems), self._symbols()),
+                reader_form_fields(
+                    words,
+                    fields,
+                    bad_fields(problems),
+                    self._symbols(),
+                    None if library is None else rush_fee(library, who.member if who else ""),
+                ),
                 tags.button(type="submit", id="submit")(words("submit")),
                 " ",
                 link("/reader/", words("back")),
@@ -323,7 +331,7 @@ class ReaderPages(Area):
 
     def _list(self, request: Request, words: Words, who: Account) -> bytes:
         library = self._library(who.library)
-        found = self.desks.reader_requests(who.library, who.username)
+        found = self.desks.find_reader_requests(who.library, who.username, read_query(request))
         done = (request.args or {}).get(b"done", [b""])[0]
         number = (request.args or {}).get(b"n", [b""])[0].decode("ascii", "replace")
         message: Flattenable = ""
@@ -342,8 +350,16 @@ class ReaderPages(Area):
             words("total_cost"),
             words("action"),
         ]
-        rows = [_list_row(words, request, r) for r in found]
-        shown = table(head, rows, id="requests") if rows else tags.p(words("no_requests"))
+        shown = listing(
+            words,
+            "/reader/requests",
+            found,
+            head,
+            [_list_row(words, request, r) for r in found.items],
+            id="requests",
+            states=choices(words, STATE_LABELS),
+            empty=words("no_requests"),
+        )
         return html_page(
             request,
             words,
@@ -368,14 +384,18 @@ class ReaderPages(Area):
         problems: Sequence[str] = (),
         status: int = 200,
     ) -> bytes:
-        libraries = [n for n in self.desks.libraries() if n.staff_email]
-        own = None if who is None else who.library
-        chosen = (fields or {}).get("to_library") or own or (libraries[0].name if libraries else "")
+        # The libraries whose ILL staff take mailed requests: a library by its name, a
+        # member library of a CALIS centre with its own staff address by its symbol.
+        found = self.desks.libraries()
+        targets = [(n.name, n.label or n.symbol) for n in found if n.staff_email]
+        targets += [
+            (m.symbol, m.label or m.symbol) for n in found for m in n.members if m.staff_email
+        ]
+        own = None if who is None else (who.member or who.library)
+        chosen = (fields or {}).get("to_library") or own or (targets[0][0] if targets else "")
         extra = form_row(
             words("to_library"),
-            tags.select(id="to_library", name="to_library")(
-                options(((n.name, n.label or n.symbol) for n in libraries), chosen)
-            ),
+            tags.select(id="to_library", name="to_library")(options(targets, chosen)),
             id="to_library",
         )
         prefill = fields if fields is not None else _prefill(who)
@@ -395,9 +415,14 @@ class ReaderPages(Area):
         self, request: Request, words: Words, who: Account | None, fields: dict[str, str]
     ) -> bytes:
         to_library = fields.get("to_library", "")
-        # Logged in, the reader's library is the account's; otherwise the one chosen. The mail
-        # goes only to that library's own ILL staff: the address is never the reader's to give.
-        own = who.library if who is not None else to_library
+        # Logged in, the reader's library (and member library) is the account's; otherwise the
+        # one chosen. The mail goes only to that library's own ILL staff: the address is never
+        # the reader's to give.
+        if who is not None:
+            own, member = who.library, who.member
+        else:
+            centre = member_library(self.desks.libraries(), to_library)
+            own, member = (to_library, "") if centre is None else (centre.name, to_library)
         if self._library(own) is None:
             return self._email_form(
                 request, words, who, fields, ["to_library: no such library"], 400
@@ -410,7 +435,7 @@ class ReaderPages(Area):
         try:
             form = read_form(fields, today=self.desks.now().date())
             reader = who.username if who is not None else form.email
-            self.desks.mail_request(own, reader, form, to_library)
+            self.desks.mail_request(own, reader, form, to_library, member)
             self.mails.count(sender, now)
         except FormError as err:
             return self._email_form(request, words, who, fields, err.reasons, 400)
@@ -508,9 +533,14 @@ def _request_details(words: Words, request: Request, r: ReaderRequest) -> list[F
 
 
 def reader_form_fields(
-    words: Words, fields: dict[str, str], bad: set[str], symbols: Sequence[str]
+    words: Words,
+    fields: dict[str, str],
+    bad: set[str],
+    symbols: Sequence[str],
+    rush: Decimal | None = None,
 ) -> list[Flattenable]:
-    """The Tsinghua form's fields, in its sections and order, filled with ``fields``."""
+    """The Tsinghua form's fields, in its sections and order, filled with ``fields``; the
+    hint that shows when the reader chooses 加急 names the rush fee ``rush`` they pay."""
 
     def label(name: str) -> Tag:
         return tags.label(for_=name)(star() if name in REQUIRED else "", words.field(name))
@@ -590,7 +620,9 @@ def reader_form_fields(
             select("delivery", list(Delivery), Delivery.EMAIL),
             text("cost_limit", words("cost_hint"), inputmode="decimal"),
             radios("urgency", list(Urgency), Urgency.NORMAL),
-            tags.p(class_="hint", id="rush-hint")(words("rush_hint")),
+            tags.p(class_="hint", id="rush-hint")(
+                words("rush_hint") if rush is None else words("rush_fee").format(fee=money(rush))
+            ),
             text("reference", words("reference_hint")),
             text("holding_library", list="holding-libraries"),
             tags.datalist(id="holding-libraries")([tags.option(value=s) for s in symbols]),

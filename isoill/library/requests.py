@@ -208,6 +208,8 @@ class ReaderRequest:
     form: ReaderForm
     submitted: datetime
     state: RequestState = RequestState.UNPROCESSED
+    #: The member library (symbol) of a CALIS centre the reader belongs to: whom they pay.
+    member: str = ""
     rota: Rota = field(default_factory=Rota)
     total_cost: Decimal | None = None  # 总费用, CNY, from the supplier's Shipped
     return_date: date | None = None  # 归还日期, a loan's date-due
@@ -252,6 +254,7 @@ class ReaderRequest:
             "form": self.form.to_json(),
             "submitted": self.submitted.isoformat(),
             "state": self.state.value,
+            "member": self.member,
             "rota": self.rota.to_json(),
             "total_cost": None if self.total_cost is None else str(self.total_cost),
             "return_date": None if self.return_date is None else self.return_date.isoformat(),
@@ -270,6 +273,7 @@ class ReaderRequest:
             form=ReaderForm.from_json(value["form"]),
             submitted=datetime.fromisoformat(value["submitted"]),
             state=RequestState(value["state"]),
+            member=value.get("member", ""),
             rota=Rota.from_json(value.get("rota", {})),
             total_cost=None if cost is None else Decimal(cost),
             return_date=None if due is None else date.fromisoformat(due),

@@ -18,6 +18,7 @@ from isoill.gateway.mail import mail_item
 from isoill.gateway.metrics import Metrics
 from isoill.gateway.relay import Relay
 from isoill.gateway.store import Change, Decided, OutboxItem, Store, StoredLeg
+from isoill.library import lists
 from isoill.library.account_mail import registered_notice, rejected_notice, reset_notice
 from isoill.library.accounts import (
     RESET_LIFETIME,
@@ -38,8 +39,9 @@ from isoill.library.accounts import (
 )
 from isoill.library.desk import Desk, DeskStep
 from isoill.library.kind import LIBRARY
+from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
-from isoill.library.settings import Library, libraries, library_named
+from isoill.library.settings import Library, libraries, library_named, staff_of
 from isoill.library.wording import problem
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
@@ -111,7 +113,11 @@ class LibraryService:
 
     def submit(self, library: str, reader: str, form: ReaderForm) -> ReaderRequest:
         number = self.gateway.store.next_number("reader-requests")
-        step = self._desk(lambda: self.desk.submit(library, reader, form, number, self.now()))
+        account = self.account(library, reader)
+        member = "" if account is None else account.member
+        step = self._desk(
+            lambda: self.desk.submit(library, reader, form, number, self.now(), member)
+        )
         assert isinstance(step.value, ReaderRequest)
         return step.value
 
@@ -212,6 +218,32 @@ class LibraryService:
             for leg in self.gateway.store.legs_of(library)
             if isinstance(leg.payload, SupplyRequest)
         ]
+
+    def supply_request(self, library: str, key: str) -> SupplyRequest:
+        """One request to supply, by its transaction-id; KeyError when there is none."""
+        leg = self.gateway.store.load(library, key)
+        if leg is None or not isinstance(leg.payload, SupplyRequest):
+            raise KeyError(key)
+        return leg.payload
+
+    # --- the lists, a page at a time -------------------------------------------------------------
+
+    def find_reader_requests(self, library: str, reader: str, query: Query) -> Found[ReaderRequest]:
+        """A page of a reader's own requests (and of the old accounts linked into theirs)."""
+        names = sorted(self._own_names(library, reader))
+        return lists.reader_requests(self.gateway.store, library, query, readers=names)
+
+    def find_library_requests(self, staff: Account, query: Query) -> Found[ReaderRequest]:
+        """A page of the readers' requests ``staff`` look after
+        (:func:`isoill.library.accounts.sees`)."""
+        store = self.gateway.store
+        return lists.reader_requests(store, staff.library, query, member=staff.member)
+
+    def find_supply_requests(self, library: str, query: Query) -> Found[SupplyRequest]:
+        return lists.supply_requests(self.gateway.store, library, query)
+
+    def find_accounts(self, staff: Account, query: Query) -> Found[Account]:
+        return lists.accounts(self.gateway.store, staff, query)
 
     def ship(
         self,
@@ -330,8 +362,7 @@ class LibraryService:
     def _staff_notice(self, network: Library, account: Account) -> tuple[OutboxItem, ...]:
         """The mail that tells the staff who confirm ``account`` that it waits for them: a
         member library's own staff when it has an address, else the library's."""
-        member = next((m for m in network.members if m.symbol == account.member), None)
-        to = (member.staff_email if member else "") or network.staff_email
+        to, _ = staff_of(network, account.member)
         if not to:
             return ()
         message = registered_notice(
@@ -501,8 +532,10 @@ class LibraryService:
     def close_session(self, token: str) -> None:
         self.sessions.close(session_key(token))
 
-    def mail_request(self, library: str, reader: str, form: ReaderForm, to_library: str) -> None:
-        item = self.desk.mail_request(library, to_library, form, reader, self.now())
+    def mail_request(
+        self, library: str, reader: str, form: ReaderForm, to_library: str, member: str = ""
+    ) -> None:
+        item = self.desk.mail_request(library, to_library, form, reader, self.now(), member)
         self.gateway.act(lambda: _Written(Change(outbox=(item,))))
 
 

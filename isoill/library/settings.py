@@ -14,7 +14,8 @@ A library (or a CALIS centre) whose readers and staff use the gateway's web page
     deadline = 604800.0         # seconds a supplier has to answer before the rota moves on
     cancel_deadline = 259200.0  # seconds a supplier has to answer a Cancel before staff and
                                 # the reader are told it has not
-    members = [{symbol = "CALIS:M1", label = "..."}]
+    rush_fee = 10               # yuan a reader pays for an urgent (加急) request
+    members = [{symbol = "CALIS:M1", label = "...", staff_email = "...", rush_fee = 15}]
     url = "https://ill.lib.example"  # where readers reach the pages: mailed links start so
 
 The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway.kinds`);
@@ -23,7 +24,9 @@ The configuration keeps them as the network's ``settings`` (:mod:`isoill.gateway
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,8 @@ class Member:
     symbol: str
     label: str = ""
     staff_email: str = ""
+    #: Its own rush fee (加急费) in yuan, where it is not the centre's.
+    rush_fee: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class Library:
     #: are told it has not (default: 3 days): the request cannot end on a silence, since the
     #: supplier may still ship, so people must follow it up.
     cancel_deadline: float = 3 * 86400.0
+    #: What a reader pays for an urgent request (加急), in yuan: the Tsinghua form's "需自付
+    #: 费用10元/篇". None: the form names no amount.
+    rush_fee: Decimal | None = None
     members: tuple[Member, ...] = ()
     #: Where readers and staff reach the gateway's pages (``https://host``): the links the
     #: gateway mails (a password reset) start so. Unset, only a gateway tried on this machine
@@ -81,14 +89,15 @@ def read_library(
     name: str, table: dict[str, Any], where: str, problems: list[str], here: Path | None
 ) -> Library:
     """A library's settings from its network table; every problem at once."""
-    value = dict(table, name=name)
+    value = _with_fee(dict(table, name=name), where, problems)
     members = value.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
         problems.append(f"{where}: members must be a list of tables {{symbol=..., label=...}}")
         members = []
     value["members"] = tuple(
-        dataclass_from(Member, m, f"{where} member {i + 1}", problems)
+        dataclass_from(Member, _with_fee(m, at, problems), at, problems)
         for i, m in enumerate(members)
+        for at in [f"{where} member {i + 1}"]
     )
     library: Library = dataclass_from(Library, value, where, problems)
     if not library.symbol:
@@ -105,6 +114,46 @@ def read_library(
         # is started from.
         library = replace(library, holdings=str(here / library.holdings))
     return library
+
+
+def _with_fee(table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """The table with its ``rush_fee`` (a number, or a string such as "10.50") as yuan."""
+    if "rush_fee" not in table:
+        return table
+    given = table["rush_fee"]
+    try:
+        fee = None if isinstance(given, bool) else Decimal(str(given))
+    except InvalidOperation:
+        fee = None
+    if fee is None or not fee.is_finite() or fee < 0:
+        problems.append(f"{where}: rush_fee must be an amount of yuan, such as 10 or 12.50")
+        return {k: v for k, v in table.items() if k != "rush_fee"}
+    return dict(table, rush_fee=fee.quantize(Decimal("0.01")))
+
+
+def rush_fee(library: Library, member: str = "") -> Decimal | None:
+    """What a reader of ``member`` (a member library's symbol; empty: the library's own
+    reader) pays for an urgent request: the member's own fee, else the library's."""
+    found = next((m for m in library.members if member and m.symbol == member), None)
+    if found is not None and found.rush_fee is not None:
+        return found.rush_fee
+    return library.rush_fee
+
+
+def staff_of(library: Library, member: str = "") -> tuple[str, str]:
+    """The ILL staff a reader of ``member`` (a member library's symbol; empty: the library's
+    own reader) writes to, as (address, library name): the member's own staff where it has
+    an address (CALIS e-mail mode: "用户所属馆提供了本馆馆际互借员的Email地址"), else the
+    library's."""
+    found = next((m for m in library.members if member and m.symbol == member), None)
+    if found is not None and found.staff_email:
+        return found.staff_email, found.label or found.symbol
+    return library.staff_email, library.label or library.symbol
+
+
+def member_library(libraries: Sequence[Library], symbol: str) -> Library | None:
+    """The library (a CALIS centre) that ``symbol`` is a member library of, if any."""
+    return next((n for n in libraries if any(m.symbol == symbol for m in n.members)), None)
 
 
 def library_network(library: Library, profile: str = "iso") -> Network:

@@ -9,8 +9,9 @@ from urllib.parse import quote
 from twisted.web.server import Request
 from twisted.web.template import Flattenable, Tag, tags
 
-from isoill.gateway.pages import table
-from isoill.library.accounts import Account, AccountRole, can_confirm
+from isoill.library.accounts import Account, AccountRole
+from isoill.library.list_pages import listing, read_query
+from isoill.library.lists import ACCOUNT_STATES
 from isoill.library.pages_common import Area, Words, csrf_field, html_page
 
 
@@ -30,25 +31,35 @@ def account_button(request: Request, words: Words, account: Account, action: str
     )
 
 
+def account_states(words: Words) -> list[tuple[str, str]]:
+    """The states an account list is filtered by, in words."""
+    return [(state, words(f"state_{state}")) for state in ACCOUNT_STATES]
+
+
+def _actions(request: Request, words: Words, account: Account) -> list[Tag]:
+    """Confirm or reject a registration that waits; stop or restore the logins of one
+    that was decided."""
+    if not account.confirmed and not account.disabled:
+        return [account_button(request, words, account, a) for a in ("confirm", "reject")]
+    return [account_button(request, words, account, "enable" if account.disabled else "disable")]
+
+
 def accounts_page(area: Area, request: Request, words: Words, who: Account) -> bytes:
-    rows: list[list[Flattenable]] = []
-    for a in area.desks.accounts(who.library):
-        if not can_confirm(who, a):
-            continue
-        action = "enable" if a.disabled else "disable"
-        rows.append(
-            [
-                a.username,
-                a.name,
-                a.email,
-                a.id_type,
-                a.id_number,
-                a.member,
-                words("group_account") if a.role is AccountRole.GROUP else words("reader_account"),
-                account_state(words, a),
-                account_button(request, words, a, action) if a.confirmed or a.disabled else "",
-            ]
-        )
+    found = area.desks.find_accounts(who, read_query(request))
+    rows: list[list[Flattenable]] = [
+        [
+            a.username,
+            a.name,
+            a.email,
+            a.id_type,
+            a.id_number,
+            a.member,
+            words("group_account") if a.role is AccountRole.GROUP else words("reader_account"),
+            account_state(words, a),
+            _actions(request, words, a),
+        ]
+        for a in found.items
+    ]
     head = [
         words("username"),
         words.field("name"),
@@ -60,7 +71,17 @@ def accounts_page(area: Area, request: Request, words: Words, who: Account) -> b
         words("state"),
         words("action"),
     ]
-    shown = table(head, rows, id="all-accounts") if rows else tags.p(words("none"))
+    shown = listing(
+        words,
+        "/staff/accounts",
+        found,
+        head,
+        rows,
+        id="all-accounts",
+        states=account_states(words),
+        empty=words("none"),
+        hint=words("account_search_hint"),
+    )
     return html_page(
         request,
         words,

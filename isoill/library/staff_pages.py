@@ -22,8 +22,10 @@ from twisted.web.template import Flattenable, Tag, tags
 from isoill.apdu.enums import ReasonUnfilled
 from isoill.gateway.logins import AccountError, Throttle
 from isoill.gateway.pages import link, message_box, table
-from isoill.library.accounts import Account, AccountRole, can_confirm, sees
+from isoill.library.accounts import Account, AccountRole, sees
 from isoill.library.desk import DeskRefused
+from isoill.library.list_pages import choices, listing, read_query
+from isoill.library.lists import Query
 from isoill.library.pages_common import (
     STAFF_COOKIE,
     WORDS,
@@ -53,9 +55,9 @@ from isoill.library.requests import (
     SupplyState,
 )
 from isoill.library.settings import Library
-from isoill.library.staff_accounts import account_button, accounts_page
+from isoill.library.staff_accounts import account_button, account_states, accounts_page
 from isoill.library.wording import problem
-from isoill.mapping.reader_form import ServiceType
+from isoill.mapping.reader_form import ServiceType, Urgency
 
 log = Logger()
 
@@ -92,8 +94,8 @@ class StaffPages(Area):
             b"accounts",
             Page(self, get=lambda r, w, a: accounts_page(self, r, w, a), child=self._account),
         )
-        self.putChild(b"requests", Page(self, child=self._request))
-        self.putChild(b"supply", Page(self, child=self._supply))
+        self.putChild(b"requests", Page(self, get=self._requests_page, child=self._request))
+        self.putChild(b"supply", Page(self, get=self._supply_page, child=self._supply))
 
     def _home(self, request: Request, words: Words, who: Account | None) -> bytes:
         return self._login_form(request, words) if who is None else self._desk(request, words, who)
@@ -260,8 +262,9 @@ class StaffPages(Area):
         def show(request: Request, words: Words, who: Account, again: Again) -> bytes:
             if who.member:
                 return self._refuse(request, words, 403, words("forbidden"), who)
-            found = next((s for s in self.desks.supply_requests(who.library) if s.key == key), None)
-            if found is None:
+            try:
+                found = self.desks.supply_request(who.library, key)
+            except KeyError:
                 return self._not_found(request, words, who)
             body = supply_request_page(words, request, found, again.fields)
             title = f"{words('transaction_id')} {found.key}"
@@ -304,16 +307,14 @@ class StaffPages(Area):
     # --- the desk ----------------------------------------------------------------------------
 
     def _desk(self, request: Request, words: Words, who: Account) -> bytes:
+        """The first page of each list that waits for staff: accounts to confirm, the
+        readers' requests and (not for a member library's staff) the requests to supply;
+        each list's search and further pages are its own page."""
         library = self._library(who.library)
         assert library is not None
-        csrf = csrf_field(request)
         done = (request.args or {}).get(b"done", [b""])[0].decode("ascii", "replace")
         message = message_box(words(done)) if done.startswith("done_") and done in WORDS else ""
-        everyone = self.desks.accounts(library.name)
-        # Accounts waiting for this member of staff.
-        pending = [
-            a for a in everyone if not a.confirmed and not a.disabled and can_confirm(who, a)
-        ]
+        waiting = self.desks.find_accounts(who, Query(state="waiting"))
         account_rows: list[list[Flattenable]] = [
             [
                 a.username,
@@ -329,22 +330,58 @@ class StaffPages(Area):
                     account_button(request, words, a, "reject"),
                 ],
             ]
-            for a in pending
+            for a in waiting.items
         ]
-        accounts = (
-            table(
-                [*_account_head(words, identity=True), words("kind"), words("action")],
-                account_rows,
-                id="accounts",
-            )
-            if account_rows
-            else tags.p(words("none"))
+        accounts = listing(
+            words,
+            "/staff/accounts",
+            waiting,
+            [*_account_head(words, identity=True), words("kind"), words("action")],
+            account_rows,
+            id="accounts",
+            states=account_states(words),
+            hint=words("account_search_hint"),
         )
-        owners = {a.username: a for a in everyone}
-        readers = [
-            r for r in self.desks.library_requests(library.name) if sees(who, owners.get(r.reader))
+        body = [
+            message,
+            tags.h2(words("accounts_pending")),
+            accounts,
+            tags.h2(words("readers_requests")),
+            self._readers_list(request, words, who, library, Query()),
         ]
-        request_rows = [
+        if not who.member:
+            body += [
+                tags.h2(words("supply_requests")),
+                self._supply_list(request, words, library, Query()),
+            ]
+        return html_page(
+            request, words, "staff", words("staff_pages"), body, who=who, library=library
+        )
+
+    def _requests_page(self, request: Request, words: Words, who: Account) -> bytes:
+        """``/staff/requests``: the readers' requests, searched, filtered, a page at a time."""
+        library = self._library(who.library)
+        assert library is not None
+        body = self._readers_list(request, words, who, library, read_query(request))
+        title = words("readers_requests")
+        return html_page(request, words, "staff", title, body, who=who, library=library)
+
+    def _supply_page(self, request: Request, words: Words, who: Account) -> bytes:
+        """``/staff/supply``: the requests to supply, searched, filtered, a page at a time."""
+        if who.member:
+            return self._refuse(request, words, 403, words("forbidden"), who)
+        library = self._library(who.library)
+        assert library is not None
+        body = self._supply_list(request, words, library, read_query(request))
+        title = words("supply_requests")
+        return html_page(request, words, "staff", title, body, who=who, library=library)
+
+    def _readers_list(
+        self, request: Request, words: Words, who: Account, library: Library, query: Query
+    ) -> list[Flattenable]:
+        found = self.desks.find_library_requests(who, query)
+        csrf = csrf_field(request)
+        rows: list[list[Flattenable]] = [
             [
                 link(f"/staff/requests/{r.number}", str(r.number)),
                 r.reader,
@@ -355,75 +392,64 @@ class StaffPages(Area):
                 money(r.total_cost),
                 _reader_actions(words, csrf, library, r),
             ]
-            for r in readers
+            for r in found.items
         ]
-        reader_table = (
-            table(
-                [
-                    words("number"),
-                    words("reader"),
-                    words("publication"),
-                    words("date"),
-                    words("service"),
-                    words("state"),
-                    words("total_cost"),
-                    words("action"),
-                ],
-                request_rows,
-                id="reader-requests",
-            )
-            if request_rows
-            else tags.p(words("none"))
-        )
-        supply = "" if who.member else self._supply_table(words, csrf, library)
-        body = [
-            message,
-            tags.h2(words("accounts_pending")),
-            accounts,
-            tags.h2(words("readers_requests")),
-            reader_table,
-            supply,
+        head = [
+            words("number"),
+            words("reader"),
+            words("publication"),
+            words("date"),
+            words("service"),
+            words("state"),
+            words("total_cost"),
+            words("action"),
         ]
-        return html_page(
-            request, words, "staff", words("staff_pages"), body, who=who, library=library
+        states = choices(words, STATE_LABELS)
+        return listing(
+            words, "/staff/requests", found, head, rows, id="reader-requests", states=states
         )
 
-    def _supply_table(self, words: Words, csrf: Tag, library: Library) -> list[Flattenable]:
-        found = self.desks.supply_requests(library.name)
+    def _supply_list(
+        self, request: Request, words: Words, library: Library, query: Query
+    ) -> list[Flattenable]:
+        found = self.desks.find_supply_requests(library.name, query)
+        csrf = csrf_field(request)
         rows: list[list[Flattenable]] = [
             [
                 link(f"/staff/supply/{quote(s.key, safe='')}", s.key),
                 words.library(s.requester),
                 s.form.title,
                 s.form.name,
-                words.value(s.form.urgency),
+                urgency(words, s.form.urgency),
                 money(s.form.cost_limit),
                 s.note,
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
                 _supply_actions(words, csrf, s),
             ]
-            for s in found
+            for s in found.items
         ]
-        shown = (
-            table(
-                [
-                    words("transaction_id"),
-                    words("requester"),
-                    words("publication"),
-                    words("reader"),
-                    words.field("urgency"),
-                    words.field("cost_limit"),
-                    words("note"),
-                    words("arrived"),
-                    words("action"),
-                ],
-                rows,
-                id="supply-requests",
-            )
-            if rows
-            else tags.p(words("none"))
+        head = [
+            words("transaction_id"),
+            words("requester"),
+            words("publication"),
+            words("reader"),
+            words.field("urgency"),
+            words.field("cost_limit"),
+            words("note"),
+            words("arrived"),
+            words("action"),
+        ]
+        states = choices(words, SUPPLY_LABELS)
+        return listing(
+            words, "/staff/supply", found, head, rows, id="supply-requests", states=states
         )
-        return [tags.h2(words("supply_requests")), shown]
+
+
+def urgency(words: Words, level: Urgency) -> Flattenable:
+    """How urgent a request is, 加急 in bold: the supplier is to hurry, and the reader pays
+    the rush fee for it."""
+    shown = words.value(level)
+    return tags.strong(class_="urgent")(shown) if level is Urgency.URGENT else shown
 
 
 def _account_head(words: Words, identity: bool = False) -> list[str]:
@@ -586,7 +612,7 @@ def supply_request_page(
             [
                 words.library(s.requester),
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
-                words.value(s.form.urgency),
+                urgency(words, s.form.urgency),
                 money(s.form.cost_limit),
                 "" if s.form.valid_until is None else s.form.valid_until.isoformat(),
                 s.note,

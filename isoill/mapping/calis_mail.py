@@ -170,14 +170,17 @@ def reader_notice(
     outcome: str,
     reasons: Sequence[str] = (),
     total_cost: Decimal | None = None,
+    payee: str = "",
     at: datetime,
     lang: MailLang = "both",
 ) -> EmailMessage:
     """Tells the reader at ``recipient`` what became of their request: ``outcome`` is one of
     :data:`OUTCOMES`; every one of ``reasons`` is listed (why it was not supplied, or a
-    note); ``total_cost`` is the fee in yuan. ``number`` is the reader's request number, 0
-    when the sender does not know it (a supplying library answers for a request it got from
-    another library), in which case the mail names the document only."""
+    note); ``total_cost`` is the fee in yuan, to be paid to ``payee``'s ILL office (by
+    default ``library``'s: a CALIS centre's reader pays their own member library).
+    ``number`` is the reader's request number, 0 when the sender does not know it (a
+    supplying library answers for a request it got from another library), in which case the
+    mail names the document only."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
     library = one_line(library)
@@ -243,8 +246,9 @@ def reader_notice(
         if outcome == "shipped" and total_cost > 0:
             quote_zh = f"并注明申请号{numbered}" if numbered else ""
             quote_en = f", quoting request number{numbered}" if numbered else ""
-            zh.append(f"请按本馆规定将费用付给{library}馆际互借处{quote_zh}。")
-            en.append(f"Please pay the interlibrary loan office of {library}{quote_en}.")
+            payee = one_line(payee) or library
+            zh.append(f"请按本馆规定将费用付给{payee}馆际互借处{quote_zh}。")
+            en.append(f"Please pay the interlibrary loan office of {payee}{quote_en}.")
     body = [*zh, "", library, "", RULE, *en, "", library]
     subject = f"馆际互借申请{zh_numbered}{zh_what} / Interlibrary loan request{numbered} {en_what}"
     if lang == "zh":

@@ -1013,6 +1013,13 @@ def from_request(request: ILLRequest) -> ReaderForm:
     )
 
 
+def requester_note(request: ILLRequest) -> str | None:
+    """The requesting library's own note in ``request``'s requester-note, without the
+    reader's contacts and remarks that :func:`to_request` adds (:func:`from_request` puts
+    those on the form)."""
+    return _split_note(request.requester_note)[0]
+
+
 def _split_note(note: str | None) -> tuple[str | None, dict[str, str] | None]:
     """(the caller's note, the reader's part by field) of a requester-note, or (note, None)
     when it has no reader's part: the first ``电话/phone:`` at the start or after `` / ``

@@ -4,10 +4,8 @@ accounts and sessions in the store (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +13,7 @@ from hypothesis import strategies as st
 
 import isoill.library  # noqa: F401  (the library kind: its sessions table)
 from isoill.gateway.logins import AccountError, hash_password, verify_password
-from isoill.gateway.store import Change, Conflict, Store, open_store
+from isoill.gateway.store import Change, Conflict, Store
 from isoill.library.accounts import (
     Account,
     AccountRole,
@@ -166,18 +164,6 @@ def test_member_staff_see_only_their_own_readers() -> None:
 
 
 # --- in the store ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    location = (
-        str(tmp_path / "store.db")
-        if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
-    )
-    opened = open_store(location)
-    yield opened
-    opened.close()
 
 
 def test_accounts_are_kept_versioned_and_unique(store: Store) -> None:

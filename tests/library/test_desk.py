@@ -23,7 +23,7 @@ from isoill.gateway.config import Config, Network, Peer
 from isoill.gateway.mail import MAIL_NETWORK
 from isoill.gateway.relay import Relay, Sender
 from isoill.gateway.store import Change, OutboxItem, StoredLeg
-from isoill.library.desk import Desk, DeskRefused
+from isoill.library.desk import CCC_NOTE, Desk, DeskRefused
 from isoill.library.requests import ReaderRequest, RequestState, SupplyRequest, SupplyState
 from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
@@ -59,7 +59,10 @@ def config(mode: str = "distributed") -> Config:
                     label="清华大学图书馆",
                     mode=mode,
                     staff_email="ill@lib.example.edu.cn",
-                    members=(Member("CALIS:THU-MED"),),
+                    members=(
+                        Member("CALIS:THU-MED", "医学图书馆", "ill@med.example.edu.cn"),
+                        Member("CALIS:THU-LAW"),
+                    ),
                 )
             ),
             Network("calis", kind="iso"),
@@ -515,24 +518,42 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
     assert "已归还入库" in world.request(1).history[-1][1]
 
 
+def shipped_copy(ask: isoill.APDU, cost: isoill.Amount | None = None) -> isoill.Shipped:
+    """The supplier's Shipped of a copy for the request ``ask``, at ``cost``."""
+    return isoill.Shipped(
+        transaction_id=ask.transaction_id,
+        requester_id=ask.requester_id,
+        responder_id=ask.responder_id,
+        shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
+        supply_details=isoill.SupplyDetails(cost=cost),
+    )
+
+
 def test_a_copy_is_not_returned() -> None:
     world = World()
     world.submit()
     world.commit(world.desk.send(world.leg(1), ["CALIS:PKU"], AT).change)
     (ask,) = world.sent_to("pku")
-    world.answer(
-        "pku",
-        isoill.Shipped(
-            transaction_id=ask.transaction_id,
-            requester_id=ask.requester_id,
-            responder_id=ask.responder_id,
-            shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
-            supply_details=isoill.SupplyDetails(),
-        ),
-    )
+    world.answer("pku", shipped_copy(ask))
     world.commit(world.desk.received(world.leg(1), world.load, AT).change)
     with pytest.raises(DeskRefused, match="复制件"):
         world.desk.returned(world.leg(1), world.load, AT)
+
+
+def test_central_mode_tells_a_members_reader_to_pay_the_member_library() -> None:
+    world = World("central", "issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n")
+    world.commit(world.desk.submit("thu", "lisi", FORM, 1, AT, "CALIS:THU-MED").change)
+    assert world.request(1).member == "CALIS:THU-MED"
+    again = StoredLeg.from_row("thu", "request:1", "lisi", "", world.leg(1).body(), 1)
+    assert isinstance(again.payload, ReaderRequest) and again.payload.member == "CALIS:THU-MED"
+    (ask,) = world.sent_to("pku")
+    world.answer(
+        "pku", shipped_copy(ask, isoill.Amount(monetary_value=Decimal(8), currency_code="CNY"))
+    )
+    (shipped,) = world.mails()
+    text = shipped.get_payload(decode=True).decode()
+    assert "请按本馆规定将费用付给医学图书馆馆际互借处" in text
+    assert "付给清华大学图书馆" not in text
 
 
 def test_central_mode_sends_at_once_by_holdings_and_never_to_itself() -> None:
@@ -602,6 +623,27 @@ def test_a_holding_library_the_gateway_cannot_reach_is_left_out_of_the_rota() ->
     request = world.request(1)
     assert request.rota.current is not None and request.rota.current.symbol == "CALIS:PKU"
     assert request.rota.tried == () and request.rota.candidates == ()
+
+
+def test_the_centre_notes_a_request_for_a_document_found_in_ccc() -> None:
+    holdings = "issn,isbn,title,library\n0264-1615,,,CALIS:PKU\n"
+    centre, distributed = World("central", holdings), World("distributed", holdings)
+    found_in_ccc = replace(FORM, calis_oid="ccc0000123456", holding_library="CALIS:PKU")
+    centre.submit(1, found_in_ccc)
+    centre.submit(2)
+    distributed.submit(1, found_in_ccc)
+    distributed.commit(distributed.desk.send(distributed.leg(1), [], AT).change)
+    ccc, plain = centre.sent_to("pku")
+    (own,) = distributed.sent_to("pku")
+    assert isinstance(ccc, isoill.ILLRequest) and isinstance(plain, isoill.ILLRequest)
+    assert isinstance(own, isoill.ILLRequest)
+    assert ccc.requester_note is not None and ccc.requester_note.startswith(CCC_NOTE + " / ")
+    assert CCC_NOTE not in (plain.requester_note or "") + (own.requester_note or "")
+    # The supplier's staff see the note alone; the reader's contacts are on the form.
+    thu = distributed.config.networks[0]
+    supply = distributed.desk.new_request(ccc, "CALIS:THU/1/1-1", "calis", thu, AT).payload
+    assert isinstance(supply, SupplyRequest)
+    assert supply.note == CCC_NOTE and supply.form.phone == FORM.phone
 
 
 def incoming(symbol: str = "CALIS:THU") -> isoill.ILLRequest:
@@ -692,6 +734,23 @@ def test_calis_mail_mode_goes_only_to_the_readers_own_library() -> None:
     assert item.peer == "mail:ill@lib.example.edu.cn"
     with pytest.raises(DeskRefused, match="只能发送给本馆"):
         world.desk.mail_request("thu", "CALIS:PKU", FORM, "lisi", AT)
+
+
+def test_calis_mail_mode_of_a_member_library_goes_to_its_own_staff() -> None:
+    desk = World("central").desk
+    item = desk.mail_request("thu", "CALIS:THU-MED", FORM, "lisi", AT, "CALIS:THU-MED")
+    assert item.peer == "mail:ill@med.example.edu.cn"
+    assert (
+        "医学图书馆 馆际互借员"
+        in email.message_from_bytes(item.data).get_payload(decode=True).decode()
+    )
+    # Sent "to the centre" by a member's reader, it still goes to the member's own staff.
+    assert desk.mail_request("thu", "thu", FORM, "lisi", AT, "CALIS:THU-MED").peer == item.peer
+    # A member without an address of its own: the centre's staff.
+    law = desk.mail_request("thu", "thu", FORM, "lisi", AT, "CALIS:THU-LAW")
+    assert law.peer == "mail:ill@lib.example.edu.cn"
+    with pytest.raises(DeskRefused, match="只能发送给本馆"):  # another member's staff
+        desk.mail_request("thu", "CALIS:THU-MED", FORM, "lisi", AT, "CALIS:THU-LAW")
 
 
 def test_request_values_survive_the_store() -> None:

@@ -192,6 +192,14 @@ def test_shipped_tells_the_fee_in_yuan_and_how_to_pay() -> None:
     assert text.index("您好") < text.index("Dear 张三")
 
 
+def test_a_centre_s_reader_is_told_to_pay_their_own_member_library() -> None:
+    text = body_of(parsed(notice("shipped", total_cost=Decimal(9), payee="医学图书馆")))
+    assert "请按本馆规定将费用付给医学图书馆馆际互借处并注明申请号 73689。" in text
+    assert "Please pay the interlibrary loan office of 医学图书馆, quoting" in text
+    assert f"付给{LIBRARY}" not in text and text.rstrip().endswith(LIBRARY)  # signed all the same
+    assert f"付给{LIBRARY}馆际互借处" in body_of(parsed(notice("shipped", total_cost=Decimal(9))))
+
+
 def test_not_supplied_lists_every_supplier_s_reason_in_both_languages() -> None:
     reasons = ["CALIS:PKU: unfilled in-use-on-loan", "CALIS:FDU: no answer within 3 days"]
     text = body_of(parsed(notice("not-supplied", reasons=reasons)))
