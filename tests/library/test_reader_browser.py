@@ -513,7 +513,7 @@ def test_a_supplier_silent_on_the_cancel_is_reported_and_its_late_yes_still_canc
         shot = tmp_path / "reader-cancel-unanswered.png"
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5000
         pages.open(f"/staff/requests/{number}")
-        assert "CALIS:PKU 1 秒内未答复取消, 已通知读者和馆员" in pages.text()
+        assert "(CALIS:PKU) 1 秒内未答复取消, 已通知读者和馆员" in pages.text()
         # The late yes still ends it cancelled.
         connection.send(side.sent(cancel_reply(ask, answer=True)))
         pages.open("/reader/requests")
