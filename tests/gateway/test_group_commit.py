@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.python.failure import Failure
 
-from isoill.gateway.committer import GroupCommit
+from isoill.gateway.committer import LINGER, GroupCommit
 from isoill.gateway.store import (
     Change,
     Committed,
@@ -217,3 +217,54 @@ def test_a_failing_step_fails_alone_on_the_storage_thread(tmp_path: Path) -> Non
         store.close()
     assert isinstance(outcomes[0], Committed) and isinstance(outcomes[2], Committed)
     assert isinstance(outcomes[1], Failure) and outcomes[1].check(ValueError)
+
+
+class ClockedThreadReactor(ThreadReactor):
+    """A :class:`ThreadReactor` whose delayed calls run on a test's clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = task.Clock()
+
+    def callLater(self, delay: float, f: Callable[..., Any], *args: Any) -> Any:
+        return self.clock.callLater(delay, f, *args)
+
+
+def test_a_step_nobody_waits_for_rides_along_with_the_next_one(tmp_path: Path) -> None:
+    store = SlowStore(tmp_path / "store.db")
+    store.gate.set()
+    reactor = ClockedThreadReactor()
+    committer = GroupCommit(store, reactor, Lease("me", 60))
+    committer.start()
+    outcomes: list[object] = []
+    try:
+        committer.later(_new("L", "l")).addBoth(outcomes.append)
+        assert committer.waiting == 1  # no commit of its own
+        committer.submit(_new("U", "u")).addBoth(outcomes.append)
+        reactor.drain_until(lambda: len(outcomes) == 2)
+        assert store.batches == [2]
+        # Alone, it waits LINGER seconds for company, then goes by itself.
+        committer.later(_new("M", "m")).addBoth(outcomes.append)
+        reactor.clock.advance(LINGER * 0.9)
+        assert committer.waiting == 1
+        reactor.clock.advance(LINGER * 0.1)
+        reactor.drain_until(lambda: len(outcomes) == 3)
+    finally:
+        committer.stop()
+        store.close()
+    assert store.batches == [2, 1]
+    assert all(isinstance(o, Committed) for o in outcomes)
+
+
+def test_a_clean_stop_commits_what_lingers(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    committer = GroupCommit(store, ClockedThreadReactor(), Lease("me", 60))
+    committer.start()
+    outcomes: list[object] = []
+    committer.later(_new("L", "l")).addBoth(outcomes.append)
+    committer.stop()
+    try:
+        assert [i.dedup for i in store.pending()] == ["l"]
+    finally:
+        store.close()
+    assert len(outcomes) == 1 and isinstance(outcomes[0], Committed)
