@@ -23,6 +23,7 @@ from isoill.gateway.store import (
     Conflict,
     Lease,
     Loader,
+    LogEntry,
     OutboxItem,
     SQLiteStore,
     Store,
@@ -82,6 +83,22 @@ def test_steps_see_what_the_steps_before_them_wrote(store: Store) -> None:
     seen = [r.decided.saw for r in results if isinstance(r, Committed)]
     assert seen[0] is None and [s.version for s in seen[1:] if s] == [1, 2]
     assert store.load("east", "A").version == 3  # type: ignore[union-attr]
+
+
+def test_a_step_sees_the_history_rows_an_earlier_step_of_its_group_appended(store: Store) -> None:
+    """History and log rows go in at the end of a group commit, one statement for all its
+    steps; a step loading a leg that an earlier one wrote gets them written first."""
+    entry = LogEntry("in", "east-lib", "east", "ILL-REQUEST", "A", b"x")
+
+    def touch_and_log(load: Loader) -> Step:
+        leg = load("east", "A")
+        assert leg is not None
+        return Step(Change(legs=(leg,), log=(entry,)), leg)
+
+    results = store.commit_many([_new("A", "a"), touch_and_log, touch_and_log], time.time())
+    seen = [r.decided.saw for r in results if isinstance(r, Committed)]
+    assert [len(s.transaction.history) for s in seen if s] == [1, 1]
+    assert len(store.log_for("A")) == 2 and store.stats().apdus_logged == 2
 
 
 def test_a_failing_step_is_rolled_back_alone(store: Store) -> None:
