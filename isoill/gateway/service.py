@@ -657,8 +657,9 @@ class Gateway:
             apdus = mail.read_apdus(message).apdus
         except mail.MailRejected as rejected:
             note = f"mail from {sender} refused: {rejected}"[:500]
-            self.store.log(
-                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], self.seconds()
+            # Logged with the next group commit: a refusal never waits for the store.
+            self._write_later(
+                Change(log=(LogEntry("in", f"mail:{sender}", "", "mail", "", message, note),))
             )
             self.metrics.error("mail_rejected")
             log.warn("{note}", note=note)

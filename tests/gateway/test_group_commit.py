@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -247,14 +248,24 @@ class ClockedThreadReactor(ThreadReactor):
         return self.clock.callLater(delay, f, *args)
 
 
+@contextmanager
+def committing(store: SlowStore, reactor: ClockedThreadReactor) -> Iterator[GroupCommit]:
+    """A started group commit on ``store``: stopped, and the store closed, at the end."""
+    committer = GroupCommit(store, reactor, Lease("me", 60))
+    committer.start()
+    try:
+        yield committer
+    finally:
+        committer.stop()
+        store.close()
+
+
 def test_a_step_nobody_waits_for_rides_along_with_the_next_one(tmp_path: Path) -> None:
     store = SlowStore(tmp_path / "store.db")
     store.gate.set()
     reactor = ClockedThreadReactor()
-    committer = GroupCommit(store, reactor, Lease("me", 60))
-    committer.start()
     outcomes: list[object] = []
-    try:
+    with committing(store, reactor) as committer:
         committer.later(_new("L", "l")).addBoth(outcomes.append)
         assert committer.waiting == 1  # no commit of its own
         committer.submit(_new("U", "u")).addBoth(outcomes.append)
@@ -266,9 +277,6 @@ def test_a_step_nobody_waits_for_rides_along_with_the_next_one(tmp_path: Path) -
         assert committer.waiting == 1
         reactor.clock.advance(LINGER * 0.1)
         reactor.drain_until(lambda: len(outcomes) == 3)
-    finally:
-        committer.stop()
-        store.close()
     assert store.batches == [2, 1]
     assert all(isinstance(o, Committed) for o in outcomes)
 
