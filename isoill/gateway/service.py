@@ -657,9 +657,8 @@ class Gateway:
             apdus = mail.read_apdus(message).apdus
         except mail.MailRejected as rejected:
             note = f"mail from {sender} refused: {rejected}"[:500]
-            # Logged with the next group commit: a refusal never waits for the store.
-            self._write_later(
-                Change(log=(LogEntry("in", f"mail:{sender}", "", "mail", "", message, note),))
+            self.store.log(
+                [LogEntry("in", f"mail:{sender}", "", "mail", "", message, note)], self.seconds()
             )
             self.metrics.error("mail_rejected")
             log.warn("{note}", note=note)
