@@ -114,7 +114,7 @@ class StoredLeg:
             value[kinds.payload_owner(self.payload).payload_key] = self.payload.to_json()
         if self.partner_key:
             value["partner_key"] = self.partner_key
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return leg_history.dumps(value)
 
     @property
     def _lines(self) -> tuple[str, ...]:
