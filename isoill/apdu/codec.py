@@ -231,13 +231,16 @@ def _long_form_outer(encoded: bytes) -> bytes:
     return encoded[:p] + bytes((0x81, length)) + encoded[p + 1 :]
 
 
+@cache
 def get_codec(
     charset: str = "utf-8", omit_defaults: bool = False, limits: Limits = DEFAULT_LIMITS
 ) -> Codec:
     """The shared codec for these options. Building one takes a tenth of a second or more
     (it generates and compiles code for every type), so it is built once per set of options
     however they are passed (``get_codec()`` and ``get_codec(charset="utf-8")`` are one);
-    a server builds its codecs before it listens."""
+    a server builds its codecs before it listens. Cached by its arguments too: every
+    encode and decode asks for it, and making and hashing the options took longer than
+    some whole encodings."""
     return _codec_for(Options(charset=charset, omit_defaults=omit_defaults, limits=limits))
 
 

@@ -8,6 +8,14 @@ ones before it wrote. A sender is answered only when the commit that holds its s
 returned, so nothing acknowledged is ever lost; under load the batches grow by themselves
 and the cost of an fsync is shared, while a lone step is committed at once.
 
+What nobody waits for (a delivered mark, the log entry of an APDU answered at once) is
+:meth:`GroupCommit.later`: it does not start a commit of its own but rides along with the
+next step's, or, when none comes within :data:`LINGER` seconds, is committed alone. One
+association sending request after request otherwise paid two commits, two fsyncs, per APDU:
+its step's, then the delivered mark of what that step queued, which the next step had to
+wait for. A mark lost in a crash only means the item is sent again (the far side's protocol
+machine takes the repeat for what it is); a clean stop commits what still lingers.
+
 The thread is Twisted's own ``ThreadPool`` with one thread, reached through
 ``deferToThreadPool``: the other store calls of the delivery path (claims, retries, stats)
 go through the same thread with :meth:`GroupCommit.run`, so they never wait for a commit on
@@ -21,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
@@ -29,12 +38,16 @@ from isoill.gateway.store import Committed, Decided, Lease, Loader, Store
 
 T = TypeVar("T")
 
+#: How long a step nobody waits for may wait for a step to ride along with.
+LINGER = 0.1
+
 
 class _Waiting(Generic[Decided]):
-    __slots__ = ("decide", "done")
+    __slots__ = ("decide", "done", "urgent")
 
-    def __init__(self, decide: Callable[[Loader], Decided]) -> None:
+    def __init__(self, decide: Callable[[Loader], Decided], urgent: bool) -> None:
         self.decide = decide
+        self.urgent = urgent
         self.done: defer.Deferred[Committed[Decided]] = defer.Deferred()
 
 
@@ -61,20 +74,45 @@ class GroupCommit:
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="isoill-store")
         self._pending: list[_Waiting[Any]] = []
         self._in_flight = False
+        #: The timer that commits lingering steps when no urgent one comes.
+        self._linger: IDelayedCall | None = None
 
     def start(self) -> None:
         if self.threaded:
             self.pool.start()
 
     def stop(self) -> None:
+        """Finish the commit in flight, then commit what is still queued (lingering steps),
+        here: the reactor is stopping and will not start another."""
+        if self._linger is not None and self._linger.active():
+            self._linger.cancel()
+        self._linger = None
         if self.threaded:
             self.pool.stop()
+        if self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = self.store.commit_many(
+                    [w.decide for w in batch], self.clock(), self.lease
+                )
+            except Exception:
+                _fail(batch, Failure())
+            else:
+                _answer(batch, results)
 
     def submit(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
         """Decide and commit one step in the next group commit. Fires with what was
         committed, or fails with the step's own error (the other steps of its batch are
         committed all the same)."""
-        waiting: _Waiting[Decided] = _Waiting(decide)
+        return self._queue(_Waiting(decide, urgent=True))
+
+    def later(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
+        """As :meth:`submit`, for a step nobody waits for: committed with the next urgent
+        step, or alone after :data:`LINGER` seconds (at once without threads, where a test's
+        clock would otherwise have to move for it)."""
+        return self._queue(_Waiting(decide, urgent=not self.threaded))
+
+    def _queue(self, waiting: _Waiting[Decided]) -> defer.Deferred[Committed[Decided]]:
         self._pending.append(waiting)
         self._next()
         return waiting.done
@@ -91,9 +129,15 @@ class GroupCommit:
         """Steps queued for the next commit."""
         return len(self._pending)
 
-    def _next(self) -> None:
+    def _next(self, lingered: bool = False) -> None:
         if self._in_flight or not self._pending:
             return
+        if not lingered and not any(w.urgent for w in self._pending):
+            if self._linger is None or not self._linger.active():
+                self._linger = self.reactor.callLater(LINGER, self._next, True)
+            return
+        if self._linger is not None and self._linger.active():
+            self._linger.cancel()
         batch, self._pending = self._pending, []
         self._in_flight = True
         if self.on_batch is not None:
@@ -109,17 +153,25 @@ class GroupCommit:
         self, results: Sequence[Committed[Any] | BaseException], batch: list[_Waiting[Any]]
     ) -> None:
         self._in_flight = False
-        for waiting, result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                waiting.done.errback(Failure(result))
-            else:
-                waiting.done.callback(result)
+        _answer(batch, results)
         self._next()
 
     def _failed(self, failure: Failure, batch: list[_Waiting[Any]]) -> None:
         """The transaction itself failed (the disk, the server): none of the batch was
         written, and each step's sender is told so by its own errback."""
         self._in_flight = False
-        for waiting in batch:
-            waiting.done.errback(failure)
+        _fail(batch, failure)
         self._next()
+
+
+def _answer(batch: list[_Waiting[Any]], results: Sequence[Committed[Any] | BaseException]) -> None:
+    for waiting, result in zip(batch, results, strict=True):
+        if isinstance(result, BaseException):
+            waiting.done.errback(Failure(result))
+        else:
+            waiting.done.callback(result)
+
+
+def _fail(batch: list[_Waiting[Any]], failure: Failure) -> None:
+    for waiting in batch:
+        waiting.done.errback(failure)

@@ -274,7 +274,7 @@ class Gateway:
         def failed(failure: Failure) -> None:
             log.failure("cannot write to the store", failure)
 
-        self.committer.submit(lambda load: _Wrapped(change)).addErrback(failed)
+        self.committer.later(lambda load: _Wrapped(change)).addErrback(failed)
 
     def _fault(
         self,

@@ -114,7 +114,7 @@ class StoredLeg:
             value[kinds.payload_owner(self.payload).payload_key] = self.payload.to_json()
         if self.partner_key:
             value["partner_key"] = self.partner_key
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return leg_history.dumps(value)
 
     @property
     def _lines(self) -> tuple[str, ...]:
@@ -375,6 +375,10 @@ class Store(ABC):
         self._tally: Counter[str] = Counter()
         #: (network, key) -> (version, state) of legs loaded, for the tally of their update.
         self._loaded: dict[tuple[str, str], tuple[int, str]] = {}
+        #: Rows appended by the transaction in progress, written at its end (:meth:`_append`).
+        self._appended: dict[str, list[Sequence[Any]]] = {}
+        #: The legs whose history rows are among them.
+        self._appended_legs: set[tuple[str, str]] = set()
 
     # --- the dialect ----------------------------------------------------------------------
 
@@ -427,9 +431,31 @@ class Store(ABC):
         every process sharing a store."""
         with self._transaction() as cur:
             self._tally = Counter()
-            yield cur
-            if self._tally:
-                self._add_tally(cur, self._tally)
+            try:
+                yield cur
+                self._flush(cur)
+                if self._tally:
+                    self._add_tally(cur, self._tally)
+            finally:
+                self._drop_appended()
+
+    def _append(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows that only ever grow a table (the APDU log, a leg's history) and the delivered
+        marks, kept to the end of the transaction and written there with one statement of a
+        kind for the whole group commit, instead of one per step: each statement costs the
+        storage thread the GIL (it waits for the reactor to give it back) and a PostgreSQL
+        store a round trip. Nothing a step decides reads them, but a leg's history: loading
+        a leg whose rows wait writes them first."""
+        self._appended.setdefault(self._sql(sql), []).extend(rows)
+
+    def _flush(self, cur: Any) -> None:
+        for sql, rows in self._appended.items():
+            cur.executemany(sql, rows)
+        self._drop_appended()
+
+    def _drop_appended(self) -> None:
+        self._appended = {}
+        self._appended_legs = set()
 
     def _add_tally(self, cur: Any, tally: Counter[str]) -> None:
         # In name order, last in the transaction: two processes on one PostgreSQL store
@@ -455,6 +481,8 @@ class Store(ABC):
             return self._load(cur, network, key)
 
     def _load(self, cur: Any, network: str, key: str) -> StoredLeg | None:
+        if (network, key) in self._appended_legs:
+            self._flush(cur)
         cur.execute(
             self._sql(f"SELECT {_LEG_COLUMNS} FROM legs WHERE network = ? AND tkey = ?"),
             (network, key),
@@ -613,14 +641,19 @@ class Store(ABC):
             try:
                 decided = decide(load)
                 queued = self._write_change(cur, decided.change, at, lease)
+                # What the step appended goes under its savepoint (the steps before it
+                # wrote theirs under their own).
+                self._flush(cur)
             except Conflict as conflict:
                 cur.execute("ROLLBACK TO SAVEPOINT step")
+                self._drop_appended()
                 self._tally = tally
                 if attempt == retries - 1:
                     return conflict
                 continue
             except Exception as error:
                 cur.execute("ROLLBACK TO SAVEPOINT step")
+                self._drop_appended()
                 self._tally = tally
                 return error
             cur.execute("RELEASE SAVEPOINT step")
@@ -688,15 +721,18 @@ class Store(ABC):
             raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")
         rows, rewrite = leg_history.appended(leg)
         if rewrite:
+            if (leg.network, leg.key) in self._appended_legs:
+                self._flush(cur)
             cur.execute(
                 self._sql("DELETE FROM leg_history WHERE network = ? AND tkey = ?"),
                 (leg.network, leg.key),
             )
         if rows:
-            cur.executemany(
-                self._sql("INSERT INTO leg_history (network, tkey, seq, body) VALUES (?, ?, ?, ?)"),
+            self._append(
+                "INSERT INTO leg_history (network, tkey, seq, body) VALUES (?, ?, ?, ?)",
                 [(leg.network, leg.key, seq, body) for seq, body in rows],
             )
+            self._appended_legs.add((leg.network, leg.key))
         if before is not None:
             self._tally[_LEGS_IN + before] -= 1
         self._tally[_LEGS_IN + txn.state.value] += 1
@@ -845,11 +881,9 @@ class Store(ABC):
             for e in entries
         ]
         if rows:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO apdu_log (at, direction, peer, network, apdu_type, tkey, data,"
-                    " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
+            self._append(
+                "INSERT INTO apdu_log (at, direction, peer, network, apdu_type, tkey, data,"
+                " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             self._tally[_LOGGED] += len(rows)
@@ -927,11 +961,9 @@ class Store(ABC):
             self._mark_delivered(cur, items, at)
 
     def _mark_delivered(self, cur: Any, items: Sequence[OutboxItem], at: float) -> None:
-        cur.executemany(
-            self._sql(
-                "UPDATE outbox SET sent = ?, attempts = attempts + 1, lease_owner = NULL,"
-                " lease_until = NULL WHERE id = ?"
-            ),
+        self._append(
+            "UPDATE outbox SET sent = ?, attempts = attempts + 1, lease_owner = NULL,"
+            " lease_until = NULL WHERE id = ?",
             [(at, item.id) for item in items],
         )
         # An item delivered twice (two processes, the first past its lease) counts twice.

@@ -8,21 +8,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.python.failure import Failure
 
-from isoill.gateway.committer import GroupCommit
+from isoill.gateway.committer import LINGER, GroupCommit
 from isoill.gateway.store import (
     Change,
     Committed,
     Conflict,
     Lease,
     Loader,
+    LogEntry,
     OutboxItem,
     SQLiteStore,
     Store,
@@ -82,6 +84,22 @@ def test_steps_see_what_the_steps_before_them_wrote(store: Store) -> None:
     seen = [r.decided.saw for r in results if isinstance(r, Committed)]
     assert seen[0] is None and [s.version for s in seen[1:] if s] == [1, 2]
     assert store.load("east", "A").version == 3  # type: ignore[union-attr]
+
+
+def test_a_step_sees_the_history_rows_an_earlier_step_of_its_group_appended(store: Store) -> None:
+    """History and log rows go in at the end of a group commit, one statement for all its
+    steps; a step loading a leg that an earlier one wrote gets them written first."""
+    entry = LogEntry("in", "east-lib", "east", "ILL-REQUEST", "A", b"x")
+
+    def touch_and_log(load: Loader) -> Step:
+        leg = load("east", "A")
+        assert leg is not None
+        return Step(Change(legs=(leg,), log=(entry,)), leg)
+
+    results = store.commit_many([_new("A", "a"), touch_and_log, touch_and_log], time.time())
+    seen = [r.decided.saw for r in results if isinstance(r, Committed)]
+    assert [len(s.transaction.history) for s in seen if s] == [1, 1]
+    assert len(store.log_for("A")) == 2 and store.stats().apdus_logged == 2
 
 
 def test_a_failing_step_is_rolled_back_alone(store: Store) -> None:
@@ -217,3 +235,61 @@ def test_a_failing_step_fails_alone_on_the_storage_thread(tmp_path: Path) -> Non
         store.close()
     assert isinstance(outcomes[0], Committed) and isinstance(outcomes[2], Committed)
     assert isinstance(outcomes[1], Failure) and outcomes[1].check(ValueError)
+
+
+class ClockedThreadReactor(ThreadReactor):
+    """A :class:`ThreadReactor` whose delayed calls run on a test's clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = task.Clock()
+
+    def callLater(self, delay: float, f: Callable[..., Any], *args: Any) -> Any:
+        return self.clock.callLater(delay, f, *args)
+
+
+@contextmanager
+def committing(store: SlowStore, reactor: ClockedThreadReactor) -> Iterator[GroupCommit]:
+    """A started group commit on ``store``: stopped, and the store closed, at the end."""
+    committer = GroupCommit(store, reactor, Lease("me", 60))
+    committer.start()
+    try:
+        yield committer
+    finally:
+        committer.stop()
+        store.close()
+
+
+def test_a_step_nobody_waits_for_rides_along_with_the_next_one(tmp_path: Path) -> None:
+    store = SlowStore(tmp_path / "store.db")
+    store.gate.set()
+    reactor = ClockedThreadReactor()
+    outcomes: list[object] = []
+    with committing(store, reactor) as committer:
+        committer.later(_new("L", "l")).addBoth(outcomes.append)
+        assert committer.waiting == 1  # no commit of its own
+        committer.submit(_new("U", "u")).addBoth(outcomes.append)
+        reactor.drain_until(lambda: len(outcomes) == 2)
+        assert store.batches == [2]
+        # Alone, it waits LINGER seconds for company, then goes by itself.
+        committer.later(_new("M", "m")).addBoth(outcomes.append)
+        reactor.clock.advance(LINGER * 0.9)
+        assert committer.waiting == 1
+        reactor.clock.advance(LINGER * 0.1)
+        reactor.drain_until(lambda: len(outcomes) == 3)
+    assert store.batches == [2, 1]
+    assert all(isinstance(o, Committed) for o in outcomes)
+
+
+def test_a_clean_stop_commits_what_lingers(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db")
+    committer = GroupCommit(store, ClockedThreadReactor(), Lease("me", 60))
+    committer.start()
+    outcomes: list[object] = []
+    committer.later(_new("L", "l")).addBoth(outcomes.append)
+    committer.stop()
+    try:
+        assert [i.dedup for i in store.pending()] == ["l"]
+    finally:
+        store.close()
+    assert len(outcomes) == 1 and isinstance(outcomes[0], Committed)
