@@ -51,7 +51,7 @@ from isoill.mapping.edit import edit
 from isoill.mapping.messages import joined, say
 from isoill.mapping.policy import Policy, PolicyError
 from isoill.mapping.receive_guard import Action, dummy_record, letter_for
-from isoill.mapping.record import Command, Record, RecordError
+from isoill.mapping.record import Command, Record, RecordError, new_id
 from isoill.mapping.to_iso import order_request
 
 #: Turns an APDU into the partner leg after it, its outbox entries, or the error report
@@ -377,9 +377,12 @@ class Relay:
         self, record: Record, find: Callable[[str], StoredLeg | None], at: datetime
     ) -> Step:
         """A library's new request record: checked against the GIF rules at once (the
-        ILL-Request it will send must be possible), stored, not yet ordered."""
-        if not record.ID:
-            raise RecordError([say("record-no-id")])
+        ILL-Request it will send must be possible), stored, not yet ordered. A record without
+        an ID gets one in NACSIS's style, as ``isoill nacsis order`` gives it: staff enter
+        requests before NACSIS has numbered them, and the answer's record says which."""
+        if not (record.ID or "").strip():
+            record = record.replace(ID=_unused_id(find))
+        assert record.ID is not None
         if find(record.ID) is not None:
             raise RecordError([say("record-exists", id=record.ID)])
         request = order_request(record, at=at)
@@ -586,3 +589,11 @@ def _sent(txn: Transaction, reply: APDU, at: datetime) -> Transaction:
         return machine.send(txn, reply, at=at)
     except ProhibitedTransition:
         return txn
+
+
+def _unused_id(find: Callable[[str], StoredLeg | None]) -> str:
+    """A new record ID no stored record has (random IDs seldom meet, but one that did would
+    be refused as existing)."""
+    while find(assigned := new_id()) is not None:
+        pass
+    return assigned

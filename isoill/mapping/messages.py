@@ -737,10 +737,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "このゲートウェイにはレコードを扱うネットワークがありません",
     ),
     "no-iso-leg": ("no ISO leg for {key}", "{key}のISO側の処理がないため、送れません"),
-    "record-no-id": (
-        "ID: a record needs its ID (NACSIS assigns it)",
-        "ID: レコードにはIDが必要です(NACSISが付与します)",
-    ),
     "record-exists": ("ID: record {id} exists already", "ID: レコード{id}は既にあります"),
     "policies-unreadable": (
         "the lending policies ({file}) cannot be read: {why}",

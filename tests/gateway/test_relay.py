@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,18 @@ def test_bad_json_options_are_value_errors_naming_the_option() -> None:
         relay.command(
             "ILL0003", Command.ORDER, {"force": True, "reason": "x"}, legs.find, legs.load, AT
         )
+
+
+def test_a_record_without_an_id_is_given_one_in_nacsis_style() -> None:
+    relay, legs = Relay(RECORDS), Legs()
+    posted = relay.post_record(Record.from_json(GIF), legs.find, AT)
+    legs.apply(posted.change)
+    assert posted.leg is not None and posted.leg.record is not None
+    assigned = posted.leg.record.ID
+    assert assigned is not None and re.fullmatch(r"LA\d{8}", assigned), assigned
+    assert legs.find(assigned) is not None
+    ordered = relay.command(assigned, Command.ORDER, {}, legs.find, legs.load, AT)
+    (item,) = ordered.change.outbox
+    sent = isoill.decode(item.data)
+    assert isinstance(sent, isoill.ILLRequest)
+    assert sent.transaction_id.transaction_group_qualifier == assigned
