@@ -537,6 +537,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "N-16: the OCLC ILL number (OCLC-ILLNUM) is not in the history",
         "N-16: 履歴にOCLCのILL番号(OCLC-ILLNUM)がありません",
     ),
+    "return-by-unknown": (
+        "the date the lender asks for (none recorded yet)",
+        "受付館の指定する返却期限(まだ記録されていません)",
+    ),
     "note-physical": (
         "N-25: a physical item was sent for a copy: return it by {due}",
         "N-25: 複写物の代わりに現物が届きました。{due}までに返送してください",

@@ -211,7 +211,7 @@ Subject: Item received for a copy request - OCLC ILL no. $illnum
 Dear Interlibrary Loan staff of $lender,
 
 Thank you for sending the item itself for our copy request below. We will use it in
-the library only and return it to you by $due.
+the library only and return it to you by $return_by.
 
 $details
 
@@ -377,7 +377,7 @@ def check_receive(
     if illnum is None:
         notes.append(say("note-no-illnum"))
     if physical:
-        notes.append(say("note-physical", due=_day(record.DDATE)))
+        notes.append(say("note-physical", due=_return_by(record)))
     if not problems:
         notes.append(say("note-yen"))
     facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
@@ -704,9 +704,9 @@ def physical_item_for_copy(record: Record, policy: Policy | None = None) -> Acti
     """2.6 (4), N-25: the lender sent the item itself for a copy request."""
     if record.SRVCE is Service.LOAN:
         # Shipped as a loan: the ISO transaction is a loan (see from_oclc.apply_incoming).
-        what = say("guide-physical-loan", due=_day(record.DDATE))
+        what = say("guide-physical-loan", due=_return_by(record))
     else:
-        what = say("guide-physical-copy", due=_day(record.DDATE))
+        what = say("guide-physical-copy", due=_return_by(record))
     return Action(
         case=say("case-physical"),
         record=what,
@@ -860,6 +860,15 @@ def _day(text: str | None) -> str:
     return text
 
 
+def _return_by(record: Record) -> Text:
+    """The date a physical item goes back by, for a sentence: "by not recorded" told staff
+    (and, in the letter, the lender) nothing, so without DDATE it is the lender's date."""
+    if (record.DDATE or "").strip():
+        day = _day(record.DDATE)
+        return Text(day, day)
+    return say("return-by-unknown")
+
+
 def _money(amount: Cost | MaxCost) -> str:
     if isinstance(amount, MaxCost):
         return f"{amount.currency} {amount.amount}"
@@ -890,6 +899,7 @@ def _fields(record: Record, policy: Policy | None, cost: Cost | None = None) -> 
         "requested": _day(record.ODATE),
         "shipped": _day(record.SDATE),
         "due": _day(record.DDATE),
+        "return_by": _day(record.DDATE) if (record.DDATE or "").strip() else "the date you ask for",
         "amount": "not stated" if cost is None else _money(cost),
         "max_cost": "not stated" if max_cost is None else _money(max_cost),
         "policy_charge": "not stated" if policy is None else _stated(policy, services),

@@ -48,6 +48,7 @@ from isoill.mapping.from_oclc import (
     read_line,
     sent_physical_for_copy,
 )
+from isoill.mapping.messages import in_lang
 from isoill.mapping.policy import Policies, Policy, PolicyError, read_policies
 from isoill.mapping.receive_guard import (
     DUMMY_ARTCL,
@@ -233,6 +234,17 @@ def test_physical_item_shipped_as_a_copy_with_a_due_date_stays_a_copy() -> None:
     verdict = check_receive(record, None, policy())
     assert verdict.ok
     assert any("N-25" in note and "2026-12-15" in note for note in verdict.notes)
+
+
+def test_a_physical_item_without_a_due_date_is_returned_by_the_lenders_date() -> None:
+    record = arrived(shipped())  # the item came, but the Shipped gave no due date
+    assert record.DDATE is None
+    action = physical_item_for_copy(record, policy())
+    assert "not recorded" not in action.record and "not recorded" not in in_lang(
+        action.record, "ja"
+    )
+    assert "受付館の指定する返却期限" in in_lang(action.record, "ja")
+    assert "return it to you by the date you ask for." in action.letter
 
 
 def test_a_physical_item_may_carry_the_loan_charge() -> None:
