@@ -231,7 +231,7 @@ def cmd_nacsis_order(args: argparse.Namespace) -> int:
     try:
         document = json.loads(_read(args.record))
     except ValueError as err:
-        print(f"isoill: not JSON: {err}", file=sys.stderr)
+        _print_reasons([say("not-json", why=err)], args.lang)
         return 1
     directory = None
     if args.directory is not None:
@@ -326,7 +326,7 @@ def cmd_nacsis_check_receive(args: argparse.Namespace) -> int:
     for note in [*notes, *verdict.notes]:
         print(f"  {label['note']}: {in_lang(note, lang)}")
     if args.letter and verdict.letter:
-        print(f"\nletter to the lender:\n\n{verdict.letter}", end="")
+        print(f"\n{in_lang(say('letter-to-lender'), lang)}:\n\n{verdict.letter}", end="")
     return 0 if verdict.ok else 3
 
 
@@ -340,7 +340,7 @@ def _record_and_shipped(args: argparse.Namespace) -> tuple[Record, Any] | None:
     try:
         record = Record.from_json(json.loads(_read(args.record)))
     except ValueError as err:
-        problems = err.reasons if isinstance(err, RecordError) else [f"not JSON: {err}"]
+        problems = err.reasons if isinstance(err, RecordError) else [say("not-json", why=err)]
         _print_reasons(problems, args.lang, args.record)
         return None
     shipped = None
@@ -408,7 +408,8 @@ def cmd_nacsis_letter(args: argparse.Namespace) -> int:
         return 2
     what = in_lang(say("action"), args.lang)
     case = in_lang(action.case, args.lang)
-    print(f"case: {case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
+    label = in_lang(say("case"), args.lang)
+    print(f"{label}: {case}\n{what}: {in_lang(action.record, args.lang)}", file=sys.stderr)
     print(action.letter, end="")
     return 0
 

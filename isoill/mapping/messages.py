@@ -203,6 +203,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "N-27 (9): copy arrived, record still 処理中",
         "N-27 (9): 複写物が届いたのにデータが処理中のまま",
     ),
+    "case-before-receive": (
+        "N-22 .. N-24: the charge to clear with the lender before RECEIVE",
+        "N-22〜N-24: RECEIVEの前に請求内容を受付館に確認する",
+    ),
+    "case-after-receive": (
+        "N-22 .. N-24: the charge to correct with the lender after RECEIVE",
+        "N-22〜N-24: RECEIVEの後で請求内容の訂正を受付館に依頼する",
+    ),
     # The action of the checks before RECEIVE (receive_guard.check_receive).
     "act-received-ok": (
         "The record was already RECEIVEd and nothing is wrong: go on as usual.",
@@ -852,6 +860,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--max-cost {given}: like USD50.00",
         "--max-cost {given}: USD50.00のように書きます",
     ),
+    # The command line's labels around a letter and what it could not read.
+    "case": ("case", "事例"),
+    "letter-to-lender": ("letter to the lender", "受付館へのレター(英文)"),
+    "not-json": ("not JSON: {why}", "JSONとして読めません: {why}"),
     # A record's JSON that is no record (record.Record.from_json).
     "record-not-object": (
         "a record is a JSON object, not {type}",

@@ -750,7 +750,8 @@ def letter_for(
         if verdict.letter is None:
             why = joined(verdict.reasons, " ", "") if verdict.reasons else say("checks-pass")
             raise RecordError([say("letter-nothing", case=case, why=why)])
-        return Action(case, verdict.action, (_lender(record, policy),), verdict.letter)
+        name = say(f"case-{case}")
+        return Action(name, verdict.action, (_lender(record, policy),), verdict.letter)
     if case == "wrong-or-defective":
         if not problem.strip():
             raise RecordError([say("letter-no-problem", case=case)])

@@ -948,6 +948,35 @@ def test_cli_every_letter_case_from_the_lenders_shipped(
     assert "the lender the lender" not in captured.err
 
 
+@pytest.mark.parametrize("case", LETTER_CASES)
+def test_cli_every_letter_case_is_named_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    apdu = shipped("40.00", note=f"OCLC-ILLNUM={ILLNUM}")
+    args = files(tmp_path, apdu, REQUEST.replace(STAT=Stat.SHIPPED))[2:]
+    extra = ["--problem", "pages 96-97 are missing"] if case == "wrong-or-defective" else []
+    assert main(["nacsis", "letter", case, *args, *extra, "--lang", "ja"]) == 0
+    named = capsys.readouterr().err.splitlines()[0]
+    assert named.startswith("事例: N-2") and not named.isascii(), named
+
+
+def test_cli_check_receive_in_japanese_labels_the_letter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    apdu = shipped("40.00")
+    assert main([*files(tmp_path, apdu, arrived(apdu)), "--letter", "--lang", "ja"]) == 3
+    assert "\n受付館へのレター(英文):\n\nTo: ill@pit.example.edu" in capsys.readouterr().out
+
+
+def test_cli_a_record_that_is_not_json_is_said_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.json").write_text('{"ID": ')
+    for command in (["order"], ["letter", "not-received"]):
+        assert main(["nacsis", *command, str(tmp_path / "broken.json"), "--lang", "ja"]) == 1
+        assert "JSONとして読めません: " in capsys.readouterr().err, command
+
+
 def test_cli_a_letter_needs_what_it_quotes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
