@@ -77,7 +77,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "claim-refused": (
         "CLAIM cannot be used on Global ILL: e-mail the lender (rule N-21)",
-        "Global ILLではCLAIMコマンドは使用できません。受付館にメールで連絡してください(N-21)",
+        "グローバルILLではCLAIMコマンドは使用できません。受付館にメールで連絡してください(N-21)",
     ),
     "callback-refused": (
         "CALLBACK cannot undo what the link has sent; CANCEL, or e-mail the lender (rule N-10)",
@@ -116,7 +116,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "guide-not-received": (
         "Leave the record as it is (do not RECEIVE; CLAIM is not available on Global ILL) and "
         "e-mail the lender a reminder.",
-        "レコードはそのままにし(RECEIVEしない。Global ILLではCLAIMは使えません)、受付館に"
+        "レコードはそのままにし(RECEIVEしない。グローバルILLではCLAIMは使えません)、受付館に"
         "督促のメールを送ってください。",
     ),
     "guide-wrong-copy": (
@@ -264,7 +264,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step-no-policy": (
         "Look up the lender's lending policy (ILL-Copy-Charge, ILL-Loan-Charge, ILL-Commun1/2) "
         "and check again with it (N-15).",
-        "受付館のLending Policy(ILL-Copy-Charge、ILL-Loan-Charge、ILL-Commun1/2)を調べ、"
+        "受付館のレンディング・ポリシー(ILL-Copy-Charge、ILL-Loan-Charge、ILL-Commun1/2)を調べ、"
         "それと照らしてもう一度チェックしてください(N-15)。",
     ),
     "step-currency": (
@@ -323,7 +323,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ask the lender to check its charge against its lending policy; if it changes the "
         "charge on OCLC, ask the NII NACSIS-ILL desk to change the amount on this record "
         "(N-24).",
-        "請求額をLending Policyと照合するよう受付館に依頼してください。受付館がOCLC上で金額を"
+        "請求額をレンディング・ポリシーと照合するよう受付館に依頼してください。受付館がOCLC上で金額を"
         "変更した場合は、このレコードの金額の変更をNIIのNACSIS-ILL担当に依頼してください"
         "(N-24)。",
     ),
@@ -345,13 +345,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note-no-policy": (
         "N-15: no lending policy was given: compare the charge with the lender's "
         "ILL-Copy-Charge / ILL-Loan-Charge before RECEIVE",
-        "N-15: Lending Policyが与えられていません。RECEIVEの前に請求額を受付館の"
+        "N-15: レンディング・ポリシーが与えられていません。RECEIVEの前に請求額を受付館の"
         "ILL-Copy-Charge / ILL-Loan-Chargeと照合してください",
     ),
     "why-no-policy": (
         "N-15: no lending policy for the lender: the charge cannot be compared with its "
         "ILL-Copy-Charge / ILL-Loan-Charge",
-        "N-15: 受付館のLending Policyがないため、請求額をILL-Copy-Charge / ILL-Loan-Charge"
+        "N-15: 受付館のレンディング・ポリシーがないため、請求額をILL-Copy-Charge / ILL-Loan-Charge"
         "と照合できません",
     ),
     "why-over": (
@@ -369,11 +369,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "to settle {cost} through IFM (and {lender}'s lending policy says it does not accept "
         "IFM)",
         "N-16/N-22: APDU=Shipped OCLC行にPAYMENT=IFMがありません。受付館は{cost}をIFMで精算"
-        "することに同意していません({lender}のLending PolicyもIFM不可です)",
+        "することに同意していません({lender}のレンディング・ポリシーもIFM不可です)",
     ),
     "why-fee": (
         "N-15/N-24: the charge {cost} differs from {lender}'s lending policy ({stated})",
-        "N-15/N-24: 請求額 {cost} が{lender}のLending Policy({stated})と異なります",
+        "N-15/N-24: 請求額 {cost} が{lender}のレンディング・ポリシー({stated})と異なります",
     ),
     # The GIF rules an order breaks (to_iso.order_request), each naming the field.
     "order-no-id": (
@@ -575,39 +575,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note-free": (
         "N-22: no PAYMENT=IFM, but the amount is {cost} and the lending policy says the item is "
         "free: RECEIVE and finish the record normally",
-        "N-22: PAYMENT=IFMはありませんが、金額は{cost}で、Lending Policyで無料と確認できます。"
-        "RECEIVEし、通常どおり最終段階まで処理してください",
+        "N-22: PAYMENT=IFMはありませんが、金額は{cost}で、レンディング・ポリシーで無料と"
+        "確認できます。RECEIVEし、通常どおり最終段階まで処理してください",
     ),
     "why-free-no-policy": (
         "N-16/N-22: no PAYMENT=IFM; the amount is {cost} but there is no lending policy to "
         "confirm it is free",
         "N-16/N-22: PAYMENT=IFMがありません。金額は{cost}ですが、無料であることを確認できる"
-        "Lending Policyがありません",
+        "レンディング・ポリシーがありません",
     ),
     "why-free-not-free": (
         "N-16/N-22: no PAYMENT=IFM; the amount is {cost} but the lending policy of {lender} "
         "does not say it is free",
-        "N-16/N-22: PAYMENT=IFMがありません。金額は{cost}ですが、{lender}のLending Policyに"
+        "N-16/N-22: PAYMENT=IFMがありません。金額は{cost}ですが、{lender}のレンディング・ポリシーに"
         "無料とは書かれていません",
     ),
     "charge-free": ("free", "無料"),
     "charge-not-stated": ("not stated", "記載なし"),
     "why-policy-no-charge": (
         "N-15: {lender}'s lending policy states no charge",
-        "N-15: {lender}のLending Policyに料金の記載がありません",
+        "N-15: {lender}のレンディング・ポリシーに料金の記載がありません",
     ),
     "why-free-fee": (
         "N-15/N-24: the amount is {cost} but {lender}'s lending policy says {stated}",
-        "N-15/N-24: 金額は{cost}ですが、{lender}のLending Policyでは{stated}です",
+        "N-15/N-24: 金額は{cost}ですが、{lender}のレンディング・ポリシーでは{stated}です",
     ),
     "why-policy-no-field": (
         "N-15: {lender}'s lending policy states no {fields}: the charge {cost} cannot be compared",
-        "N-15: {lender}のLending Policyに{fields}の記載がないため、請求額 {cost} を照合できません",
+        "N-15: {lender}のレンディング・ポリシーに{fields}の記載がないため、請求額 {cost} を"
+        "照合できません",
     ),
     "why-policy-currency": (
         "N-15/N-24: the charge {cost} is not in {currency}, the currency of {lender}'s lending "
         "policy ({stated})",
-        "N-15/N-24: 請求額 {cost} が{lender}のLending Policyの通貨{currency}ではありません"
+        "N-15/N-24: 請求額 {cost} が{lender}のレンディング・ポリシーの通貨{currency}ではありません"
         "({stated})",
     ),
     "max-cost-currency": ("the MAX-COST currency", "MAX-COSTの通貨"),
@@ -616,7 +617,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "the-lender-named": ("the lender {who}", "受付館 {who}"),
     "lender-no-email": (
         "{symbol} (e-mail: its lending policy's ILL-Commun1 or ILL-Commun2)",
-        "{symbol}(メールアドレスはLending PolicyのILL-Commun1またはILL-Commun2)",
+        "{symbol}(メールアドレスはレンディング・ポリシーのILL-Commun1またはILL-Commun2)",
     ),
     # A letter or a dummy record that cannot be made (receive_guard.letter_for, dummy_record).
     "checks-pass": ("the checks pass", "受付前チェックはすべて通っています"),
@@ -670,7 +671,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "option-policy": (
         "policy: the gateway takes the lending policy from its configuration and its "
         "transaction, not from the request",
-        "policy: Lending Policyはゲートウェイが設定と処理から取ります。リクエストでは指定"
+        "policy: レンディング・ポリシーはゲートウェイが設定と処理から取ります。リクエストでは指定"
         "できません",
     ),
     "option-shipped": (
@@ -752,7 +753,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record-exists": ("ID: record {id} exists already", "ID: レコード{id}は既にあります"),
     "policies-unreadable": (
         "the lending policies ({file}) cannot be read: {why}",
-        "Lending Policyの表({file})を読めません: {why}",
+        "レンディング・ポリシーの表({file})を読めません: {why}",
     ),
     # The command line's own words.
     "note-stat-from-shipped": (

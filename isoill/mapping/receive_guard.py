@@ -41,8 +41,8 @@ from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_
 
 #: Whom staff contact besides the lender (the guide gives their addresses).
 NII_DESK = "NII NACSIS-ILL desk"
-GIF_TEAM = "GIF project team"
-KINOKUNIYA = "Kinokuniya OCLC centre"
+GIF_TEAM = Text("GIF project team", "GIFプロジェクト")
+KINOKUNIYA = Text("Kinokuniya OCLC centre", "紀伊国屋書店OCLCセンター")
 
 #: States in which the requester has RECEIVEd the item already.
 RECEIVED_STATES = frozenset(
@@ -380,7 +380,12 @@ def check_receive(
         notes.append(say("note-physical", due=_return_by(record)))
     if not problems:
         notes.append(say("note-yen"))
-    facts = _Facts(received, ifm, cost, max_cost, "BORROW" if before_borrow else "RECEIVE")
+    # Over MAX-COST (or in another currency) the charge is outside IFM even with PAYMENT=IFM:
+    # N-24's "IFM is concluded" must not stand beside N-23's "outside IFM".
+    outside = {_Kind.OVER_MAX_COST, _Kind.CURRENCY}
+    ifm_pays = ifm and not any(kind in outside for kind, _ in problems)
+    command = "BORROW" if before_borrow else "RECEIVE"
+    facts = _Facts(received, ifm_pays, cost, max_cost, command)
     return _verdict(with_shipped(record, shipped), policy, problems, notes, facts)
 
 
@@ -402,7 +407,7 @@ class _Facts:
     """What the action's wording depends on."""
 
     received: bool  # the item was RECEIVEd (BORROWed) already: it is billable
-    ifm: bool
+    ifm_pays: bool  # PAYMENT=IFM, and within MAX-COST in its currency: IFM settles (O-4)
     cost: Cost
     max_cost: MaxCost | None
     command: str  # the command that would make it billable: RECEIVE, or BORROW for a loan
@@ -585,7 +590,7 @@ def _step_over_max_cost(facts: _Facts) -> str:
 
 
 def _step_fee(facts: _Facts) -> str:
-    if facts.received and facts.ifm:
+    if facts.received and facts.ifm_pays:
         return say("step-fee-billed", gif=GIF_TEAM, kinokuniya=KINOKUNIYA)
     return say("step-fee")
 

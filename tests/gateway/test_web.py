@@ -428,7 +428,7 @@ def test_commands(backend: FakeBackend) -> None:
     assert refused.json() == {"error": "refused", "reasons": backend.refusal}
     backend.refusal = [say("claim-refused")]
     in_japanese = call(backend, "POST", "/api/records/ILL0001/commands", {"command": "CLAIM"})
-    assert in_japanese.json()["reasons"][0].startswith("Global ILLではCLAIMコマンドは")
+    assert in_japanese.json()["reasons"][0].startswith("グローバルILLではCLAIMコマンドは")
     claim = json.dumps({"command": "CLAIM"}).encode()
     in_english = exchange(
         site(backend),

@@ -51,7 +51,7 @@ def test_a_reason_keeps_its_japanese_through_a_refusal() -> None:
     refused = CommandRefused(Command.CLAIM, [say("claim-refused")])
     (reason,) = refused.reasons
     assert isinstance(reason, Text) and "CLAIM" in reason
-    assert in_lang(reason, "ja").startswith("Global ILLではCLAIMコマンドは使用できません")
+    assert in_lang(reason, "ja").startswith("グローバルILLではCLAIMコマンドは使用できません")
     assert in_lang(reason, "en") == MESSAGES["claim-refused"][0]
     assert in_lang("plain", "ja") == "plain"
     with pytest.raises(RecordError) as why:

@@ -610,6 +610,20 @@ def test_already_received_with_ifm_and_a_wrong_fee_is_urgent() -> None:
     assert "Subject: Urgent" in verdict.letter
 
 
+def test_already_received_over_max_cost_is_not_told_ifm_is_concluded() -> None:
+    record = arrived(shipped("40.00")).replace(STAT=Stat.ARRIVAL_PROCESSING)
+    verdict = check_receive(record, None, policy())
+    assert len(verdict.reasons) == 2  # over MAX-COST and not the policy's charge
+    assert "(N-22, N-23)" in verdict.action and GIF_TEAM not in verdict.action
+    assert "IFMは成立" not in in_lang(verdict.action, "ja")
+    assert "紀伊国屋書店OCLCセンター" in in_lang(
+        check_receive(
+            arrived(shipped("18.00")).replace(STAT=Stat.ARRIVAL_PROCESSING), None, policy()
+        ).action,
+        "ja",
+    )
+
+
 def test_a_loan_is_checked_before_borrow() -> None:
     loan = REQUEST.replace(SRVCE=Service.LOAN)
     record = arrived(shipped("25.00", service=ILLServiceType.LOAN, due=date(2026, 12, 15)), loan)
