@@ -728,9 +728,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as err:
-        print(f"isoill: {err}", file=sys.stderr)
+        print(f"isoill: {_os_error(err, getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return 1
     return status
+
+
+def _os_error(err: OSError, lang: Lang) -> str:
+    """A file that could not be opened, in the staff's language for ``--lang ja`` (Python's
+    own wording, "[Errno 2] ...", otherwise, as before)."""
+    if lang != "ja" or err.filename is None:
+        return str(err)
+    from isoill.mapping.messages import in_lang, say
+
+    if isinstance(err, FileNotFoundError):
+        return in_lang(say("file-missing", file=err.filename), lang)
+    return in_lang(say("file-unreadable", file=err.filename, why=err.strerror), lang)
 
 
 __all__ = ["main", "render_tree"]

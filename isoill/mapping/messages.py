@@ -865,6 +865,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case": ("case", "事例"),
     "letter-to-lender": ("letter to the lender", "受付館へのレター(英文)"),
     "not-json": ("not JSON: {why}", "JSONとして読めません: {why}"),
+    "file-missing": ("{file}: no such file", "{file}: ファイルがありません"),
+    "file-unreadable": ("{file}: cannot be read: {why}", "{file}: 読めません({why})"),
     # A record's JSON that is no record (record.Record.from_json).
     "record-not-object": (
         "a record is a JSON object, not {type}",

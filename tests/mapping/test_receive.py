@@ -991,6 +991,17 @@ def test_cli_a_record_that_is_not_json_is_said_in_japanese(
         assert "JSONとして読めません: " in capsys.readouterr().err, command
 
 
+def test_cli_a_missing_file_is_said_in_japanese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = files(tmp_path, shipped(), REQUEST)
+    missing = str(tmp_path / "none.ber")
+    assert main([*args[:4], missing, "--lang", "ja"]) == 1
+    assert capsys.readouterr().err == f"isoill: {missing}: ファイルがありません\n"
+    assert main([*args[:4], missing]) == 1
+    assert "No such file or directory" in capsys.readouterr().err
+
+
 def test_cli_a_letter_needs_what_it_quotes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
