@@ -177,12 +177,16 @@ class Leg:
 def _lender_incoming(record: Record, apdu: APDU, at: datetime) -> Record:
     """What an OCLC borrower's APDU does to a Japanese lender's record: a new request waits
     to be received (未処理); a Cancel is a new inquiry (新着照会) noted as NACSIS notes it
-    ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON; anything else is noted in
-    the history."""
+    ("CANCEL-APDU arrived", rule N-37), to be answered with PARDON; the borrower's Received
+    of a copy ends the lender's side at 確認 (NII's 2015 GIF notice: 発送 -> 確認, final for
+    copies; a loan stays 発送 until its return is checked in with OK); anything else is
+    noted in the history."""
     if isinstance(apdu, ILLRequest):
         record = record.replace(STAT=Stat.UNPROCESSED)
     elif isinstance(apdu, Cancel):
         record = record.replace(STAT=Stat.NEW_INQUIRY)
+    elif isinstance(apdu, Received) and record.SRVCE is not Service.LOAN:
+        record = record.replace(STAT=Stat.CONFIRMED)
     name = "CANCEL-APDU arrived" if isinstance(apdu, Cancel) else f"APDU={type(apdu).__name__}"
     return record.with_history(f"{name} OCLC {at:%Y%m%d}")
 

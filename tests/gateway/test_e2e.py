@@ -527,6 +527,8 @@ def test_the_japanese_lender_edits_sum_and_sdate_then_sends(tmp_path: Path) -> N
             time.sleep(0.1)
         assert record["state"] == "RECEIVED"
         assert any(line.startswith("APDU=Received OCLC") for line in record["history"])
+        # The borrower has the copy: the lender's side ends at 確認 (final for copies).
+        assert record["record"]["STAT"] == Stat.CONFIRMED.value, record
     finally:
         oclc.close()
         gateway.stop()

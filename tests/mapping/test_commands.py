@@ -102,6 +102,35 @@ def test_lender_send_needs_payment_ifm_and_pardon_answers_a_cancel() -> None:
     assert leg.record.STAT is Stat.CANCEL and leg.record.ISOSTAT is State.CANCELLED
 
 
+@pytest.mark.parametrize(
+    ("service", "stat"), [(Service.COPY, Stat.CONFIRMED), (Service.LOAN, Stat.SHIPPED)]
+)
+def test_the_borrowers_received_ends_a_lent_copy_at_confirmed(service: Service, stat: Stat) -> None:
+    request = order_request(GIF, at=AT)
+    record = Record(
+        SRVCE=service,
+        SUM="12.00",
+        CCODE="USD",
+        SDATE="20261102",
+        DDATE="20261215",
+        CMMNT="PAYMENT=IFM",
+    )
+    leg = Leg.responder(record, request).receive(request, at=AT)[0]
+    leg = leg.command(Command.RECEIVE, at=AT)[0]
+    leg, sent = leg.command(Command.SEND, at=AT)
+    assert isinstance(sent[0], isoill.Shipped) and leg.record.STAT is Stat.SHIPPED
+    received = isoill.Received(
+        transaction_id=request.transaction_id,
+        requester_id=request.requester_id,
+        responder_id=request.responder_id,
+        date_received=AT.date(),
+        shipped_service_type=sent[0].shipped_service_type,
+    )
+    leg, outcome = leg.receive(received, at=AT)
+    assert outcome.accepted and leg.record.STAT is stat
+    assert leg.record.HISTORY[-1].startswith("APDU=Received OCLC")
+
+
 def test_receive_only_takes_what_arrived() -> None:
     leg, _ = ordered()  # 処理中: nothing shipped yet
     with pytest.raises(CommandRefused, match="RECEIVE needs STAT 発送") as why:
