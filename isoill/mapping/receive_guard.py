@@ -38,6 +38,7 @@ from isoill.mapping.from_oclc import (
 from isoill.mapping.messages import Text, in_lang, joined, prefixed, reason_of, say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
+from isoill.mapping.to_iso import TRANSACTION_SEPARATOR
 
 #: Whom staff contact besides the lender (the guide gives their addresses).
 NII_DESK = "NII NACSIS-ILL desk"
@@ -391,9 +392,18 @@ def check_receive(
 
 def with_shipped(record: Record, shipped: Shipped | None) -> Record:
     """``record`` as the lender's Shipped fills it in (ship date, due date, amount, OCLC ILL
-    number in the APDU=Shipped OCLC line), when its history does not have that line yet: what
-    a letter quotes comes from the APDU, not "not recorded"."""
-    if shipped is None or last_shipped(record) is not None:
+    number in the APDU=Shipped OCLC line; the request date, when the record lacks ODATE, from
+    the transaction id NII builds as ``HMLISO/ODATE``), when its history does not have that
+    line yet: what a letter quotes comes from the APDU, not "not recorded"."""
+    if shipped is None:
+        return record
+    if not record.ODATE:
+        _, separator, odate = shipped.transaction_id.transaction_qualifier.rpartition(
+            TRANSACTION_SEPARATOR
+        )
+        if separator and len(odate) == 8 and odate.isdigit():
+            record = record.replace(ODATE=odate)
+    if last_shipped(record) is not None:
         return record
     from isoill.mapping.from_oclc import apply_incoming
 

@@ -4,6 +4,7 @@ guide's other troubles, the dummy record, and ``isoill nacsis check-receive``.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
@@ -59,12 +60,14 @@ from isoill.mapping.receive_guard import (
     Verdict,
     check_receive,
     dummy_record,
+    letter_for,
     marked_for_cancel,
     not_received,
     physical_item_for_copy,
     rejected_after_shipping,
     requested_by_mistake,
     stuck_in_processing,
+    with_shipped,
     wrong_or_defective,
 )
 from isoill.mapping.record import Record, RecordError, Service, Stat
@@ -1062,3 +1065,14 @@ def test_cli_letter_guidance_in_japanese(
     assert main(["nacsis", "letter", case, *args, "--lang", "ja"]) == 0
     guidance = capsys.readouterr().err.splitlines()[1]
     assert guidance.startswith("対応: ") and words in guidance
+
+
+def test_a_letter_takes_the_request_date_from_the_transaction_id() -> None:
+    # NII's transaction id is HMLISO/ODATE: a record JSON without ODATE still gets its date.
+    nii = dataclasses.replace(TID, transaction_qualifier="PIT/20261101")
+    apdu = dataclasses.replace(shipped(), transaction_id=nii)
+    undated = REQUEST.replace(ODATE=None, STAT=Stat.SHIPPED)
+    assert with_shipped(undated, apdu).ODATE == "20261101"
+    assert with_shipped(REQUEST.replace(ODATE="20261030"), apdu).ODATE == "20261030"
+    assert with_shipped(undated, shipped()).ODATE is None  # not NII's form: nothing made up
+    assert "Requested on:    2026-11-01" in letter_for("not-received", undated, apdu).letter
