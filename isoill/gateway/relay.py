@@ -51,7 +51,7 @@ from isoill.mapping.edit import edit
 from isoill.mapping.messages import joined, say
 from isoill.mapping.policy import Policy, PolicyError
 from isoill.mapping.receive_guard import Action, dummy_record, letter_for
-from isoill.mapping.record import Command, Record, RecordError, new_id
+from isoill.mapping.record import Command, Record, RecordError, new_id, normalised
 from isoill.mapping.to_iso import order_request
 
 #: Turns an APDU into the partner leg after it, its outbox entries, or the error report
@@ -379,9 +379,13 @@ class Relay:
         """A library's new request record: checked against the GIF rules at once (the
         ILL-Request it will send must be possible), stored, not yet ordered. A record without
         an ID gets one in NACSIS's style, as ``isoill nacsis order`` gives it: staff enter
-        requests before NACSIS has numbered them, and the answer's record says which."""
+        requests before NACSIS has numbered them, and the answer's record says which.
+        Full-width typing is made single-byte (NFKC) as ``nacsis order`` does, each field so
+        changed noted in the record's history, which the answer shows."""
         if not (record.ID or "").strip():
             record = record.replace(ID=_unused_id(find))
+        record, notes = normalised(record)
+        record = record.with_history(*(f"NFKC {at:%Y%m%d %H%M%S}: {note}" for note in notes))
         assert record.ID is not None
         if find(record.ID) is not None:
             raise RecordError([say("record-exists", id=record.ID)])

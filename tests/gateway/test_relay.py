@@ -293,3 +293,20 @@ def test_a_record_without_an_id_is_given_one_in_nacsis_style() -> None:
     sent = isoill.decode(item.data)
     assert isinstance(sent, isoill.ILLRequest)
     assert sent.transaction_id.transaction_group_qualifier == assigned
+
+
+def test_a_posted_record_typed_full_width_is_made_single_byte_and_noted() -> None:
+    relay, legs = Relay(RECORDS), Legs()
+    gif = Record.from_json(GIF)
+    assert gif.CMMNT is not None
+    typed_wide = "".join(chr(ord(c) + 0xFEE0) for c in "MAX-COST=USD35.50")
+    full_width = gif.CMMNT.replace("MAX-COST=USD35.50", typed_wide)
+    typed = gif.replace(ID="ILL0099", CMMNT=full_width)
+    posted = relay.post_record(typed, legs.find, AT)
+    assert posted.leg is not None and posted.leg.record is not None
+    record = posted.leg.record
+    assert record.CMMNT == gif.CMMNT
+    assert record.HISTORY[-1].startswith("NFKC ") and "CMMNT" in record.HISTORY[-1]
+    plain = relay.post_record(Record.from_json(GIF).replace(ID="ILL0098"), legs.find, AT)
+    assert plain.leg is not None and plain.leg.record is not None
+    assert not any(line.startswith("NFKC ") for line in plain.leg.record.HISTORY)
