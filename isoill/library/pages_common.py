@@ -282,6 +282,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Conditions declined: the request goes to the next supplier",
     ),
     "conditional": ("有条件答复: 费用超过限制", "Conditional answer: fee above the limit"),
+    "conditions_accepted": (
+        "请求馆已接受条件, 可按 {cost} 元运送",
+        "the requester accepted the conditions: ship at {cost} yuan",
+    ),
     "done_conditional": (
         "已发有条件答复, 等待请求馆答复",
         "Conditional answer sent: waiting for the requester's reply",
