@@ -48,6 +48,7 @@ from isoill.library.settings import Library, library_labels
 from isoill.library.wording import say
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
+    LANGUAGE_NAMES,
     VALUE_LABELS,
     ReaderForm,
     ServiceType,
@@ -949,6 +950,28 @@ def service_words(words: Words, service: ServiceType) -> str:
     }[service][words.index]
 
 
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def _language_labels() -> dict[str, tuple[str, str]]:
+    """The name of each language code the form reads from a name (英语 -> eng), in each
+    language: the first Chinese and the first English name the form takes for it."""
+    names: dict[str, tuple[str, str]] = {}
+    for name, code in LANGUAGE_NAMES.items():
+        zh, en = names.get(code, ("", ""))
+        if _CJK.search(name):
+            zh = zh or name
+        else:
+            en = en or name.capitalize()
+        names[code] = (zh, en)
+    return names
+
+
+#: The language a reader typed (英语) is kept as its ISO 639-2 code (eng); the pages name
+#: it again, with the code, which suppliers' systems use.
+LANGUAGE_LABELS = _language_labels()
+
+
 def form_table(words: Words, form: ReaderForm) -> Tag:
     """Every field of a request the reader filled in, labelled, enums in words."""
     rows: list[list[Flattenable]] = []
@@ -963,6 +986,8 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
             shown = money(typed)
         elif name == "holding_library":
             shown = words.library(value)
+        elif name == "language" and value in LANGUAGE_LABELS:
+            shown = f"{words.pick(LANGUAGE_LABELS[value])} ({value})"
         rows.append([words.field(name), shown])
     return table([words("field"), words("value")], rows, id="form")
 
@@ -979,9 +1004,6 @@ def history_text(words: Words, text: str) -> str:
         return text
     zh, en = (first, second) if _CJK.search(first) else (second, first)
     return words.pick((zh, en))
-
-
-_CJK = re.compile("[\u3400-\u9fff]")
 
 
 def history_list(words: Words, history: Sequence[tuple[datetime, str]]) -> list[Flattenable]:

@@ -525,6 +525,7 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
         "urgency": "urgent",
         "valid_until": "2099-12-31",
         "holding_library": "CALIS:PKU",
+        "language": "英语",
     }
     assert reader.post("/reader/request", full)[0] == 200
     staff = Client(gateway)
@@ -549,11 +550,13 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
         "提交申请",
         'id="send-1"',
         "wangwu@example.edu.cn",  # the reader's account, besides the form
+        "英语 (eng)",  # the language the reader typed, with the code it is kept as
     ):
         assert shown in page, shown
     assert "cost_limit" not in page and "transaction-id" not in page
     assert "submitted" not in page  # the history in Chinese
-    assert "Cost limit" in staff.get("/staff/requests/1?lang=en")[1]
+    english = staff.get("/staff/requests/1?lang=en")[1]
+    assert "Cost limit" in english and "English (eng)" in english
     # Another reader's request number, or one that is none, is not found.
     assert staff.get("/staff/requests/2?lang=zh")[0] == 404
     # What another library asks this one to supply: urgency and the cost limit come with it.
