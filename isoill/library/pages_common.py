@@ -799,12 +799,16 @@ class Area(Page):
     ) -> bytes:
         library = None if who is None else self._library(who.library)
         back = tags.p(link(f"/{self.area_name}/", words("back")))
+        # Only what was sent can be corrected (400, 409): a missing page, a login needed
+        # or a right refused is not headed 请更正以下问题.
+        heading = words("problems") if status in (400, 409) else ""
+        box = pages.problems_box(heading, [words.problem(text)])
         return html_page(
             request,
             words,
             self.area_name,
             text,
-            [problems_box(words, [text]), back],
+            [box, back],
             who=who,
             library=library,
             status=status,

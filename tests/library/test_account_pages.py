@@ -311,6 +311,7 @@ def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess)
     # Unknown pages are not found as pages, unknown requests as requests.
     status, page, _ = reader.get("/reader/no-such-page")
     assert status == 404 and "页面不存在" in page and "没有这笔申请" not in page
+    assert "请更正以下问题" not in page  # nothing the reader sent to correct
     status, page, _ = staff.get("/staff/requests/x/y")
     assert status == 404 and "页面不存在" in page
     status, page, _ = reader.get("/reader/requests/999")
