@@ -295,7 +295,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "group_account": ("集团用户", "group account"),
     "reader_account": ("个人用户", "reader"),
     "switch": ("English", "中文"),
-    "welcome": ("欢迎", "Welcome"),
+    "welcome": ("欢迎您, {name}。", "Welcome, {name}."),
     "too_many_mails": (
         "发送的申请过多, 请稍后再试或联系本馆馆际互借员",
         "Too many requests sent from here: try again later, or ask your library's ILL staff",

@@ -296,6 +296,7 @@ def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess)
     assert "证件号码" in Client(gateway).get("/staff/help")[1]
     reader = confirmed_reader(gateway, "wuyi", "reader-pass-1")
     home = reader.get("/reader/")[1]
+    assert "欢迎您, 王五。" in home  # Chinese punctuation, not "欢迎, 王五."
     for where, label in (
         ("/reader/profile", "个人管理"),
         ("/reader/requests", "申请列表"),
