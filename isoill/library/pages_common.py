@@ -48,6 +48,7 @@ from isoill.library.settings import Library, library_labels
 from isoill.library.wording import say
 from isoill.mapping.reader_form import (
     FIELD_LABELS,
+    LANGUAGE_NAMES,
     VALUE_LABELS,
     ReaderForm,
     ServiceType,
@@ -282,6 +283,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Conditions declined: the request goes to the next supplier",
     ),
     "conditional": ("有条件答复: 费用超过限制", "Conditional answer: fee above the limit"),
+    "conditions_accepted": (
+        "请求馆已接受条件, 可按 {cost} 元运送",
+        "the requester accepted the conditions: ship at {cost} yuan",
+    ),
     "done_conditional": (
         "已发有条件答复, 等待请求馆答复",
         "Conditional answer sent: waiting for the requester's reply",
@@ -290,7 +295,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "group_account": ("集团用户", "group account"),
     "reader_account": ("个人用户", "reader"),
     "switch": ("English", "中文"),
-    "welcome": ("欢迎", "Welcome"),
+    "welcome": ("欢迎您, {name}。", "Welcome, {name}."),
     "too_many_mails": (
         "发送的申请过多, 请稍后再试或联系本馆馆际互借员",
         "Too many requests sent from here: try again later, or ask your library's ILL staff",
@@ -794,12 +799,16 @@ class Area(Page):
     ) -> bytes:
         library = None if who is None else self._library(who.library)
         back = tags.p(link(f"/{self.area_name}/", words("back")))
+        # Only what was sent can be corrected (400, 409): a missing page, a login needed
+        # or a right refused is not headed 请更正以下问题.
+        heading = words("problems") if status in (400, 409) else ""
+        box = pages.problems_box(heading, [words.problem(text)])
         return html_page(
             request,
             words,
             self.area_name,
             text,
-            [problems_box(words, [text]), back],
+            [box, back],
             who=who,
             library=library,
             status=status,
@@ -945,6 +954,28 @@ def service_words(words: Words, service: ServiceType) -> str:
     }[service][words.index]
 
 
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def _language_labels() -> dict[str, tuple[str, str]]:
+    """The name of each language code the form reads from a name (英语 -> eng), in each
+    language: the first Chinese and the first English name the form takes for it."""
+    names: dict[str, tuple[str, str]] = {}
+    for name, code in LANGUAGE_NAMES.items():
+        zh, en = names.get(code, ("", ""))
+        if _CJK.search(name):
+            zh = zh or name
+        else:
+            en = en or name.capitalize()
+        names[code] = (zh, en)
+    return names
+
+
+#: The language a reader typed (英语) is kept as its ISO 639-2 code (eng); the pages name
+#: it again, with the code, which suppliers' systems use.
+LANGUAGE_LABELS = _language_labels()
+
+
 def form_table(words: Words, form: ReaderForm) -> Tag:
     """Every field of a request the reader filled in, labelled, enums in words."""
     rows: list[list[Flattenable]] = []
@@ -959,6 +990,8 @@ def form_table(words: Words, form: ReaderForm) -> Tag:
             shown = money(typed)
         elif name == "holding_library":
             shown = words.library(value)
+        elif name == "language" and value in LANGUAGE_LABELS:
+            shown = f"{words.pick(LANGUAGE_LABELS[value])} ({value})"
         rows.append([words.field(name), shown])
     return table([words("field"), words("value")], rows, id="form")
 
@@ -975,9 +1008,6 @@ def history_text(words: Words, text: str) -> str:
         return text
     zh, en = (first, second) if _CJK.search(first) else (second, first)
     return words.pick((zh, en))
-
-
-_CJK = re.compile("[\u3400-\u9fff]")
 
 
 def history_list(words: Words, history: Sequence[tuple[datetime, str]]) -> list[Flattenable]:

@@ -92,7 +92,7 @@ class ReaderPages(Area):
         requests = self.desks.reader_requests(who.library, who.username)
         waiting = sum(r.state not in FINAL_STATES for r in requests)
         body = [
-            tags.p(f"{words('welcome')}, {who.name or who.username}."),
+            tags.p(words("welcome").format(name=who.name or who.username)),
             tags.ul(
                 tags.li(link("/reader/request", words("submit_request"))),
                 tags.li(link("/reader/requests", words("request_list")), f" ({waiting})"),

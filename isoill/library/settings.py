@@ -183,6 +183,14 @@ def library_labels(config: Config) -> dict[str, str]:
     return {symbol.upper(): f"{label} ({symbol})" for symbol, label in named if label}
 
 
+def suppliers(config: Config) -> dict[str, str]:
+    """The libraries a library here can send a request to, the configured peers' symbols
+    (upper case), each with how people read it: what staff pick from when they send a
+    reader's request on, since the desk takes nothing else."""
+    labels = library_labels(config)
+    return {s.upper(): labels.get(s.upper(), s) for p in config.peers for s in p.symbols}
+
+
 def library_label(config: Config, symbol: str) -> str:
     """A library as people read it (:func:`library_labels`), or its symbol alone when the
     configuration names none."""

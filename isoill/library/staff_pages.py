@@ -54,7 +54,7 @@ from isoill.library.requests import (
     SupplyRequest,
     SupplyState,
 )
-from isoill.library.settings import Library
+from isoill.library.settings import Library, suppliers
 from isoill.library.staff_accounts import account_button, account_states, accounts_page
 from isoill.library.wording import problem
 from isoill.mapping.reader_form import ServiceType, Urgency
@@ -181,7 +181,8 @@ class StaffPages(Area):
             library = self._library(who.library)
             assert library is not None
             owner = self.desks.account(who.library, found.reader)
-            body = reader_request_page(words, request, library, found, owner, again.fields)
+            reach = suppliers(self.desks.config)
+            body = reader_request_page(words, request, library, found, owner, again.fields, reach)
             title = f"{words('number')} {found.number}"
             return self._request_page(request, words, who, title, body, again)
 
@@ -475,7 +476,8 @@ def _supply_actions(
     state = words.pick(SUPPLY_LABELS[s.state])
     where = f"/staff/supply/{quote(s.key, safe='')}"
     if s.state is SupplyState.UNFILLABLE:
-        return f"{state} ({words.said(s.reason)})"
+        # The reason an Unfilled answer gives starts with 无法满足 itself.
+        return words.said(s.reason) if s.reason else state
     if s.state is SupplyState.RETURNED:
         return tags.form(method="post", action=f"{where}/checked_in")(
             csrf, state, " ", tags.button(type="submit", id="checked-in")(words("checked_in"))
@@ -536,10 +538,12 @@ def reader_request_page(
     r: ReaderRequest,
     owner: Account | None,
     typed: dict[str, str],
+    reach: dict[str, str],
 ) -> list[Flattenable]:
     """One reader's request as its library's staff see it: where it is, who asked and how
     to reach them, every field of the form, who was asked and why they said no, what staff
-    may do now, and its history."""
+    may do now (``reach``: the suppliers they may send it to, by symbol), and its
+    history."""
     current = r.rota.current
     summary = table(
         [words("state"), words("total_cost"), words("return_date"), words("supplier_now")],
@@ -583,7 +587,9 @@ def reader_request_page(
         ]
     return [
         summary,
-        tags.div(id="actions")(_reader_actions(words, csrf_field(request), library, r, typed)),
+        tags.div(id="actions")(
+            _reader_actions(words, csrf_field(request), library, r, typed, reach)
+        ),
         *account,
         tags.h2(words("request_info")),
         form_table(words, r.form),
@@ -597,10 +603,15 @@ def supply_request_page(
     words: Words, request: Request, s: SupplyRequest, typed: dict[str, str]
 ) -> list[Flattenable]:
     """A request another library asks this one to supply: who asked, how urgent it is and
-    the most the reader pays, every field of the form (where to deliver it and to whom),
-    and the answers staff may give."""
+    the most the reader pays, where it stands (the requester having accepted conditions
+    is what lets staff ship above the reader's limit), every field of the form (where to
+    deliver it and to whom), and the answers staff may give."""
+    state = words.pick(SUPPLY_LABELS[s.state])
+    if s.state is SupplyState.PENDING and s.agreed_cost is not None:
+        state += f" ({words('conditions_accepted').format(cost=money(s.agreed_cost))})"
     summary = table(
         [
+            words("state"),
             words("requester"),
             words("arrived"),
             words.field("urgency"),
@@ -610,6 +621,7 @@ def supply_request_page(
         ],
         [
             [
+                state,
                 words.library(s.requester),
                 s.arrived.isoformat(sep=" ", timespec="minutes"),
                 urgency(words, s.form.urgency),
@@ -635,10 +647,11 @@ def _reader_actions(
     library: Library,
     r: ReaderRequest,
     typed: dict[str, str] | None = None,
+    reach: dict[str, str] | None = None,
 ) -> Flattenable:
     """What staff may do with a reader's request in its state; ``typed``: what they typed
     in its form before (a refused send keeps the suppliers they named)."""
-    action = _state_action(words, csrf, library, r, typed)
+    action = _state_action(words, csrf, library, r, typed, reach or {})
     if r.state not in CANCELLABLE_STATES:
         return action
     cancel = tags.form(
@@ -655,17 +668,28 @@ def _state_action(
     library: Library,
     r: ReaderRequest,
     typed: dict[str, str] | None,
+    reach: dict[str, str],
 ) -> Flattenable:
     base = f"/staff/requests/{r.number}"
     if r.state is RequestState.UNPROCESSED and library.mode != "central":
+        # 发送: the suppliers to ask, labelled and offered from those the gateway reaches.
+        listed = f"suppliers-of-{r.number}"
         return tags.form(method="post", action=f"{base}/send")(
             csrf,
+            tags.label(for_=f"suppliers-{r.number}")(words("supplier")),
+            " ",
             tags.input(
                 name="suppliers",
+                id=f"suppliers-{r.number}",
                 size="20",
                 placeholder=words("suppliers"),
-                value=(typed or {}).get("suppliers", r.form.holding_library),
+                value=(typed or {}).get(
+                    "suppliers", _supplier_symbol(r.form.holding_library, reach)
+                ),
+                list=listed,
             ),
+            tags.datalist(id=listed)(*(tags.option(value=s)(n) for s, n in reach.items())),
+            " ",
             tags.button(type="submit", id=f"send-{r.number}")(words("send_on")),
         )
     if r.state is RequestState.SHIPPED and library.mode != "central":
@@ -686,6 +710,17 @@ def _state_action(
     if r.rota.tried:
         return "; ".join(f"{words.library(t.symbol)}: {words.said(t.reason)}" for t in r.rota.tried)
     return ""
+
+
+def _supplier_symbol(holding: str, reach: dict[str, str]) -> str:
+    """The reader's 收藏馆名称 as the send form fills it in: by its symbol when it names a
+    supplier the gateway reaches as the reader wrote it (复旦大学图书馆; the desk takes
+    symbols only), else as written."""
+    holding = holding.strip()
+    for known, label in reach.items() if holding else ():
+        if holding.upper() == known or label in (holding, f"{holding} ({known})"):
+            return known
+    return holding
 
 
 def _due(text: str) -> date | None:

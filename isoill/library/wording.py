@@ -33,7 +33,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "conditions-accepted": ("读者接受条件: {conditions}", "the reader accepted: {conditions}"),
     "conditions-declined": ("读者不接受条件: {conditions}", "the reader declined: {conditions}"),
     "conditions-from": (
-        "{who}有条件满足, 等待读者答复: {conditions}",
+        "{who}提出条件, 等待读者答复: {conditions}",
         "conditions from {who}: {conditions}",
     ),
     "answer-from": ("{who}: {answer}", "{who}: {answer}"),
@@ -63,7 +63,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "received recorded by the centre at shipping (central mode): the supplier delivers"
         " to the reader",
     ),
-    "cannot-supply": ("{who}无法满足: {why}", "{who} cannot supply: {why}"),
+    "cannot-supply": ("{who}未能提供: {why}", "{who} cannot supply: {why}"),
     "no-route": ("本系统无法连接该图书馆", "no route from this gateway to this library"),
     "cannot-go": ("申请无法发送至该图书馆", "the request cannot go there"),
     "sent-to": ("已发送至{who}", "sent to {who}"),

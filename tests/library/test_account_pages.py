@@ -296,6 +296,7 @@ def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess)
     assert "证件号码" in Client(gateway).get("/staff/help")[1]
     reader = confirmed_reader(gateway, "wuyi", "reader-pass-1")
     home = reader.get("/reader/")[1]
+    assert "欢迎您, 王五。" in home  # Chinese punctuation, not "欢迎, 王五."
     for where, label in (
         ("/reader/profile", "个人管理"),
         ("/reader/requests", "申请列表"),
@@ -311,6 +312,7 @@ def test_the_guides_menus_help_and_about_and_a_real_404(gateway: GatewayProcess)
     # Unknown pages are not found as pages, unknown requests as requests.
     status, page, _ = reader.get("/reader/no-such-page")
     assert status == 404 and "页面不存在" in page and "没有这笔申请" not in page
+    assert "请更正以下问题" not in page  # nothing the reader sent to correct
     status, page, _ = staff.get("/staff/requests/x/y")
     assert status == 404 and "页面不存在" in page
     status, page, _ = reader.get("/reader/requests/999")

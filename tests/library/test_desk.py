@@ -295,6 +295,10 @@ def test_retry_without_date_and_conditions_move_the_rota_on() -> None:
     assert not any(isinstance(a, isoill.ConditionalReply) for a in world.sent_to("fdu"))
     request = world.request(1)
     assert request.state is RequestState.CONDITIONAL and "60.00" in request.conditions
+    # The history says each supplier's answer once, not its result twice over.
+    said = [str(text) for _, text in request.history]
+    assert "北京大学图书馆 (CALIS:PKU)未能提供: 暂不能满足, 可稍后再试 (retry)" in said[-3]
+    assert said[-1].startswith("CALIS:FDU提出条件, 等待读者答复: 有条件满足 (conditional)")
     (asked,) = world.mails()
     assert "=?utf-8?" in asked["Subject"] or "确认费用" in str(asked["Subject"])
     with pytest.raises(KeyError):

@@ -401,6 +401,9 @@ def test_staff_ship_and_refuse_requests_from_an_iso_peer(gateway: GatewayProcess
     assert isinstance(answer.results_explanation, isoill.UnfilledResults)
     assert answer.results_explanation.reason_unfilled is ReasonUnfilled.NOT_OWNED
     assert requests[1][1].txn.state is State.NOT_SUPPLIED
+    listed = staff.get("/staff/")[1]
+    assert "无法满足 (unfilled): 本馆未收藏 (not-owned) (本馆无此刊)" in listed
+    assert "无法满足 (无法满足" not in listed
     # Acting twice on one request, or with a reason that is none, is refused.
     assert staff.post(f"/staff/supply/{by_title[1]}/ship", {"total_cost": "1"})[0] == 409
     assert staff.post(f"/staff/supply/{by_title[2]}/ship", {"total_cost": "-1"})[0] == 409
@@ -522,6 +525,7 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
         "urgency": "urgent",
         "valid_until": "2099-12-31",
         "holding_library": "CALIS:PKU",
+        "language": "英语",
     }
     assert reader.post("/reader/request", full)[0] == 200
     staff = Client(gateway)
@@ -546,11 +550,13 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
         "提交申请",
         'id="send-1"',
         "wangwu@example.edu.cn",  # the reader's account, besides the form
+        "英语 (eng)",  # the language the reader typed, with the code it is kept as
     ):
         assert shown in page, shown
     assert "cost_limit" not in page and "transaction-id" not in page
     assert "submitted" not in page  # the history in Chinese
-    assert "Cost limit" in staff.get("/staff/requests/1?lang=en")[1]
+    english = staff.get("/staff/requests/1?lang=en")[1]
+    assert "Cost limit" in english and "English (eng)" in english
     # Another reader's request number, or one that is none, is not found.
     assert staff.get("/staff/requests/2?lang=zh")[0] == 404
     # What another library asks this one to supply: urgency and the cost limit come with it.
@@ -566,16 +572,34 @@ def test_staff_see_every_field_of_a_readers_request_and_of_a_request_to_supply(
     pku.close()
 
 
-def submitted_for_staff(gateway: GatewayProcess) -> tuple[Client, Client]:
-    """Reader wangwu's request 1 (:data:`FORM`), and THU's staff logged in on its page, to
-    send it on."""
+def submitted_for_staff(
+    gateway: GatewayProcess, form: dict[str, str] = FORM
+) -> tuple[Client, Client]:
+    """Reader wangwu's request 1 (:data:`FORM` unless ``form``), and THU's staff logged in
+    on its page, to send it on."""
     reader = confirmed_reader(gateway, "thu", "wangwu")
     reader.get("/reader/request")
-    assert reader.post("/reader/request", FORM)[0] == 200
+    assert reader.post("/reader/request", form)[0] == 200
     staff = Client(gateway)
     staff.log_in("staff", "thu", "thu-staff", "staff-secret-1")
     staff.get("/staff/requests/1")
     return reader, staff
+
+
+def test_staff_pick_the_supplier_from_those_the_gateway_reaches(
+    gateway: GatewayProcess, pku: FakePeer
+) -> None:
+    """The reader names the holding library as the seed's form shows it, by its name: the
+    send form offers it by its symbol, which the desk takes, under a visible label."""
+    _, staff = submitted_for_staff(gateway, {**FORM, "holding_library": "北京大学图书馆"})
+    page = staff.get("/staff/requests/1")[1]
+    assert '<label for="suppliers-1">文献提供馆</label>' in page
+    assert 'value="CALIS:PKU"' in page and 'list="suppliers-of-1"' in page
+    assert '<option value="CALIS:PKU">北京大学图书馆 (CALIS:PKU)</option>' in page
+    status, page, _ = staff.post("/staff/requests/1/send", {"suppliers": "CALIS:PKU"})
+    assert status == 200 and "申请已发送至文献提供馆" in page
+    _, ask = pku.receive(timeout=15)
+    assert isinstance(ask, isoill.ILLRequest)
 
 
 def test_a_mistyped_supplier_is_shown_on_the_form_and_nothing_is_sent(
@@ -629,6 +653,7 @@ def test_a_fee_above_the_limit_goes_to_the_requester_before_it_is_shipped(
     while f"/staff/supply/{key}/ship" not in staff.get(f"/staff/supply/{key}")[1]:
         assert time.monotonic() < deadline, "the Conditional-Reply never reached the page"
         time.sleep(0.2)
+    assert "请求馆已接受条件, 可按 60.00 元运送" in staff.get(f"/staff/supply/{key}")[1]
     status, page, _ = staff.post(f"/staff/supply/{key}/ship", {"total_cost": "60"})
     assert status == 200
     shipped = wait_for(pku, isoill.Shipped)

@@ -29,7 +29,7 @@ def test_every_phrase_exists_in_both_languages(key: str) -> None:
 def test_a_phrase_is_chinese_with_its_english_and_fields_keep_their_language() -> None:
     reason = say("no-route")
     line = say("cannot-supply", who="北京大学图书馆 (CALIS:PKU)", why=reason)
-    assert str(line) == "北京大学图书馆 (CALIS:PKU)无法满足: 本系统无法连接该图书馆"
+    assert str(line) == "北京大学图书馆 (CALIS:PKU)未能提供: 本系统无法连接该图书馆"
     assert in_lang(line, "en") == (
         "北京大学图书馆 (CALIS:PKU) cannot supply: no route from this gateway to this library"
     )
