@@ -77,7 +77,14 @@ from isoill.library.requests import (
     Tried,
     request_key,
 )
-from isoill.library.settings import Library, libraries, library_label, library_named, staff_of
+from isoill.library.settings import (
+    Library,
+    libraries,
+    library_label,
+    library_named,
+    rush_fee,
+    staff_of,
+)
 from isoill.library.wording import PHRASES, problem, say
 from isoill.machine import ProhibitedTransition, Role, State, Transaction, machine
 from isoill.machine.transaction import TransactionKey
@@ -87,6 +94,7 @@ from isoill.mapping.holdings import Holdings
 from isoill.mapping.reader_form import (
     ReaderForm,
     ServiceType,
+    Urgency,
     from_request,
     requester_note,
     to_request,
@@ -973,6 +981,7 @@ class Desk:
             outcome=outcome,
             reasons=reasons,
             total_cost=request.total_cost,
+            rush_fee=_rush_fee(network, request),
             payee=_member_label(network, request.member),
             at=at,
             lang="zh",
@@ -989,6 +998,11 @@ class Desk:
     ) -> DeskStep:
         """The step of a request after the desk sent an APDU on its attempt's leg ``iso``."""
         return DeskStep(Change(legs=(self._with(leg, request), iso), outbox=tuple(items)), request)
+
+
+def _rush_fee(network: Library, request: ReaderRequest) -> Decimal | None:
+    """The rush fee the reader of an urgent request pays on top, from the configuration."""
+    return rush_fee(network, request.member) if request.form.urgency is Urgency.URGENT else None
 
 
 def _span(seconds: float) -> Said:

@@ -170,6 +170,7 @@ def reader_notice(
     outcome: str,
     reasons: Sequence[str] = (),
     total_cost: Decimal | None = None,
+    rush_fee: Decimal | None = None,
     payee: str = "",
     at: datetime,
     lang: MailLang = "both",
@@ -177,7 +178,9 @@ def reader_notice(
     """Tells the reader at ``recipient`` what became of their request: ``outcome`` is one of
     :data:`OUTCOMES`; every one of ``reasons`` is listed (why it was not supplied, or a
     note); ``total_cost`` is the fee in yuan, to be paid to ``payee``'s ILL office (by
-    default ``library``'s: a CALIS centre's reader pays their own member library).
+    default ``library``'s: a CALIS centre's reader pays their own member library), with the
+    ``rush_fee`` of an urgent request on top ("加急: 用户选择加急处理, 需自付费用"), named on
+    its own line of a shipped mail and added to what the reader pays.
     ``number`` is the reader's request number, 0 when the sender does not know it (a
     supplying library answers for a request it got from another library), in which case the
     mail names the document only."""
@@ -240,10 +243,17 @@ def reader_notice(
         en.append("Reasons:" if outcome != "shipped" else "Notes:")
         zh.extend(f"{_INDENT}- {one_line(in_lang(reason, 'zh'))}" for reason in cleaned)
         en.extend(f"{_INDENT}- {one_line(in_lang(reason, 'en'))}" for reason in cleaned)
-    if total_cost is not None:
-        zh.append(f"总费用: {_fee(total_cost)} 元")
-        en.append(f"Total fee: {CURRENCY} {_fee(total_cost)}")
-        if outcome == "shipped" and total_cost > 0:
+    rush = rush_fee if outcome == "shipped" and rush_fee else None
+    if total_cost is not None or rush is not None:
+        fee = total_cost or Decimal(0)
+        if total_cost is not None:
+            zh.append(f"总费用: {_fee(total_cost)} 元")
+            en.append(f"Total fee: {CURRENCY} {_fee(total_cost)}")
+        if rush is not None:
+            fee += rush
+            zh.extend([f"加急费: {_fee(rush)} 元", f"应付合计: {_fee(fee)} 元"])
+            en.extend([f"Rush fee: {CURRENCY} {_fee(rush)}", f"To pay: {CURRENCY} {_fee(fee)}"])
+        if outcome == "shipped" and fee > 0:
             quote_zh = f"并注明申请号{numbered}" if numbered else ""
             quote_en = f", quoting request number{numbered}" if numbered else ""
             payee = one_line(payee) or library

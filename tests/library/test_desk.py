@@ -28,7 +28,7 @@ from isoill.library.requests import ReaderRequest, RequestState, SupplyRequest, 
 from isoill.library.settings import Library, Member, library_network
 from isoill.machine import Role, State
 from isoill.mapping.holdings import Holdings
-from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType
+from isoill.mapping.reader_form import DocumentType, ReaderForm, ServiceType, Urgency
 from isoill.multilingual import in_lang
 from tests.gateway.support import Side
 
@@ -49,7 +49,7 @@ FORM = ReaderForm(
 )
 
 
-def config(mode: str = "distributed") -> Config:
+def config(mode: str = "distributed", rush_fee: Decimal | None = None) -> Config:
     return Config(
         networks=(
             library_network(
@@ -59,6 +59,7 @@ def config(mode: str = "distributed") -> Config:
                     label="清华大学图书馆",
                     mode=mode,
                     staff_email="ill@lib.example.edu.cn",
+                    rush_fee=rush_fee,
                     members=(
                         Member("CALIS:THU-MED", "医学图书馆", "ill@med.example.edu.cn"),
                         Member("CALIS:THU-LAW"),
@@ -77,8 +78,10 @@ def config(mode: str = "distributed") -> Config:
 class World:
     """The relay and desk over a dictionary store."""
 
-    def __init__(self, mode: str = "distributed", holdings: str = "") -> None:
-        self.config = config(mode)
+    def __init__(
+        self, mode: str = "distributed", holdings: str = "", rush_fee: Decimal | None = None
+    ) -> None:
+        self.config = config(mode, rush_fee)
         table = {"thu": Holdings.from_csv(holdings)} if holdings else {}
         self.relay = Relay(self.config)
         desk = self.relay.desks["library"]
@@ -531,6 +534,21 @@ def shipped_copy(ask: isoill.APDU, cost: isoill.Amount | None = None) -> isoill.
         shipped_service_type=ILLServiceType.COPY_NON_RETURNABLE,
         supply_details=isoill.SupplyDetails(cost=cost),
     )
+
+
+def test_an_urgent_request_s_shipped_mail_names_the_rush_fee_from_the_configuration() -> None:
+    world = World(rush_fee=Decimal(10))
+    world.submit(1, replace(FORM, urgency=Urgency.URGENT))
+    world.submit(2)
+    for number in (1, 2):
+        world.commit(world.desk.send(world.leg(number), ["CALIS:PKU"], AT).change)
+    for ask in world.sent_to("pku"):
+        world.answer(
+            "pku", shipped_copy(ask, isoill.Amount(monetary_value=Decimal(25), currency_code="CNY"))
+        )
+    urgent, normal = (m.get_payload(decode=True).decode() for m in world.mails())
+    assert "加急费: 10.00 元" in urgent and "应付合计: 35.00 元" in urgent
+    assert "加急费" not in normal and "总费用: 25.00 元" in normal
 
 
 def test_a_copy_is_not_returned() -> None:

@@ -192,6 +192,18 @@ def test_shipped_tells_the_fee_in_yuan_and_how_to_pay() -> None:
     assert text.index("您好") < text.index("Dear 张三")
 
 
+def test_an_urgent_request_s_rush_fee_is_named_and_added_to_what_the_reader_pays() -> None:
+    text = body_of(parsed(notice("shipped", total_cost=Decimal(60), rush_fee=Decimal(10))))
+    assert "总费用: 60.00 元" in text and "加急费: 10.00 元" in text
+    assert "应付合计: 70.00 元" in text and "To pay: CNY 70.00" in text
+    free = body_of(parsed(notice("shipped", total_cost=Decimal(0), rush_fee=Decimal(10))))
+    assert "应付合计: 10.00 元" in free and "请按本馆规定将费用付给" in free
+    plain = body_of(parsed(notice("shipped", total_cost=Decimal(60))))
+    assert "加急费" not in plain and "应付合计" not in plain
+    refused = body_of(parsed(notice("not-supplied", rush_fee=Decimal(10))))
+    assert "加急费" not in refused  # nothing shipped, nothing to pay
+
+
 def test_a_centre_s_reader_is_told_to_pay_their_own_member_library() -> None:
     text = body_of(parsed(notice("shipped", total_cost=Decimal(9), payee="医学图书馆")))
     assert "请按本馆规定将费用付给医学图书馆馆际互借处并注明申请号 73689。" in text
