@@ -42,9 +42,12 @@ from isoill.library.kind import LIBRARY
 from isoill.library.lists import Found, Query
 from isoill.library.requests import ReaderRequest, SupplyRequest, request_key
 from isoill.library.settings import Library, libraries, library_named, staff_of
-from isoill.library.wording import problem
+from isoill.library.wording import apdu_line, problem
+from isoill.machine.events import Direction
+from isoill.machine.transaction import REFUSED
 from isoill.mapping import calis_mail
 from isoill.mapping.reader_form import ReaderForm
+from isoill.multilingual import Said
 
 
 class Gateway(Protocol):
@@ -221,10 +224,29 @@ class LibraryService:
 
     def supply_request(self, library: str, key: str) -> SupplyRequest:
         """One request to supply, by its transaction-id; KeyError when there is none."""
+        return self._supply_leg(library, key)[0]
+
+    def supply_history(self, library: str, key: str) -> list[tuple[datetime, Said]]:
+        """A request to supply's history: each APDU of its transaction, which way it went,
+        when (the requester's and this library's alike); KeyError when there is none."""
+        _, leg = self._supply_leg(library, key)
+        return [
+            (
+                entry.at,
+                apdu_line(
+                    type(entry.apdu).__name__,
+                    entry.direction is Direction.RECEIVE,
+                    entry.row != REFUSED,
+                ),
+            )
+            for entry in leg.transaction.history
+        ]
+
+    def _supply_leg(self, library: str, key: str) -> tuple[SupplyRequest, StoredLeg]:
         leg = self.gateway.store.load(library, key)
         if leg is None or not isinstance(leg.payload, SupplyRequest):
             raise KeyError(key)
-        return leg.payload
+        return leg.payload, leg
 
     # --- the lists, a page at a time -------------------------------------------------------------
 

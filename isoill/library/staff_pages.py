@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
@@ -267,7 +267,8 @@ class StaffPages(Area):
                 found = self.desks.supply_request(who.library, key)
             except KeyError:
                 return self._not_found(request, words, who)
-            body = supply_request_page(words, request, found, again.fields)
+            history = self.desks.supply_history(who.library, key)
+            body = supply_request_page(words, request, found, again.fields, history)
             title = f"{words('transaction_id')} {found.key}"
             return self._request_page(request, words, who, title, body, again)
 
@@ -600,12 +601,17 @@ def reader_request_page(
 
 
 def supply_request_page(
-    words: Words, request: Request, s: SupplyRequest, typed: dict[str, str]
+    words: Words,
+    request: Request,
+    s: SupplyRequest,
+    typed: dict[str, str],
+    history: Sequence[tuple[datetime, str]] = (),
 ) -> list[Flattenable]:
     """A request another library asks this one to supply: who asked, how urgent it is and
     the most the reader pays, where it stands (the requester having accepted conditions
     is what lets staff ship above the reader's limit), every field of the form (where to
-    deliver it and to whom), and the answers staff may give."""
+    deliver it and to whom), the answers staff may give, and its history: every message
+    of the transaction, both ways."""
     state = words.pick(SUPPLY_LABELS[s.state])
     if s.state is SupplyState.PENDING and s.agreed_cost is not None:
         state += f" ({words('conditions_accepted').format(cost=money(s.agreed_cost))})"
@@ -637,6 +643,7 @@ def supply_request_page(
         tags.div(id="actions")(_supply_actions(words, csrf_field(request), s, typed)),
         tags.h2(words("request_info")),
         form_table(words, s.form),
+        *history_list(words, history),
         tags.p(link("/staff/", words("back"))),
     ]
 

@@ -56,6 +56,13 @@ PHRASES: dict[str, tuple[str, str]] = {
     "checked-in": ("{who}已归还入库", "{who} checked it in"),
     "renewed": ("{who}同意续借, 归还日期 {due}", "{who} renewed it until {due}"),
     "renew-refused": ("{who}不同意续借", "{who} refused the renewal"),
+    "apdu-received": ("收到: {apdu}", "received: {apdu}"),
+    "apdu-sent": ("发出: {apdu}", "sent: {apdu}"),
+    "apdu-received-refused": (
+        "收到: {apdu} (不符合协议, 未处理)",
+        "received: {apdu} (out of turn: not acted on)",
+    ),
+    "apdu-sent-refused": ("发出: {apdu} (不符合协议)", "sent: {apdu} (out of turn)"),
     "apdu-from": ("收到{who}的{apdu}", "{apdu} from {who}"),
     "shipped-by": ("已由{who}运送", "shipped by {who}"),
     "central-received": (
@@ -161,6 +168,38 @@ PHRASES: dict[str, tuple[str, str]] = {
     "link-refused": ("该帐户不能关联", "that account cannot be linked"),
     "taken": ("用户名 {username} 已被使用", "{username} is taken"),
 }
+
+
+#: The APDUs by the names CALIS staff know them, for the history of a request to supply.
+APDU_NAMES: dict[str, tuple[str, str]] = {
+    "ILLRequest": ("馆际互借请求", "ILL request"),
+    "ForwardNotification": ("转发通知", "forward notification"),
+    "Shipped": ("已运送", "shipped"),
+    "ILLAnswer": ("答复", "answer"),
+    "ConditionalReply": ("对条件的答复", "reply to conditions"),
+    "Cancel": ("取消请求", "cancel"),
+    "CancelReply": ("取消答复", "cancel reply"),
+    "Received": ("已收到", "received"),
+    "Recall": ("召回", "recall"),
+    "Returned": ("已归还", "returned"),
+    "CheckedIn": ("归还入库", "checked in"),
+    "Overdue": ("催还", "overdue"),
+    "Renew": ("续借请求", "renewal request"),
+    "RenewAnswer": ("续借答复", "renewal answer"),
+    "Lost": ("丢失", "lost"),
+    "Damaged": ("损坏", "damaged"),
+    "Message": ("消息", "message"),
+    "StatusQuery": ("状态查询", "status query"),
+    "StatusOrErrorReport": ("状态或错误报告", "status or error report"),
+    "Expired": ("过期", "expired"),
+}
+
+
+def apdu_line(apdu_type: str, received: bool, accepted: bool) -> Said:
+    """One APDU of a transaction as a history line: which, and which way it went."""
+    zh, en = APDU_NAMES.get(apdu_type, (apdu_type, apdu_type))
+    key = ("apdu-received" if received else "apdu-sent") + ("" if accepted else "-refused")
+    return say(key, apdu=Said(zh, zh=zh, en=en))
 
 
 def say(key: str, /, **fields: object) -> Said:

@@ -384,6 +384,13 @@ def test_staff_ship_and_refuse_requests_from_an_iso_peer(gateway: GatewayProcess
         f"/staff/supply/{by_title[1]}/ship", {"total_cost": "12.5", "note": "已扫描"}
     )
     assert status == 200 and "已运送" in page
+    # The request's page keeps its history: every message of the transaction, both ways.
+    history = staff.get(f"/staff/supply/{by_title[1]}")[1]
+    assert "处理记录" in history
+    assert history.index("收到: 馆际互借请求") < history.index("发出: 已运送")
+    english = staff.get(f"/staff/supply/{by_title[1]}?lang=en")[1]
+    assert "received: ILL request" in english and "sent: shipped" in english
+    staff.get("/staff/?lang=zh")  # back to Chinese for what follows
     shipped = wait_for(pku, isoill.Shipped)
     assert isinstance(shipped, isoill.Shipped)
     requests[0][1].got(shipped)
