@@ -32,7 +32,7 @@ STYLE = (
     "nav{background:#eee;padding:.4em 1.2em}nav a,nav form{margin-right:1.2em;display:inline}"
     "main{padding:1em 1.2em}table{border-collapse:collapse;margin:.5em 0 1em}"
     "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}"
-    "th{background:#f0ecf5}fieldset{margin-bottom:1em;border:1px solid #ccc}"
+    "th{background:#f0ecf5;white-space:nowrap}fieldset{margin-bottom:1em;border:1px solid #ccc}"
     "legend{font-weight:bold}.row label:first-child{display:inline-block;min-width:9em}"
     ".row{margin:.35em 0}.hint{color:#666;font-size:90%}.req{color:#c00}"
     ".problems{border:1px solid #c00;background:#fee;padding:.5em 1em}"

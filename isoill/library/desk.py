@@ -341,7 +341,8 @@ class Desk:
             returned_via=via.strip()[:100] or None,
         )
         iso_after, items = self._send(iso, returned, at)
-        request = request.noted(at, say("returned"), state=RequestState.RETURNED)
+        line = say("returned-via", via=via.strip()[:100]) if via.strip() else say("returned")
+        request = request.noted(at, line, state=RequestState.RETURNED)
         return DeskStep(Change(legs=(self._with(leg, request), iso_after), outbox=items), request)
 
     def overdue(self, leg: StoredLeg, load: Loader, at: datetime) -> Change:

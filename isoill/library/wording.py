@@ -39,6 +39,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "answer-from": ("{who}: {answer}", "{who}: {answer}"),
     "received": ("本馆已收到", "received by the library"),
     "returned": ("已归还文献提供馆", "returned to the supplier"),
+    "returned-via": ("已归还文献提供馆, 归还方式: {via}", "returned to the supplier by {via}"),
     "no-answer": ("{span}内未答复", "no answer within {span}"),
     "cancel-unanswered": (
         "{who} {span}内未答复取消, 已通知读者和馆员",

@@ -509,6 +509,7 @@ def test_a_loan_received_by_the_library_is_renewed_and_returned_to_the_supplier(
     assert isinstance(returned, isoill.Returned) and returned.returned_via == "EMS 快递"
     pku.got(returned)
     assert world.request(1).state is RequestState.RETURNED
+    assert "归还方式: EMS 快递" in world.request(1).history[-1][1]
     # The supplier checks it in: the transaction ends there, noted on the request.
     world.answer(
         "pku",
