@@ -25,6 +25,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from isoill.apdu.ber import INDEFINITE, read_length, read_tag
+
 __all__ = ["floor_decoders", "floor_encoders", "header_offsets"]
 
 
@@ -37,31 +39,22 @@ def header_offsets(data: bytes) -> list[int]:
 
 
 def _walk(data: bytes, p: int, end: int, out: list[int]) -> int:
+    """Collects the header octets of the encodings in ``data[p:end]`` (to the end-of-contents
+    that closes an indefinite parent); returns where the walk stopped."""
     while p < end:
         if data[p] == 0 and data[p + 1] == 0:
             out += (p, p + 1)
             return p + 2
-        start, tag = p, data[p]
-        p += 1
-        if tag & 0x1F == 0x1F:
-            while data[p] & 0x80:
-                p += 1
-            p += 1
-        first = data[p]
-        p += 1
-        if first == 0x80:
-            out.extend(range(start, p))
-            p = _walk(data, p, len(data), out)
+        constructed = bool(data[p] & 0x20)
+        _, after_tag = read_tag(data, p)
+        content_end, start = read_length(data, after_tag, constructed, len(data))
+        out.extend(range(p, start))
+        if content_end == INDEFINITE:
+            p = _walk(data, start, len(data), out)
             continue
-        size = first
-        if first & 0x80:
-            count = first & 0x7F
-            size = int.from_bytes(data[p : p + count], "big")
-            p += count
-        out.extend(range(start, p))
-        if tag & 0x20:
-            _walk(data, p, p + size, out)
-        p += size
+        if constructed:
+            _walk(data, start, content_end, out)
+        p = content_end
     return p
 
 
