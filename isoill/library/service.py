@@ -106,9 +106,7 @@ class LibraryService:
         return leg
 
     def _supply_legs(self, library: str, key: str) -> tuple[StoredLeg, StoredLeg]:
-        leg = self.gateway.store.load(library, key)
-        if leg is None or not isinstance(leg.payload, SupplyRequest):
-            raise KeyError(key)
+        leg = self._supply_leg(library, key)
         iso = self.gateway.store.load(leg.partner, leg.other_key)
         if iso is None:
             raise KeyError(key)
@@ -224,12 +222,14 @@ class LibraryService:
 
     def supply_request(self, library: str, key: str) -> SupplyRequest:
         """One request to supply, by its transaction-id; KeyError when there is none."""
-        return self._supply_leg(library, key)[0]
+        request = self._supply_leg(library, key).payload
+        assert isinstance(request, SupplyRequest)
+        return request
 
     def supply_history(self, library: str, key: str) -> list[tuple[datetime, Said]]:
         """A request to supply's history: each APDU of its transaction, which way it went,
         when (the requester's and this library's alike); KeyError when there is none."""
-        _, leg = self._supply_leg(library, key)
+        leg = self._supply_leg(library, key)
         return [
             (
                 entry.at,
@@ -242,11 +242,12 @@ class LibraryService:
             for entry in leg.transaction.history
         ]
 
-    def _supply_leg(self, library: str, key: str) -> tuple[SupplyRequest, StoredLeg]:
+    def _supply_leg(self, library: str, key: str) -> StoredLeg:
+        """The leg of a request to supply, by its transaction-id; KeyError when none."""
         leg = self.gateway.store.load(library, key)
         if leg is None or not isinstance(leg.payload, SupplyRequest):
             raise KeyError(key)
-        return leg.payload, leg
+        return leg
 
     # --- the lists, a page at a time -------------------------------------------------------------
 

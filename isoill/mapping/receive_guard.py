@@ -38,7 +38,7 @@ from isoill.mapping.from_oclc import (
 from isoill.mapping.messages import Text, in_lang, joined, prefixed, reason_of, say
 from isoill.mapping.policy import Policy
 from isoill.mapping.record import Record, RecordError, Service, Stat, is_single_byte
-from isoill.mapping.to_iso import TRANSACTION_SEPARATOR
+from isoill.mapping.to_iso import lender_and_odate
 
 #: Whom staff contact besides the lender (the guide gives their addresses).
 NII_DESK = "NII NACSIS-ILL desk"
@@ -397,12 +397,9 @@ def with_shipped(record: Record, shipped: Shipped | None) -> Record:
     line yet: what a letter quotes comes from the APDU, not "not recorded"."""
     if shipped is None:
         return record
-    if not record.ODATE:
-        _, separator, odate = shipped.transaction_id.transaction_qualifier.rpartition(
-            TRANSACTION_SEPARATOR
-        )
-        if separator and len(odate) == 8 and odate.isdigit():
-            record = record.replace(ODATE=odate)
+    parts = lender_and_odate(shipped.transaction_id)
+    if not record.ODATE and parts is not None and len(parts[1]) == 8 and parts[1].isdigit():
+        record = record.replace(ODATE=parts[1])
     if last_shipped(record) is not None:
         return record
     from isoill.mapping.from_oclc import apply_incoming

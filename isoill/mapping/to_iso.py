@@ -152,6 +152,14 @@ _SPVIA_WORDS = {
 #: Between HMLISO and ODATE in the transaction-qualifier.
 TRANSACTION_SEPARATOR = "/"
 
+
+def lender_and_odate(transaction_id: TransactionId) -> tuple[str, str] | None:
+    """HMLISO and ODATE from a transaction-id as NII builds it (``HMLISO/ODATE`` in the
+    transaction-qualifier); None for one built otherwise."""
+    lender, separator, odate = transaction_id.transaction_qualifier.partition(TRANSACTION_SEPARATOR)
+    return (lender, odate) if separator else None
+
+
 # Where OADRS's lines go, in order.
 _LINE_FIELDS = (
     "extended_postal_delivery_address",
@@ -552,8 +560,10 @@ def record_from_request(request: ILLRequest, *, directory: Directory | None = No
     transaction = request.transaction_id
     lender: str | None
     odate: str | None
-    lender, sep, odate = transaction.transaction_qualifier.partition(TRANSACTION_SEPARATOR)
-    if not sep:
+    parts = lender_and_odate(transaction)
+    if parts is not None:
+        lender, odate = parts
+    else:
         lender = request.responder_id.symbol if request.responder_id else None
         original = request.service_date_time.date_time_of_original_service
         odate = None if original is None else format_iso_date(original.date)
