@@ -20,7 +20,8 @@ LENDER              responder-id's symbol, then the send-to-list's, comma-separa
 SHIPVIA             delivery-service: physical-delivery text, or the electronic delivery's
                     description (Ariel ...); in a Shipped, shipped-via (DR ch. 9); ← electronic
                     delivery when it names the electronic address's service, else physical
-SHIPTO              delivery-address.postal-address, its lines joined by `` / `` (DR ch. 9)
+SHIPTO              delivery-address.postal-address, its lines joined by `` / `` (DR ch. 9); a
+                    slash standing free inside a line is doubled (``Bldg A // Room 3``)
 MAXCOST             cost-info-type.maximum-cost, currency and amount (``USD35.50``), then ``IFM``
                     when the OCLC extension's paymentMethod is IFM: OCLC's IFM statement
 COPYRTCOMPLIANCE    copyright-compliance
@@ -130,6 +131,9 @@ REQUEST_LABELS = (
 SHIPPED_LABELS = ("BORROWER", "LENDER", "ILLNUM", "SHIPVIA", "LENDCHG", "DUEDATE")
 
 _SHIPTO_SEPARATOR = " / "
+# A run of slashes standing free in a line: a space or the line's end on each side. Only such
+# a run can make a line's text look like the separator.
+_FREE_SLASHES = re.compile(r"(?<![^ ])(?P<run>/+)(?![^ ])")
 _NOTE_SEPARATOR = " / "
 _ELECTRONIC = re.compile(r"(?:^|\s/\s)(?P<service>[^\s/]+) address: (?P<address>\S+)$")
 _IFM = re.compile(r"(?<![A-Za-z])IFM(?![A-Za-z])", re.IGNORECASE)
@@ -209,7 +213,7 @@ def _request_fields(request: ILLRequest) -> dict[str, str | None]:
         ),
         "PATRON": None if request.client_id is None else request.client_id.client_name,
         "PDEPT": extension.client_department,
-        "SHIPTO": None if postal is None else _SHIPTO_SEPARATOR.join(postal_lines(postal)),
+        "SHIPTO": None if postal is None else _write_shipto(postal_lines(postal)),
         "SHIPVIA": _ship_via(request.delivery_service),
         "MAXCOST": _money(maximum, _says_ifm(extension.payment_method)),
         "COPYRTCOMPLIANCE": request.copyright_compliance,
@@ -401,13 +405,39 @@ def _read_date(label: str, text: str | None, problems: list[str]) -> date | None
     return value
 
 
+def _write_shipto(lines: list[str]) -> str:
+    """An address's lines as OCLC's one-line SHIPTO, joined by `` / ``, a free-standing slash
+    run inside a line written one slash longer (``0 /`` as ``0 //``).
+
+    A line such as ``Bldg A / Room 3`` or ``0 /`` would otherwise split into other lines on the
+    way back. The slash is escaped here rather than tidied away where OADRS becomes the
+    request: OADRS is the library's address as NACSIS holds it, and a request read back from
+    the workform has to give that record back unchanged (:func:`record_from_request`), which
+    no rewriting of the line can do. A doubled slash still reads to OCLC staff as a slash in
+    the line and not as a line break, and an address without a free-standing slash, nearly
+    every one (``c/o``, ``1-2/3``), is written as before, so a SHIPTO typed by staff reads as
+    it always did."""
+    escaped = (_FREE_SLASHES.sub(lambda m: m["run"] + "/", line) for line in lines)
+    return _SHIPTO_SEPARATOR.join(escaped)
+
+
+def _read_shipto(text: str) -> list[str]:
+    """The lines of a SHIPTO, split at `` / ``, each free-standing run of two or more slashes
+    one shorter: the lines :func:`_write_shipto` was given. A single free slash, which only a
+    SHIPTO typed by hand can hold (``A / / B`` or ``A / B /``), is read as it stands."""
+    return [
+        _FREE_SLASHES.sub(lambda m: m["run"][1:] or "/", line)
+        for line in text.split(_SHIPTO_SEPARATOR)
+    ]
+
+
 def _read_delivery(
     values: dict[str, str], problems: list[str]
 ) -> tuple[DeliveryAddress | None, DeliveryService | None]:
     postal = None
     if "SHIPTO" in values:
         try:
-            postal = postal_address(values["SHIPTO"].split(_SHIPTO_SEPARATOR))
+            postal = postal_address(_read_shipto(values["SHIPTO"]))
         except ValueError as err:
             problems.append(f"SHIPTO: {err}")
     found = _ELECTRONIC.search(values.get("BORROWINGNOTES", ""))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import isoill
@@ -34,7 +34,12 @@ from isoill.mapping.cmmnt import Comment, MaxCost
 from isoill.mapping.directory import Directory, DirectoryError, Entry
 from isoill.mapping.oclc import FieldError, oclc_fields, request_from_oclc_fields
 from isoill.mapping.record import Holding, Record, RecordError, Service
-from isoill.mapping.to_iso import SPVIA_VALUES, order_request, record_from_request
+from isoill.mapping.to_iso import (
+    SPVIA_VALUES,
+    order_request,
+    postal_lines,
+    record_from_request,
+)
 from isoill.testing import yaz as yazcodec
 from tests.mapping.support import GIF
 from tests.mapping.test_record import wide
@@ -532,6 +537,7 @@ def test_oclc_fields_give_the_request_back() -> None:
 
 @settings(max_examples=100)
 @given(orderable())
+@example(record(ACCT=None, OADRS="0 /\n0"))  # a line ending in SHIPTO's separator
 def test_a_mapped_request_survives_the_workform(rec: Record) -> None:
     request = order_request(rec, at=AT)
     again = request_from_oclc_fields(
@@ -547,6 +553,58 @@ def test_a_mapped_request_survives_the_workform(rec: Record) -> None:
     # The workform has no expiry date (a request expires at NEED BEFORE).
     comment = dataclasses.replace(cmmnt.read(rec.CMMNT).comment, expiry_date=None)
     assert record_from_request(again) == rec.replace(CMMNT=cmmnt.write(comment))
+
+
+@pytest.mark.parametrize(
+    ("oadrs", "shipto"),
+    [
+        ("0 /\n0", "0 // / 0"),
+        ("ILL Office /\nTokyo", "ILL Office // / Tokyo"),
+        ("ILL Office\n/ Annex", "ILL Office / // Annex"),
+        ("Bldg A / Room 3\nTokyo", "Bldg A // Room 3 / Tokyo"),
+        ("ILL\n/\nTokyo", "ILL / // / Tokyo"),
+        ("Bldg A // Room 3", "Bldg A /// Room 3"),
+        ("c/o ILL\n1-2/3 Example-cho /", "c/o ILL / 1-2/3 Example-cho //"),
+    ],
+)
+def test_shipto_keeps_a_line_with_a_free_slash(oadrs: str, shipto: str) -> None:
+    request = order_request(record(OADRS=oadrs), at=AT)
+    fields = oclc_fields(request)
+    assert fields["SHIPTO"] == shipto
+    again = request_from_oclc_fields(fields, transaction_id=request.transaction_id, at=AT)
+    assert again.delivery_address == request.delivery_address
+    assert oadrs == record_from_request(again).OADRS
+
+
+@given(st.lists(st.text(" /0", min_size=1, max_size=6).map(str.strip).filter(bool), max_size=5))
+def test_shipto_gives_back_any_lines_of_slashes(lines: list[str]) -> None:
+    oadrs = "\n".join(["ILL", *lines])
+    request = order_request(record(OADRS=oadrs), at=AT)
+    again = request_from_oclc_fields(
+        oclc_fields(request), transaction_id=request.transaction_id, at=AT
+    )
+    assert oadrs == record_from_request(again).OADRS
+
+
+def test_shipto_typed_by_staff() -> None:
+    def lines(shipto: str, written: str | None = None) -> list[str]:
+        request = request_from_oclc_fields({"BORROWER": "JPTKU", "ILLNUM": "1", "SHIPTO": shipto})
+        address = request.delivery_address
+        assert address is not None and address.postal_address is not None
+        assert oclc_fields(request)["SHIPTO"] == (written or shipto)
+        return postal_lines(address.postal_address)
+
+    # " / " is a line break; a slash touching a word is part of its line.
+    assert lines("c/o ILL / 1-2/3 Example-cho / Tokyo") == ["c/o ILL", "1-2/3 Example-cho", "Tokyo"]
+    # A doubled slash is a slash inside the line, and does not count as a line.
+    assert lines("Bldg A // Room 3 / 2 / 3 / 4 / 5 / 6") == ["Bldg A / Room 3", *"23456"]
+    # A lone free slash, which the workform never writes, is read as it stands.
+    assert lines("ILL / / Annex", written="ILL / // Annex") == ["ILL", "/ Annex"]
+    with pytest.raises(FieldError) as bad:
+        request_from_oclc_fields(
+            {"BORROWER": "JPTKU", "ILLNUM": "1", "SHIPTO": "1 // 2 / 3 / 4 / 5 / 6 / 7 / 8"}
+        )
+    assert [p.split(":")[0] for p in bad.value.reasons] == ["SHIPTO"]
 
 
 def test_oclc_fields_refused() -> None:
