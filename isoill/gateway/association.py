@@ -20,6 +20,7 @@ report and the association goes on; bytes out of step close it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from twisted.internet import interfaces
@@ -232,8 +233,5 @@ def _no_delay(transport: object) -> None:
     set_no_delay = getattr(transport, "setTcpNoDelay", None)
     if set_no_delay is None:
         return
-    try:
+    with contextlib.suppress(OSError):  # not a TCP socket after all (UNIX, behind a wrapper)
         set_no_delay(True)
-    except OSError:
-        pass  # not a TCP socket after all (a UNIX socket behind a wrapper)
-

@@ -67,7 +67,7 @@ def appended(leg: StoredLeg) -> tuple[list[tuple[int, str]], bool]:
         first, entries, lines = mark.count, entries[len(mark.entries) :], lines[len(mark.lines) :]
     else:
         first = 0
-    rows = [dumps(e.to_json()) for e in entries] + [dumps(line) for line in lines]
+    rows = [dumps(e.to_json(ber=True)) for e in entries] + [dumps(line) for line in lines]
     return [(first + n, row) for n, row in enumerate(rows)], not grown and leg.version > 0
 
 

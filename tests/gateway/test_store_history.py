@@ -4,6 +4,7 @@ history to rows when next written."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import replace
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import isoill
 from isoill.gateway.store import Change, Conflict, Store, StoredLeg
 from isoill.mapping.record import Record
 from tests.gateway.test_store import _leg
@@ -122,3 +124,55 @@ def test_a_body_from_before_the_rows_loads_and_moves_its_history_on_writing(
     body = json.loads(_rows(store, "SELECT body FROM legs")[0][0])
     assert "history" not in body["transaction"] and body["history"] == 5
     assert _load(store, leg) == replace(stepped, version=2)
+
+
+def _history_bodies(store: Store) -> list[dict[str, Any]]:
+    return [json.loads(row[0]) for row in _rows(store, "SELECT body FROM leg_history ORDER BY seq")]
+
+
+def test_a_history_row_keeps_its_apdu_as_ber(store: Store) -> None:
+    leg = _step(_leg(), 1)
+    store.commit(Change((leg,)), time.time())
+    rows = _history_bodies(store)
+    assert len(rows) == 2 and all("apdu" not in row for row in rows)
+    for row, entry in zip(rows, leg.transaction.history, strict=True):
+        assert base64.b64decode(row["ber"]) == isoill.encode(entry.apdu, tcp_safe=False)
+    assert _load(store, leg) == replace(leg, version=1)
+
+
+def test_a_history_row_of_the_json_form_still_loads(store: Store) -> None:
+    """Rows written before the BER form hold the APDU's JSON form: they read as before."""
+    leg = _step(_leg(), 1)
+    store.commit(Change((leg,)), time.time())
+    with store.transaction() as cur:
+        for seq, entry in enumerate(leg.transaction.history):
+            cur.execute(
+                store.sql("UPDATE leg_history SET body = ? WHERE seq = ?"),
+                (json.dumps(entry.to_json()), seq),
+            )
+    assert all("apdu" in row and "ber" not in row for row in _history_bodies(store))
+    assert _load(store, leg) == replace(leg, version=1)
+
+
+def test_an_apdu_the_codec_cannot_write_keeps_its_json_form(store: Store) -> None:
+    """A value read leniently (here an ISSN of nine characters) has no BER of its own: its
+    row keeps the JSON form, and the leg reads back the same."""
+    leg = _leg()
+    first = leg.transaction.history[0]
+    odd = replace(first.apdu, item_id=isoill.ItemId(title="T", issn="0264-1615"))
+    with pytest.raises(isoill.EncodeError):
+        isoill.encode(odd)
+    leg = replace(leg, transaction=replace(leg.transaction, history=(replace(first, apdu=odd),)))
+    store.commit(Change((leg,)), time.time())
+    (row,) = _history_bodies(store)
+    assert "ber" not in row and row["apdu"]["ill-request"]["item-id"]["iSSN"] == "0264-1615"
+    assert _load(store, leg) == replace(leg, version=1)
+
+
+def test_a_history_row_whose_ber_is_damaged_is_refused(store: Store) -> None:
+    """A row the store cannot read back is an error, never a leg with a different history."""
+    store.commit(Change((_leg(),)), time.time())
+    with store.transaction() as cur:
+        cur.execute(store.sql("UPDATE leg_history SET body = ?"), ('{"ber": "YQMw"}',))
+    with pytest.raises(isoill.DecodeError):
+        store.load("east", _leg().key)
