@@ -11,6 +11,7 @@ options.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -35,6 +36,8 @@ __all__ = [
 
 _DEFAULT_OPTIONS = Options()
 _PRINTABLE = bytes(range(0x20, 0x7F))  # the ASCII octets YAZ's TCP layer takes for HTTP
+#: How many encodings :meth:`Codec.encode` keeps by identity.
+_ENCODINGS_KEPT = 64
 
 
 class Codec:
@@ -53,6 +56,10 @@ class Codec:
         self.compiled = CompiledCodec(self._apdu, options.omit_defaults)
         self._decode_apdu = self.compiled.decode
         self._encode_apdu = self.compiled.encode
+        #: The encodings of the APDUs encoded last, by identity (each with its value, which
+        #: keeps the identity from being reused): a relayed APDU is encoded for the wire and
+        #: for the history of both legs that hold it, the same immutable value each time.
+        self._encoded: OrderedDict[int, tuple[apdu_module.APDU, bytes]] = OrderedDict()
 
     def decode_prefix(self, data: bytes, offset: int = 0) -> tuple[apdu_module.APDU, int]:
         """Decode the APDU starting at ``offset``; return it and the offset after it.
@@ -131,11 +138,20 @@ class Codec:
                     "present, but only protocol version 2 has it (protocol-version-num is 1)",
                     [APDU_TYPE_NAME_BY_CLASS[type(apdu)], *problem],
                 )
-        try:
-            encoded = self._encode_apdu(apdu)
-        except EncodeError as err:
-            _name_apdu(err.path)
-            raise
+        kept = self._encoded.get(id(apdu))
+        if kept is not None and kept[0] is apdu:
+            encoded = kept[1]
+        else:
+            try:
+                encoded = self._encode_apdu(apdu)
+            except EncodeError as err:
+                _name_apdu(err.path)
+                raise
+            # Each step is atomic under the GIL: the reactor and the storage thread both
+            # encode.
+            self._encoded[id(apdu)] = (apdu, encoded)
+            if len(self._encoded) > _ENCODINGS_KEPT:
+                self._encoded.popitem(last=False)
         if tcp_safe and not encoded[:4].translate(None, _PRINTABLE):
             encoded = _long_form_outer(encoded)
         return encoded

@@ -399,3 +399,23 @@ def test_codec_refuses_to_bind_a_drifted_model() -> None:
 
 def test_shared_codec_is_cached() -> None:
     assert get_codec() is get_codec()
+
+
+def test_an_encoding_kept_by_identity_is_the_encoding_and_the_kept_are_few() -> None:
+    """The codec keeps the encodings of the APDUs it encoded last (a relayed APDU is encoded
+    for the wire and for each leg's history): what it gives back is what a codec that kept
+    nothing gives, however many APDUs pass, and it keeps a bounded number."""
+    from isoill.apdu.codec import Codec
+
+    base = gif_copy_request()
+    apdus = [
+        replace(base, transaction_id=replace(base.transaction_id, transaction_qualifier=f"q{n}"))
+        for n in range(200)
+    ]
+    codec, fresh = Codec(), Codec()
+    first = [codec.encode(a) for a in apdus]
+    again = [codec.encode(a) for a in reversed(apdus)][::-1]
+    assert first == again == [fresh.encode(a, tcp_safe=True) for a in apdus]
+    assert len({*first}) == 200
+    assert codec.encode(apdus[-1], tcp_safe=False) == isoill.encode(apdus[-1], tcp_safe=False)
+    assert len(codec._encoded) <= 64
