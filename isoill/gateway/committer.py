@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from twisted.internet import defer
@@ -43,11 +44,17 @@ LINGER = 0.1
 
 
 class _Waiting(Generic[Decided]):
-    __slots__ = ("decide", "done", "urgent")
+    __slots__ = ("decide", "done", "legs", "urgent")
 
-    def __init__(self, decide: Callable[[Loader], Decided], urgent: bool) -> None:
+    def __init__(
+        self,
+        decide: Callable[[Loader], Decided],
+        urgent: bool,
+        legs: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.decide = decide
         self.urgent = urgent
+        self.legs = legs
         self.done: defer.Deferred[Committed[Decided]] = defer.Deferred()
 
 
@@ -93,18 +100,21 @@ class GroupCommit:
             batch, self._pending = self._pending, []
             try:
                 results = self.store.commit_many(
-                    [w.decide for w in batch], self.clock(), self.lease
+                    [w.decide for w in batch], self.clock(), self.lease, legs=_legs(batch)
                 )
             except Exception:
                 _fail(batch, Failure())
             else:
                 _answer(batch, results)
 
-    def submit(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
+    def submit(
+        self, decide: Callable[[Loader], Decided], legs: Sequence[tuple[str, str]] = ()
+    ) -> defer.Deferred[Committed[Decided]]:
         """Decide and commit one step in the next group commit. Fires with what was
         committed, or fails with the step's own error (the other steps of its batch are
-        committed all the same)."""
-        return self._queue(_Waiting(decide, urgent=True))
+        committed all the same). ``legs`` (network, key) are those the step is expected to
+        load: the group commit reads them all with one query."""
+        return self._queue(_Waiting(decide, urgent=True, legs=legs))
 
     def later(self, decide: Callable[[Loader], Decided]) -> defer.Deferred[Committed[Decided]]:
         """As :meth:`submit`, for a step nobody waits for: committed with the next urgent
@@ -143,7 +153,10 @@ class GroupCommit:
         if self.on_batch is not None:
             self.on_batch(len(batch))
         committing = self.run(
-            self.store.commit_many, [w.decide for w in batch], self.clock(), self.lease
+            partial(self.store.commit_many, legs=_legs(batch)),
+            [w.decide for w in batch],
+            self.clock(),
+            self.lease,
         )
         committing.addCallbacks(
             self._committed, self._failed, callbackArgs=(batch,), errbackArgs=(batch,)
@@ -162,6 +175,11 @@ class GroupCommit:
         self._in_flight = False
         _fail(batch, failure)
         self._next()
+
+
+def _legs(batch: list[_Waiting[Any]]) -> list[tuple[str, str]]:
+    """The legs the steps of ``batch`` expect to load, each once."""
+    return list(dict.fromkeys(leg for waiting in batch for leg in waiting.legs))
 
 
 def _answer(batch: list[_Waiting[Any]], results: Sequence[Committed[Any] | BaseException]) -> None:

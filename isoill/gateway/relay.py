@@ -176,6 +176,14 @@ class Relay:
         except Refused as refused:
             return self._refusal(peer, network, apdu, data, refused.reply, refused.reasons, at)
 
+    def legs_of(self, apdu: APDU) -> list[tuple[str, str]]:
+        """The legs (network, key) a step for ``apdu`` may load: its transaction's leg in
+        each network. Read together before the step (:meth:`Store.commit_many`), they cost
+        one query instead of one per leg; a leg the step loads that is not among them (a
+        reader's request under a key of its own) is read on its own."""
+        key = str(TransactionKey.of(apdu))
+        return [(network.name, key) for network in self.config.networks]
+
     def undecodable(self, sender: Sender, data: bytes, why: str, at: datetime) -> Step:
         """The error report owed for bytes that did not decode, and what the log keeps of
         them: the first :data:`UNDECODABLE_KEPT` bytes, with the length and SHA-256 of the

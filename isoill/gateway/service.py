@@ -208,7 +208,8 @@ class Gateway:
                 return
             sender = association.sender
             committing = self.committer.submit(
-                lambda load: self.relay.inbound(sender, item, data, load, now)
+                lambda load: self.relay.inbound(sender, item, data, load, now),
+                self.relay.legs_of(item),
             )
         except Exception:
             fault(Failure())

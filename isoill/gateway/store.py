@@ -379,6 +379,9 @@ class Store(ABC):
         self._appended: dict[str, list[Sequence[Any]]] = {}
         #: The legs whose history rows are among them.
         self._appended_legs: set[tuple[str, str]] = set()
+        #: The legs the transaction in progress wrote (what a group commit read of them at
+        #: its start is out of date).
+        self._written: set[tuple[str, str]] = set()
 
     # --- the dialect ----------------------------------------------------------------------
 
@@ -431,6 +434,7 @@ class Store(ABC):
         every process sharing a store."""
         with self._transaction() as cur:
             self._tally = Counter()
+            self._written = set()
             try:
                 yield cur
                 self._flush(cur)
@@ -490,11 +494,26 @@ class Store(ABC):
         row = cur.fetchone()
         if row is None:
             return None
-        leg = self._legs(cur, [row])[0]
+        return self._remember(self._legs(cur, [row])[0])
+
+    def _remember(self, leg: StoredLeg) -> StoredLeg:
+        """``leg``, loaded: its version and state are kept for the tally of its update."""
         if len(self._loaded) >= _REMEMBERED:
             self._loaded.clear()
-        self._loaded[network, key] = (leg.version, leg.transaction.state.value)
+        self._loaded[leg.network, leg.key] = (leg.version, leg.transaction.state.value)
         return leg
+
+    def _read_legs(self, cur: Any, wanted: Sequence[tuple[str, str]]) -> dict[Any, StoredLeg]:
+        """The stored legs among ``wanted`` (network, key), with one query for them all."""
+        cur.execute(
+            self._sql(
+                f"SELECT {', '.join(f'l.{c}' for c in _LEG_COLUMNS.split(', '))} FROM (VALUES"
+                f" {', '.join('(?, ?)' for _ in wanted)}) AS wanted JOIN legs AS l"
+                " ON l.network = wanted.column1 AND l.tkey = wanted.column2"
+            ),
+            [part for pair in wanted for part in pair],
+        )
+        return {(leg.network, leg.key): leg for leg in self._legs(cur, cur.fetchall())}
 
     def _legs(self, cur: Any, rows: Sequence[Sequence[Any]]) -> list[StoredLeg]:
         """The legs of rows of ``legs`` (:data:`_LEG_COLUMNS`), with their history rows."""
@@ -567,6 +586,7 @@ class Store(ABC):
         at: float,
         lease: Lease | None = None,
         retries: int = CONFLICT_RETRIES,
+        legs: Sequence[tuple[str, str]] = (),
     ) -> list[Committed[Decided] | BaseException]:
         """Group commit: decide and write many steps in one database transaction, so that
         one fsync makes them all durable.
@@ -578,9 +598,13 @@ class Store(ABC):
         fails otherwise is rolled back alone and its exception takes its place in the
         answer. Outbox items queued here are leased to ``lease``'s owner at once: the
         caller delivers them as soon as the commit returns, without reading the outbox
-        again, and no other process claims them meanwhile."""
+        again, and no other process claims them meanwhile.
+
+        ``legs`` (network, key) are the legs the steps are expected to load: they are read
+        with one query at the start (:meth:`_loader`), instead of one query each (a round
+        trip each to a PostgreSQL server)."""
         try:
-            return [*self._commit_all(decisions, at, lease)]
+            return [*self._commit_all(decisions, at, lease, legs)]
         except _StepFailed as failed:
             # Rolled back whole: each step again, under a savepoint of its own, but for the
             # one that failed, which has had its try: its error stands, or if it conflicted,
@@ -601,7 +625,11 @@ class Store(ABC):
         return out
 
     def _commit_all(
-        self, decisions: Sequence[Callable[[Loader], Decided]], at: float, lease: Lease | None
+        self,
+        decisions: Sequence[Callable[[Loader], Decided]],
+        at: float,
+        lease: Lease | None,
+        legs: Sequence[tuple[str, str]] = (),
     ) -> list[Committed[Decided]]:
         """The common case of :meth:`commit_many`, tried first: every step decided and
         written without a savepoint, which costs two statements per step (and two round
@@ -609,7 +637,7 @@ class Store(ABC):
         whole (:class:`_StepFailed`) and the steps are decided again one savepoint each."""
         out: list[Committed[Decided]] = []
         with self._writing() as cur:
-            load = self._loader(cur)
+            load = self._loader(cur, legs)
             for index, decide in enumerate(decisions):
                 try:
                     decided = decide(load)
@@ -620,10 +648,27 @@ class Store(ABC):
                     raise _StepFailed(index) from error
         return out
 
-    def _loader(self, cur: Any) -> Loader:
+    def _loader(self, cur: Any, legs: Sequence[tuple[str, str]] = ()) -> Loader:
         """Reads legs inside the transaction of ``cur``: a step sees what the ones before
-        it in the same group commit wrote."""
-        return lambda network, key: self._load(cur, network, key)
+        it in the same group commit wrote.
+
+        The legs of ``legs`` are read at once, in the same transaction, and a load of one
+        of them takes what was read (None: not stored), unless a step has written it since:
+        then it is read again. Read a little earlier than one by one, a leg may be older
+        than another process's commit in between; the version check of its write
+        (:class:`Conflict`) catches that as it catches any change under a step."""
+        if not legs:
+            return lambda network, key: self._load(cur, network, key)
+        wanted = set(legs)
+        read = self._read_legs(cur, sorted(wanted))
+
+        def load(network: str, key: str) -> StoredLeg | None:
+            if (network, key) not in wanted or (network, key) in self._written:
+                return self._load(cur, network, key)
+            leg = read.get((network, key))
+            return None if leg is None else self._remember(leg)
+
+        return load
 
     def _savepoint(
         self,
@@ -716,6 +761,7 @@ class Store(ABC):
             "updated": at,
         }
         keys = {"network": leg.network, "tkey": leg.key}
+        self._written.add((leg.network, leg.key))
         before = self._state_before(cur, leg)
         if not self._write_versioned(cur, "legs", keys, columns, leg.version):
             raise Conflict(f"leg {leg.network} {leg.key} changed since it was read")

@@ -78,15 +78,28 @@ def _touch(key: str) -> Callable[[Loader], Step]:
     return decide
 
 
-def test_steps_see_what_the_steps_before_them_wrote(store: Store) -> None:
-    results = store.commit_many([_new("A", "a"), _touch("A"), _touch("A")], time.time())
+#: Legs read ahead for a group commit (``legs=``): every test of what steps see holds with
+#: them as without.
+AHEAD = pytest.mark.parametrize(
+    "ahead", [(), (("east", "A"), ("west", "A"), ("east", "B"))], ids=["one by one", "ahead"]
+)
+
+
+@AHEAD
+def test_steps_see_what_the_steps_before_them_wrote(
+    store: Store, ahead: tuple[tuple[str, str], ...]
+) -> None:
+    results = store.commit_many([_new("A", "a"), _touch("A"), _touch("A")], time.time(), legs=ahead)
     assert all(isinstance(r, Committed) for r in results)
     seen = [r.decided.saw for r in results if isinstance(r, Committed)]
     assert seen[0] is None and [s.version for s in seen[1:] if s] == [1, 2]
     assert store.load("east", "A").version == 3  # type: ignore[union-attr]
 
 
-def test_a_step_sees_the_history_rows_an_earlier_step_of_its_group_appended(store: Store) -> None:
+@AHEAD
+def test_a_step_sees_the_history_rows_an_earlier_step_of_its_group_appended(
+    store: Store, ahead: tuple[tuple[str, str], ...]
+) -> None:
     """History and log rows go in at the end of a group commit, one statement for all its
     steps; a step loading a leg that an earlier one wrote gets them written first."""
     entry = LogEntry("in", "east-lib", "east", "ILL-REQUEST", "A", b"x")
@@ -96,13 +109,18 @@ def test_a_step_sees_the_history_rows_an_earlier_step_of_its_group_appended(stor
         assert leg is not None
         return Step(Change(legs=(leg,), log=(entry,)), leg)
 
-    results = store.commit_many([_new("A", "a"), touch_and_log, touch_and_log], time.time())
+    results = store.commit_many(
+        [_new("A", "a"), touch_and_log, touch_and_log], time.time(), legs=ahead
+    )
     seen = [r.decided.saw for r in results if isinstance(r, Committed)]
     assert [len(s.transaction.history) for s in seen if s] == [1, 1]
     assert len(store.log_for("A")) == 2 and store.stats().apdus_logged == 2
 
 
-def test_a_failing_step_is_rolled_back_alone(store: Store) -> None:
+@AHEAD
+def test_a_failing_step_is_rolled_back_alone(
+    store: Store, ahead: tuple[tuple[str, str], ...]
+) -> None:
     def broken(load: Loader) -> Step:
         load("east", "A")
         raise RuntimeError("a bug in a mapping")
@@ -112,6 +130,7 @@ def test_a_failing_step_is_rolled_back_alone(store: Store) -> None:
         [_new("A", "a"), broken, _new("B", "b"), lambda load: Step(Change(legs=(stale,)))],
         time.time(),
         retries=2,
+        legs=ahead,
     )
     assert isinstance(results[0], Committed) and isinstance(results[2], Committed)
     assert isinstance(results[1], RuntimeError)
@@ -135,6 +154,65 @@ def test_a_conflict_is_decided_again_from_the_fresh_leg(store: Store) -> None:
 
     (result,) = store.commit_many([decide], time.time())
     assert isinstance(result, Committed) and result.conflicts == 1 and len(calls) == 2
+
+
+def test_legs_read_ahead_cost_one_query_for_the_group(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The legs a group commit is told its steps will load are read with one query: a step
+    loading one of them (stored or not) reads nothing more, and gets what it would have
+    read alone."""
+    store.commit(Change(legs=(_leg("A"), _leg("B"))), time.time())
+    alone = {key: store.load("east", key) for key in "AB"}
+    one_by_one: list[tuple[str, str]] = []
+    load_one = store._load
+
+    def counted(cur: Any, network: str, key: str) -> StoredLeg | None:
+        one_by_one.append((network, key))
+        return load_one(cur, network, key)
+
+    monkeypatch.setattr(store, "_load", counted)
+
+    def look(key: str, network: str = "east") -> Callable[[Loader], Step]:
+        return lambda load: Step(Change(), load(network, key))
+
+    ahead = [("east", "A"), ("east", "B"), ("west", "A")]
+    results = store.commit_many(
+        [look("A"), look("B"), look("A", "west"), look("C")], time.time(), legs=ahead
+    )
+    seen = [r.decided.saw for r in results if isinstance(r, Committed)]
+    assert seen == [alone["A"], alone["B"], None, None]
+    assert one_by_one == [("east", "C")]  # not read ahead: read on its own
+
+
+@pytest.mark.postgres
+def test_a_leg_read_ahead_and_changed_by_another_process_conflicts_and_is_read_again(
+    postgres_url: str,
+) -> None:
+    """Read ahead at the start of the group commit, a leg may be changed by another process
+    before the step writes it: the version check refuses the stale write, and the step is
+    decided again from the leg as it is now."""
+    mine, theirs = open_store(postgres_url), open_store(postgres_url)
+    try:
+        mine.commit(Change(legs=(_leg("A"),)), time.time())
+        seen: list[int] = []
+
+        def decide(load: Loader) -> Step:
+            leg = load("east", "A")
+            assert leg is not None
+            seen.append(leg.version)
+            if len(seen) == 1:  # meanwhile, another process steps A on
+                other = theirs.load("east", "A")
+                assert other is not None
+                theirs.commit(Change(legs=(other,)), time.time())
+            return Step(Change(legs=(leg,)), leg)
+
+        (result,) = mine.commit_many([decide], time.time(), legs=[("east", "A")])
+        assert isinstance(result, Committed) and result.conflicts == 1
+        assert seen == [1, 2] and mine.load("east", "A").version == 3  # type: ignore[union-attr]
+    finally:
+        mine.close()
+        theirs.close()
 
 
 def test_queued_items_are_leased_to_the_committer(store: Store) -> None:
@@ -177,10 +255,10 @@ class SlowStore(SQLiteStore):
         self.gate = threading.Event()
         self.batches: list[int] = []
 
-    def commit_many(self, decisions: Any, at: float, lease: Any = None, retries: int = 5) -> Any:
+    def commit_many(self, decisions: Any, *args: Any, **kwargs: Any) -> Any:
         self.batches.append(len(decisions))
         self.gate.wait(20)
-        return super().commit_many(decisions, at, lease, retries)
+        return super().commit_many(decisions, *args, **kwargs)
 
 
 def test_steps_arriving_during_a_commit_share_the_next_one(tmp_path: Path) -> None:
