@@ -327,6 +327,15 @@ CREATE TABLE IF NOT EXISTS operators (
 """
 
 _LEG_COLUMNS = "network, tkey, peer, partner, body, version"
+#: The same, of the table named ``l`` in a join.
+_LEG_COLUMNS_OF_L = ", ".join(f"l.{column}" for column in _LEG_COLUMNS.split(", "))
+
+
+def _wanted(pairs: int) -> str:
+    """A table ``wanted`` of ``pairs`` (network, key) parameters, ``column1`` and
+    ``column2``, for a join that reads many legs (or their history) with one statement."""
+    return f"(VALUES {', '.join('(?, ?)' for _ in range(pairs))}) AS wanted"
+
 
 #: The tallies :meth:`Store.stats` reads; a leg's is ``_LEGS_IN`` and its state.
 _LOGGED, _PENDING, _DELIVERED, _LEGS_IN = (
@@ -507,8 +516,7 @@ class Store(ABC):
         """The stored legs among ``wanted`` (network, key), with one query for them all."""
         cur.execute(
             self._sql(
-                f"SELECT {', '.join(f'l.{c}' for c in _LEG_COLUMNS.split(', '))} FROM (VALUES"
-                f" {', '.join('(?, ?)' for _ in wanted)}) AS wanted JOIN legs AS l"
+                f"SELECT {_LEG_COLUMNS_OF_L} FROM {_wanted(len(wanted))} JOIN legs AS l"
                 " ON l.network = wanted.column1 AND l.tkey = wanted.column2"
             ),
             [part for pair in wanted for part in pair],
@@ -521,8 +529,7 @@ class Store(ABC):
             return []
         cur.execute(
             self._sql(
-                "SELECT h.network, h.tkey, h.body FROM (VALUES"
-                f" {', '.join('(?, ?)' for _ in rows)}) AS wanted JOIN leg_history AS h"
+                f"SELECT h.network, h.tkey, h.body FROM {_wanted(len(rows))} JOIN leg_history AS h"
                 " ON h.network = wanted.column1 AND h.tkey = wanted.column2"
                 " ORDER BY h.network, h.tkey, h.seq"
             ),

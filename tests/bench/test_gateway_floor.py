@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +18,8 @@ import pytest
 import isoill
 from isoill.apdu import StreamDecoder
 from isoill.demo import gif_copy_request
+from tests.gateway.support import free_port, wait_for_port
 from tests.paths import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,17 +30,6 @@ def far() -> Iterator[socket.socket]:
         sock.listen(1)
         sock.settimeout(20)
         yield sock
-
-
-def _connect(port: int, process: subprocess.Popen[bytes]) -> socket.socket:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            return socket.create_connection(("127.0.0.1", port), 1)
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the floor process never listened")
 
 
 def _rows(path: Path) -> tuple[int, int, int]:
@@ -60,14 +43,15 @@ def _rows(path: Path) -> tuple[int, int, int]:
 def test_the_floor_relays_and_acknowledges_after_its_commit(
     far: socket.socket, tmp_path: Path
 ) -> None:
-    port, store = _free_port(), tmp_path / "floor.db"
+    port, store = free_port(), tmp_path / "floor.db"
     script = REPO / "bench" / "gateway_floor.py"
     args = [sys.executable, str(script), str(port), str(far.getsockname()[1]), str(store)]
     process = subprocess.Popen(args, stderr=subprocess.PIPE)
     try:
         peer, _ = far.accept()
         peer.settimeout(20)
-        client = _connect(port, process)
+        wait_for_port(port, process=process)
+        client = socket.create_connection(("127.0.0.1", port), 10)
         client.settimeout(20)
         base = gif_copy_request()
         sent = []
